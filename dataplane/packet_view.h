@@ -1,0 +1,28 @@
+// PacketView: one captured frame as the packet path sees it, from a DPDK mbuf or a libpcap buffer.
+// No copy is made; the bytes belong to the source and live until the burst is processed.
+#pragma once
+
+#include <cstdint>
+
+namespace misdirect::dataplane {
+
+// What the first byte of a frame is. Live ports are always Ethernet.
+enum class LinkType : uint8_t {
+  kEthernet,
+  kLinuxSll,   // DLT_LINUX_SLL (113)
+  kLinuxSll2,  // DLT_LINUX_SLL2 (276)
+  kRawIp,      // DLT_RAW (12 or 101): version nibble decides
+  kIpv4,       // DLT_IPV4 (228)
+  kIpv6,       // DLT_IPV6 (229)
+  kNull,       // DLT_NULL (0): 4-byte host-order address family (BSD loopback)
+};
+
+struct PacketView {
+  const uint8_t* data = nullptr;
+  uint32_t captured_length = 0;  // bytes present at `data`
+  uint32_t wire_length = 0;      // bytes on the wire (>= captured_length when the capture was cut)
+  uint64_t timestamp_ns = 0;     // capture time, nanoseconds since the Unix epoch
+  LinkType link_type = LinkType::kEthernet;
+};
+
+}  // namespace misdirect::dataplane

@@ -1,0 +1,89 @@
+// Worker: everything one lcore (or the replay thread) owns on the packet path —
+// decode → IP fragments → flow table → TCP stream per direction → SmtpSession → Matcher → records.
+//
+// Shared-nothing: a Worker is used by exactly one thread. The control plane reaches it only by
+// publishing a new MatcherGeneration that the owning thread picks up between bursts.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet_view.h"
+#include "dataplane/record_sink.h"
+
+namespace misdirect::inspect {
+class Matcher;
+class MatcherScratch;
+}  // namespace misdirect::inspect
+
+namespace misdirect::dataplane {
+
+enum class SmtpLogMode : uint8_t { kAll, kLookalike, kNone };
+
+struct WorkerConfig {
+  uint32_t worker_id = 0;
+  // Flow table.
+  uint32_t max_flows = 1u << 20;
+  uint64_t idle_timeout_ns = 300'000'000'000;    // established flows with no packet
+  uint64_t closed_timeout_ns = 10'000'000'000;   // after FIN/RST, to catch the last replies
+  // TCP reassembly.
+  uint32_t stream_memcap_bytes = 1u << 20;         // out-of-order bytes held per direction
+  uint64_t reassembly_memcap_bytes = 256ull << 20; // out-of-order bytes held by this worker
+  uint64_t gap_wait_ns = 5'000'000'000;            // how long a hole may stay open before it is a gap
+  // SMTP.
+  std::vector<uint16_t> smtp_ports = {25, 587, 2525};
+  bool port_agnostic_detection = true;
+  uint32_t max_smtp_sessions = 65536;
+  uint32_t max_line_bytes = 4096;
+  SmtpLogMode smtp_log = SmtpLogMode::kAll;
+  // Replay only: the capture being read, written as `pcap_filename` (empty: field omitted).
+  std::string pcap_filename;
+};
+
+// The look-alike judgement the worker uses now. Owned by whoever published it (the replay driver,
+// or the control plane under RCU); the worker only borrows it between quiescent points.
+struct MatcherBinding {
+  const inspect::Matcher* matcher = nullptr;
+  inspect::MatcherScratch* scratch = nullptr;  // this worker's scratch for `matcher`
+  uint64_t generation = 0;
+};
+
+class Worker {
+ public:
+  Worker(const WorkerConfig& config, RecordSink& sink);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Between bursts only.
+  void bind_matcher(const MatcherBinding& binding) noexcept;
+  // Replay: the file whose packets follow (for `pcap_filename`).
+  void set_source_name(const std::string& name);
+
+  void process_burst(std::span<const PacketView> packets) noexcept;
+  // Time moves on without packets: expire idle flows, give up on old holes. `now_ns` is packet
+  // time in replay and the clock in the live sensor; it never goes backwards.
+  void advance_time(uint64_t now_ns) noexcept;
+  // End of input or shutdown: end every open flow, flushing pending alerts and smtp records.
+  void finish(uint64_t now_ns) noexcept;
+
+  // Cold: this worker's counters as JSON members ("name": value, ...) grouped by unit.
+  void append_stats_json(std::string& out) const;
+  // Cold: selected totals for consistency checks and summaries.
+  struct Totals {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    uint64_t alerts = 0;
+    uint64_t records_dropped = 0;
+  };
+  Totals totals() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace misdirect::dataplane

@@ -1,0 +1,46 @@
+// Domain and mailbox normalisation: the one canonical form every comparison uses.
+//
+// Canonical = lowercase ASCII, no trailing dot, IDN labels as validated A-labels ("xn--…").
+// SMTPUTF8 U-labels (raw UTF-8) are converted to A-labels. Never allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace misdirect::inspect {
+
+inline constexpr std::size_t kMaxDomainBytes = 253;
+inline constexpr std::size_t kMaxLabelBytes = 63;
+
+enum class DomainError : uint8_t {
+  kOk,
+  kEmpty,
+  kTooLong,
+  kEmptyLabel,
+  kLabelTooLong,
+  kInvalidCharacter,
+  kHyphenAtLabelEdge,
+  kInvalidUtf8,
+  kInvalidPunycode,
+  kNumericTld,
+};
+std::string_view describe(DomainError error) noexcept;
+
+// A canonical domain in fixed storage.
+class CanonicalDomain {
+ public:
+  std::string_view view() const noexcept { return {bytes_, length_}; }
+  bool empty() const noexcept { return length_ == 0; }
+
+ private:
+  friend DomainError normalize_domain(std::string_view, CanonicalDomain&) noexcept;
+  char bytes_[kMaxDomainBytes + 1] = {};
+  uint8_t length_ = 0;
+};
+
+// Normalises `raw` (as sent on the wire or written in a list) into `out`.
+// Address literals ("[192.0.2.1]") are refused with kInvalidCharacter.
+DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept;
+
+}  // namespace misdirect::inspect

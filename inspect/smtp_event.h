@@ -1,0 +1,113 @@
+// SmtpEvent: what the SMTP machine tells its consumer, as plain values.
+//
+// String views in an event point into the session's line buffer and are valid only during the
+// sink call; a consumer that keeps them copies them into bounded storage of its own.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+namespace misdirect::inspect {
+
+enum class Direction : uint8_t { kClientToServer = 0, kServerToClient = 1 };
+
+// Client command verbs, case-insensitive on the wire.
+enum class SmtpVerb : uint8_t {
+  kHelo, kEhlo, kMail, kRcpt, kData, kBdat, kRset, kNoop, kVrfy, kExpn, kHelp, kQuit,
+  kStartTls, kAuth, kUnknown,
+};
+std::string_view verb_name(SmtpVerb verb) noexcept;
+
+// Every command line the client sent (including unknown verbs), for counting.
+struct CommandSeen {
+  SmtpVerb verb;
+};
+
+struct Helo {
+  std::string_view hostname;
+  bool extended;  // EHLO rather than HELO
+};
+
+// MAIL FROM. `address` has angle brackets and parameters removed ("" for the null sender <>).
+struct MailFrom {
+  uint32_t transaction;
+  std::string_view address;
+  std::string_view parameters;
+  bool smtputf8;
+};
+
+// RCPT TO, reported as soon as the client sends it (a one-sided capture has no replies).
+// `address` is the mailbox as sent without brackets, source route or parameters;
+// `domain` is its domain part exactly as sent (not yet normalised).
+struct RcptTo {
+  uint32_t transaction;
+  uint32_t recipient;  // per-session sequence number, matched by RcptReply
+  std::string_view address;
+  std::string_view domain;
+  std::string_view parameters;
+};
+
+// The server's reply to the RCPT TO with the same `recipient` number.
+struct RcptReply {
+  uint32_t transaction;
+  uint32_t recipient;
+  uint16_t code;  // 2xx accepted, 4xx/5xx rejected
+};
+
+enum class TransactionEndReason : uint8_t {
+  kDataAccepted,   // 250 after DATA or BDAT LAST: delivered
+  kDataRejected,   // 4xx/5xx after the message content
+  kReset,          // RSET, or HELO/EHLO mid-transaction
+  kNewMail,        // a new MAIL FROM started another transaction
+  kQuit,
+  kTlsStarted,
+  kSessionEnd,     // finish(): the flow closed or expired
+};
+std::string_view transaction_end_reason_name(TransactionEndReason reason) noexcept;
+
+// Exactly once for every transaction id that any MailFrom or RcptTo carried.
+struct TransactionEnd {
+  uint32_t transaction;
+  bool delivered;
+  uint16_t reply_code;  // 0 when no reply was seen
+  TransactionEndReason reason;
+};
+
+// The client's first bytes after the server's 220 to STARTTLS were a TLS record: the
+// rest of the session is encrypted and the machine stops parsing.
+struct TlsStarted {};
+
+enum class SmtpAnomalyKind : uint8_t {
+  kLineTooLong,
+  kBinaryInCommand,
+  kUnknownCommand,
+  kReplyWithoutCommand,
+  kMalformedReply,
+  kMalformedRcpt,
+  kMalformedMail,
+  kMalformedBdat,
+  kPlaintextAfterStartTls,
+  kPipelineOverflow,
+  kResyncAfterGap,
+  kCommandOutOfSequence,
+};
+std::string_view anomaly_name(SmtpAnomalyKind kind) noexcept;
+
+struct Anomaly {
+  SmtpAnomalyKind kind;
+  Direction direction;
+};
+
+using SmtpEvent = std::variant<CommandSeen, Helo, MailFrom, RcptTo, RcptReply, TransactionEnd,
+                               TlsStarted, Anomaly>;
+
+class SmtpEventSink {
+ public:
+  virtual void on_event(const SmtpEvent& event) noexcept = 0;
+
+ protected:
+  ~SmtpEventSink() = default;
+};
+
+}  // namespace misdirect::inspect
