@@ -1,0 +1,49 @@
+// misdirect: catches mail addressed to look-alike domains on the wire.
+#include <cstdio>
+#include <cstring>
+
+#include "control/commands.h"
+
+namespace {
+
+void print_usage(std::FILE* out) {
+  std::fputs(
+      "usage: misdirect COMMAND [ARGS]\n"
+      "\n"
+      "  replay --protected FILE [--allow FILE] [--eve FILE|-] [--ports LIST] PCAP...\n"
+      "      inspect captures with libpcap (no root, no DPDK) and write EVE JSON lines\n"
+      "  live [EAL ARGS] -- --protected FILE [--allow FILE] [--control PATH] [--eve FILE] ...\n"
+      "      the DPDK poll-mode sensor on span ports\n"
+      "  variants [--list] DOMAIN...\n"
+      "      the look-alikes misdirect generates for protected domains, counted per kind\n"
+      "\n"
+      "  misdirect COMMAND --help shows a command's options.\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const char* command = argv[1];
+  if (std::strcmp(command, "replay") == 0) {
+    return misdirect::control::run_replay_command(argc - 1, argv + 1);
+  }
+  if (std::strcmp(command, "live") == 0) {
+    return misdirect::control::run_live_command(argc - 1, argv + 1);
+  }
+  if (std::strcmp(command, "variants") == 0) {
+    return misdirect::control::run_variants_command(argc - 1, argv + 1);
+  }
+  if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0 ||
+      std::strcmp(command, "help") == 0) {
+    print_usage(stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "misdirect: unknown command '%s'\n", command);
+  print_usage(stderr);
+  return 2;
+}
