@@ -1,0 +1,324 @@
+// AppDetector: SMTP by behaviour, and the CONNECT / SOCKS5 tunnels that may carry it.
+#include "dataplane/app_detector.h"
+
+#include <algorithm>
+
+namespace misdirect::dataplane {
+namespace {
+
+using Stage = AppDetection::Stage;
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool starts_with_caseless(std::string_view text, std::string_view prefix) noexcept {
+  if (text.size() < prefix.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(text[i]) != prefix[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// What the first bytes of a side say, or kUnknownYet while too few have arrived.
+enum class Opening : uint8_t { kUnknownYet, kGreeting, kHelo, kConnect, kSocks5, kOther };
+
+Opening classify(std::string_view prefix) noexcept {
+  if (prefix.empty()) {
+    return Opening::kUnknownYet;
+  }
+  if (static_cast<uint8_t>(prefix[0]) == 0x05) {
+    return prefix.size() < 2 ? Opening::kUnknownYet
+                             : (prefix[1] != 0 ? Opening::kSocks5 : Opening::kOther);
+  }
+  // "220 " / "220-" greeting; "ehlo " / "helo " (or the verb alone on its line); "connect ".
+  const bool could_be_greeting = std::string_view("220 ").starts_with(prefix.substr(0, std::min<std::size_t>(prefix.size(), 3)));
+  if (could_be_greeting && prefix.size() < 4) {
+    return Opening::kUnknownYet;
+  }
+  if (prefix.size() >= 4 && prefix.substr(0, 3) == "220" && (prefix[3] == ' ' || prefix[3] == '-')) {
+    return Opening::kGreeting;
+  }
+  for (const std::string_view verb : {std::string_view("ehlo"), std::string_view("helo")}) {
+    const std::size_t known = std::min(prefix.size(), verb.size());
+    if (starts_with_caseless(prefix.substr(0, known), verb.substr(0, known))) {
+      if (prefix.size() < 5) {
+        return Opening::kUnknownYet;
+      }
+      return (prefix[4] == ' ' || prefix[4] == '\r' || prefix[4] == '\n') ? Opening::kHelo
+                                                                           : Opening::kOther;
+    }
+  }
+  constexpr std::string_view kConnect = "connect ";
+  const std::size_t known = std::min(prefix.size(), kConnect.size());
+  if (starts_with_caseless(prefix.substr(0, known), kConnect.substr(0, known))) {
+    return prefix.size() < kConnect.size() ? Opening::kUnknownYet : Opening::kConnect;
+  }
+  return Opening::kOther;
+}
+
+// Skips to the end of an HTTP header block ("\r\n\r\n", or "\n\n"); returns bytes consumed and
+// whether the block ended.
+std::size_t skip_header_block(uint8_t& progress, std::span<const uint8_t> bytes, bool& done) noexcept {
+  done = false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const uint8_t c = bytes[i];
+    if (c == '\n') {
+      // progress counts line ends seen back to back (a '\r' before '\n' is transparent).
+      progress = static_cast<uint8_t>(progress + 1);
+      if (progress >= 2) {
+        done = true;
+        progress = 0;
+        return i + 1;
+      }
+    } else if (c != '\r') {
+      progress = 0;
+    }
+  }
+  return bytes.size();
+}
+
+// SOCKS5 messages whose length is known from their first bytes. Returns the full length, or 0
+// when more header bytes are needed; sets `bad` when the bytes are not SOCKS5.
+std::size_t socks_message_length(Stage stage, std::string_view header, bool& bad) noexcept {
+  bad = false;
+  const auto byte = [&](std::size_t i) { return static_cast<uint8_t>(header[i]); };
+  switch (stage) {
+    case Stage::kSocksGreeting:  // VER NMETHODS METHODS...
+      if (header.size() < 2) {
+        return 0;
+      }
+      bad = byte(0) != 5 || byte(1) == 0;
+      return 2u + byte(1);
+    case Stage::kSocksMethod:  // VER METHOD
+      if (header.size() < 2) {
+        return 0;
+      }
+      bad = byte(0) != 5 || byte(1) == 0xff;
+      return 2;
+    case Stage::kSocksRequest:  // VER CMD RSV ATYP ADDR PORT
+    case Stage::kSocksReply: {  // VER REP RSV ATYP ADDR PORT
+      if (header.size() < 5) {
+        return 0;
+      }
+      bad = byte(0) != 5 || (stage == Stage::kSocksReply && byte(1) != 0);
+      switch (byte(3)) {
+        case 1: return 4 + 4 + 2;
+        case 4: return 4 + 16 + 2;
+        case 3: return 4 + 1 + byte(4) + 2;
+        default: bad = true; return 0;
+      }
+    }
+    default:
+      bad = true;
+      return 0;
+  }
+}
+
+Stage socks_next(Stage stage) noexcept {
+  switch (stage) {
+    case Stage::kSocksGreeting: return Stage::kSocksMethod;
+    case Stage::kSocksMethod: return Stage::kSocksRequest;
+    case Stage::kSocksRequest: return Stage::kSocksReply;
+    default: return Stage::kTunnelled;
+  }
+}
+
+bool socks_stage_is_client(Stage stage) noexcept {
+  return stage == Stage::kSocksGreeting || stage == Stage::kSocksRequest;
+}
+
+DetectStep decide(AppDetection& detection, AppProtocol protocol) noexcept {
+  detection.protocol = protocol;
+  detection.stage = Stage::kDecided;
+  DetectStep step;
+  step.protocol = protocol;
+  return step;
+}
+
+void enter_tunnel(AppDetection& detection) noexcept {
+  detection.stage = Stage::kTunnelled;
+  detection.tunnelled = true;
+  detection.greeted_by = -1;
+  detection.prefix_length[0] = 0;
+  detection.prefix_length[1] = 0;
+}
+
+}  // namespace
+
+DetectStep AppDetector::on_data(AppDetection& detection, int side,
+                                std::span<const uint8_t> bytes) noexcept {
+  std::size_t offset = 0;
+  while (detection.stage != Stage::kDecided) {
+    const std::span<const uint8_t> rest = bytes.subspan(offset);
+    switch (detection.stage) {
+      case Stage::kStart:
+      case Stage::kTunnelled: {
+        if (rest.empty()) {
+          return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+        }
+        // Collect this side's first bytes (a tiny first segment must not decide anything).
+        uint8_t& length = detection.prefix_length[side];
+        const std::size_t before = length;
+        const std::size_t take = std::min<std::size_t>(AppDetection::kPrefixBytes - length, rest.size());
+        std::copy_n(rest.begin(), take, detection.prefix[side] + length);
+        length = static_cast<uint8_t>(length + take);
+        const std::string_view prefix(detection.prefix[side], length);
+        Opening opening = classify(prefix);
+        if (opening == Opening::kUnknownYet && length == AppDetection::kPrefixBytes) {
+          opening = Opening::kOther;
+        }
+        const bool in_tunnel = detection.stage == Stage::kTunnelled;
+        switch (opening) {
+          case Opening::kUnknownYet:
+            return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+          case Opening::kGreeting:
+            if (detection.greeted_by < 0 && (detection.client_side < 0 || detection.client_side != side)) {
+              detection.greeted_by = static_cast<int8_t>(side);
+            }
+            // The rest of this side waits for the client's answer; nothing more to read here.
+            return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+          case Opening::kHelo:
+            if (detection.greeted_by == (side ^ 1)) {
+              detection.client_side = static_cast<int8_t>(side);
+              DetectStep step = decide(detection, AppProtocol::kSmtp);
+              // The client's stream restarts at its first byte: what was collected is replayed.
+              step.replay = std::string_view(detection.prefix[side], before);
+              step.consumed = offset;
+              return step;
+            }
+            return decide(detection, AppProtocol::kOther);
+          case Opening::kConnect:
+            if (in_tunnel) {
+              return decide(detection, AppProtocol::kOther);
+            }
+            detection.client_side = static_cast<int8_t>(side);
+            detection.stage = Stage::kHttpRequest;
+            detection.blank_line_progress[side] = 0;
+            // Re-read the collected bytes as part of the request.
+            {
+              bool done = false;
+              skip_header_block(detection.blank_line_progress[side],
+                                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(detection.prefix[side]), before),
+                                done);
+            }
+            continue;
+          case Opening::kSocks5:
+            if (in_tunnel) {
+              return decide(detection, AppProtocol::kOther);
+            }
+            detection.client_side = static_cast<int8_t>(side);
+            detection.stage = Stage::kSocksGreeting;
+            // Only the bytes from earlier calls stay collected; this call's bytes are read
+            // again by the SOCKS stage from `offset`.
+            detection.prefix_length[side] = static_cast<uint8_t>(before);
+            detection.skip_remaining[side] = 0;
+            continue;
+          case Opening::kOther:
+            return decide(detection, AppProtocol::kOther);
+        }
+        break;
+      }
+      case Stage::kHttpRequest:
+      case Stage::kHttpResponse: {
+        const bool client_turn = detection.stage == Stage::kHttpRequest;
+        const int expected_side = client_turn ? detection.client_side : (detection.client_side ^ 1);
+        if (side != expected_side) {
+          // Bytes of the other side before its turn: a proxy that answers early, or a client that
+          // pipelines SMTP behind CONNECT. Either way this is not a clean tunnel.
+          if (!client_turn && side == detection.client_side) {
+            return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+          }
+          return decide(detection, AppProtocol::kOther);
+        }
+        bool done = false;
+        offset += skip_header_block(detection.blank_line_progress[side], rest, done);
+        if (!done) {
+          return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+        }
+        if (client_turn) {
+          detection.stage = Stage::kHttpResponse;
+          detection.blank_line_progress[side ^ 1] = 0;
+        } else {
+          enter_tunnel(detection);
+        }
+        continue;
+      }
+      case Stage::kSocksGreeting:
+      case Stage::kSocksMethod:
+      case Stage::kSocksRequest:
+      case Stage::kSocksReply: {
+        const bool client_turn = socks_stage_is_client(detection.stage);
+        const int expected_side = client_turn ? detection.client_side : (detection.client_side ^ 1);
+        if (side != expected_side) {
+          return decide(detection, AppProtocol::kOther);
+        }
+        if (rest.empty()) {
+          return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+        }
+        uint16_t& skip = detection.skip_remaining[side];
+        if (skip > 0) {
+          const std::size_t n = std::min<std::size_t>(skip, rest.size());
+          skip = static_cast<uint16_t>(skip - n);
+          offset += n;
+          if (skip == 0) {
+            detection.prefix_length[side] = 0;
+            detection.stage = socks_next(detection.stage);
+            if (detection.stage == Stage::kTunnelled) {
+              enter_tunnel(detection);
+            }
+          }
+          continue;
+        }
+        // Gather the message header into the prefix until its length is known.
+        uint8_t& length = detection.prefix_length[side];
+        while (length < AppDetection::kPrefixBytes && offset < bytes.size()) {
+          bool bad = false;
+          const std::size_t total =
+              socks_message_length(detection.stage, std::string_view(detection.prefix[side], length), bad);
+          if (bad) {
+            return decide(detection, AppProtocol::kOther);
+          }
+          if (total != 0) {
+            break;
+          }
+          detection.prefix[side][length++] = static_cast<char>(bytes[offset++]);
+        }
+        bool bad = false;
+        const std::size_t total =
+            socks_message_length(detection.stage, std::string_view(detection.prefix[side], length), bad);
+        if (bad) {
+          return decide(detection, AppProtocol::kOther);
+        }
+        if (total == 0) {
+          if (length == AppDetection::kPrefixBytes) {
+            return decide(detection, AppProtocol::kOther);
+          }
+          return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+        }
+        if (total <= length) {
+          // The header held the whole message (and maybe more: give the excess back).
+          offset -= (length - total);
+          length = 0;
+          detection.stage = socks_next(detection.stage);
+          if (detection.stage == Stage::kTunnelled) {
+            enter_tunnel(detection);
+          }
+        } else {
+          skip = static_cast<uint16_t>(total - length);
+        }
+        continue;
+      }
+      case Stage::kDecided:
+        break;
+    }
+  }
+  DetectStep step;
+  step.protocol = detection.protocol;
+  step.consumed = offset;
+  return step;
+}
+
+}  // namespace misdirect::dataplane

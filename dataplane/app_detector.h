@@ -1,0 +1,65 @@
+// AppDetector: decides which flows carry SMTP when the port does not say so — the server speaks
+// first with "220", the client answers EHLO/HELO — including SMTP inside an HTTP CONNECT or a
+// SOCKS5 tunnel (spam through open proxies).
+//
+// It reads only the first bytes of each direction (and the tunnel handshakes, which it skips by
+// counting, never buffering), so a flow that is not SMTP costs a few byte compares.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace misdirect::dataplane {
+
+enum class AppProtocol : uint8_t { kUndecided, kSmtp, kImplicitTls, kOther };
+
+// Per-flow detection state, kept by the worker beside the flow.
+struct AppDetection {
+  static constexpr int kPrefixBytes = 8;
+
+  // Stages, each entered when the previous one is complete:
+  //   kStart        — nothing decided; collecting each side's first bytes
+  //   kHttpRequest  — a client sent "CONNECT ": skipping its request to the blank line
+  //   kHttpResponse — skipping the proxy's response to the blank line (client bytes wait)
+  //   kSocks*       — SOCKS5 greeting, method choice, connect request, reply, skipped by count
+  //   kTunnelled    — the handshake is over; detection starts again on the tunnelled bytes
+  //   kDecided      — `protocol` is final
+  enum class Stage : uint8_t {
+    kStart,
+    kHttpRequest,
+    kHttpResponse,
+    kSocksGreeting,
+    kSocksMethod,
+    kSocksRequest,
+    kSocksReply,
+    kTunnelled,
+    kDecided,
+  };
+
+  AppProtocol protocol = AppProtocol::kUndecided;
+  Stage stage = Stage::kStart;
+  int8_t client_side = -1;  // 0 or 1 once known; -1 unknown
+  int8_t greeted_by = -1;   // the side that sent a "220" greeting
+  bool tunnelled = false;   // decided inside a CONNECT or SOCKS5 tunnel
+  uint8_t prefix_length[2] = {0, 0};
+  uint8_t blank_line_progress[2] = {0, 0};
+  uint16_t skip_remaining[2] = {0, 0};
+  char prefix[2][kPrefixBytes] = {};
+};
+
+struct DetectStep {
+  AppProtocol protocol = AppProtocol::kUndecided;
+  // When `protocol` became kSmtp on this call: the SMTP stream of `side` is `replay` followed by
+  // `bytes.subspan(consumed)`. While undecided, everything given was consumed.
+  std::size_t consumed = 0;
+  std::string_view replay;
+};
+
+class AppDetector {
+ public:
+  // `side` is 0 or 1 (the flow key's endpoints); bytes are that side's stream, in order.
+  static DetectStep on_data(AppDetection& detection, int side, std::span<const uint8_t> bytes) noexcept;
+};
+
+}  // namespace misdirect::dataplane

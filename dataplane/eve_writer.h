@@ -1,0 +1,36 @@
+// EveWriter: the fields every EVE record shares (Suricata's layout), written into one per-worker
+// buffer so that SIEM tooling built for Suricata reads misdirect's records unchanged.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "dataplane/flow_identity.h"
+#include "dataplane/json_line_writer.h"
+
+namespace misdirect::dataplane {
+
+// "2024-05-01T12:00:00.123456+0000", as Suricata writes it (UTC).
+inline constexpr std::size_t kTimestampBytes = 32;
+std::string_view format_timestamp(uint64_t timestamp_ns, std::span<char, kTimestampBytes> out) noexcept;
+
+inline constexpr std::size_t kIpTextBytes = 48;
+std::string_view format_ip(const IpAddress& address, std::span<char, kIpTextBytes> out) noexcept;
+
+class EveWriter {
+ public:
+  explicit EveWriter(std::span<char> buffer) noexcept : json_(buffer) {}
+
+  // Starts a record: timestamp, flow_id, pcap_filename (when not empty), event_type, the flow's
+  // addresses oriented client → server, proto, vlan. `flow` may be null (stats records).
+  JsonLineWriter& begin(std::string_view event_type, uint64_t timestamp_ns, const FlowIdentity* flow,
+                        std::string_view pcap_filename) noexcept;
+  // Closes the record. Returns the line, or an empty view when it did not fit the buffer.
+  std::string_view finish() noexcept;
+
+ private:
+  JsonLineWriter json_;
+};
+
+}  // namespace misdirect::dataplane

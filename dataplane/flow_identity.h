@@ -1,0 +1,20 @@
+// FlowIdentity: who talks to whom in one flow, oriented client → server, as records print it.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/decoded_packet.h"
+
+namespace misdirect::dataplane {
+
+struct FlowIdentity {
+  uint64_t flow_id = 0;
+  IpAddress client;
+  IpAddress server;
+  uint16_t client_port = 0;
+  uint16_t server_port = 0;
+  uint16_t vlan_ids[2] = {0, 0};
+  uint8_t vlan_count = 0;
+};
+
+}  // namespace misdirect::dataplane
