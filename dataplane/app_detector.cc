@@ -152,6 +152,9 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
                                 std::span<const uint8_t> bytes) noexcept {
   std::size_t offset = 0;
   while (detection.stage != Stage::kDecided) {
+    if (offset >= bytes.size()) {
+      return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
+    }
     const std::span<const uint8_t> rest = bytes.subspan(offset);
     switch (detection.stage) {
       case Stage::kStart:
