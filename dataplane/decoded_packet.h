@@ -25,6 +25,7 @@ struct DecodedPacket {
   IpAddress dst;
   uint8_t ip_protocol = 0;   // 6 TCP, 17 UDP, ...
   uint32_t ip_bytes = 0;     // L3 length from the IP header(s), never from the frame
+  bool reassembled = false;  // this frame completed an IP datagram from fragments
   uint16_t vlan_ids[2] = {0, 0};
   uint8_t vlan_count = 0;    // 0, 1 (802.1Q) or 2 (QinQ); outer first
   uint16_t src_port = 0;

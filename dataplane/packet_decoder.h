@@ -1,0 +1,158 @@
+// PacketDecoder: one captured frame in, the L2–L4 facts the packet path needs out (DecodedPacket).
+//
+// Link layers: Ethernet (DIX; 802.3/LLC frames are "not ip"), up to kMaxVlanTags 802.1Q/802.1ad
+// tags with TPIDs 0x8100, 0x88a8 and 0x9100 (the outer two are recorded; deeper stacks are
+// skipped through and counted; more than kMaxVlanTags is malformed), Linux cooked SLL and SLL2,
+// raw IP (version nibble), DLT_IPV4/DLT_IPV6 and DLT_NULL (address family in either byte order).
+// Network: IPv4 with options (checksum not verified) and IPv6 with up to max_ipv6_ext_headers
+// extension headers (hop-by-hop, routing, destination options, fragment, AH). Fragments of either
+// go to the IpReassembler; the frame that completes a datagram decodes as that whole datagram.
+// Transport: TCP (options skipped; flags, seq, ack, payload) and UDP (ports); anything else is
+// "other IP" with addresses filled.
+//
+// Lengths come from the IP header, never the frame: Ethernet padding is ignored. A capture cut
+// short (captured_length < wire_length) still decodes when the headers are present;
+// `captured_payload_length` then says how much payload the capture holds. A frame whose IP length
+// reaches past its wire length is malformed. Every malformed case has its own counter and
+// decodes to kDropped; nothing is read past the captured bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+
+#include "dataplane/byte_reader.h"
+#include "dataplane/counter_table.h"
+#include "dataplane/decoded_packet.h"
+#include "dataplane/ip_reassembler.h"
+#include "dataplane/packet_view.h"
+
+namespace misdirect::dataplane {
+
+enum class DecodeResult : uint8_t {
+  kTcp,           // a TCP segment: every TCP field of DecodedPacket is filled
+  kOtherIp,       // UDP (ports filled), ICMP, ESP, ...: addresses and protocol filled
+  kFragmentHeld,  // an IP fragment kept by the reassembler; nothing to do yet
+  kDropped,       // nothing for the flow path: not IP, or malformed; the counters say which
+};
+
+enum class DecodeCounter : uint16_t {
+  kPackets,
+  kIpv4,
+  kIpv6,
+  kTcp,
+  kUdp,
+  kOtherIpProtocol,
+  kVlanTagged,
+  kVlanExtraTags,
+  kNotIp,
+  kTruncatedHeaders,
+  kTruncatedPayload,
+  kLinkShort,
+  kUnknownLinkType,
+  kVlanTooManyTags,
+  kRawIpBadVersion,
+  kIpv4ShortHeader,
+  kIpv4BadVersion,
+  kIpv4BadIhl,
+  kIpv4BadTotalLength,
+  kIpv4LengthBeyondFrame,
+  kIpv6ShortHeader,
+  kIpv6BadVersion,
+  kIpv6LengthBeyondFrame,
+  kIpv6Jumbogram,
+  kIpv6BadExtHeader,
+  kIpv6TooManyExtHeaders,
+  kFragmentTruncated,
+  kFragmentDropped,
+  kTcpShortHeader,
+  kTcpBadDataOffset,
+  kUdpShortHeader,
+  kCount,
+};
+
+inline constexpr CounterInfo kDecodeCounterInfo[] = {
+    {"packets", "frames given to the decoder"},
+    {"ipv4", "IPv4 packets decoded (reassembled datagrams count once)"},
+    {"ipv6", "IPv6 packets decoded (reassembled datagrams count once)"},
+    {"tcp", "TCP segments decoded"},
+    {"udp", "UDP datagrams decoded"},
+    {"other_ip_protocol", "IP packets that are neither TCP nor UDP (ICMP, ESP, no next header, ...)"},
+    {"vlan_tagged", "frames with one or more 802.1Q/802.1ad tags"},
+    {"vlan_extra_tags", "frames with more than two VLAN tags (inner tags skipped, not recorded)"},
+    {"not_ip", "frames carrying neither IPv4 nor IPv6 (ARP, LLDP, 802.3/LLC, ...)"},
+    {"truncated_headers", "frames the capture cut short inside their L2-L4 headers"},
+    {"truncated_payload", "TCP segments whose payload the capture cut short (decoded)"},
+    {"link_short", "frames shorter than their link-layer header"},
+    {"unknown_link_type", "frames of a link type the decoder does not know"},
+    {"vlan_too_many_tags", "frames with more VLAN tags than the decoder walks through"},
+    {"raw_ip_bad_version", "raw-IP frames whose version nibble is neither 4 nor 6"},
+    {"ipv4_short_header", "IPv4 packets shorter than their header"},
+    {"ipv4_bad_version", "IPv4-typed packets whose version field is not 4"},
+    {"ipv4_bad_ihl", "IPv4 headers with a header length under 20 bytes"},
+    {"ipv4_bad_total_length", "IPv4 total lengths shorter than the header"},
+    {"ipv4_length_beyond_frame", "IPv4 total lengths reaching past the frame on the wire"},
+    {"ipv6_short_header", "IPv6 packets shorter than the 40-byte header"},
+    {"ipv6_bad_version", "IPv6-typed packets whose version field is not 6"},
+    {"ipv6_length_beyond_frame", "IPv6 payload lengths reaching past the frame on the wire"},
+    {"ipv6_jumbogram", "IPv6 packets with payload length 0 (jumbograms, not supported)"},
+    {"ipv6_bad_ext_header", "IPv6 extension headers reaching past the payload"},
+    {"ipv6_too_many_ext_headers", "IPv6 packets with more extension headers than the decoder walks"},
+    {"fragment_truncated", "IP fragments the capture cut short (cannot be reassembled)"},
+    {"fragment_dropped", "IP fragments the reassembler dropped (its counters say why)"},
+    {"tcp_short_header", "TCP segments shorter than the 20-byte header"},
+    {"tcp_bad_data_offset", "TCP data offsets under 20 bytes or past the IP payload"},
+    {"udp_short_header", "UDP datagrams shorter than the 8-byte header"},
+};
+static_assert(std::size(kDecodeCounterInfo) == static_cast<std::size_t>(DecodeCounter::kCount));
+
+struct DecoderConfig {
+  IpReassemblerConfig reassembly;
+  uint32_t max_ipv6_ext_headers = 8;
+};
+
+class PacketDecoder {
+ public:
+  // The VLAN tags walked through before a frame is malformed; the outer two are recorded.
+  static constexpr uint32_t kMaxVlanTags = 4;
+
+  // Throws std::invalid_argument naming the bad field when the configuration cannot work.
+  explicit PacketDecoder(const DecoderConfig& config);
+
+  // `out` is overwritten. Its `payload` points into the frame or, for a reassembled datagram,
+  // into the reassembler's buffer until the next decode() or expire() call.
+  DecodeResult decode(const PacketView& packet, DecodedPacket& out) noexcept;
+  // Packet time moves on: drop incomplete datagrams whose reassembly timeout has passed.
+  void expire(uint64_t now_ns) noexcept;
+
+  const CounterArray<DecodeCounter>& counters() const noexcept { return counters_; }
+  const CounterArray<IpReassemblerCounter>& reassembler_counters() const noexcept {
+    return reassembler_.counters();
+  }
+  const IpReassembler& reassembler() const noexcept { return reassembler_; }
+
+ private:
+  // The part of the frame one layer is given: `bytes` is what the capture holds, `wire_length`
+  // how long it was on the wire (from this layer's start).
+  struct Layer {
+    ByteReader bytes;
+    uint32_t wire_length = 0;
+  };
+
+  DecodeResult decode_ethertype(uint16_t ethertype, Layer layer, DecodedPacket& out) noexcept;
+  DecodeResult decode_ipv4(Layer layer, DecodedPacket& out) noexcept;
+  DecodeResult decode_ipv6(Layer layer, DecodedPacket& out) noexcept;
+  // Walks IPv6 extension headers from `next_header` at the start of `layer` (whose lengths are
+  // already bounded by the IPv6 payload length), then the transport header.
+  DecodeResult decode_ipv6_chain(uint8_t next_header, Layer layer, uint32_t unfragmentable_bytes,
+                                 bool reassembled, DecodedPacket& out) noexcept;
+  DecodeResult decode_transport(uint8_t protocol, Layer layer, DecodedPacket& out) noexcept;
+  // A header of `needed` bytes is not all captured: truncated capture or malformed packet.
+  DecodeResult short_header(Layer layer, uint32_t needed, DecodeCounter malformed) noexcept;
+
+  DecoderConfig config_;
+  IpReassembler reassembler_;
+  CounterArray<DecodeCounter> counters_;
+};
+
+}  // namespace misdirect::dataplane
