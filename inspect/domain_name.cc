@@ -1,1 +1,451 @@
-// placeholder: being written
+// Domain normalisation: the one canonical form every comparison uses.
+//
+// What normalize_domain does, label by label (labels are split on '.' and, as IDNA allows for
+// typed input, on the ideographic full stops U+3002, U+FF0E and U+FF61):
+//   - one trailing dot is dropped (the DNS root); a second one is an empty label;
+//   - ASCII is lowercased; an ASCII label must be letters, digits and hyphens (no underscore: mail
+//     domains are host names), not start or end with a hyphen, and be at most 63 bytes;
+//   - an "xn--" label must be valid Punycode that decodes to at least one non-ASCII code point and
+//     re-encodes to the same text (so every IDN has exactly one spelling);
+//   - a label with raw UTF-8 (an SMTPUTF8 U-label) must be valid UTF-8 and is converted to its
+//     A-label;
+//   - every IDN label (decoded from an A-label or given as a U-label) is lowercased with the simple
+//     Unicode lowercase mapping for Latin-1, Latin Extended-A, Latin Extended Additional, Greek,
+//     Cyrillic, Armenian and fullwidth Latin; other scripts are kept as they are. It must not start
+//     or end with a hyphen nor have "--" in positions 3 and 4 (RFC 5891 §4.2.3.1), its ASCII must
+//     be letters, digits and hyphens, and it must not hold controls, spaces, invisible format
+//     characters (joiners, bidi controls, variation selectors, tags), noncharacters or a leading
+//     combining mark. This is a deliberate approximation of the IDNA2008 tables (RFC 5892), which
+//     are large: it refuses what can never be a registered name and what only serves to hide.
+//   - the whole domain is at most 253 bytes and its last label is not all digits, which also
+//     refuses an unbracketed IPv4 address; address literals ("[192.0.2.1]") are refused.
+#include "inspect/domain_name.h"
+
+#include <cstring>
+#include <span>
+
+#include "inspect/punycode.h"
+
+namespace misdirect::inspect {
+namespace {
+
+constexpr std::string_view kAcePrefix = "xn--";
+
+bool is_ldh(char32_t c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+bool is_label_separator(char32_t c) noexcept {
+  return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0xFF61;
+}
+
+bool starts_with_ace_prefix(std::span<const char32_t> label) noexcept {
+  return label.size() >= 4 && label[0] == 'x' && label[1] == 'n' && label[2] == '-' &&
+         label[3] == '-';
+}
+
+// One strict UTF-8 sequence at `text[at]`: no overlong forms, no surrogates, nothing above
+// U+10FFFF. `length` is 0 when the bytes are not valid UTF-8.
+struct Utf8Step {
+  char32_t code_point = 0;
+  std::size_t length = 0;
+};
+
+Utf8Step decode_utf8(std::string_view text, std::size_t at) noexcept {
+  const auto byte = [&](std::size_t i) noexcept { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(at);
+  std::size_t length = 0;
+  char32_t code_point = 0;
+  char32_t minimum = 0;
+  if (lead < 0x80) {
+    return {lead, 1};
+  }
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    code_point = lead & 0x1F;
+    minimum = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    code_point = lead & 0x0F;
+    minimum = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    code_point = lead & 0x07;
+    minimum = 0x10000;
+  } else {
+    return {};
+  }
+  if (text.size() - at < length) {
+    return {};
+  }
+  for (std::size_t i = 1; i < length; ++i) {
+    const unsigned char continuation = byte(at + i);
+    if ((continuation & 0xC0) != 0x80) {
+      return {};
+    }
+    code_point = (code_point << 6) | (continuation & 0x3F);
+  }
+  if (code_point < minimum || code_point > 0x10FFFF ||
+      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    return {};
+  }
+  return {code_point, length};
+}
+
+// The simple lowercase mapping (UnicodeData.txt field 13) for the scripts domains are most often
+// written in; the ranges are listed because the pairs alternate in some blocks and not others.
+char32_t to_lower(char32_t c) noexcept {
+  const auto alternate = [c](char32_t first, char32_t last) noexcept {
+    return c >= first && c <= last && ((c - first) & 1) == 0;
+  };
+  if (c < 0x80) {
+    return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
+  }
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) {
+    return c + 0x20;
+  }
+  if (c == 0x130) {
+    return 'i';  // LATIN CAPITAL LETTER I WITH DOT ABOVE lowercases to plain i
+  }
+  if (alternate(0x100, 0x12E) || alternate(0x132, 0x136) || alternate(0x139, 0x147) ||
+      alternate(0x14A, 0x176) || alternate(0x179, 0x17D)) {
+    return c + 1;
+  }
+  if (c == 0x178) {
+    return 0xFF;
+  }
+  if (alternate(0x370, 0x372) || c == 0x376 || alternate(0x3D8, 0x3EE) || c == 0x3F7 ||
+      c == 0x3FA) {
+    return c + 1;
+  }
+  if (c == 0x37F) {
+    return 0x3F3;
+  }
+  if (c == 0x386) {
+    return 0x3AC;
+  }
+  if (c >= 0x388 && c <= 0x38A) {
+    return c + 37;
+  }
+  if (c == 0x38C) {
+    return 0x3CC;
+  }
+  if (c == 0x38E || c == 0x38F) {
+    return c + 63;
+  }
+  if ((c >= 0x391 && c <= 0x3A1) || (c >= 0x3A3 && c <= 0x3AB)) {
+    return c + 0x20;
+  }
+  if (c == 0x3CF) {
+    return 0x3D7;
+  }
+  if (c == 0x3F4) {
+    return 0x3B8;
+  }
+  if (c == 0x3F9) {
+    return 0x3F2;  // capital lunate sigma: its lowercase is the "c" look-alike
+  }
+  if (c >= 0x3FD && c <= 0x3FF) {
+    return c - 0x82;
+  }
+  if (c >= 0x400 && c <= 0x40F) {
+    return c + 0x50;
+  }
+  if (c >= 0x410 && c <= 0x42F) {
+    return c + 0x20;
+  }
+  if (alternate(0x460, 0x480) || alternate(0x48A, 0x4BE) || alternate(0x4D0, 0x52E)) {
+    return c + 1;
+  }
+  if (c == 0x4C0) {
+    return 0x4CF;
+  }
+  if (c >= 0x4C1 && c <= 0x4CD && ((c - 0x4C1) & 1) == 0) {
+    return c + 1;
+  }
+  if (c >= 0x531 && c <= 0x556) {
+    return c + 0x30;
+  }
+  if (alternate(0x1E00, 0x1E94) || alternate(0x1EA0, 0x1EFE)) {
+    return c + 1;
+  }
+  if (c == 0x1E9E) {
+    return 0xDF;  // capital sharp s
+  }
+  if (c >= 0xFF21 && c <= 0xFF3A) {
+    return c + 0x20;
+  }
+  return c;
+}
+
+// Non-ASCII code points that no registered IDN label holds and that serve only to hide or to
+// break the label: controls, spaces, invisible format characters, specials and noncharacters.
+bool is_refused_non_ascii(char32_t c) noexcept {
+  return (c <= 0x9F) || c == 0xA0 || c == 0xAD || c == 0x115F || c == 0x1160 || c == 0x1680 ||
+         c == 0x180E || (c >= 0x2000 && c <= 0x200F) || (c >= 0x2028 && c <= 0x202F) ||
+         (c >= 0x205F && c <= 0x206F) || c == 0x3000 || c == 0x3002 || c == 0x3164 ||
+         (c >= 0xFDD0 && c <= 0xFDEF) || (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF ||
+         c == 0xFF0E || c == 0xFF61 || c == 0xFFA0 || (c >= 0xFFF0 && c <= 0xFFFD) ||
+         (c & 0xFFFE) == 0xFFFE || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+bool is_combining_mark(char32_t c) noexcept {
+  return (c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+         (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+         (c >= 0xFE20 && c <= 0xFE2F);
+}
+
+// An encoded label, ready to be appended.
+struct EncodedLabel {
+  char bytes[kMaxLabelBytes] = {};
+  std::size_t length = 0;
+};
+
+// An all-ASCII label that is not an A-label: LDH, no hyphen at either edge.
+DomainError check_ldh_label(std::span<const char32_t> label) noexcept {
+  for (const char32_t c : label) {
+    if (!is_ldh(c)) {
+      return DomainError::kInvalidCharacter;
+    }
+  }
+  if (label.front() == '-' || label.back() == '-') {
+    return DomainError::kHyphenAtLabelEdge;
+  }
+  return DomainError::kOk;
+}
+
+// An IDN label as code points (from a U-label or a decoded A-label): lowercase it in place,
+// validate it and encode it as its A-label. `from_a_label` makes an all-ASCII result an error: an
+// A-label must stand for something that is not plain ASCII.
+DomainError encode_idn_label(std::span<char32_t> label, bool from_a_label,
+                             EncodedLabel& encoded) noexcept {
+  bool ascii = true;
+  for (char32_t& c : label) {
+    c = to_lower(c);
+    ascii = ascii && c < 0x80;
+  }
+  if (ascii) {
+    // Only reachable through a lowercase mapping that lands in ASCII (U+0130 → i).
+    if (from_a_label || starts_with_ace_prefix(label)) {
+      return DomainError::kInvalidPunycode;
+    }
+    const DomainError error = check_ldh_label(label);
+    if (error != DomainError::kOk) {
+      return error;
+    }
+  } else {
+    for (const char32_t c : label) {
+      if (c < 0x80 ? !is_ldh(c) : is_refused_non_ascii(c)) {
+        return DomainError::kInvalidCharacter;
+      }
+    }
+    if (is_combining_mark(label.front())) {
+      return DomainError::kInvalidCharacter;
+    }
+    if (label.front() == '-' || label.back() == '-' ||
+        (label.size() >= 4 && label[2] == '-' && label[3] == '-')) {
+      return DomainError::kHyphenAtLabelEdge;
+    }
+  }
+  const PunycodeResult result = encode_a_label(label, encoded.bytes);
+  if (result.error == PunycodeError::kOutputTooSmall) {
+    return DomainError::kLabelTooLong;
+  }
+  if (!result.ok()) {
+    return DomainError::kInvalidPunycode;
+  }
+  encoded.length = result.length;
+  return DomainError::kOk;
+}
+
+// An "xn--" label (already lowercase LDH): its Punycode must decode, hold non-ASCII, and be the
+// one encoding of what it decodes to.
+DomainError encode_a_label_input(std::span<const char32_t> label, EncodedLabel& encoded) noexcept {
+  char ace[kMaxLabelBytes];
+  const std::span<const char32_t> punycode = label.subspan(kAcePrefix.size());
+  for (std::size_t i = 0; i < punycode.size(); ++i) {
+    ace[i] = static_cast<char>(punycode[i]);
+  }
+  const std::string_view ace_text(ace, punycode.size());
+  char32_t decoded[kMaxLabelCodePoints];
+  const PunycodeResult decode = punycode_decode(ace_text, decoded);
+  if (!decode.ok() || decode.length == 0) {
+    return DomainError::kInvalidPunycode;
+  }
+  const std::span<char32_t> decoded_label(decoded, decode.length);
+  bool ascii = true;
+  for (const char32_t c : decoded_label) {
+    ascii = ascii && c < 0x80;
+  }
+  if (ascii) {
+    return DomainError::kInvalidPunycode;
+  }
+  char reencoded[kMaxLabelBytes];
+  const PunycodeResult encode = punycode_encode(decoded_label, reencoded);
+  if (!encode.ok() || std::string_view(reencoded, encode.length) != ace_text) {
+    return DomainError::kInvalidPunycode;
+  }
+  return encode_idn_label(decoded_label, true, encoded);
+}
+
+// Validates and encodes one label given as code points (ASCII already lowercased).
+DomainError encode_label(std::span<char32_t> label, EncodedLabel& encoded) noexcept {
+  if (label.empty()) {
+    return DomainError::kEmptyLabel;
+  }
+  bool ascii = true;
+  for (const char32_t c : label) {
+    ascii = ascii && c < 0x80;
+  }
+  if (!ascii) {
+    return encode_idn_label(label, false, encoded);
+  }
+  for (const char32_t c : label) {
+    if (!is_ldh(c)) {
+      return DomainError::kInvalidCharacter;
+    }
+  }
+  if (starts_with_ace_prefix(label)) {
+    return encode_a_label_input(label, encoded);
+  }
+  const DomainError error = check_ldh_label(label);
+  if (error != DomainError::kOk) {
+    return error;
+  }
+  for (std::size_t i = 0; i < label.size(); ++i) {
+    encoded.bytes[i] = static_cast<char>(label[i]);
+  }
+  encoded.length = label.size();
+  return DomainError::kOk;
+}
+
+// Drops one trailing label separator (the root), ASCII or ideographic.
+std::string_view strip_root(std::string_view raw) noexcept {
+  if (!raw.empty() && raw.back() == '.') {
+    raw.remove_suffix(1);
+    return raw;
+  }
+  for (const std::string_view stop : {std::string_view("\xE3\x80\x82"),
+                                      std::string_view("\xEF\xBC\x8E"),
+                                      std::string_view("\xEF\xBD\xA1")}) {
+    if (raw.ends_with(stop)) {
+      raw.remove_suffix(stop.size());
+      return raw;
+    }
+  }
+  return raw;
+}
+
+}  // namespace
+
+bool CanonicalDomain::assign(std::string_view canonical) noexcept {
+  if (canonical.size() > kMaxDomainBytes) {
+    length_ = 0;
+    bytes_[0] = '\0';
+    return false;
+  }
+  std::memcpy(bytes_, canonical.data(), canonical.size());
+  bytes_[canonical.size()] = '\0';
+  length_ = static_cast<uint8_t>(canonical.size());
+  return true;
+}
+
+std::string_view describe(DomainError error) noexcept {
+  switch (error) {
+    case DomainError::kOk:
+      return "valid";
+    case DomainError::kEmpty:
+      return "empty domain";
+    case DomainError::kTooLong:
+      return "longer than 253 bytes";
+    case DomainError::kEmptyLabel:
+      return "empty label";
+    case DomainError::kLabelTooLong:
+      return "label longer than 63 bytes";
+    case DomainError::kInvalidCharacter:
+      return "invalid character";
+    case DomainError::kHyphenAtLabelEdge:
+      return "hyphen at the start or end of a label (or \"--\" in positions 3-4 of an IDN label)";
+    case DomainError::kInvalidUtf8:
+      return "invalid UTF-8";
+    case DomainError::kInvalidPunycode:
+      return "invalid IDN A-label (xn-- punycode)";
+    case DomainError::kNumericTld:
+      return "all-numeric top-level label";
+  }
+  return "unknown error";
+}
+
+DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept {
+  out.length_ = 0;
+  out.bytes_[0] = '\0';
+  if (raw.empty()) {
+    return DomainError::kEmpty;
+  }
+  if (raw.front() == '[') {
+    return DomainError::kInvalidCharacter;  // an address literal is not a domain
+  }
+  raw = strip_root(raw);
+  if (raw.empty()) {
+    return DomainError::kEmpty;
+  }
+
+  // Labels are collected as code points, then encoded and appended to out.bytes_; out.length_ is
+  // set only once the whole domain is valid, so a refused domain leaves `out` empty.
+  char32_t label[kMaxLabelCodePoints];
+  std::size_t label_length = 0;
+  std::size_t length = 0;
+  std::size_t last_label_start = 0;
+  std::size_t at = 0;
+  for (;;) {
+    const bool end = at == raw.size();
+    Utf8Step step;
+    if (!end) {
+      step = decode_utf8(raw, at);
+      if (step.length == 0) {
+        return DomainError::kInvalidUtf8;
+      }
+    }
+    if (end || is_label_separator(step.code_point)) {
+      EncodedLabel encoded;
+      const DomainError error = encode_label(std::span(label, label_length), encoded);
+      if (error != DomainError::kOk) {
+        return error;
+      }
+      const std::size_t separator = length > 0 ? 1 : 0;
+      if (length + separator + encoded.length > kMaxDomainBytes) {
+        return DomainError::kTooLong;
+      }
+      if (separator != 0) {
+        out.bytes_[length++] = '.';
+      }
+      last_label_start = length;
+      std::memcpy(out.bytes_ + length, encoded.bytes, encoded.length);
+      length += encoded.length;
+      if (end) {
+        break;
+      }
+      label_length = 0;
+      at += step.length;
+      continue;
+    }
+    if (label_length == kMaxLabelCodePoints) {
+      return DomainError::kLabelTooLong;
+    }
+    label[label_length++] = step.code_point < 0x80 ? to_lower(step.code_point) : step.code_point;
+    at += step.length;
+  }
+
+  bool numeric_tld = true;
+  for (std::size_t i = last_label_start; i < length; ++i) {
+    numeric_tld = numeric_tld && out.bytes_[i] >= '0' && out.bytes_[i] <= '9';
+  }
+  if (numeric_tld) {
+    return DomainError::kNumericTld;
+  }
+  out.bytes_[length] = '\0';
+  out.length_ = static_cast<uint8_t>(length);
+  return DomainError::kOk;
+}
+
+}  // namespace misdirect::inspect

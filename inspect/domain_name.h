@@ -33,6 +33,15 @@ class CanonicalDomain {
   std::string_view view() const noexcept { return {bytes_, length_}; }
   bool empty() const noexcept { return length_ == 0; }
 
+  // Copies text that is already canonical (a list entry, a generated variant, a skeleton). It does
+  // not validate: untrusted input goes through normalize_domain. Returns false, leaving the domain
+  // empty, when `canonical` is longer than kMaxDomainBytes.
+  bool assign(std::string_view canonical) noexcept;
+
+  friend bool operator==(const CanonicalDomain& a, const CanonicalDomain& b) noexcept {
+    return a.view() == b.view();
+  }
+
  private:
   friend DomainError normalize_domain(std::string_view, CanonicalDomain&) noexcept;
   char bytes_[kMaxDomainBytes + 1] = {};

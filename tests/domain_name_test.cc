@@ -1,1 +1,169 @@
-// placeholder: being written
+// Tests for normalize_domain: the canonical form and every reason a domain is refused.
+#include <boost/test/unit_test.hpp>
+
+#include <ostream>
+#include <string>
+
+#include "inspect/domain_name.h"
+
+namespace misdirect::inspect {
+
+// Boost.Test prints a failed comparison's operands; found by argument-dependent lookup.
+std::ostream& boost_test_print_type(std::ostream& stream, DomainError error) {
+  return stream << describe(error);
+}
+
+namespace {
+
+// The canonical text, or "!" + the reason when refused (so one assertion checks both).
+std::string normalized(std::string_view raw) {
+  CanonicalDomain domain;
+  const DomainError error = normalize_domain(raw, domain);
+  if (error != DomainError::kOk) {
+    BOOST_TEST(domain.empty());
+    return "!" + std::string(describe(error));
+  }
+  return std::string(domain.view());
+}
+
+DomainError error_of(std::string_view raw) {
+  CanonicalDomain domain;
+  return normalize_domain(raw, domain);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(domain_name)
+
+BOOST_AUTO_TEST_CASE(ascii_is_lowercased_and_the_root_dot_dropped) {
+  BOOST_TEST(normalized("Army.MIL") == "army.mil");
+  BOOST_TEST(normalized("army.mil.") == "army.mil");
+  BOOST_TEST(normalized("HQ.Army.Mil.") == "hq.army.mil");
+  BOOST_TEST(normalized("a-b.c0m") == "a-b.c0m");
+  BOOST_TEST(normalized("mil") == "mil");
+  BOOST_TEST(normalized("r3---sn-abc.example") == "r3---sn-abc.example");
+}
+
+BOOST_AUTO_TEST_CASE(empty_and_empty_labels) {
+  BOOST_TEST(error_of("") == DomainError::kEmpty);
+  BOOST_TEST(error_of(".") == DomainError::kEmpty);
+  BOOST_TEST(error_of("army.mil..") == DomainError::kEmptyLabel);
+  BOOST_TEST(error_of(".army.mil") == DomainError::kEmptyLabel);
+  BOOST_TEST(error_of("army..mil") == DomainError::kEmptyLabel);
+}
+
+BOOST_AUTO_TEST_CASE(characters_outside_letters_digits_hyphen_are_refused) {
+  BOOST_TEST(error_of("ar my.mil") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("under_score.example") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("user@army.mil") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of(" army.mil") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of(std::string_view("army\0.mil", 9)) == DomainError::kInvalidCharacter);
+  BOOST_TEST(normalized("ar my.mil") == "!invalid character");
+}
+
+BOOST_AUTO_TEST_CASE(address_literals_are_refused) {
+  BOOST_TEST(error_of("[192.0.2.1]") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("[IPv6:2001:db8::1]") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("192.0.2.1") == DomainError::kNumericTld);
+  BOOST_TEST(error_of("example.123") == DomainError::kNumericTld);
+  BOOST_TEST(normalized("example.1a") == "example.1a");
+}
+
+BOOST_AUTO_TEST_CASE(hyphens_at_label_edges_are_refused) {
+  BOOST_TEST(error_of("-army.mil") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(error_of("army-.mil") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(error_of("army.mil-") == DomainError::kHyphenAtLabelEdge);
+}
+
+BOOST_AUTO_TEST_CASE(length_limits) {
+  const std::string label63(63, 'a');
+  BOOST_TEST(normalized(label63 + ".com") == label63 + ".com");
+  BOOST_TEST(error_of(std::string(64, 'a') + ".com") == DomainError::kLabelTooLong);
+  // 4 labels of 63 plus 3 dots = 255 bytes; one byte less than 253 passes.
+  const std::string longest = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'b');
+  BOOST_TEST(longest.size() == 253u);
+  BOOST_TEST(normalized(longest) == longest);
+  BOOST_TEST(normalized(longest + ".") == longest);
+  BOOST_TEST(error_of(longest + "b") == DomainError::kTooLong);
+  BOOST_TEST(error_of(std::string(100000, 'a')) == DomainError::kLabelTooLong);
+}
+
+BOOST_AUTO_TEST_CASE(a_labels_are_validated) {
+  BOOST_TEST(normalized("xn--bcher-kva.example") == "xn--bcher-kva.example");
+  BOOST_TEST(normalized("XN--BCHER-KVA.Example") == "xn--bcher-kva.example");
+  BOOST_TEST(normalized("xn--rmy-5cd.mil") == "xn--rmy-5cd.mil");
+  // Not Punycode at all, or a truncated digit sequence.
+  BOOST_TEST(error_of("xn--.example") == DomainError::kInvalidPunycode);
+  BOOST_TEST(error_of("xn--bcher-kv.example") != DomainError::kOk);
+  BOOST_TEST(error_of("xn--99999999999.example") == DomainError::kInvalidPunycode);  // overflow
+  BOOST_TEST(error_of("xn--ls8h-.example") == DomainError::kInvalidPunycode);
+  // Decodes to plain ASCII ("abc"): a fake A-label.
+  BOOST_TEST(error_of("xn--abc-.example") == DomainError::kInvalidPunycode);
+  // Decodes to an uppercase Ü; its canonical form is the lowercase ü.
+  BOOST_TEST(normalized("xn--bcher-2pa.example") == "xn--bcher-kva.example");
+  // Decodes to U+0080, a C1 control: never in a label.
+  BOOST_TEST(error_of("xn--a.example") == DomainError::kInvalidCharacter);
+}
+
+BOOST_AUTO_TEST_CASE(u_labels_become_a_labels) {
+  BOOST_TEST(normalized("bücher.example") == "xn--bcher-kva.example");
+  BOOST_TEST(normalized("BÜCHER.example") == "xn--bcher-kva.example");
+  BOOST_TEST(normalized("münchen.de") == "xn--mnchen-3ya.de");
+  // Cyrillic а (U+0430) in place of the Latin a.
+  BOOST_TEST(normalized("\xD0\xB0rmy.mil") == "xn--rmy-5cd.mil");
+  BOOST_TEST(normalized("\xD0\x90RMY.mil") == "xn--rmy-5cd.mil");  // capital А lowercases
+  // Greek capitals lowercase too: ΑΡΜΥ → αρμυ.
+  BOOST_TEST(normalized("ΑΡΜΥ.example") == "xn--mxawor.example");
+  // RFC 3492 §7.1 (B), Chinese (simplified), as a whole label.
+  BOOST_TEST(normalized("他们为什么不说中文.example") == "xn--ihqwcrb4cv8a8dqg056pqjye.example");
+  // RFC 3492 §7.1 (D): the Czech sample, lowercased.
+  BOOST_TEST(normalized("Pročprostěnemluvíčesky.cz") == "xn--proprostnemluvesky-uyb24dma41a.cz");
+  // Ideographic full stops separate labels as '.' does.
+  BOOST_TEST(normalized("bücher\xE3\x80\x82" "example") == "xn--bcher-kva.example");
+  BOOST_TEST(normalized("bücher.example\xEF\xBC\x8E") == "xn--bcher-kva.example");
+  // U+0130 lowercases to plain i, leaving an ASCII label.
+  BOOST_TEST(normalized("\xC4\xB0nfo.example") == "info.example");
+}
+
+BOOST_AUTO_TEST_CASE(bad_u_labels_are_refused) {
+  BOOST_TEST(error_of("b\xC3.example") == DomainError::kInvalidUtf8);          // truncated
+  BOOST_TEST(error_of("b\xC0\xAF.example") == DomainError::kInvalidUtf8);      // overlong '/'
+  BOOST_TEST(error_of("b\xED\xA0\x80.example") == DomainError::kInvalidUtf8);  // surrogate
+  BOOST_TEST(error_of("b\xFF.example") == DomainError::kInvalidUtf8);
+  BOOST_TEST(error_of("bü_cher.example") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("ar\xE2\x80\x8Bmy.mil") == DomainError::kInvalidCharacter);  // zero-width space
+  BOOST_TEST(error_of("b\xC2\xA0ucher.example") == DomainError::kInvalidCharacter);  // NBSP
+  BOOST_TEST(error_of("\xCC\x88u.example") == DomainError::kInvalidCharacter);  // leading combining
+  BOOST_TEST(error_of("-bücher.example") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(normalized("büc--her.example") == "xn--bc--her-n2a.example");
+  BOOST_TEST(error_of("bü--cher.example") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(error_of("bü-cher-.example") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(error_of("ab--ü.example") == DomainError::kHyphenAtLabelEdge);
+  // 30 two-byte letters fit; 60 encode to more than 63 bytes.
+  std::string long_label;
+  for (int i = 0; i < 60; ++i) {
+    long_label += "ü";
+  }
+  BOOST_TEST(error_of(long_label + ".example") == DomainError::kLabelTooLong);
+}
+
+BOOST_AUTO_TEST_CASE(assign_copies_canonical_text) {
+  CanonicalDomain domain;
+  BOOST_TEST(domain.assign("army.mil"));
+  BOOST_TEST(domain.view() == "army.mil");
+  CanonicalDomain normalized_domain;
+  BOOST_TEST((normalize_domain("ARMY.MIL.", normalized_domain) == DomainError::kOk));
+  BOOST_TEST((domain == normalized_domain));
+  BOOST_TEST(!domain.assign(std::string(254, 'a')));
+  BOOST_TEST(domain.empty());
+}
+
+BOOST_AUTO_TEST_CASE(every_error_is_described) {
+  BOOST_TEST(describe(DomainError::kInvalidCharacter) == "invalid character");
+  BOOST_TEST(describe(DomainError::kInvalidPunycode) == "invalid IDN A-label (xn-- punycode)");
+  BOOST_TEST(describe(DomainError::kNumericTld) == "all-numeric top-level label");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace misdirect::inspect
