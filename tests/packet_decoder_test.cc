@@ -40,9 +40,11 @@ using test_support::view_of;
 struct Decoder {
   PacketDecoder decoder{DecoderConfig{}};
   DecodedPacket out;
+  Bytes frame;  // a copy of the last frame, so `out.payload` outlives a temporary argument
 
-  DecodeResult decode(const Bytes& frame, LinkType link_type = LinkType::kEthernet,
+  DecodeResult decode(const Bytes& bytes, LinkType link_type = LinkType::kEthernet,
                       uint32_t captured_length = 0, uint64_t timestamp_ns = 0) {
+    frame = bytes;
     return decoder.decode(view_of(frame, link_type, timestamp_ns, captured_length), out);
   }
   uint64_t count(DecodeCounter counter) const { return decoder.counters().get(counter); }
