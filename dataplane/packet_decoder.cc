@@ -201,7 +201,13 @@ DecodeResult PacketDecoder::decode_ipv4(Layer layer, DecodedPacket& out) noexcep
     return DecodeResult::kDropped;
   }
   // The total length is the truth: bytes after it are Ethernet padding (or trailers).
-  const uint32_t total_length = bytes.be16(2);
+  uint32_t total_length = bytes.be16(2);
+  if (total_length == 0) {
+    // TCP segmentation offload: the capturing host saw the segment before the NIC split it and
+    // filled the length in. Such frames are never padded, so the frame is the datagram.
+    counters_.add(DecodeCounter::kIpv4ZeroTotalLength);
+    total_length = layer.wire_length;
+  }
   if (total_length < header_bytes) {
     counters_.add(DecodeCounter::kIpv4BadTotalLength);
     return DecodeResult::kDropped;

@@ -10,7 +10,9 @@
 // Transport: TCP (options skipped; flags, seq, ack, payload) and UDP (ports); anything else is
 // "other IP" with addresses filled.
 //
-// Lengths come from the IP header, never the frame: Ethernet padding is ignored. A capture cut
+// Lengths come from the IP header, never the frame: Ethernet padding is ignored. (One exception:
+// an IPv4 total length of 0 is what segmentation offload leaves in captures taken on the sending
+// host, as Wireshark assumes too; the frame's length is used and the case counted.) A capture cut
 // short (captured_length < wire_length) still decodes when the headers are present;
 // `captured_payload_length` then says how much payload the capture holds. A frame whose IP length
 // reaches past its wire length is malformed. Every malformed case has its own counter and
@@ -56,6 +58,7 @@ enum class DecodeCounter : uint16_t {
   kIpv4BadVersion,
   kIpv4BadIhl,
   kIpv4BadTotalLength,
+  kIpv4ZeroTotalLength,
   kIpv4LengthBeyondFrame,
   kIpv6ShortHeader,
   kIpv6BadVersion,
@@ -91,6 +94,8 @@ inline constexpr CounterInfo kDecodeCounterInfo[] = {
     {"ipv4_bad_version", "IPv4-typed packets whose version field is not 4"},
     {"ipv4_bad_ihl", "IPv4 headers with a header length under 20 bytes"},
     {"ipv4_bad_total_length", "IPv4 total lengths shorter than the header"},
+    {"ipv4_zero_total_length",
+     "IPv4 total length 0 (segmentation offload on the capturing host): length from the frame"},
     {"ipv4_length_beyond_frame", "IPv4 total lengths reaching past the frame on the wire"},
     {"ipv6_short_header", "IPv6 packets shorter than the 40-byte header"},
     {"ipv6_bad_version", "IPv6-typed packets whose version field is not 6"},

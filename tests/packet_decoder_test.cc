@@ -318,6 +318,17 @@ BOOST_AUTO_TEST_CASE(ethernet_padding_is_ignored) {
   BOOST_TEST(d2.payload() == "OK");
 }
 
+BOOST_AUTO_TEST_CASE(ipv4_total_length_zero_takes_the_frame_length) {
+  // Captures taken on a host with TCP segmentation offload show total length 0.
+  Decoder d;
+  TcpFrameSpec spec = smtp_segment();
+  spec.ip.total_length = 0;
+  BOOST_TEST(static_cast<int>(d.decode(build_tcp_frame(spec))) == static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 4);
+  BOOST_TEST(d.out.ip_bytes == 61u);
+  BOOST_TEST((d.counted() == std::set<std::string>{"ipv4", "tcp", "ipv4_zero_total_length"}));
+}
+
 BOOST_AUTO_TEST_CASE(udp_and_icmp_are_other_ip) {
   Decoder d;
   UdpFrameSpec udp;
