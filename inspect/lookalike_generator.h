@@ -1,0 +1,52 @@
+// LookalikeGenerator: every look-alike misdirect knows for a protected domain, each with its kind.
+//
+// Cold code: it allocates freely and runs only when a Matcher is built or `misdirect variants`
+// asks. docs/lookalikes.md lists what each kind generates and why.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inspect/domain_lists.h"
+#include "inspect/lookalike_kind.h"
+
+namespace misdirect::inspect {
+
+struct Lookalike {
+  std::string domain;  // canonical
+  LookalikeKind kind;
+  bool operator==(const Lookalike&) const = default;
+};
+
+// Where a kind ranks when several rules produce the same variant: lower wins.
+// tld-swap, dot-omission, dot-insertion, homoglyph, transposition, omission, repetition, insertion,
+// vowel-swap, replacement, hyphenation, bitsquatting, subdomain-label, then edit-distance.
+int kind_priority(LookalikeKind kind) noexcept;
+
+// The look-alikes of one canonical domain, without the domain itself and without duplicates
+// (a duplicate keeps the kind of highest priority), ordered by kind priority then by name.
+std::vector<Lookalike> generate_lookalikes(std::string_view canonical_domain);
+
+// How many look-alikes of each kind a list holds (indexed by LookalikeKind).
+std::array<std::size_t, kLookalikeKindCount> count_by_kind(const std::vector<Lookalike>& lookalikes);
+
+// The suffixes a Matcher recognises, shared by the Hyperscan and hash-set matchers so both judge
+// from the same table. Built from canonical lists; an empty protected list gives an empty table.
+struct LookalikeEntry {
+  enum class Role : uint8_t { kProtected, kAllowed, kVariant };
+  std::string domain;             // the suffix as it must end a recipient domain
+  Role role = Role::kVariant;
+  LookalikeKind kind = LookalikeKind::kTldSwap;  // kVariant only
+  uint32_t protected_index = 0;   // into DomainLists::protected_domains (kProtected, kVariant)
+};
+
+// Protected and allowed domains come first (a variant equal to one of them is dropped: it is that
+// domain, not a typo); a variant produced for two protected domains keeps the higher-priority kind,
+// then the earlier protected domain.
+std::vector<LookalikeEntry> build_lookalike_table(const DomainLists& lists);
+
+}  // namespace misdirect::inspect
