@@ -1,1 +1,491 @@
-// placeholder: being written
+// Worker: the packet path of one thread, from frames to records.
+#include "dataplane/worker.h"
+
+#include <bitset>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "dataplane/app_detector.h"
+#include "dataplane/eve_writer.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/packet_decoder.h"
+#include "dataplane/smtp_flow.h"
+#include "dataplane/tcp_stream.h"
+#include "inspect/matcher.h"
+
+namespace misdirect::dataplane {
+namespace {
+
+constexpr uint16_t kImplicitTlsPort = 465;
+constexpr std::size_t kRecordBufferBytes = 512 * 1024;  // one smtp record with ~1000 recipients
+constexpr uint64_t kHousekeepingIntervalNs = 100'000'000;
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+enum class WorkerCounter : uint16_t {
+  kPackets,
+  kBytes,
+  kTcpPackets,
+  kOtherIpPackets,
+  kFragmentsHeld,
+  kDecodeDrops,
+  kSmtpFlowsByPort,
+  kSmtpFlowsDetected,
+  kSmtpFlowsTunnelled,
+  kImplicitTlsFlows,
+  kOtherFlows,
+  kSmtpSessionsUnavailable,
+  kSmtpStreamGaps,
+  kDetectionAbandoned,
+  kCount,
+};
+
+constexpr CounterInfo kWorkerCounterInfo[] = {
+    {"packets", "frames given to the worker"},
+    {"bytes", "bytes of those frames on the wire"},
+    {"tcp_packets", "TCP segments decoded"},
+    {"other_ip_packets", "IP packets that are not TCP (counted, not inspected)"},
+    {"fragments_held", "IP fragments held for reassembly"},
+    {"decode_drops", "frames the decoder dropped (decoder counters say why)"},
+    {"smtp_flows_by_port", "flows on a configured SMTP port"},
+    {"smtp_flows_detected", "flows found to be SMTP by behaviour (220 greeting, EHLO/HELO answer)"},
+    {"smtp_flows_tunnelled", "of those, SMTP inside an HTTP CONNECT or SOCKS5 tunnel"},
+    {"implicit_tls_flows", "flows on port 465 (SMTP over TLS: counted, not parsed)"},
+    {"other_flows", "TCP flows that are not SMTP"},
+    {"smtp_sessions_unavailable", "SMTP flows not inspected because every session slot was in use"},
+    {"smtp_stream_gaps", "gaps reported to SMTP sessions"},
+    {"detection_abandoned", "flows whose detection met a gap before deciding"},
+};
+static_assert(std::size(kWorkerCounterInfo) == static_cast<std::size_t>(WorkerCounter::kCount));
+
+// Per-flow application state, beside the Flow (indexed by Flow::app_slot).
+struct FlowApp {
+  AppDetection detection;
+  uint32_t smtp_slot = kNoSlot;
+  bool inspect = true;  // false once the flow is known not to be SMTP: reassembly stops
+};
+
+// One SMTP session's memory: the SmtpFlow, built in place when a flow becomes SMTP.
+struct alignas(64) SmtpSlot {
+  alignas(SmtpFlow) unsigned char storage[sizeof(SmtpFlow)];
+  SmtpFlow* get() noexcept { return std::launder(reinterpret_cast<SmtpFlow*>(storage)); }
+};
+
+template <typename Enum, std::size_t N>
+void append_counters(std::string& out, std::string_view group, const CounterArray<Enum>& counters,
+                     const CounterInfo (&info)[N]) {
+  out += '"';
+  out += group;
+  out += "\":{";
+  const auto values = counters.values();
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += '"';
+    out += info[i].name;
+    out += "\":";
+    out += std::to_string(values[i]);
+  }
+  out += '}';
+}
+
+}  // namespace
+
+struct Worker::Impl final : StreamSink, FlowEvictionSink {
+  Impl(const WorkerConfig& worker_config, RecordSink& record_sink);
+  ~Impl();
+
+  void process(const PacketView& packet) noexcept;
+  void housekeeping(uint64_t now) noexcept;
+  void start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept;
+  void become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept;
+  void stop_inspecting(Flow& flow, FlowApp& app) noexcept;
+  void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
+                 std::span<const uint8_t> bytes) noexcept;
+
+  void on_stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override;
+  void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept override;
+  void on_stream_end(Flow& flow, FlowDirection direction) noexcept override;
+  void on_flow_end(Flow& flow, FlowEndReason reason) noexcept override;
+
+  WorkerConfig config;
+  RecordSink& sink;
+  PacketDecoder decoder;
+  FlowTable flows;
+  TcpReassembler reassembler;
+  std::bitset<65536> smtp_ports;
+  MatcherBinding binding;
+  std::string pcap_filename;
+
+  std::unique_ptr<char[]> record_buffer;
+  EveWriter eve;
+  CounterArray<WorkerCounter> counters;
+  CounterArray<SmtpCounter> smtp_counters;
+  std::array<uint64_t, kSmtpAnomalyKindCount> smtp_anomalies{};
+  SmtpFlowEnvironment environment;
+
+  std::unique_ptr<FlowApp[]> flow_apps;
+  std::vector<uint32_t> free_flow_apps;
+  std::unique_ptr<SmtpSlot[]> smtp_slots;
+  std::unique_ptr<char[]> line_buffers;
+  std::vector<uint32_t> free_smtp_slots;
+
+  uint64_t now_ns = 0;
+  uint64_t last_housekeeping_ns = 0;
+  // Flows whose inspection stopped inside a reassembler callback; released after it returns.
+  Flow* release_after_segment = nullptr;
+};
+
+namespace {
+
+DecoderConfig decoder_config() { return DecoderConfig{}; }
+
+FlowTableConfig flow_table_config(const WorkerConfig& config) {
+  FlowTableConfig table;
+  table.max_flows = config.max_flows;
+  table.idle_timeout_ns = config.idle_timeout_ns;
+  table.closed_timeout_ns = config.closed_timeout_ns;
+  table.flow_id_base = static_cast<uint64_t>(config.worker_id) << 48;
+  return table;
+}
+
+TcpReassemblerConfig reassembler_config(const WorkerConfig& config) {
+  TcpReassemblerConfig reassembly;
+  reassembly.stream_memcap_bytes = config.stream_memcap_bytes;
+  reassembly.memcap_bytes = config.reassembly_memcap_bytes;
+  reassembly.gap_wait_ns = config.gap_wait_ns;
+  return reassembly;
+}
+
+}  // namespace
+
+Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
+    : config(worker_config),
+      sink(record_sink),
+      decoder(decoder_config()),
+      flows(flow_table_config(worker_config)),
+      reassembler(reassembler_config(worker_config)),
+      pcap_filename(worker_config.pcap_filename),
+      record_buffer(new char[kRecordBufferBytes]),
+      eve(std::span<char>(record_buffer.get(), kRecordBufferBytes)),
+      flow_apps(new FlowApp[worker_config.max_flows]),
+      smtp_slots(new SmtpSlot[worker_config.max_smtp_sessions]),
+      line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]) {
+  for (const uint16_t port : config.smtp_ports) {
+    smtp_ports.set(port);
+  }
+  free_flow_apps.reserve(config.max_flows);
+  for (uint32_t i = config.max_flows; i-- > 0;) {
+    free_flow_apps.push_back(i);
+  }
+  free_smtp_slots.reserve(config.max_smtp_sessions);
+  for (uint32_t i = config.max_smtp_sessions; i-- > 0;) {
+    free_smtp_slots.push_back(i);
+  }
+  environment.matcher = &binding;
+  environment.eve = &eve;
+  environment.sink = &sink;
+  environment.counters = &smtp_counters;
+  environment.anomalies = &smtp_anomalies;
+  environment.smtp_log = config.smtp_log;
+  environment.pcap_filename = pcap_filename;
+  environment.smtp_config.max_line_bytes = config.max_line_bytes;
+}
+
+// Sessions still open when a worker is destroyed without finish() own nothing outside their
+// slot, so the slots are simply released with the pool.
+Worker::Impl::~Impl() = default;
+
+void Worker::Impl::process(const PacketView& packet) noexcept {
+  counters.add(WorkerCounter::kPackets);
+  counters.add(WorkerCounter::kBytes, packet.wire_length);
+  if (packet.timestamp_ns > now_ns) {
+    now_ns = packet.timestamp_ns;
+  }
+  DecodedPacket decoded;
+  switch (decoder.decode(packet, decoded)) {
+    case DecodeResult::kTcp:
+      break;
+    case DecodeResult::kOtherIp:
+      counters.add(WorkerCounter::kOtherIpPackets);
+      return;
+    case DecodeResult::kFragmentHeld:
+      counters.add(WorkerCounter::kFragmentsHeld);
+      return;
+    case DecodeResult::kDropped:
+      counters.add(WorkerCounter::kDecodeDrops);
+      return;
+  }
+  counters.add(WorkerCounter::kTcpPackets);
+  const FlowKey key = FlowKey::from_packet(decoded);
+  const FlowLookup lookup = flows.find_or_create(key, now_ns, *this);
+  Flow& flow = *lookup.flow;
+  flows.account(flow, lookup.direction, decoded);
+  if (lookup.created) {
+    start_flow(flow, decoded, lookup.direction);
+  }
+  if (flow.app_slot == Flow::kNoApp || !flow_apps[flow.app_slot].inspect) {
+    return;
+  }
+  reassembler.on_segment(flow, lookup.direction, decoded, now_ns, *this);
+  if (release_after_segment != nullptr) {
+    reassembler.release(*release_after_segment);
+    release_after_segment = nullptr;
+  }
+}
+
+void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept {
+  if (free_flow_apps.empty()) {
+    return;  // cannot happen: one FlowApp per flow record
+  }
+  flow.app_slot = free_flow_apps.back();
+  free_flow_apps.pop_back();
+  FlowApp& app = flow_apps[flow.app_slot];
+  app = FlowApp{};
+
+  const uint16_t port_a = flow.key.port_a;
+  const uint16_t port_b = flow.key.port_b;
+  if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
+    counters.add(WorkerCounter::kImplicitTlsFlows);
+    app.detection.protocol = AppProtocol::kImplicitTls;
+    app.inspect = false;
+    return;
+  }
+  const bool smtp_a = smtp_ports.test(port_a);
+  const bool smtp_b = smtp_ports.test(port_b);
+  if (smtp_a || smtp_b) {
+    // The server listens on the SMTP port. Both ends on SMTP ports (relay to relay): the SYN
+    // decides, else the sender of this first packet is taken as the client.
+    int client_side;
+    if (smtp_a != smtp_b) {
+      client_side = smtp_a ? 1 : 0;
+    } else {
+      const bool syn_ack = (packet.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
+      const int sender = static_cast<int>(index_of(direction));
+      client_side = syn_ack ? (sender ^ 1) : sender;
+    }
+    counters.add(WorkerCounter::kSmtpFlowsByPort);
+    app.detection.protocol = AppProtocol::kSmtp;
+    app.detection.stage = AppDetection::Stage::kDecided;
+    app.detection.client_side = static_cast<int8_t>(client_side);
+    return;
+  }
+  if (!config.port_agnostic_detection) {
+    counters.add(WorkerCounter::kOtherFlows);
+    app.inspect = false;
+  }
+}
+
+void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept {
+  if (free_smtp_slots.empty()) {
+    counters.add(WorkerCounter::kSmtpSessionsUnavailable);
+    stop_inspecting(flow, app);
+    return;
+  }
+  app.smtp_slot = free_smtp_slots.back();
+  free_smtp_slots.pop_back();
+
+  FlowIdentity identity;
+  identity.flow_id = flow.flow_id;
+  const bool client_is_a = client_side == 0;
+  identity.client.bytes = client_is_a ? flow.key.address_a : flow.key.address_b;
+  identity.server.bytes = client_is_a ? flow.key.address_b : flow.key.address_a;
+  identity.client.version = flow.key.ip_version;
+  identity.server.version = flow.key.ip_version;
+  identity.client_port = client_is_a ? flow.key.port_a : flow.key.port_b;
+  identity.server_port = client_is_a ? flow.key.port_b : flow.key.port_a;
+  identity.vlan_ids[0] = flow.key.vlan_ids[0];
+  identity.vlan_ids[1] = flow.key.vlan_ids[1];
+  identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
+
+  char* line_buffer = line_buffers.get() + std::size_t{app.smtp_slot} * config.max_line_bytes;
+  new (smtp_slots[app.smtp_slot].storage)
+      SmtpFlow(environment, identity, std::span<char>(line_buffer, config.max_line_bytes));
+}
+
+void Worker::Impl::stop_inspecting(Flow& flow, FlowApp& app) noexcept {
+  app.inspect = false;
+  release_after_segment = &flow;
+}
+
+void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
+                             std::span<const uint8_t> bytes) noexcept {
+  (void)flow;
+  if (app.smtp_slot == kNoSlot || bytes.empty()) {
+    return;
+  }
+  const int side = static_cast<int>(index_of(direction));
+  const auto smtp_direction = side == app.detection.client_side ? inspect::Direction::kClientToServer
+                                                                : inspect::Direction::kServerToClient;
+  smtp_slots[app.smtp_slot].get()->feed(smtp_direction, bytes, now_ns);
+}
+
+void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
+                                  std::span<const uint8_t> bytes) noexcept {
+  FlowApp& app = flow_apps[flow.app_slot];
+  if (!app.inspect) {
+    return;
+  }
+  if (app.detection.protocol == AppProtocol::kSmtp) {
+    if (app.smtp_slot == kNoSlot) {
+      become_smtp(flow, app, app.detection.client_side);
+    }
+    feed_smtp(flow, app, direction, bytes);
+    return;
+  }
+  const DetectStep step = AppDetector::on_data(app.detection, static_cast<int>(index_of(direction)), bytes);
+  switch (step.protocol) {
+    case AppProtocol::kUndecided:
+      return;
+    case AppProtocol::kSmtp: {
+      counters.add(WorkerCounter::kSmtpFlowsDetected);
+      if (app.detection.tunnelled) {
+        counters.add(WorkerCounter::kSmtpFlowsTunnelled);
+      }
+      become_smtp(flow, app, app.detection.client_side);
+      feed_smtp(flow, app, direction,
+                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(step.replay.data()),
+                                         step.replay.size()));
+      feed_smtp(flow, app, direction, bytes.subspan(step.consumed));
+      return;
+    }
+    case AppProtocol::kImplicitTls:
+    case AppProtocol::kOther:
+      counters.add(WorkerCounter::kOtherFlows);
+      stop_inspecting(flow, app);
+      return;
+  }
+}
+
+void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept {
+  FlowApp& app = flow_apps[flow.app_slot];
+  if (!app.inspect) {
+    return;
+  }
+  if (app.smtp_slot != kNoSlot) {
+    counters.add(WorkerCounter::kSmtpStreamGaps);
+    const int side = static_cast<int>(index_of(direction));
+    const auto smtp_direction = side == app.detection.client_side
+                                    ? inspect::Direction::kClientToServer
+                                    : inspect::Direction::kServerToClient;
+    smtp_slots[app.smtp_slot].get()->gap(smtp_direction, missing_bytes, now_ns);
+    return;
+  }
+  if (app.detection.protocol != AppProtocol::kSmtp) {
+    // Detection reads the first bytes of each direction; with some of them lost it cannot decide.
+    counters.add(WorkerCounter::kDetectionAbandoned);
+    stop_inspecting(flow, app);
+  }
+  // A port-based SMTP flow whose session has not started yet: the session starts at the next byte.
+}
+
+void Worker::Impl::on_stream_end(Flow&, FlowDirection) noexcept {
+  // The session ends with the flow (closed_timeout_ns later), so that replies that trail the
+  // client's FIN are still matched.
+}
+
+void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
+  if (flow.app_slot == Flow::kNoApp) {
+    reassembler.release(flow);
+    return;
+  }
+  FlowApp& app = flow_apps[flow.app_slot];
+  if (app.inspect) {
+    // Holes still open become gaps and held bytes after them are delivered before the end.
+    reassembler.finish(flow, *this);
+  } else {
+    reassembler.release(flow);
+  }
+  if (release_after_segment == &flow) {
+    release_after_segment = nullptr;
+  }
+  if (app.smtp_slot != kNoSlot) {
+    SmtpFlow* session = smtp_slots[app.smtp_slot].get();
+    session->finish(now_ns);
+    session->~SmtpFlow();
+    free_smtp_slots.push_back(app.smtp_slot);
+    app.smtp_slot = kNoSlot;
+  }
+  free_flow_apps.push_back(flow.app_slot);
+  flow.app_slot = Flow::kNoApp;
+}
+
+void Worker::Impl::housekeeping(uint64_t now) noexcept {
+  if (now > now_ns) {
+    now_ns = now;
+  }
+  last_housekeeping_ns = now_ns;
+  flows.advance(now_ns, *this);
+  reassembler.advance(now_ns, *this);
+  decoder.expire(now_ns);
+}
+
+Worker::Worker(const WorkerConfig& config, RecordSink& sink) : impl_(std::make_unique<Impl>(config, sink)) {}
+
+Worker::~Worker() = default;
+
+void Worker::bind_matcher(const MatcherBinding& binding) noexcept { impl_->binding = binding; }
+
+void Worker::set_source_name(const std::string& name) {
+  impl_->pcap_filename = name;
+  impl_->environment.pcap_filename = impl_->pcap_filename;
+}
+
+void Worker::process_burst(std::span<const PacketView> packets) noexcept {
+  Impl& impl = *impl_;
+  for (const PacketView& packet : packets) {
+    impl.process(packet);
+  }
+  if (impl.now_ns - impl.last_housekeeping_ns >= kHousekeepingIntervalNs) {
+    impl.housekeeping(impl.now_ns);
+  }
+}
+
+void Worker::advance_time(uint64_t now_ns) noexcept { impl_->housekeeping(now_ns); }
+
+void Worker::finish(uint64_t now_ns) noexcept {
+  Impl& impl = *impl_;
+  impl.housekeeping(now_ns);
+  impl.flows.drain(impl);
+}
+
+void Worker::append_stats_json(std::string& out) const {
+  const Impl& impl = *impl_;
+  append_counters(out, "worker", impl.counters, kWorkerCounterInfo);
+  out += ',';
+  append_counters(out, "decoder", impl.decoder.counters(), kDecodeCounterInfo);
+  out += ',';
+  append_counters(out, "ip_reassembly", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
+  out += ',';
+  append_counters(out, "flows", impl.flows.counters(), kFlowCounterInfo);
+  out += ",\"flows_active\":" + std::to_string(impl.flows.active());
+  out += ',';
+  append_counters(out, "tcp", impl.reassembler.counters(), kReassemblyCounterInfo);
+  out += ',';
+  append_counters(out, "smtp", impl.smtp_counters, kSmtpCounterInfo);
+  out += ",\"smtp_anomalies\":{";
+  for (int i = 0; i < kSmtpAnomalyKindCount; ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += '"';
+    out += inspect::anomaly_name(static_cast<inspect::SmtpAnomalyKind>(i));
+    out += "\":";
+    out += std::to_string(impl.smtp_anomalies[static_cast<std::size_t>(i)]);
+  }
+  out += '}';
+}
+
+Worker::Totals Worker::totals() const noexcept {
+  const Impl& impl = *impl_;
+  Totals totals;
+  totals.packets = impl.counters.get(WorkerCounter::kPackets);
+  totals.bytes = impl.counters.get(WorkerCounter::kBytes);
+  totals.alerts = impl.smtp_counters.get(SmtpCounter::kAlerts);
+  totals.records_dropped = impl.smtp_counters.get(SmtpCounter::kRecordsDropped);
+  return totals;
+}
+
+}  // namespace misdirect::dataplane
