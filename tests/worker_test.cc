@@ -1,1 +1,263 @@
-// placeholder: being written
+// Tests for Worker: frames in, alert/smtp/stats records out, through the real decoder, flow table,
+// reassembly, SMTP machine and Hyperscan matcher.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dataplane/worker.h"
+#include "inspect/matcher.h"
+#include "tests/support/tcp_conversation.h"
+
+using misdirect::dataplane::MatcherBinding;
+using misdirect::dataplane::PacketView;
+using misdirect::dataplane::RecordSink;
+using misdirect::dataplane::RecordType;
+using misdirect::dataplane::Worker;
+using misdirect::dataplane::WorkerConfig;
+using misdirect::test_support::Bytes;
+using misdirect::test_support::TcpConversation;
+using misdirect::test_support::view_of;
+
+namespace {
+
+constexpr uint64_t kSecond = 1'000'000'000;
+
+struct CapturedRecords final : RecordSink {
+  bool on_record(RecordType type, std::string_view line) noexcept override {
+    if (refuse) {
+      return false;
+    }
+    (type == RecordType::kAlert ? alerts : smtp).emplace_back(line);
+    return true;
+  }
+  std::vector<std::string> alerts;
+  std::vector<std::string> smtp;
+  bool refuse = false;
+};
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+// A worker with army.mil and mod.gov.uk protected, and the records it wrote.
+struct Harness {
+  explicit Harness(WorkerConfig config = small_config()) {
+    misdirect::inspect::DomainLists lists;
+    lists.protected_domains = {"army.mil", "mod.gov.uk"};
+    auto built = misdirect::inspect::Matcher::build(lists, {});
+    BOOST_REQUIRE_MESSAGE(built.matcher, built.error);
+    matcher = std::move(built.matcher);
+    scratch = matcher->make_scratch();
+    worker = std::make_unique<Worker>(config, records);
+    worker->bind_matcher(MatcherBinding{matcher.get(), &scratch, 7});
+  }
+
+  static WorkerConfig small_config() {
+    WorkerConfig config;
+    config.max_flows = 1024;
+    config.max_smtp_sessions = 16;
+    config.reassembly_memcap_bytes = 1 << 20;
+    return config;
+  }
+
+  void send(const std::vector<Bytes>& frames) {
+    for (const Bytes& frame : frames) {
+      now_ns += kSecond / 100;
+      const PacketView view = view_of(frame, misdirect::dataplane::LinkType::kEthernet, now_ns);
+      worker->process_burst(std::span<const PacketView>(&view, 1));
+    }
+  }
+  void finish() { worker->finish(now_ns); }
+
+  std::unique_ptr<const misdirect::inspect::Matcher> matcher;
+  misdirect::inspect::MatcherScratch scratch;
+  CapturedRecords records;
+  std::unique_ptr<Worker> worker;
+  uint64_t now_ns = 1'700'000'000 * kSecond;
+};
+
+// A complete session: two look-alike recipients (one accepted, one refused), one legitimate, and
+// a body that mentions another look-alike (must not alert).
+std::vector<Bytes> plain_session(TcpConversation& c) {
+  return {
+      c.syn(), c.syn_ack(), c.ack(),
+      c.server("220 mx.example ESMTP\r\n"),
+      c.client("EHLO client.example\r\n"),
+      c.server("250-mx.example\r\n250 PIPELINING\r\n"),
+      c.client("MAIL FROM:<alice@example.org>\r\n"),
+      c.server("250 OK\r\n"),
+      c.client("RCPT TO:<bob@army.ml>\r\n"),
+      c.server("250 OK\r\n"),
+      c.client("RCPT TO:<carol@hq.army.mil>\r\n"),
+      c.server("250 OK\r\n"),
+      c.client("RCPT TO:<dave@amry.mil>\r\n"),
+      c.server("550 no such user\r\n"),
+      c.client("DATA\r\n"),
+      c.server("354 go ahead\r\n"),
+      c.client("Subject: hi\r\n\r\nRCPT TO:<eve@army.ml>\r\n.\r\n"),
+      c.server("250 queued\r\n"),
+      c.client("QUIT\r\n"),
+      c.server("221 bye\r\n"),
+      c.client_fin(), c.server_fin(), c.ack(),
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(worker)
+
+BOOST_AUTO_TEST_CASE(session_gives_one_alert_per_lookalike_with_its_reply) {
+  Harness harness;
+  TcpConversation conversation("10.0.0.1", 40001, "10.0.0.2", 25);
+  harness.send(plain_session(conversation));
+  harness.finish();
+  const auto& alerts = harness.records.alerts;
+  BOOST_REQUIRE_EQUAL(alerts.size(), 2u);
+  BOOST_TEST(contains(alerts[0], R"("recipient":"bob@army.ml")"));
+  BOOST_TEST(contains(alerts[0], R"("kind":"tld-swap")"));
+  BOOST_TEST(contains(alerts[0], R"("protected":"army.mil")"));
+  BOOST_TEST(contains(alerts[0], R"("accepted":true)"));
+  BOOST_TEST(contains(alerts[0], R"("generation":7)"));
+  BOOST_TEST(contains(alerts[0], R"("src_ip":"10.0.0.1","src_port":40001,"dest_ip":"10.0.0.2","dest_port":25)"));
+  BOOST_TEST(contains(alerts[0], R"("helo":"client.example")"));
+  BOOST_TEST(contains(alerts[0], R"("mail_from":"alice@example.org")"));
+  BOOST_TEST(contains(alerts[1], R"("recipient":"dave@amry.mil")"));
+  BOOST_TEST(contains(alerts[1], R"("kind":"transposition")"));
+  BOOST_TEST(contains(alerts[1], R"("accepted":false)"));
+  BOOST_TEST(contains(alerts[1], R"("rcpt_to":["bob@army.ml","carol@hq.army.mil","dave@amry.mil"])"));
+
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  const std::string& smtp = harness.records.smtp[0];
+  BOOST_TEST(contains(smtp, R"("delivered":true)"));
+  BOOST_TEST(contains(smtp, R"("rcpt_to":["bob@army.ml","carol@hq.army.mil","dave@amry.mil"])"));
+  BOOST_TEST(contains(smtp, R"({"address":"carol@hq.army.mil","domain":"hq.army.mil","reply_code":250,"lookalike":null})"));
+  BOOST_TEST(!contains(smtp, "eve@"));
+}
+
+BOOST_AUTO_TEST_CASE(reordered_and_duplicated_segments_give_the_same_records) {
+  Harness in_order;
+  TcpConversation first("10.0.0.1", 40001, "10.0.0.2", 25);
+  in_order.send(plain_session(first));
+  in_order.finish();
+
+  Harness shuffled;
+  TcpConversation second("10.0.0.1", 40001, "10.0.0.2", 25);
+  std::vector<Bytes> frames = plain_session(second);
+  // Keep the handshake first; swap neighbours and repeat some segments after it.
+  std::mt19937 random(12345);
+  std::vector<Bytes> mixed(frames.begin(), frames.begin() + 3);
+  for (std::size_t i = 3; i < frames.size(); ++i) {
+    mixed.push_back(frames[i]);
+    if (random() % 3 == 0) {
+      mixed.push_back(frames[i]);
+    }
+  }
+  for (std::size_t i = 4; i + 1 < mixed.size(); i += 3) {
+    std::swap(mixed[i], mixed[i + 1]);
+  }
+  shuffled.send(mixed);
+  shuffled.finish();
+
+  BOOST_REQUIRE_EQUAL(shuffled.records.alerts.size(), in_order.records.alerts.size());
+  for (std::size_t i = 0; i < in_order.records.alerts.size(); ++i) {
+    const auto recipient = [](const std::string& alert) {
+      const auto start = alert.find(R"("recipient":)");
+      return alert.substr(start, alert.find(',', start) - start);
+    };
+    BOOST_TEST(recipient(shuffled.records.alerts[i]) == recipient(in_order.records.alerts[i]));
+  }
+  BOOST_TEST(contains(shuffled.records.alerts[0], R"("accepted":true)"));
+}
+
+BOOST_AUTO_TEST_CASE(one_sided_capture_alerts_with_unknown_acceptance_at_flow_end) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40002, "10.0.0.2", 587);
+  harness.send({c.client("EHLO x\r\n"), c.client("MAIL FROM:<a@b.example>\r\n"),
+                c.client("RCPT TO:<bob@mod.gv.uk>\r\n")});
+  BOOST_TEST(harness.records.alerts.empty());
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("accepted":null)"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("protected":"mod.gov.uk")"));
+}
+
+BOOST_AUTO_TEST_CASE(smtp_on_an_unknown_port_is_found_by_its_behaviour) {
+  Harness harness;
+  TcpConversation c("192.0.2.10", 51000, "192.0.2.20", 8025);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 relay ready\r\n"),
+                c.client("HELO me\r\n"), c.server("250 hi\r\n"), c.client("MAIL FROM:<>\r\n"),
+                c.server("250 ok\r\n"), c.client("RCPT TO:<x@army.ml>\r\n"), c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("dest_port":8025)"));
+}
+
+BOOST_AUTO_TEST_CASE(implicit_tls_port_is_counted_not_parsed) {
+  Harness harness;
+  TcpConversation c("192.0.2.10", 51001, "192.0.2.20", 465);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.client("RCPT TO:<x@army.ml>\r\n")});
+  harness.finish();
+  BOOST_TEST(harness.records.alerts.empty());
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("implicit_tls_flows":1)"));
+}
+
+BOOST_AUTO_TEST_CASE(vlan_tags_reach_the_alert) {
+  Harness harness;
+  TcpConversation c("2001:db8::1", 40003, "2001:db8::2", 25);
+  c.link.vlans = {{0x88a8, 10, 0}, {0x8100, 20, 0}};
+  harness.send({c.client("RCPT TO:<x@army.ml>\r\n"), c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("vlan":[10,20])"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("src_ip":"2001:db8::1")"));
+}
+
+BOOST_AUTO_TEST_CASE(refused_records_are_counted_never_lost_silently) {
+  Harness harness;
+  harness.records.refuse = true;
+  TcpConversation c("10.0.0.1", 40004, "10.0.0.2", 25);
+  harness.send(plain_session(c));
+  harness.finish();
+  BOOST_TEST(harness.worker->totals().records_dropped == 3u);  // two alerts and one smtp record
+  BOOST_TEST(harness.worker->totals().alerts == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_matcher_judges_recipients_after_it_is_bound) {
+  Harness harness;
+  misdirect::inspect::DomainLists lists;
+  lists.protected_domains = {"navy.mil"};
+  auto built = misdirect::inspect::Matcher::build(lists, {});
+  BOOST_REQUIRE(built.matcher);
+  auto scratch = built.matcher->make_scratch();
+  TcpConversation c("10.0.0.1", 40005, "10.0.0.2", 25);
+  harness.send({c.client("RCPT TO:<a@navy.ml>\r\n"), c.server("250 ok\r\n")});
+  harness.worker->bind_matcher(MatcherBinding{built.matcher.get(), &scratch, 8});
+  harness.send({c.client("RCPT TO:<b@navy.ml>\r\n"), c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("recipient":"b@navy.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("generation":8)"));
+}
+
+BOOST_AUTO_TEST_CASE(a_full_flow_table_evicts_and_flushes_the_oldest_flow) {
+  WorkerConfig config = Harness::small_config();
+  config.max_flows = 16;
+  Harness harness(config);
+  TcpConversation first("10.0.1.1", 40000, "10.0.0.2", 25);
+  harness.send({first.client("RCPT TO:<x@army.ml>\r\n")});
+  for (uint16_t port = 1; port <= 40; ++port) {
+    TcpConversation other("10.0.2.1", static_cast<uint16_t>(50000 + port), "10.0.0.3", 80);
+    harness.send({other.syn()});
+  }
+  // The first flow was evicted: its pending alert was written then, before the end of input.
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(!contains(stats, R"("flows_evicted":0)"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
