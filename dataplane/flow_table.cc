@@ -1,1 +1,360 @@
-// placeholder: being written
+// FlowTable: the flow pool, its hash index and its timer wheel.
+#include "dataplane/flow_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace misdirect::dataplane {
+
+namespace {
+
+// The index is sized so that at most this fraction of its entries is used (percent).
+constexpr uint64_t kMaxLoadPercent = 55;
+// Eviction looks past at most this many flows whose real deadline is later than their slot
+// before it takes the nearest one regardless: bounds the cost of one creation.
+constexpr uint32_t kMaxEvictionRequeues = 64;
+
+}  // namespace
+
+FlowTable::FlowTable(const FlowTableConfig& config) : config_(config) {
+  if (config.max_flows == 0 || config.max_flows >= kNone / 2) {
+    throw std::invalid_argument("flow table: max_flows must be between 1 and 2^31 - 1, got " +
+                                std::to_string(config.max_flows));
+  }
+  if (config.idle_timeout_ns == 0) {
+    throw std::invalid_argument("flow table: idle_timeout_ns must be > 0");
+  }
+  if (config.closed_timeout_ns == 0) {
+    throw std::invalid_argument("flow table: closed_timeout_ns must be > 0");
+  }
+  if (config.tick_ns == 0) {
+    throw std::invalid_argument("flow table: tick_ns must be > 0");
+  }
+  if (config.wheel_slots < 2 || !std::has_single_bit(config.wheel_slots)) {
+    throw std::invalid_argument("flow table: wheel_slots must be a power of two >= 2, got " +
+                                std::to_string(config.wheel_slots));
+  }
+
+  // Raw storage: records are constructed when first used, so pages of a large pool that never
+  // holds a flow are never touched.
+  pool_ = static_cast<Flow*>(::operator new(sizeof(Flow) * std::size_t{config.max_flows},
+                                            std::align_val_t{alignof(Flow)}));
+
+  const uint64_t entries_needed = (uint64_t{config.max_flows} * 100 + kMaxLoadPercent - 1) / kMaxLoadPercent;
+  const uint64_t buckets = std::bit_ceil((entries_needed + kBucketEntries - 1) / kBucketEntries);
+  buckets_ = std::make_unique<Bucket[]>(buckets);
+  for (uint64_t b = 0; b < buckets; ++b) {
+    std::fill(std::begin(buckets_[b].flows), std::end(buckets_[b].flows), kNone);
+  }
+  bucket_mask_ = static_cast<uint32_t>(buckets - 1);
+
+  slot_heads_ = std::make_unique<uint32_t[]>(config.wheel_slots);
+  slot_tails_ = std::make_unique<uint32_t[]>(config.wheel_slots);
+  std::fill_n(slot_heads_.get(), config.wheel_slots, kNone);
+  std::fill_n(slot_tails_.get(), config.wheel_slots, kNone);
+  slot_mask_ = config.wheel_slots - 1;
+}
+
+FlowTable::~FlowTable() {
+  ::operator delete(pool_, std::align_val_t{alignof(Flow)});
+}
+
+std::size_t FlowTable::memory_bytes() const noexcept {
+  return sizeof(Flow) * std::size_t{config_.max_flows} +
+         sizeof(Bucket) * (std::size_t{bucket_mask_} + 1) +
+         2 * sizeof(uint32_t) * (std::size_t{slot_mask_} + 1);
+}
+
+uint64_t FlowTable::observe(uint64_t now_ns) noexcept {
+  if (!time_started_) {
+    time_started_ = true;
+    now_ns_ = now_ns;
+    processed_tick_ = now_ns / config_.tick_ns;
+  } else if (now_ns < now_ns_) {
+    counters_.add(FlowCounter::kTimeBackwards);
+  } else {
+    now_ns_ = now_ns;
+  }
+  return now_ns_;
+}
+
+// --- index -------------------------------------------------------------------------------------
+
+uint32_t FlowTable::lookup(const FlowKey& key, uint64_t hash) const noexcept {
+  const auto tag = static_cast<uint32_t>(hash);
+  uint32_t b = home_bucket(hash);
+  // Bounded by the bucket count as a guard; the probed_past counts end it far sooner.
+  for (uint32_t step = 0; step <= bucket_mask_; ++step) {
+    const Bucket& bucket = buckets_[b];
+    for (uint32_t i = 0; i < kBucketEntries; ++i) {
+      if (bucket.tags[i] == tag && bucket.flows[i] != kNone && pool_[bucket.flows[i]].key.same_flow(key)) {
+        return bucket.flows[i];
+      }
+    }
+    if (bucket.probed_past == 0) {
+      return kNone;
+    }
+    b = (b + 1) & bucket_mask_;
+  }
+  return kNone;
+}
+
+void FlowTable::index_insert(uint32_t flow_index, uint64_t hash) noexcept {
+  uint32_t b = home_bucket(hash);
+  // The index always has free entries (it holds at most max_flows at ≤ 55% load), so this ends.
+  for (;;) {
+    Bucket& bucket = buckets_[b];
+    for (uint32_t i = 0; i < kBucketEntries; ++i) {
+      if (bucket.flows[i] == kNone) {
+        bucket.flows[i] = flow_index;
+        bucket.tags[i] = static_cast<uint32_t>(hash);
+        return;
+      }
+    }
+    ++bucket.probed_past;
+    b = (b + 1) & bucket_mask_;
+  }
+}
+
+void FlowTable::index_remove(uint32_t flow_index, uint64_t hash) noexcept {
+  uint32_t b = home_bucket(hash);
+  for (uint32_t step = 0; step <= bucket_mask_; ++step) {
+    Bucket& bucket = buckets_[b];
+    for (uint32_t i = 0; i < kBucketEntries; ++i) {
+      if (bucket.flows[i] == flow_index) {
+        bucket.flows[i] = kNone;
+        return;
+      }
+    }
+    assert(bucket.probed_past > 0);
+    --bucket.probed_past;
+    b = (b + 1) & bucket_mask_;
+  }
+  assert(false && "flow missing from the index");
+}
+
+// --- pool --------------------------------------------------------------------------------------
+
+uint32_t FlowTable::allocate_flow() noexcept {
+  if (pool_free_ != kNone) {
+    const uint32_t index = pool_free_;
+    pool_free_ = pool_[index].wheel_next;
+    return index;
+  }
+  if (pool_fresh_ < config_.max_flows) {
+    return pool_fresh_++;
+  }
+  return kNone;
+}
+
+FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t now_ns, FlowEvictionSink& sink) noexcept {
+  const uint64_t now = observe(now_ns);
+  const uint64_t hash = key.hash();
+  uint32_t index = lookup(key, hash);
+  if (index != kNone) {
+    Flow& flow = pool_[index];
+    flow.last_seen_ns = std::max(flow.last_seen_ns, now);
+    return {&flow, key.direction, false};
+  }
+
+  index = allocate_flow();
+  if (index == kNone) {
+    evict_one(sink);
+    index = allocate_flow();
+    assert(index != kNone);
+  }
+  Flow* flow = new (&pool_[index]) Flow{};
+  flow->key = key;
+  flow->flow_id = config_.flow_id_base + ++next_flow_id_;
+  flow->first_seen_ns = now;
+  flow->last_seen_ns = now;
+  index_insert(index, hash);
+  wheel_insert(index, deadline_ns(*flow));
+  ++active_;
+  counters_.add(FlowCounter::kCreated);
+  return {flow, key.direction, true};
+}
+
+Flow* FlowTable::find(const FlowKey& key) noexcept {
+  const uint32_t index = lookup(key, key.hash());
+  return index == kNone ? nullptr : &pool_[index];
+}
+
+void FlowTable::prefetch(const FlowKey& key) const noexcept {
+  __builtin_prefetch(&buckets_[home_bucket(key.hash())]);
+}
+
+void FlowTable::account(Flow& flow, FlowDirection direction, const DecodedPacket& packet) noexcept {
+  const std::size_t i = index_of(direction);
+  ++flow.packets[i];
+  flow.payload_bytes[i] += packet.payload_length;
+  flow.ip_bytes[i] += packet.ip_bytes;
+  if (packet.ip_protocol != 6) {
+    return;
+  }
+  const uint8_t flags = packet.tcp_flags;
+  if ((flags & kTcpSyn) != 0 && flow.initiator == FlowInitiator::kUnknown) {
+    // A SYN comes from the client; a SYN/ACK from the server.
+    const bool sender_is_client = (flags & kTcpAck) == 0;
+    const bool sender_is_a = direction == FlowDirection::kAToB;
+    flow.initiator = sender_is_client == sender_is_a ? FlowInitiator::kA : FlowInitiator::kB;
+  }
+  if ((flags & kTcpFin) != 0) {
+    flow.state |= direction == FlowDirection::kAToB ? Flow::kFinAToB : Flow::kFinBToA;
+  }
+  if ((flags & kTcpRst) != 0 && (flow.state & Flow::kReset) == 0) {
+    flow.state |= Flow::kReset;
+    counters_.add(FlowCounter::kResets);
+  }
+  const bool both_fins = (flow.state & (Flow::kFinAToB | Flow::kFinBToA)) == (Flow::kFinAToB | Flow::kFinBToA);
+  if (!flow.closed() && (both_fins || (flow.state & Flow::kReset) != 0)) {
+    flow.state |= Flow::kClosed;
+    counters_.add(FlowCounter::kClosed);
+    // The deadline got earlier: the lazy wheel would find the flow too late, so move it now.
+    const uint32_t index = index_of_flow(flow);
+    wheel_remove(index);
+    wheel_insert(index, deadline_ns(flow));
+  }
+}
+
+// --- timer wheel -------------------------------------------------------------------------------
+
+uint64_t FlowTable::deadline_ns(const Flow& flow) const noexcept {
+  return flow.last_seen_ns + (flow.closed() ? config_.closed_timeout_ns : config_.idle_timeout_ns);
+}
+
+void FlowTable::wheel_insert(uint32_t flow_index, uint64_t deadline) noexcept {
+  // Never into a slot already expired, never more than one revolution ahead (the slot then
+  // comes round early and the flow is moved on).
+  const uint64_t tick = std::clamp(deadline / config_.tick_ns, processed_tick_ + 1,
+                                   processed_tick_ + slot_mask_ + 1);
+  const auto slot = static_cast<uint32_t>(tick & slot_mask_);
+  Flow& flow = pool_[flow_index];
+  flow.wheel_slot = slot;
+  flow.wheel_next = kNone;
+  flow.wheel_prev = slot_tails_[slot];
+  if (slot_tails_[slot] != kNone) {
+    pool_[slot_tails_[slot]].wheel_next = flow_index;
+  } else {
+    slot_heads_[slot] = flow_index;
+  }
+  slot_tails_[slot] = flow_index;
+}
+
+void FlowTable::wheel_remove(uint32_t flow_index) noexcept {
+  Flow& flow = pool_[flow_index];
+  if (flow.wheel_prev != kNone) {
+    pool_[flow.wheel_prev].wheel_next = flow.wheel_next;
+  } else {
+    slot_heads_[flow.wheel_slot] = flow.wheel_next;
+  }
+  if (flow.wheel_next != kNone) {
+    pool_[flow.wheel_next].wheel_prev = flow.wheel_prev;
+  } else {
+    slot_tails_[flow.wheel_slot] = flow.wheel_prev;
+  }
+  flow.wheel_prev = kNone;
+  flow.wheel_next = kNone;
+}
+
+void FlowTable::advance(uint64_t now_ns, FlowEvictionSink& sink) noexcept {
+  const uint64_t now = observe(now_ns);
+  const uint64_t target = now / config_.tick_ns;
+  if (target <= processed_tick_) {
+    return;
+  }
+  // After a jump longer than a revolution, one pass over every slot is enough.
+  const uint64_t revolution = uint64_t{slot_mask_} + 1;
+  const uint64_t first = target - processed_tick_ > revolution ? target - revolution + 1 : processed_tick_ + 1;
+  for (uint64_t tick = first; tick <= target; ++tick) {
+    processed_tick_ = tick;
+    expire_slot(tick, sink);
+  }
+}
+
+void FlowTable::expire_slot(uint64_t tick, FlowEvictionSink& sink) noexcept {
+  const auto slot = static_cast<uint32_t>(tick & slot_mask_);
+  uint32_t index = slot_heads_[slot];
+  slot_heads_[slot] = kNone;
+  slot_tails_[slot] = kNone;
+  while (index != kNone) {
+    Flow& flow = pool_[index];
+    const uint32_t next = flow.wheel_next;
+    const uint64_t deadline = deadline_ns(flow);
+    if (deadline <= now_ns_) {
+      end_flow(index, flow.closed() ? FlowEndReason::kClosed : FlowEndReason::kIdleTimeout, sink);
+    } else {
+      wheel_insert(index, deadline);
+    }
+    index = next;
+  }
+}
+
+uint32_t FlowTable::evict_one(FlowEvictionSink& sink) noexcept {
+  uint32_t requeues = 0;
+  const uint64_t last = processed_tick_ + slot_mask_ + 1;
+  for (uint64_t tick = processed_tick_ + 1; tick <= last; ++tick) {
+    const auto slot = static_cast<uint32_t>(tick & slot_mask_);
+    while (slot_heads_[slot] != kNone) {
+      const uint32_t index = slot_heads_[slot];
+      const uint64_t deadline = deadline_ns(pool_[index]);
+      const uint64_t due_tick = std::max(deadline / config_.tick_ns, processed_tick_ + 1);
+      if (due_tick > tick && requeues < kMaxEvictionRequeues) {
+        // Active since it was queued here: move it to where it belongs and look further.
+        ++requeues;
+        wheel_remove(index);
+        wheel_insert(index, deadline);
+        continue;
+      }
+      if (!pool_[index].closed()) {
+        counters_.add(FlowCounter::kEvictedOpen);
+      }
+      wheel_remove(index);
+      end_flow(index, FlowEndReason::kEvicted, sink);
+      return index;
+    }
+  }
+  return kNone;
+}
+
+void FlowTable::end_flow(uint32_t flow_index, FlowEndReason reason, FlowEvictionSink& sink) noexcept {
+  Flow& flow = pool_[flow_index];
+  sink.on_flow_end(flow, reason);
+  switch (reason) {
+    case FlowEndReason::kEvicted:
+      counters_.add(FlowCounter::kEvicted);
+      break;
+    case FlowEndReason::kIdleTimeout:
+      counters_.add(FlowCounter::kIdleTimeouts);
+      break;
+    case FlowEndReason::kClosed:
+      counters_.add(FlowCounter::kClosedTimeouts);
+      break;
+    case FlowEndReason::kShutdown:
+      counters_.add(FlowCounter::kShutdown);
+      break;
+  }
+  // The owner must have released the flow's reassembly state: the pool holds pointers to it.
+  assert(flow.streams[0].held_head == TcpStream::kNone && flow.streams[0].hole_timer == TcpStream::kNone);
+  assert(flow.streams[1].held_head == TcpStream::kNone && flow.streams[1].hole_timer == TcpStream::kNone);
+  index_remove(flow_index, flow.key.hash());
+  flow.wheel_next = pool_free_;
+  pool_free_ = flow_index;
+  --active_;
+}
+
+void FlowTable::drain(FlowEvictionSink& sink) noexcept {
+  for (uint32_t slot = 0; slot <= slot_mask_; ++slot) {
+    while (slot_heads_[slot] != kNone) {
+      const uint32_t index = slot_heads_[slot];
+      wheel_remove(index);
+      end_flow(index, FlowEndReason::kShutdown, sink);
+    }
+  }
+}
+
+}  // namespace misdirect::dataplane

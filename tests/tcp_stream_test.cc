@@ -1,1 +1,427 @@
-// placeholder: being written
+// TcpReassembler tests: ordering, duplicates, overlaps, wrap-around, gaps, memcaps, FIN/RST.
+#include "dataplane/tcp_stream.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/flow_table.h"
+
+namespace misdirect::dataplane {
+namespace {
+
+constexpr uint64_t kSecond = 1'000'000'000;
+constexpr uint64_t kStart = 1'700'000'000 * kSecond;
+constexpr FlowDirection kAB = FlowDirection::kAToB;
+constexpr FlowDirection kBA = FlowDirection::kBToA;
+
+// Writes each direction as text: data as is, a gap as "[gap N]", the end as "[end]".
+class TextSink final : public StreamSink {
+ public:
+  void on_stream_data(Flow&, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override {
+    text[index_of(direction)].append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  void on_stream_gap(Flow&, FlowDirection direction, uint64_t missing_bytes) noexcept override {
+    text[index_of(direction)] += "[gap " + std::to_string(missing_bytes) + "]";
+  }
+  void on_stream_end(Flow&, FlowDirection direction) noexcept override {
+    text[index_of(direction)] += "[end]";
+  }
+  std::string text[2];
+};
+
+TcpReassemblerConfig small_config() {
+  TcpReassemblerConfig config;
+  config.stream_memcap_bytes = 64 * 1024;
+  config.memcap_bytes = 256 * 1024;
+  config.gap_wait_ns = 5 * kSecond;
+  return config;
+}
+
+// One test's reassembler, sink and flows; packets' payloads stay alive in `payloads_`.
+class Harness {
+ public:
+  explicit Harness(const TcpReassemblerConfig& config = small_config()) : reassembler(config) {}
+
+  void send(Flow& flow, FlowDirection direction, uint32_t seq, std::string_view payload,
+            uint8_t flags = kTcpAck, uint64_t now_ns = kStart, uint32_t captured = UINT32_MAX) {
+    payloads_.emplace_back(payload);
+    DecodedPacket packet;
+    packet.ip_protocol = 6;
+    packet.tcp_flags = flags;
+    packet.seq = seq;
+    packet.payload = reinterpret_cast<const uint8_t*>(payloads_.back().data());
+    packet.payload_length = static_cast<uint32_t>(payload.size());
+    packet.captured_payload_length = std::min<uint32_t>(captured, packet.payload_length);
+    reassembler.on_segment(flow, direction, packet, now_ns, sink);
+  }
+  void send(uint32_t seq, std::string_view payload, uint8_t flags = kTcpAck, uint64_t now_ns = kStart) {
+    send(flow, kAB, seq, payload, flags, now_ns);
+  }
+  // A client SYN with ISN `isn`: data starts at isn + 1.
+  void syn(uint32_t isn, uint64_t now_ns = kStart) { send(isn, "", kTcpSyn, now_ns); }
+
+  uint64_t counter(ReassemblyCounter counter) const { return reassembler.counters().get(counter); }
+  const std::string& text(FlowDirection direction = kAB) const { return sink.text[index_of(direction)]; }
+
+  TcpReassembler reassembler;
+  TextSink sink;
+  Flow flow;
+
+ private:
+  std::deque<std::string> payloads_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(tcp_stream)
+
+BOOST_AUTO_TEST_CASE(in_order_bytes_are_delivered_from_the_packet) {
+  Harness h;
+  h.syn(1000);
+  h.send(1001, "EHLO ");
+  h.send(1006, "mx.example\r\n");
+  BOOST_TEST(h.text() == "EHLO mx.example\r\n");
+  BOOST_TEST(h.counter(ReassemblyCounter::kBytesInOrder) == 17u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kSegmentsHeld) == 0u);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+  BOOST_TEST(h.flow.stream(kAB).syn_seen());
+  BOOST_TEST(!h.flow.stream(kAB).midstream());
+}
+
+BOOST_AUTO_TEST_CASE(syn_ack_synchronises_the_server_direction) {
+  Harness h;
+  h.syn(1000);
+  h.send(h.flow, kBA, 5000, "", kTcpSyn | kTcpAck);
+  h.send(h.flow, kBA, 5001, "220 mx ESMTP\r\n");
+  BOOST_TEST(h.text(kBA) == "220 mx ESMTP\r\n");
+  BOOST_TEST(h.counter(ReassemblyCounter::kMidstreamPickups) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(reordered_segments_are_delivered_in_order) {
+  Harness h;
+  h.syn(1000);
+  h.send(1012, "!");
+  h.send(1007, "world");
+  BOOST_TEST(h.text().empty());
+  BOOST_TEST(h.flow.stream(kAB).held_bytes == 6u);
+  h.send(1001, "hello ");
+  BOOST_TEST(h.text() == "hello world!");
+  BOOST_TEST(h.counter(ReassemblyCounter::kSegmentsHeld) == 2u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kBytesFromHeld) == 6u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kBytesInOrder) == 6u);
+  BOOST_TEST(h.flow.stream(kAB).held_bytes == 0u);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+  BOOST_TEST(h.reassembler.bytes_held() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_are_delivered_once) {
+  Harness h;
+  h.syn(1000);
+  h.send(1001, "abc");
+  h.send(1001, "abc");  // duplicate of delivered bytes
+  h.send(1007, "ghi");
+  h.send(1007, "ghi");  // duplicate of held bytes
+  h.send(1004, "def");
+  BOOST_TEST(h.text() == "abcdefghi");
+  BOOST_TEST(h.counter(ReassemblyCounter::kRetransmissions) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kRetransmittedBytes) == 3u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kOverlaps) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kOverlapsDiffer) == 0u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kSegmentsHeld) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(retransmission_overlapping_delivered_bytes_is_trimmed) {
+  Harness h;
+  h.syn(1000);
+  h.send(1001, "hello");
+  h.send(1003, "llo world");
+  BOOST_TEST(h.text() == "hello world");
+  BOOST_TEST(h.counter(ReassemblyCounter::kPartialRetransmissions) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kRetransmittedBytes) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(overlap_with_same_bytes_is_not_an_anomaly) {
+  Harness h;
+  h.syn(1000);
+  h.send(1007, "world");
+  h.send(1005, "o wor");   // overlaps the held "wor"
+  h.send(1001, "hello");   // overlaps the held "o"
+  BOOST_TEST(h.text() == "hello world");
+  BOOST_TEST(h.counter(ReassemblyCounter::kOverlaps) == 2u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kOverlapsDiffer) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(overlap_with_differing_bytes_keeps_the_first_and_counts) {
+  Harness h;
+  h.syn(1000);
+  h.send(1007, "WORLD");
+  h.send(1001, "hello world");  // in order, but its last five bytes were held first
+  BOOST_TEST(h.text() == "hello WORLD");
+  BOOST_TEST(h.counter(ReassemblyCounter::kOverlapsDiffer) == 1u);
+
+  // Between held segments too: the second only fills what the first did not hold.
+  Harness g;
+  g.syn(1000);
+  g.send(1004, "def");
+  g.send(1004, "XYZghi");
+  g.send(1001, "abc");
+  BOOST_TEST(g.text() == "abcdefghi");
+  BOOST_TEST(g.counter(ReassemblyCounter::kOverlapsDiffer) == 1u);
+  BOOST_TEST(g.counter(ReassemblyCounter::kOverlaps) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(sequence_numbers_wrap_at_2_pow_32) {
+  Harness h;
+  h.syn(0xfffffff0u);  // data starts at 0xfffffff1; 15 bytes before the wrap
+  h.send(0xfffffff1u + 10, "abcdefghij");  // crosses the wrap, held
+  h.send(0x00000005u, "KLM");              // after the wrap, held
+  h.send(0xfffffff1u, "0123456789");
+  BOOST_TEST(h.text() == "0123456789abcdefghijKLM");
+  BOOST_TEST(h.flow.stream(kAB).next_seq.value() == 0x00000008u);
+  h.send(0x00000008u, "n");
+  h.send(0xfffffff1u, "0123");  // an old retransmission from before the wrap
+  BOOST_TEST(h.text() == "0123456789abcdefghijKLMn");
+  BOOST_TEST(h.counter(ReassemblyCounter::kRetransmissions) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(hole_becomes_a_gap_after_the_wait) {
+  Harness h;
+  h.syn(1000, kStart);
+  h.send(1001, "aaaa", kTcpAck, kStart + kSecond);
+  h.send(1009, "cccc", kTcpAck, kStart + 2 * kSecond);  // 1005..1009 missing
+  h.reassembler.advance(kStart + 7 * kSecond - 1, h.sink);
+  BOOST_TEST(h.text() == "aaaa");
+  h.reassembler.advance(kStart + 7 * kSecond, h.sink);
+  BOOST_TEST(h.text() == "aaaa[gap 4]cccc");
+  BOOST_TEST(h.counter(ReassemblyCounter::kGaps) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapBytes) == 4u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsTimeout) == 1u);
+  BOOST_TEST(h.flow.stream(kAB).hole_timer == TcpStream::kNone);
+  // Later data flows on; the missing bytes arriving late are old now.
+  h.send(1013, "dd", kTcpAck, kStart + 8 * kSecond);
+  h.send(1005, "bbbb", kTcpAck, kStart + 8 * kSecond);
+  BOOST_TEST(h.text() == "aaaa[gap 4]ccccdd");
+  BOOST_TEST(h.counter(ReassemblyCounter::kRetransmissions) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(gap_wait_restarts_when_the_stream_moves) {
+  Harness h;
+  h.syn(1000, kStart);
+  h.send(1005, "b", kTcpAck, kStart);   // hole 1001..1005
+  h.send(1010, "d", kTcpAck, kStart);   // hole 1006..1010
+  h.send(1001, "aaaa", kTcpAck, kStart + 4 * kSecond);  // fills the first hole
+  BOOST_TEST(h.text() == "aaaab");
+  // The second hole's wait started when the stream moved, at +4 s.
+  h.reassembler.advance(kStart + 8 * kSecond, h.sink);
+  BOOST_TEST(h.text() == "aaaab");
+  h.reassembler.advance(kStart + 9 * kSecond, h.sink);
+  BOOST_TEST(h.text() == "aaaab[gap 4]d");
+}
+
+BOOST_AUTO_TEST_CASE(due_hole_is_given_up_on_the_next_segment_too) {
+  Harness h;
+  h.syn(1000, kStart);
+  h.send(1003, "cd", kTcpAck, kStart);
+  h.send(1005, "ef", kTcpAck, kStart + 6 * kSecond);  // no advance() call in between
+  BOOST_TEST(h.text() == "[gap 2]cdef");
+}
+
+BOOST_AUTO_TEST_CASE(stream_memcap_gives_up_the_first_hole) {
+  TcpReassemblerConfig config = small_config();
+  config.stream_memcap_bytes = 10;
+  Harness h(config);
+  h.syn(1000);
+  h.send(1011, "0123456789");  // 10 held, hole 1001..1011
+  h.send(1030, "abcdef");      // does not fit: the hole is given up, then this is held
+  BOOST_TEST(h.text() == "[gap 10]0123456789");
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsMemcap) == 1u);
+  BOOST_TEST(h.flow.stream(kAB).held_bytes == 6u);
+  // Holding nothing, a segment larger than the cap keeps what fits and drops the rest.
+  Harness g(config);
+  g.syn(1000);
+  g.send(1101, "0123456789ABCDE");
+  BOOST_TEST(g.flow.stream(kAB).held_bytes == 10u);
+  BOOST_TEST(g.counter(ReassemblyCounter::kStreamMemcapDrops) == 1u);
+  BOOST_TEST(g.counter(ReassemblyCounter::kStreamMemcapBytesDropped) == 5u);
+  g.reassembler.finish(g.flow, g.sink);
+  BOOST_TEST(g.text() == "[gap 100]0123456789[end]");
+}
+
+BOOST_AUTO_TEST_CASE(global_memcap_drops_and_counts) {
+  TcpReassemblerConfig config = small_config();
+  config.memcap_bytes = 2 * TcpReassembler::kPieceBytes;  // two pieces for the whole worker
+  Harness h(config);
+  Flow& other = h.flow;
+  Flow second;
+  h.syn(1000);
+  h.send(1011, "x");  // piece 1
+  h.send(1021, "y");  // piece 2 (not adjacent)
+  BOOST_TEST(h.reassembler.pieces_in_use() == 2u);
+  h.send(second, kAB, 2000, "", kTcpSyn);
+  h.send(second, kAB, 2011, "zz");  // no piece left, and this flow holds none to give up
+  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapDrops) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapBytesDropped) == 2u);
+  BOOST_TEST(second.stream(kAB).held_bytes == 0u);
+  // An adjacent byte extends a piece and needs no new one.
+  h.send(1012, "x");
+  BOOST_TEST(h.reassembler.pieces_in_use() == 2u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapDrops) == 1u);
+  // The first flow's pieces are freed when its holes fill; the second can hold again.
+  h.send(1001, "0123456789");
+  h.send(1013, "________");
+  BOOST_TEST(h.text() == "0123456789xx________y");
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+  h.send(second, kAB, 2011, "zz");
+  BOOST_TEST(second.stream(kAB).held_bytes == 2u);
+  h.reassembler.release(other);
+  h.reassembler.release(second);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(midstream_pickup_synchronises_on_data) {
+  Harness h;
+  h.send(50000, "RCPT TO:<a@b.example>\r\n");
+  h.send(50023, "DATA\r\n");
+  BOOST_TEST(h.text() == "RCPT TO:<a@b.example>\r\nDATA\r\n");
+  BOOST_TEST(h.counter(ReassemblyCounter::kMidstreamPickups) == 1u);
+  BOOST_TEST(h.flow.stream(kAB).midstream());
+
+  TcpReassemblerConfig config = small_config();
+  config.midstream_pickup = false;
+  Harness off(config);
+  off.send(50000, "RCPT TO:<a@b.example>\r\n");
+  BOOST_TEST(off.text().empty());
+  BOOST_TEST(off.counter(ReassemblyCounter::kNotSynchronised) == 1u);
+  // A bare ACK does not synchronise either way.
+  Harness ack;
+  ack.send(7000, "");
+  BOOST_TEST(!ack.flow.stream(kAB).synchronised());
+}
+
+BOOST_AUTO_TEST_CASE(fin_ends_the_direction_once_every_byte_is_in) {
+  Harness h;
+  h.syn(1000);
+  h.send(1006, "", kTcpFin | kTcpAck);  // FIN overtook the data before it
+  BOOST_TEST(h.text().empty());
+  h.send(1001, "QUIT\r");
+  BOOST_TEST(h.text() == "QUIT\r[end]");
+  BOOST_TEST(h.flow.stream(kAB).ended());
+  h.send(1006, "late");
+  BOOST_TEST(h.text() == "QUIT\r[end]");
+  BOOST_TEST(h.counter(ReassemblyCounter::kSegmentsAfterEnd) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kFins) == 1u);
+  // The other direction is not ended by this FIN.
+  BOOST_TEST(!h.flow.stream(kBA).ended());
+}
+
+BOOST_AUTO_TEST_CASE(fin_with_missing_bytes_before_it_is_a_gap_after_the_wait) {
+  Harness h;
+  h.syn(1000, kStart);
+  h.send(1001, "ab", kTcpAck, kStart);
+  h.send(1005, "ef", kTcpFin | kTcpAck, kStart);
+  h.send(1010, "zz", kTcpAck, kStart);  // past the FIN
+  BOOST_TEST(h.counter(ReassemblyCounter::kDataAfterFin) == 1u);
+  h.reassembler.advance(kStart + 5 * kSecond, h.sink);
+  BOOST_TEST(h.text() == "ab[gap 2]ef[end]");
+}
+
+BOOST_AUTO_TEST_CASE(rst_ends_both_directions_after_what_they_hold) {
+  Harness h;
+  h.syn(1000);
+  h.send(1001, "ab");
+  h.send(1005, "ef");
+  h.send(h.flow, kBA, 9000, "250 ok\r\n");
+  h.send(h.flow, kBA, 9008, "", kTcpRst);
+  BOOST_TEST(h.text(kAB) == "ab[gap 2]ef[end]");
+  BOOST_TEST(h.text(kBA) == "250 ok\r\n[end]");
+  BOOST_TEST(h.flow.stream(kBA).rst_seen());
+  BOOST_TEST(h.counter(ReassemblyCounter::kResets) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsAtEnd) == 1u);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(truncated_segment_delivers_captured_bytes_then_a_gap) {
+  Harness h;
+  h.syn(1000);
+  h.send(h.flow, kAB, 1001, "abcdefghij", kTcpAck, kStart, 4);
+  BOOST_TEST(h.text() == "abcd[gap 6]");
+  h.send(1011, "KL");
+  BOOST_TEST(h.text() == "abcd[gap 6]KL");
+  BOOST_TEST(h.counter(ReassemblyCounter::kTruncatedSegments) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsTruncated) == 1u);
+  // Out of order, only the captured part is held; the rest is a hole like any other.
+  h.send(h.flow, kAB, 1017, "qrst", kTcpAck, kStart, 2);
+  h.send(1013, "mnop");
+  BOOST_TEST(h.text() == "abcd[gap 6]KLmnopqr");
+  h.reassembler.finish(h.flow, h.sink);
+  BOOST_TEST(h.text() == "abcd[gap 6]KLmnopqr[end]");
+}
+
+BOOST_AUTO_TEST_CASE(finish_gives_up_holes_and_ends_both_directions) {
+  Harness h;
+  h.syn(1000);
+  h.send(1001, "a");
+  h.send(1003, "c");
+  h.send(1006, "f");
+  h.reassembler.finish(h.flow, h.sink);
+  BOOST_TEST(h.text(kAB) == "a[gap 1]c[gap 2]f[end]");
+  BOOST_TEST(h.text(kBA) == "[end]");
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsAtEnd) == 2u);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+  BOOST_TEST(h.flow.stream(kAB).hole_timer == TcpStream::kNone);
+  // Finishing again adds nothing.
+  h.reassembler.finish(h.flow, h.sink);
+  BOOST_TEST(h.text(kAB) == "a[gap 1]c[gap 2]f[end]");
+}
+
+BOOST_AUTO_TEST_CASE(any_segmentation_and_order_gives_the_same_stream) {
+  std::string message;
+  for (int i = 0; i < 300; ++i) {
+    message += "RCPT TO:<user" + std::to_string(i) + "@example.org>\r\n";
+  }
+  std::mt19937 random(20261129);  // fixed seed: the same cases every run
+  for (int round = 0; round < 20; ++round) {
+    // Cut into segments of 1..1500 bytes, shuffle, and repeat some (retransmissions).
+    std::vector<std::pair<uint32_t, uint32_t>> segments;  // offset, length
+    for (uint32_t offset = 0; offset < message.size();) {
+      const uint32_t length = std::min<uint32_t>(1 + random() % 1500, static_cast<uint32_t>(message.size()) - offset);
+      segments.emplace_back(offset, length);
+      offset += length;
+    }
+    const std::size_t original = segments.size();
+    for (std::size_t i = 0; i < original / 4; ++i) {
+      segments.push_back(segments[random() % original]);
+    }
+    std::shuffle(segments.begin(), segments.end(), random);
+    Harness h;
+    const uint32_t isn = 0xffffffffu - static_cast<uint32_t>(random() % 20000);  // most wrap
+    h.syn(isn);
+    for (const auto& [offset, length] : segments) {
+      h.send(isn + 1 + offset, std::string_view(message).substr(offset, length));
+    }
+    BOOST_TEST(h.text() == message);
+    BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+    BOOST_TEST(h.counter(ReassemblyCounter::kGaps) == 0u);
+    BOOST_TEST(h.counter(ReassemblyCounter::kOverlapsDiffer) == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_configuration_is_refused) {
+  TcpReassemblerConfig config = small_config();
+  config.gap_wait_ns = 0;
+  BOOST_CHECK_THROW(TcpReassembler{config}, std::invalid_argument);
+  config = small_config();
+  config.memcap_bytes = 100;
+  BOOST_CHECK_THROW(TcpReassembler{config}, std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace misdirect::dataplane

@@ -1,0 +1,128 @@
+// FlowKey: the identity of one flow — the 5-tuple (plus VLAN ids) written the same way for both
+// directions, and the direction of the packet it was built from.
+//
+// Canonical order: endpoint A is the lower (address bytes, port) of the two, B the other, so both
+// directions of a connection produce identical key bytes and one hash. A connection from an
+// endpoint to itself (same address and port) maps every packet to kAToB.
+//
+// The hashes read the key's bytes as whole words, so the key has no implicit padding and every
+// byte is written by the constructors.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "dataplane/decoded_packet.h"
+
+namespace misdirect::dataplane {
+
+// Which way a packet travels through its flow: A → B or B → A, A being the key's first endpoint.
+enum class FlowDirection : uint8_t { kAToB = 0, kBToA = 1 };
+
+constexpr FlowDirection opposite(FlowDirection direction) noexcept {
+  return direction == FlowDirection::kAToB ? FlowDirection::kBToA : FlowDirection::kAToB;
+}
+
+constexpr std::size_t index_of(FlowDirection direction) noexcept {
+  return static_cast<std::size_t>(direction);
+}
+
+struct FlowKey {
+  // Identity: bytes [0, kIdentityBytes) — hashed and compared.
+  std::array<uint8_t, 16> address_a{};  // IPv4 in the first 4 bytes, rest zero
+  std::array<uint8_t, 16> address_b{};
+  uint16_t port_a = 0;
+  uint16_t port_b = 0;
+  uint16_t vlan_ids[2] = {0, 0};  // outer first; 0 when untagged or when VLANs are not tracked
+  uint8_t ip_version = 0;         // 4 or 6
+  uint8_t protocol = 0;           // 6 TCP, 17 UDP, ...
+  // Not identity: the direction of the packet this key was built from.
+  FlowDirection direction = FlowDirection::kAToB;
+  uint8_t reserved = 0;
+
+  static constexpr std::size_t kIdentityBytes = 42;
+
+  // The key of a decoded packet. `use_vlan`: VLAN ids are part of the identity (as Suricata's
+  // vlan.use-for-tracking), so overlapping address spaces on different VLANs stay apart.
+  static FlowKey from_packet(const DecodedPacket& packet, bool use_vlan = true) noexcept {
+    FlowKey key;
+    const bool src_first = endpoint_less_or_equal(packet.src, packet.src_port, packet.dst,
+                                                  packet.dst_port);
+    const IpAddress& a = src_first ? packet.src : packet.dst;
+    const IpAddress& b = src_first ? packet.dst : packet.src;
+    key.address_a = a.bytes;
+    key.address_b = b.bytes;
+    key.port_a = src_first ? packet.src_port : packet.dst_port;
+    key.port_b = src_first ? packet.dst_port : packet.src_port;
+    if (use_vlan) {
+      key.vlan_ids[0] = packet.vlan_count > 0 ? packet.vlan_ids[0] : 0;
+      key.vlan_ids[1] = packet.vlan_count > 1 ? packet.vlan_ids[1] : 0;
+    }
+    key.ip_version = packet.src.version;
+    key.protocol = packet.ip_protocol;
+    key.direction = src_first ? FlowDirection::kAToB : FlowDirection::kBToA;
+    return key;
+  }
+
+  // Same flow, whichever direction either key was built from.
+  bool same_flow(const FlowKey& other) const noexcept {
+    return std::memcmp(this, &other, kIdentityBytes) == 0;
+  }
+
+  // 64-bit hash of the identity (so equal for both directions). The flow table takes its bucket
+  // from the high bits and its tag from the low bits.
+  uint64_t hash() const noexcept { return hash_with(0x243f6a8885a308d3ull); }
+
+  // A second, independent hash of the identity, for spreading flows over workers: independent so
+  // that the workers' tables, each seeing only the flows with one value of it, still use every
+  // bucket.
+  uint64_t spread_hash() const noexcept { return hash_with(0x13198a2e03707344ull); }
+
+ private:
+  static bool endpoint_less_or_equal(const IpAddress& x, uint16_t x_port, const IpAddress& y,
+                                     uint16_t y_port) noexcept {
+    const int order = std::memcmp(x.bytes.data(), y.bytes.data(), x.bytes.size());
+    return order < 0 || (order == 0 && x_port <= y_port);
+  }
+
+  static uint64_t load64(const uint8_t* bytes) noexcept {
+    uint64_t value;
+    std::memcpy(&value, bytes, sizeof(value));
+    return value;
+  }
+
+  // wyhash-style folded 64×64→128 multiply: every input bit reaches every output bit in one step.
+  static uint64_t mum(uint64_t x, uint64_t y) noexcept {
+    const unsigned __int128 product = static_cast<unsigned __int128>(x) * y;
+    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  }
+
+  uint64_t hash_with(uint64_t seed) const noexcept {
+    constexpr uint64_t kP0 = 0xa0761d6478bd642full;
+    constexpr uint64_t kP1 = 0xe7037ed1a0b428dbull;
+    constexpr uint64_t kP2 = 0x8ebc6af09c88c6e3ull;
+    constexpr uint64_t kP3 = 0x589965cc75374cc3ull;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(this);
+    uint16_t tail16;
+    std::memcpy(&tail16, bytes + 40, sizeof(tail16));
+    const uint64_t h0 = mum(load64(bytes) ^ seed ^ kP0, load64(bytes + 8) ^ kP1);
+    const uint64_t h1 = mum(load64(bytes + 16) ^ seed ^ kP2, load64(bytes + 24) ^ kP3);
+    const uint64_t h2 = mum(load64(bytes + 32) ^ seed ^ kP1, uint64_t{tail16} ^ kP0);
+    return mum(h0 ^ h1 ^ h2 ^ kP2, seed ^ kP3);
+  }
+};
+
+static_assert(sizeof(FlowKey) == 44, "FlowKey must have no implicit padding: hashes read its bytes");
+static_assert(offsetof(FlowKey, direction) == FlowKey::kIdentityBytes);
+static_assert(std::is_trivially_copyable_v<FlowKey>);
+
+// The same value for both directions of a flow: the live sensor's software fan-out picks a worker
+// with it so that both directions reach one worker.
+inline uint64_t symmetric_flow_hash(const DecodedPacket& packet, bool use_vlan = true) noexcept {
+  return FlowKey::from_packet(packet, use_vlan).spread_hash();
+}
+
+}  // namespace misdirect::dataplane

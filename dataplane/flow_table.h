@@ -1,0 +1,222 @@
+// FlowTable: one worker's flows — a bounded pool of Flow records, a hash index keyed by FlowKey
+// (both directions find the same flow), and a timer wheel that ends idle and closed flows.
+//
+// Bounded, no allocation after construction, no locks (one worker owns it). When every flow is in
+// use, creating one first ends the flow nearest to expiry — closed flows before open ones, then
+// the least recently active at wheel-tick resolution — through FlowEvictionSink, counted.
+//
+// Timer wheel: one level of `wheel_slots` slots of `tick_ns`. A flow sits in the slot of its
+// deadline (last packet + idle_timeout_ns, or + closed_timeout_ns once closed), clamped to one
+// revolution ahead. Packets only move last_seen_ns forward; the flow is not moved in the wheel:
+// when its slot comes round, a flow whose real deadline is later is moved to that slot instead of
+// ended (lazy rescheduling — the per-packet cost is one store). Closing moves the flow at once,
+// since its deadline gets earlier. A flow therefore ends at most one tick after its deadline.
+//
+// Hash index: buckets of 7 (tag, flow) entries in one cache line, linear probing from bucket to
+// bucket; each bucket counts the entries that probed past it, so a lookup stops at the first
+// bucket whose count is zero, and removal needs no tombstones. Sized at ≤ 55% load for max_flows.
+//
+// Time only moves forward: a time earlier than the latest seen counts as the latest (counted).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+
+#include "dataplane/counter_table.h"
+#include "dataplane/flow_key.h"
+#include "dataplane/tcp_stream.h"
+
+namespace misdirect::dataplane {
+
+enum class FlowInitiator : uint8_t {
+  kUnknown = 0,  // no SYN seen (midstream pickup, or not TCP)
+  kA = 1,        // A sent the SYN (or B the SYN/ACK): A is the client
+  kB = 2,
+};
+
+enum class FlowEndReason : uint8_t {
+  kEvicted,      // the table was full and this flow was nearest to expiry
+  kIdleTimeout,  // no packet for idle_timeout_ns
+  kClosed,       // closed_timeout_ns after FIN both ways or a RST
+  kShutdown,     // drain(): end of input or shutdown
+};
+
+// One flow, 192 bytes in three cache lines. The worker owns app_slot/app_state and may read
+// everything; the table owns the rest (write it only through the table and reassembler).
+struct alignas(64) Flow {
+  static constexpr uint32_t kNoApp = UINT32_MAX;
+
+  static constexpr uint8_t kFinAToB = 0x01;  // FIN flag seen A → B
+  static constexpr uint8_t kFinBToA = 0x02;
+  static constexpr uint8_t kReset = 0x04;    // RST seen either way
+  static constexpr uint8_t kClosed = 0x08;   // FIN both ways or RST: closed_timeout_ns applies
+
+  FlowKey key;                    // as built from the first packet (its `direction` is that packet's)
+  uint32_t app_slot = kNoApp;     // the worker's application context for this flow
+  uint64_t flow_id = 0;           // unique per worker: FlowTableConfig::flow_id_base + counter
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+  uint64_t packets[2] = {0, 0};        // per FlowDirection
+  uint64_t payload_bytes[2] = {0, 0};  // TCP/UDP payload as the IP header says (not captured length)
+  uint64_t ip_bytes[2] = {0, 0};       // L3 length
+  TcpStream streams[2];                // per FlowDirection
+  // Table-private: timer wheel links.
+  uint32_t wheel_prev = 0;
+  uint32_t wheel_next = 0;
+  uint32_t wheel_slot = 0;
+  uint8_t app_state = 0;          // the worker's own use
+  FlowInitiator initiator = FlowInitiator::kUnknown;
+  uint8_t state = 0;              // kFin*, kReset, kClosed
+
+  TcpStream& stream(FlowDirection direction) noexcept { return streams[index_of(direction)]; }
+  const TcpStream& stream(FlowDirection direction) const noexcept { return streams[index_of(direction)]; }
+  bool closed() const noexcept { return (state & kClosed) != 0; }
+  // The direction client → server when the handshake told who the client is.
+  bool client_direction(FlowDirection& out) const noexcept {
+    if (initiator == FlowInitiator::kUnknown) {
+      return false;
+    }
+    out = initiator == FlowInitiator::kA ? FlowDirection::kAToB : FlowDirection::kBToA;
+    return true;
+  }
+};
+static_assert(sizeof(Flow) <= 192, "Flow must stay within three cache lines (≤ 256 bytes per flow)");
+
+// The owner's hook: called before a flow ends and its record is reused, so the owner can flush
+// its pending output and release what it attached (including TcpReassembler::finish/release).
+class FlowEvictionSink {
+ public:
+  virtual void on_flow_end(Flow& flow, FlowEndReason reason) noexcept = 0;
+
+ protected:
+  ~FlowEvictionSink() = default;
+};
+
+enum class FlowCounter : uint16_t {
+  kCreated,
+  kEvicted,
+  kEvictedOpen,
+  kIdleTimeouts,
+  kClosedTimeouts,
+  kShutdown,
+  kClosed,
+  kResets,
+  kTimeBackwards,
+  kCount,
+};
+
+inline constexpr CounterInfo kFlowCounterInfo[] = {
+    {"flows_created", "flows created"},
+    {"flows_evicted", "flows ended early because the table was full (nearest to expiry first)"},
+    {"flows_evicted_open", "evicted flows that were not closed yet"},
+    {"flows_idle_timeout", "flows ended after idle_timeout_ns without a packet"},
+    {"flows_closed_timeout", "closed flows ended closed_timeout_ns after their last packet"},
+    {"flows_shutdown", "flows ended by shutdown or end of input"},
+    {"flows_closed", "flows closed by FIN both ways or RST"},
+    {"flows_reset", "flows that saw a RST"},
+    {"flow_time_backwards", "packets or ticks earlier than the latest time seen (treated as the latest)"},
+};
+static_assert(std::size(kFlowCounterInfo) == static_cast<std::size_t>(FlowCounter::kCount));
+
+struct FlowTableConfig {
+  uint32_t max_flows = 1u << 20;
+  uint64_t idle_timeout_ns = 300'000'000'000;
+  uint64_t closed_timeout_ns = 10'000'000'000;
+  uint64_t tick_ns = 100'000'000;   // wheel resolution: flows end at most one tick late
+  uint32_t wheel_slots = 4096;      // power of two; slots × tick is one revolution
+  uint64_t flow_id_base = 0;        // e.g. worker id << 48: flow ids are base + 1, base + 2, ...
+};
+
+struct FlowLookup {
+  Flow* flow = nullptr;  // never null
+  FlowDirection direction = FlowDirection::kAToB;
+  bool created = false;
+};
+
+class FlowTable {
+ public:
+  // Allocates the pool, the index and the wheel. Throws std::invalid_argument naming the bad
+  // field, std::bad_alloc when memory is short.
+  explicit FlowTable(const FlowTableConfig& config);
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // The flow of `key` (built with FlowKey::from_packet), created when new; `direction` is the
+  // packet's. Moves the flow's last_seen_ns to `now_ns`. When the pool is full, first ends the
+  // flow nearest to expiry through `sink` (kEvicted).
+  FlowLookup find_or_create(const FlowKey& key, uint64_t now_ns, FlowEvictionSink& sink) noexcept;
+  // The flow of `key` if it exists; nothing changes.
+  Flow* find(const FlowKey& key) noexcept;
+  // Warms the index bucket of `key`: call for a whole burst before its lookups.
+  void prefetch(const FlowKey& key) const noexcept;
+
+  // Per packet, after the lookup: per-direction packets and bytes, who initiated (SYN without
+  // ACK, or SYN/ACK), and closing (FIN both ways or RST → closed_timeout_ns applies).
+  void account(Flow& flow, FlowDirection direction, const DecodedPacket& packet) noexcept;
+
+  // Ends, through `sink`, every flow whose deadline has passed at `now_ns`.
+  void advance(uint64_t now_ns, FlowEvictionSink& sink) noexcept;
+  // Ends every flow (kShutdown).
+  void drain(FlowEvictionSink& sink) noexcept;
+
+  uint32_t active() const noexcept { return active_; }
+  uint32_t capacity() const noexcept { return config_.max_flows; }
+  uint64_t now_ns() const noexcept { return now_ns_; }
+  // Memory this table reserved (pool + index + wheel), for bytes-per-flow reports.
+  std::size_t memory_bytes() const noexcept;
+  const CounterArray<FlowCounter>& counters() const noexcept { return counters_; }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr uint32_t kBucketEntries = 7;
+
+  struct alignas(64) Bucket {
+    uint32_t tags[kBucketEntries];
+    uint32_t flows[kBucketEntries];  // kNone: empty
+    uint32_t probed_past;            // entries whose home is here or before, stored after
+  };
+  static_assert(sizeof(Bucket) == 64);
+
+  uint64_t observe(uint64_t now_ns) noexcept;
+  uint32_t index_of_flow(const Flow& flow) const noexcept {
+    return static_cast<uint32_t>(&flow - pool_);
+  }
+  uint32_t home_bucket(uint64_t hash) const noexcept {
+    return static_cast<uint32_t>(hash >> 32) & bucket_mask_;
+  }
+  uint32_t lookup(const FlowKey& key, uint64_t hash) const noexcept;
+  void index_insert(uint32_t flow_index, uint64_t hash) noexcept;
+  void index_remove(uint32_t flow_index, uint64_t hash) noexcept;
+
+  uint64_t deadline_ns(const Flow& flow) const noexcept;
+  void wheel_insert(uint32_t flow_index, uint64_t deadline_ns) noexcept;
+  void wheel_remove(uint32_t flow_index) noexcept;
+  void expire_slot(uint64_t tick, FlowEvictionSink& sink) noexcept;
+  uint32_t evict_one(FlowEvictionSink& sink) noexcept;
+  void end_flow(uint32_t flow_index, FlowEndReason reason, FlowEvictionSink& sink) noexcept;
+  uint32_t allocate_flow() noexcept;
+
+  FlowTableConfig config_;
+  Flow* pool_ = nullptr;          // max_flows records, constructed when first used
+  uint32_t pool_fresh_ = 0;       // records never used: [pool_fresh_, max_flows)
+  uint32_t pool_free_ = kNone;    // freed records, linked through wheel_next
+  uint32_t active_ = 0;
+  uint64_t next_flow_id_ = 0;
+
+  std::unique_ptr<Bucket[]> buckets_;
+  uint32_t bucket_mask_ = 0;
+
+  std::unique_ptr<uint32_t[]> slot_heads_;
+  std::unique_ptr<uint32_t[]> slot_tails_;
+  uint32_t slot_mask_ = 0;
+  uint64_t processed_tick_ = 0;   // every slot up to this tick has been expired
+  bool time_started_ = false;
+  uint64_t now_ns_ = 0;
+
+  CounterArray<FlowCounter> counters_;
+};
+
+}  // namespace misdirect::dataplane
