@@ -60,8 +60,8 @@ uint64_t IpReassembler::bytes_held() const noexcept {
 }
 
 uint32_t IpReassembler::bucket_of(const FragmentKey& key) const noexcept {
-  // FNV-1a over the key's fields; fragments are rare, so a simple hash is enough.
-  uint64_t hash = 1469598103934665603ull;
+  // Seeded FNV-1a over the key's fields; fragments are rare, so a simple hash is enough.
+  uint64_t hash = 1469598103934665603ull ^ config_.hash_seed;
   auto mix = [&hash](uint8_t byte) {
     hash ^= byte;
     hash *= 1099511628211ull;

@@ -59,6 +59,9 @@ struct IpReassemblerConfig {
   uint64_t memcap_bytes = 8ull << 20;       // fragment bytes held by all datagrams together
   uint32_t max_fragments_per_datagram = 64;
   uint64_t timeout_ns = 30'000'000'000;     // from the first fragment, in packet time
+  // Mixed into the key hash so that chosen fragment ids cannot pile into one bucket; a live
+  // sensor sets it randomly at start-up, tests leave it fixed.
+  uint64_t hash_seed = 0;
 };
 
 struct FragmentKey {
