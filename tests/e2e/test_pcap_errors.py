@@ -1,0 +1,96 @@
+"""Error cases of `misdirect replay`: each gives a clear message on stderr that names the problem
+(the file, the line, the link type) and a non-zero exit; what is readable is still processed.
+"""
+import os
+import tempfile
+import unittest
+
+import misdirect_e2e as e2e
+
+ERRORS = os.path.join(e2e.PCAPS, "errors")
+PLAIN = os.path.join(e2e.PCAPS, "plain-session.pcap")
+PLAIN_ALERTS = 4  # pcaps/plain-session.expected.jsonl
+
+
+def setUpModule():
+    e2e.require_binary()
+
+
+class ReplayErrorTest(unittest.TestCase):
+    def setUp(self):
+        self.scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(self.scratch.cleanup)
+
+    def write(self, name, text):
+        path = os.path.join(self.scratch.name, name)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        return path
+
+    def test_missing_capture(self):
+        missing = os.path.join(self.scratch.name, "no-such-capture.pcap")
+        replay = e2e.run_replay([missing])
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(missing, replay.stderr)
+        self.assertEqual(replay.alerts, [])
+
+    def test_missing_capture_does_not_stop_the_others(self):
+        missing = os.path.join(self.scratch.name, "no-such-capture.pcap")
+        replay = e2e.run_replay([missing, PLAIN])
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(missing, replay.stderr)
+        self.assertEqual(len(replay.alerts), PLAIN_ALERTS)
+        self.assertEqual(replay.records[-1].get("event_type"), "stats")
+
+    def test_corrupt_capture(self):
+        path = os.path.join(ERRORS, "corrupt.pcap")
+        replay = e2e.run_replay([path])
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(path, replay.stderr)
+        self.assertEqual(replay.alerts, [])
+
+    def test_unknown_link_type(self):
+        path = os.path.join(ERRORS, "unknown-linktype.pcap")
+        replay = e2e.run_replay([path])
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(path, replay.stderr)
+        self.assertIn("link", replay.stderr.lower())
+        self.assertIn("147", replay.stderr, "the message should name the link type (147, USER0)")
+
+    def test_file_cut_mid_record(self):
+        # pcaps/truncated-file.pcap holds 20 whole records, then half of the 21st.
+        path = os.path.join(e2e.PCAPS, "truncated-file.pcap")
+        self.assertEqual(e2e.count_packets(path), 20)
+        replay = e2e.run_replay([path])
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(path, replay.stderr)
+        self.assertRegex(replay.stderr, r"\b20\b", "stderr should say where reading stopped (after packet 20)")
+        self.assertEqual(sorted(a["misdirect"]["recipient"] for a in replay.alerts), ["cut1@army.ml", "cut2@amry.mil"])
+        self.assertEqual(replay.records[-1].get("event_type"), "stats")
+
+    def test_bad_protected_list_line(self):
+        bad = self.write("protected.txt", "# protected\narmy.mil\nar my.mil\nnavy.mil\n")
+        replay = e2e.run_replay([PLAIN], protected=bad)
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(f"{bad}:3", replay.stderr)
+        self.assertIn("ar my.mil", replay.stderr)
+        self.assertEqual(replay.records, [], "nothing may be replayed with a bad list")
+
+    def test_bad_allow_list_line(self):
+        bad = self.write("allow.txt", "examplebank.co\n\nexample..com\n")
+        replay = e2e.run_replay([PLAIN], allow=bad)
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(f"{bad}:3", replay.stderr)
+        self.assertIn("example..com", replay.stderr)
+        self.assertEqual(replay.records, [])
+
+    def test_missing_protected_list(self):
+        missing = os.path.join(self.scratch.name, "no-such-list.txt")
+        replay = e2e.run_replay([PLAIN], protected=missing)
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(missing, replay.stderr)
+        self.assertEqual(replay.records, [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,179 @@
+"""The generated captures in pcaps/: `misdirect replay` must raise exactly the alerts in each
+capture's <name>.expected.jsonl (flow, recipient, kind, accepted) — none missing, none extra, no
+duplicates — with every required EVE field, smtp records per transaction, and a stats record last.
+"""
+import collections
+import glob
+import os
+import unittest
+
+import misdirect_e2e as e2e
+
+# Captures that end early on purpose: replay must still report what it read, and exit non-zero.
+CUT_SHORT = {"truncated-file.pcap"}
+
+# Per capture (one flow each): the smtp records in order, each the list of (address, reply_code)
+# the client sent in RCPT TO — parameters and angle brackets removed, rejected ones included.
+SMTP_TRANSACTIONS = {
+    "plain-session.pcap": [[("bob@army.ml", 250), ("carol@amry.mil", 550), ("dave@army.mil", 250),
+                            ("erin@hq.army.mil", 250), ("frank@hq.army.ml", 250), ("grace@notarmy.ml", 250),
+                            ("heidi@army.ml.example.org", 250), ("ivan@examplebank.co", 250),
+                            ("judy@navy.ml", 450)]],
+    "pipelining.pcap": [[("b@army.ml", 250), ("c@navy.ml", 554), ("d@nvy.mil", 250)],
+                        [("e@armmy.mil", 250), ("f@army.mil", 250)]],
+    "rset.pcap": [[("one@army.ml", 250)], [("two@amry.mil", 250), ("one@army.ml", 250)]],
+    "one-sided.pcap": [[("one@army.ml", None), ("two@amry.mil", None)], [("three@nvy.mil", None)]],
+    "bdat-body.pcap": [[("real@navy.ml", 250)], [("after@amry.mil", 250)]],
+    "data-body.pcap": [[("real@navy.ml", 250)], [("after@amry.mil", 250)]],
+    "starttls.pcap": [[("pre@army.ml", 250)]],
+    "smtps-465.pcap": [],
+    "ipv4-fragments.pcap": [[("frag@army.ml", 250), ("frag2@amry.mil", 550)]],
+    "tcp-retransmission.pcap": [[("r1@army.ml", 250), ("r2@amry.mil", 250), ("r3@nvy.mil", 250)]],
+    "tcp-out-of-order.pcap": [[("oo@army.ml", 250), ("o2@amry.mil", 250), ("o3@nvy.mil", 550)]],
+    "ethernet-padding.pcap": [[("pad@army.ml", 250), ("pad2@nvy.mil", 550)]],
+}
+# Recipients in an smtp record, as a multiset, where grouping into transactions is not the point.
+SMTP_RECIPIENTS = {
+    "rcpt-before-mail.pcap": [("early@army.ml", 503), ("later@navy.ml", 250)],
+}
+VLANS = {"vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
+
+
+def setUpModule():
+    e2e.require_binary()
+
+
+def generated_captures():
+    return sorted(glob.glob(os.path.join(e2e.PCAPS, "*.pcap")) + glob.glob(os.path.join(e2e.PCAPS, "*.pcapng")))
+
+
+class GeneratedCaptureTest(unittest.TestCase):
+    maxDiff = None
+
+    def check_capture(self, path):
+        name = os.path.basename(path)
+        stem = name.rsplit(".", 1)[0]
+        expected_rows = e2e.load_jsonl(os.path.join(e2e.PCAPS, stem + ".expected.jsonl"))
+        replay = e2e.run_replay([path])
+        context = f"{name}: exit {replay.returncode}, stderr: {replay.stderr.strip()[:500]}"
+
+        if name in CUT_SHORT:
+            self.assertNotEqual(replay.returncode, 0, context)
+        else:
+            self.assertEqual(replay.returncode, 0, context)
+        for record in replay.records:
+            self.assertNotIn("unparsable", record, context)
+            self.assertIn("event_type", record, context)
+            self.assertRegex(record.get("timestamp", ""), e2e.TIMESTAMP, context)
+
+        # Alerts: exactly the expected ones.
+        actual = [e2e.alert_key(a) for a in replay.alerts]
+        expected = [e2e.expected_key(row) for row in expected_rows]
+        difference = e2e.multiset_difference(actual, expected)
+        self.assertEqual(difference, "", f"{name}: alerts differ from {stem}.expected.jsonl\n{difference}")
+        pairs = collections.Counter((key[0], key[1]) for key in actual)
+        self.assertEqual([p for p, n in pairs.items() if n > 1], [], f"{name}: duplicate alerts")
+
+        for alert in replay.alerts:
+            e2e.check_alert_fields(self, alert)
+            # Time comes from the packets (every generated capture starts 2026-01-15 09:00 UTC).
+            self.assertTrue(alert["timestamp"].startswith("2026-01-15T09:0"), alert["timestamp"])
+            self.assertTrue(str(alert.get("pcap_filename", "")).endswith(name), f"pcap_filename: {alert}")
+            if name in VLANS:
+                self.assertEqual(alert.get("vlan"), VLANS[name], f"{name}: vlan field")
+            else:
+                self.assertNotIn("vlan", alert, name)
+        # One flow_id per flow, different flows different ids.
+        ids = {}
+        for alert in replay.alerts:
+            ids.setdefault(e2e.flow_of(alert), set()).add(alert["flow_id"])
+        for flow, flow_ids in ids.items():
+            self.assertEqual(len(flow_ids), 1, f"{name}: flow {flow} has flow_ids {flow_ids}")
+        all_ids = [next(iter(v)) for v in ids.values()]
+        self.assertEqual(len(all_ids), len(set(all_ids)), f"{name}: flows share a flow_id: {ids}")
+
+        # smtp records: well formed; every alerted recipient is in one of its flow's records.
+        for record in replay.smtp:
+            e2e.check_smtp_fields(self, record)
+        sent = collections.defaultdict(set)
+        for record in replay.smtp:
+            sent[e2e.flow_of(record)].update(record["smtp"]["rcpt_to"])
+        for flow, recipient, _, _ in actual:
+            self.assertIn(recipient, sent[flow], f"{name}: alerted {recipient} is in no smtp record of {flow}")
+        if name in SMTP_TRANSACTIONS:
+            transactions = [[(r.get("address"), r.get("reply_code")) for r in record["misdirect"]["recipients"]]
+                            for record in replay.smtp]
+            self.assertEqual(transactions, SMTP_TRANSACTIONS[name], f"{name}: smtp records")
+        if name in SMTP_RECIPIENTS:
+            rows = [(r.get("address"), r.get("reply_code"))
+                    for record in replay.smtp for r in record["misdirect"]["recipients"]]
+            self.assertEqual(e2e.multiset_difference(rows, SMTP_RECIPIENTS[name]), "", f"{name}: smtp recipients")
+
+        # The stats record comes last and counts what was read.
+        self.assertTrue(replay.records, context)
+        stats = replay.records[-1]
+        self.assertEqual(stats.get("event_type"), "stats", f"{name}: last record is not stats")
+        self.assertEqual(len(replay.of_type("stats")), 1, name)
+        self.assertIn(e2e.count_packets(path), e2e.find_values(stats, "packets"),
+                      f"{name}: stats has no 'packets' equal to the {e2e.count_packets(path)} records read")
+        self.assertIn(len(replay.alerts), e2e.find_values(stats, "alerts"),
+                      f"{name}: stats has no 'alerts' equal to the {len(replay.alerts)} alerts written")
+
+
+def _make_test(path):
+    def test(self):
+        self.check_capture(path)
+    return test
+
+
+for _path in generated_captures():
+    _stem = os.path.basename(_path).rsplit(".", 1)[0].replace("-", "_")
+    setattr(GeneratedCaptureTest, f"test_{_stem}", _make_test(_path))
+
+
+class OptionsTest(unittest.TestCase):
+    """The replay options that change what a capture yields."""
+
+    def test_all_generated_captures_in_one_run(self):
+        # Several files in one run: flows never span files, and the alerts are the union.
+        paths = [p for p in generated_captures() if os.path.basename(p) not in CUT_SHORT]
+        replay = e2e.run_replay(paths)
+        self.assertEqual(replay.returncode, 0, replay.stderr[:500])
+        expected = []
+        for path in paths:
+            stem = os.path.basename(path).rsplit(".", 1)[0]
+            expected += [e2e.expected_key(r) for r in e2e.load_jsonl(os.path.join(e2e.PCAPS, stem + ".expected.jsonl"))]
+        actual = [e2e.alert_key(a) for a in replay.alerts]
+        self.assertEqual(e2e.multiset_difference(actual, expected), "")
+        self.assertEqual(replay.records[-1].get("event_type"), "stats")
+
+    def test_eve_file(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as scratch:
+            eve = os.path.join(scratch, "eve.json")
+            replay = e2e.run_replay([os.path.join(e2e.PCAPS, "plain-session.pcap")], extra=["--eve", eve])
+            self.assertEqual(replay.returncode, 0, replay.stderr)
+            self.assertEqual([line for line in replay.lines if line.strip()], [], "EVE went to stdout")
+            rows = e2e.load_jsonl(eve)
+        kinds = [r["misdirect"]["kind"] for r in rows if r.get("event_type") == "alert"]
+        self.assertEqual(sorted(kinds), ["tld-swap", "tld-swap", "tld-swap", "transposition"])
+
+    def test_without_allow_list_the_owned_lookalike_alerts(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "plain-session.pcap")], allow=None)
+        self.assertEqual(replay.returncode, 0, replay.stderr)
+        recipients = sorted(a["misdirect"]["recipient"] for a in replay.alerts)
+        self.assertIn("ivan@examplebank.co", recipients)
+        self.assertEqual(len(recipients), 5)
+
+    def test_ports_option_and_port_detection(self):
+        path = os.path.join(e2e.PCAPS, "nonstandard-port.pcap")
+        listed = e2e.run_replay([path], extra=["--ports", "8025", "--no-port-detection"])
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertEqual([a["misdirect"]["recipient"] for a in listed.alerts], ["port@army.ml"])
+        unlisted = e2e.run_replay([path], extra=["--no-port-detection"])
+        self.assertEqual(unlisted.returncode, 0, unlisted.stderr)
+        self.assertEqual(unlisted.alerts, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
