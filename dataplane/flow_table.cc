@@ -151,9 +151,9 @@ uint32_t FlowTable::allocate_flow() noexcept {
   return kNone;
 }
 
-FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t now_ns, FlowEvictionSink& sink) noexcept {
+FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t now_ns,
+                                     FlowEvictionSink& sink) noexcept {
   const uint64_t now = observe(now_ns);
-  const uint64_t hash = key.hash();
   uint32_t index = lookup(key, hash);
   if (index != kNone) {
     Flow& flow = pool_[index];
@@ -184,8 +184,18 @@ Flow* FlowTable::find(const FlowKey& key) noexcept {
   return index == kNone ? nullptr : &pool_[index];
 }
 
-void FlowTable::prefetch(const FlowKey& key) const noexcept {
-  __builtin_prefetch(&buckets_[home_bucket(key.hash())]);
+void FlowTable::prefetch_bucket(uint64_t hash) const noexcept {
+  __builtin_prefetch(&buckets_[home_bucket(hash)]);
+}
+
+void FlowTable::prefetch_flow(uint64_t hash) const noexcept {
+  const Bucket& bucket = buckets_[home_bucket(hash)];
+  const auto tag = static_cast<uint32_t>(hash);
+  for (uint32_t i = 0; i < kBucketEntries; ++i) {
+    if (bucket.tags[i] == tag && bucket.flows[i] != kNone) {
+      __builtin_prefetch(&pool_[bucket.flows[i]]);
+    }
+  }
 }
 
 void FlowTable::account(Flow& flow, FlowDirection direction, const DecodedPacket& packet) noexcept {
@@ -233,6 +243,7 @@ void FlowTable::wheel_insert(uint32_t flow_index, uint64_t deadline) noexcept {
   const uint64_t tick = std::clamp(deadline / config_.tick_ns, processed_tick_ + 1,
                                    processed_tick_ + slot_mask_ + 1);
   const auto slot = static_cast<uint32_t>(tick & slot_mask_);
+  empty_before_tick_ = std::min(empty_before_tick_, tick);
   Flow& flow = pool_[flow_index];
   flow.wheel_slot = slot;
   flow.wheel_next = kNone;
@@ -297,8 +308,13 @@ void FlowTable::expire_slot(uint64_t tick, FlowEvictionSink& sink) noexcept {
 uint32_t FlowTable::evict_one(FlowEvictionSink& sink) noexcept {
   uint32_t requeues = 0;
   const uint64_t last = processed_tick_ + slot_mask_ + 1;
-  for (uint64_t tick = processed_tick_ + 1; tick <= last; ++tick) {
+  // Slots found empty by an earlier eviction stay skipped until something is inserted there.
+  for (uint64_t tick = std::max(processed_tick_ + 1, empty_before_tick_); tick <= last; ++tick) {
     const auto slot = static_cast<uint32_t>(tick & slot_mask_);
+    if (slot_heads_[slot] == kNone) {
+      empty_before_tick_ = tick + 1;
+      continue;
+    }
     while (slot_heads_[slot] != kNone) {
       const uint32_t index = slot_heads_[slot];
       const uint64_t deadline = deadline_ns(pool_[index]);

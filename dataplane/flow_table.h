@@ -147,11 +147,20 @@ class FlowTable {
   // The flow of `key` (built with FlowKey::from_packet), created when new; `direction` is the
   // packet's. Moves the flow's last_seen_ns to `now_ns`. When the pool is full, first ends the
   // flow nearest to expiry through `sink` (kEvicted).
-  FlowLookup find_or_create(const FlowKey& key, uint64_t now_ns, FlowEvictionSink& sink) noexcept;
+  FlowLookup find_or_create(const FlowKey& key, uint64_t now_ns, FlowEvictionSink& sink) noexcept {
+    return find_or_create(key, key.hash(), now_ns, sink);
+  }
+  // The same with `hash` == key.hash() computed once for the prefetches below.
+  FlowLookup find_or_create(const FlowKey& key, uint64_t hash, uint64_t now_ns, FlowEvictionSink& sink) noexcept;
   // The flow of `key` if it exists; nothing changes.
   Flow* find(const FlowKey& key) noexcept;
-  // Warms the index bucket of `key`: call for a whole burst before its lookups.
-  void prefetch(const FlowKey& key) const noexcept;
+
+  // Bulk lookup without a burst API (whose creations could evict flows found earlier in the same
+  // burst): for a burst, call prefetch_bucket for every packet's key hash, then prefetch_flow for
+  // every one, then find_or_create one by one. Each stage hides the cache miss of the next.
+  void prefetch_bucket(uint64_t hash) const noexcept;
+  // Prefetches the flow records whose tag matches in the (by now cached) home bucket.
+  void prefetch_flow(uint64_t hash) const noexcept;
 
   // Per packet, after the lookup: per-direction packets and bytes, who initiated (SYN without
   // ACK, or SYN/ACK), and closing (FIN both ways or RST → closed_timeout_ns applies).
@@ -213,6 +222,7 @@ class FlowTable {
   std::unique_ptr<uint32_t[]> slot_tails_;
   uint32_t slot_mask_ = 0;
   uint64_t processed_tick_ = 0;   // every slot up to this tick has been expired
+  uint64_t empty_before_tick_ = 0;  // slots of ticks in (processed_tick_, this) are empty
   bool time_started_ = false;
   uint64_t now_ns_ = 0;
 
