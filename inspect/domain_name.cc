@@ -21,6 +21,7 @@
 //     refuses an unbracketed IPv4 address; address literals ("[192.0.2.1]") are refused.
 #include "inspect/domain_name.h"
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 
@@ -344,7 +345,7 @@ bool CanonicalDomain::assign(std::string_view canonical) noexcept {
     bytes_[0] = '\0';
     return false;
   }
-  std::memcpy(bytes_, canonical.data(), canonical.size());
+  std::copy(canonical.begin(), canonical.end(), bytes_);
   bytes_[canonical.size()] = '\0';
   length_ = static_cast<uint8_t>(canonical.size());
   return true;
