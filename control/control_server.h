@@ -1,0 +1,135 @@
+// ControlServer: the live sensor's control socket — a Unix stream socket speaking JSON lines
+// (docs/control.md). It answers requests, pushes lists into the sensor and mirrors records to
+// subscribers. Single-threaded: every call comes from the sensor's control thread, and nothing in
+// it ever blocks that thread longer than poll_once's timeout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/control_protocol.h"
+#include "control/list_store.h"
+#include "control/peer_credentials.h"
+#include "control/sensor_control.h"
+#include "dataplane/counter_table.h"
+#include "dataplane/record_sink.h"
+
+namespace misdirect::control {
+
+struct ControlServerConfig {
+  std::string socket_path = "/run/misdirect/control.sock";
+  std::string group;  // --control-group (name or gid); empty: only root and the sensor's user
+  std::size_t max_message_bytes = 1 << 20;      // one request line, newline excluded
+  std::size_t subscriber_buffer_bytes = 4 << 20;  // queued output per client
+  std::string state_dir;                        // empty: no persistence
+  std::size_t max_clients = 64;
+  // A subscriber that drops this many records without taking a single byte in between is
+  // disconnected: it is not reading at all, and keeping it costs a buffer for nothing.
+  uint64_t subscriber_drop_limit = 100000;
+};
+
+enum class ControlCounter : uint16_t {
+  kAccepted,
+  kRefused,
+  kTooManyClients,
+  kRequests,
+  kErrors,
+  kOversized,
+  kIncompleteLines,
+  kListSwaps,
+  kPersistFailures,
+  kEventsSent,
+  kSubscriberDrops,
+  kSubscriberDisconnects,
+  kWriteErrors,
+  kCount
+};
+
+inline constexpr dataplane::CounterInfo kControlCounterInfo[] = {
+    {"accepted", "connections accepted"},
+    {"refused", "connections refused by the SO_PEERCRED policy"},
+    {"too_many_clients", "connections closed because max_clients were connected"},
+    {"requests", "request lines answered"},
+    {"errors", "requests answered with an error"},
+    {"oversized", "connections closed for a line longer than max_message_bytes"},
+    {"incomplete_lines", "connections that ended in the middle of a line"},
+    {"list_swaps", "lists accepted and published"},
+    {"persist_failures", "accepted lists that could not be written to the state directory"},
+    {"events_sent", "records queued to subscribers"},
+    {"subscriber_drops", "records a subscriber's full buffer could not take"},
+    {"subscriber_disconnects", "subscribers disconnected for not reading"},
+    {"write_errors", "connections closed because a write failed"},
+};
+static_assert(std::size(kControlCounterInfo) == static_cast<std::size_t>(ControlCounter::kCount));
+
+struct ControlServerStats {
+  std::size_t clients = 0;      // connected now
+  std::size_t subscribers = 0;  // connected now with a non-empty subscription
+  uint64_t accepted = 0;
+  uint64_t refused = 0;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  uint64_t subscriber_drops = 0;
+  uint64_t disconnects = 0;  // subscribers disconnected past the drop bound
+  dataplane::CounterArray<ControlCounter> counters;
+};
+
+class ControlServer {
+ public:
+  // Creates the socket's directory (0750) when missing, removes a stale socket (refusing when a
+  // live sensor still answers on it), binds the socket with mode 0660 and the control group.
+  // Throws std::runtime_error with one clear line on any set-up failure.
+  ControlServer(const ControlServerConfig& config, SensorControl& sensor);
+  ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // Accepts, reads, answers and flushes. Waits at most `timeout_ms` (0: just look) in poll(2).
+  void poll_once(int timeout_ms);
+
+  // Queues one record line (no newline) to the subscribers of its type. Never blocks: a full
+  // subscriber buffer drops the record and counts it; the subscriber gets an overflow event once
+  // it has room again, and is disconnected past subscriber_drop_limit.
+  void broadcast(dataplane::RecordType type, std::string_view json_line);
+
+  ControlServerStats stats() const;
+  // The counters as one JSON object, for the `stats` answer and the sensor's stats records.
+  JsonValue counters_json() const;
+
+  const std::string& socket_path() const noexcept { return config_.socket_path; }
+
+ private:
+  struct Client;
+
+  void accept_clients();
+  void read_from(Client& client, bool readable);
+  void handle_line(Client& client, std::string_view line);
+  void queue_response(Client& client, std::string line);
+  void flush(Client& client);
+  void close_client(Client& client);
+  void prune_closed();
+
+  std::string answer(Client& client, const Request& request);
+  std::string answer_lists_set(const JsonValue& id, std::vector<std::string> protected_domains,
+                               std::vector<std::string> allow);
+  std::string answer_lists_change(const JsonValue& id, const ListsChangeRequest& change);
+  std::string answer_stats(const JsonValue& id);
+
+  ControlServerConfig config_;
+  SensorControl& sensor_;
+  std::optional<gid_t> group_;
+  PeerPolicy policy_;
+  std::unique_ptr<ListStore> store_;
+  int listen_fd_ = -1;
+  dev_t socket_device_ = 0;
+  ino_t socket_inode_ = 0;
+  std::vector<std::unique_ptr<Client>> clients_;
+  dataplane::CounterArray<ControlCounter> counters_;
+};
+
+}  // namespace misdirect::control
