@@ -36,6 +36,29 @@ SMTP_TRANSACTIONS = {
 SMTP_RECIPIENTS = {
     "rcpt-before-mail.pcap": [("early@army.ml", 503), ("later@navy.ml", 250)],
 }
+# Counters the stats record must show for a capture (name anywhere in "stats", op, value): the
+# packet-path event the capture exists for was seen and counted, not just survived.
+STATS = {
+    "ipv4-fragments.pcap": [("fragment_datagrams_reassembled", "==", 2)],
+    "ipv6-ext-headers.pcap": [("fragment_datagrams_reassembled", "==", 1)],
+    "vlan-8021q.pcap": [("vlan_tagged", "==", "packets")],
+    "qinq-88a8.pcap": [("vlan_tagged", "==", "packets")],
+    "qinq-9100.pcap": [("vlan_tagged", "==", "packets")],
+    "tcp-out-of-order.pcap": [("tcp_segments_held", ">=", 3)],
+    "tcp-retransmission.pcap": [("tcp_retransmissions", ">=", 2), ("tcp_partial_retransmissions", ">=", 1)],
+    "tcp-overlap.pcap": [("tcp_overlaps_differ", ">=", 1)],
+    "tcp-gap.pcap": [("tcp_gaps_timeout", ">=", 1), ("smtp_stream_gaps", ">=", 1)],
+    "truncated-snaplen.pcap": [("truncated_payload", ">=", 1)],
+    "midstream.pcap": [("tcp_midstream_pickups", ">=", 1)],
+    "noise.pcap": [("not_ip", "==", 3), ("udp", "==", 2), ("other_ip_protocol", "==", 2)],
+    "nonstandard-port.pcap": [("smtp_flows_detected", "==", 1)],
+    "http-connect-tunnel.pcap": [("smtp_flows_tunnelled", "==", 1)],
+    "socks5-tunnel.pcap": [("smtp_flows_tunnelled", "==", 1)],
+    "smtps-465.pcap": [("implicit_tls_flows", "==", 1)],
+    "starttls.pcap": [("tls_sessions", "==", 1)],
+    "starttls-plaintext.pcap": [("plaintext_after_starttls", "==", 1), ("tls_sessions", "==", 0)],
+    "many-flows.pcap": [("flows_created", "==", 48)],
+}
 VLANS = {"vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
 
 
@@ -118,6 +141,13 @@ class GeneratedCaptureTest(unittest.TestCase):
                       f"{name}: stats has no 'packets' equal to the {e2e.count_packets(path)} records read")
         self.assertIn(len(replay.alerts), e2e.find_values(stats, "alerts"),
                       f"{name}: stats has no 'alerts' equal to the {len(replay.alerts)} alerts written")
+        for counter, op, value in STATS.get(name, []):
+            if value == "packets":
+                value = e2e.count_packets(path)
+            values = e2e.find_values(stats, counter)
+            self.assertTrue(values, f"{name}: stats has no counter {counter}")
+            good = [v for v in values if (v == value if op == "==" else v >= value)]
+            self.assertTrue(good, f"{name}: stats {counter} = {values}, want {op} {value}")
 
 
 def _make_test(path):
