@@ -1,0 +1,57 @@
+// MatcherSlot: RCU publication of the look-alike matcher (see live_matcher_slot.h).
+#include "dataplane/live_matcher_slot.h"
+
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace misdirect::dataplane {
+
+MatcherSlot::MatcherSlot(uint32_t workers) : workers_(workers) {
+  const std::size_t bytes = rte_rcu_qsbr_get_memsize(workers);
+  qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("misdirect_rcu", bytes, RTE_CACHE_LINE_SIZE));
+  if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, workers) != 0) {
+    rte_free(qsbr_);
+    throw std::runtime_error("cannot allocate the RCU variable for " + std::to_string(workers) +
+                             " workers (" + std::to_string(bytes) + " bytes of EAL memory)");
+  }
+  for (uint32_t id = 0; id < workers; ++id) {
+    rte_rcu_qsbr_thread_register(qsbr_, id);
+  }
+}
+
+MatcherSlot::~MatcherSlot() {
+  delete current_.load(std::memory_order_relaxed);
+  rte_free(qsbr_);
+}
+
+uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher) {
+  auto next = std::make_unique<MatcherGeneration>();
+  next->scratches.reserve(workers_);
+  for (uint32_t id = 0; id < workers_; ++id) {
+    next->scratches.push_back(matcher->make_scratch());
+  }
+  next->matcher = std::move(matcher);
+  next->generation = next_generation_++;
+  const uint64_t generation = next->generation;
+  MatcherGeneration* old = current_.exchange(next.release(), std::memory_order_acq_rel);
+  if (old != nullptr) {
+    // Offline workers (not started yet, or finished) are not waited for: they hold no binding
+    // they will use again without first reloading the slot.
+    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    delete old;
+  }
+  return generation;
+}
+
+void MatcherSlot::online(uint32_t worker_id) noexcept { rte_rcu_qsbr_thread_online(qsbr_, worker_id); }
+
+void MatcherSlot::offline(uint32_t worker_id) noexcept {
+  rte_rcu_qsbr_thread_offline(qsbr_, worker_id);
+}
+
+void MatcherSlot::quiescent(uint32_t worker_id) noexcept { rte_rcu_qsbr_quiescent(qsbr_, worker_id); }
+
+}  // namespace misdirect::dataplane

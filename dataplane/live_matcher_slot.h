@@ -1,0 +1,69 @@
+// MatcherSlot: how a new look-alike matcher reaches running workers — published with one atomic
+// pointer store, picked up by each worker between bursts, and the old one freed only once
+// rte_rcu_qsbr says every worker has passed a quiescent point since the store.
+//
+// Worker loop order (this is what makes the free safe): load the slot and rebind → process a
+// burst with that binding → report quiescent. A worker that reports quiescent after the store has
+// read the new token with acquire ordering, so its next load sees the new generation; the burst
+// it was in the middle of finished before the report.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/worker.h"
+#include "inspect/matcher.h"
+
+struct rte_rcu_qsbr;
+
+namespace misdirect::dataplane {
+
+// One published matcher with a scratch for each worker, allocated on the control thread before
+// publication so that no worker ever allocates.
+struct MatcherGeneration {
+  std::unique_ptr<const inspect::Matcher> matcher;
+  std::vector<inspect::MatcherScratch> scratches;  // index: worker id
+  uint64_t generation = 0;
+};
+
+class MatcherSlot {
+ public:
+  // Throws std::runtime_error when the RCU variable cannot be allocated.
+  explicit MatcherSlot(uint32_t workers);
+  ~MatcherSlot();
+  MatcherSlot(const MatcherSlot&) = delete;
+  MatcherSlot& operator=(const MatcherSlot&) = delete;
+
+  // Control thread. Makes the scratches (may throw std::bad_alloc: nothing changes then),
+  // publishes, waits for every online worker to pass a quiescent state and frees the previous
+  // generation. Returns the new generation number.
+  uint64_t publish(std::unique_ptr<const inspect::Matcher> matcher);
+  // Control thread: the generation judging now (null before the first publish).
+  const MatcherGeneration* current() const noexcept {
+    return current_.load(std::memory_order_relaxed);
+  }
+
+  // Worker threads (thread id = worker id).
+  void online(uint32_t worker_id) noexcept;
+  void offline(uint32_t worker_id) noexcept;
+  void quiescent(uint32_t worker_id) noexcept;
+  // Rebinds `worker` when a newer generation was published; `bound` remembers what it has.
+  void refresh(uint32_t worker_id, Worker& worker, const MatcherGeneration*& bound) noexcept {
+    MatcherGeneration* now = current_.load(std::memory_order_acquire);
+    if (now != bound) {
+      bound = now;
+      worker.bind_matcher(
+          MatcherBinding{now->matcher.get(), &now->scratches[worker_id], now->generation});
+    }
+  }
+
+ private:
+  uint32_t workers_;
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::atomic<MatcherGeneration*> current_{nullptr};
+  uint64_t next_generation_ = 1;
+};
+
+}  // namespace misdirect::dataplane

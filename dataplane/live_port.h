@@ -1,0 +1,67 @@
+// LivePort: one DPDK ethdev as the sensor uses it — probed, given a mode, configured for receive
+// only (promiscuous, MTU up to the frame size the mbufs hold) and read for its stats.
+//
+// Modes, decided once at start-up from what the port offers:
+//   direct          one worker: it reads the port's single queue itself.
+//   symmetric-rss   the port has at least one RX queue per worker and RSS: queue w goes to worker
+//                   w, hashed with the repeated 0x6d5a Toeplitz key so that both directions of a
+//                   flow land in one queue.
+//   software-fanout anything else (single-queue vdevs such as net_pcap and net_af_packet): an RX
+//                   lcore reads the port and hands each frame to a worker ring by FanoutHash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+struct rte_mempool;
+
+namespace misdirect::dataplane {
+
+enum class PortMode : uint8_t { kDirect, kSymmetricRss, kSoftwareFanout };
+std::string_view port_mode_name(PortMode mode) noexcept;
+
+struct PortStats {
+  uint64_t ipackets = 0;
+  uint64_t ibytes = 0;
+  uint64_t imissed = 0;
+  uint64_t ierrors = 0;
+  uint64_t rx_nombuf = 0;
+};
+
+class LivePort {
+ public:
+  // Reads the port's name, driver and capabilities and picks its mode for `workers`. Returns an
+  // error line, empty on success.
+  std::string probe(uint16_t port_id, uint32_t workers);
+  // Configures RX queues (and the TX queue some drivers insist on), sets the MTU for
+  // `max_frame_bytes` where the driver allows it, starts the port and turns promiscuous mode on.
+  // Returns an error line, empty on success; `notes` collects what was adjusted.
+  std::string configure_and_start(rte_mempool* pool, uint16_t rx_descriptors,
+                                  uint32_t max_frame_bytes, std::string& notes);
+  void stop() noexcept;
+
+  PortStats stats() const noexcept;
+
+  uint16_t port_id() const noexcept { return port_id_; }
+  const std::string& name() const noexcept { return name_; }
+  const std::string& driver() const noexcept { return driver_; }
+  PortMode mode() const noexcept { return mode_; }
+  uint16_t rx_queues() const noexcept { return rx_queues_; }
+  uint16_t mtu() const noexcept { return mtu_; }
+  bool promiscuous() const noexcept { return promiscuous_; }
+  int socket_id() const noexcept { return socket_id_; }
+
+ private:
+  uint16_t port_id_ = 0;
+  std::string name_;
+  std::string driver_;
+  PortMode mode_ = PortMode::kDirect;
+  uint16_t rx_queues_ = 1;
+  uint16_t mtu_ = 0;
+  bool promiscuous_ = false;
+  bool started_ = false;
+  int socket_id_ = 0;
+};
+
+}  // namespace misdirect::dataplane

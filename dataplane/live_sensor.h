@@ -1,0 +1,127 @@
+// LiveSensor: the DPDK poll-mode sensor — ports, lcores, fan-out rings, one Worker per worker
+// lcore, the record rings back to the control thread, and the matcher slot the control thread
+// publishes into. docs/live.md describes the threading model.
+//
+// Roles (decided once, at prepare()):
+//   main lcore     the control thread: the caller of every public method here.
+//   worker lcores  one Worker each; each reads its queue of every direct/RSS port and its ring
+//                  from every RX lcore, inspects the frames and frees them.
+//   RX lcores      only when a port needs software fan-out: read those ports, hash each frame to a
+//                  worker, enqueue it on that worker's single-producer/single-consumer ring.
+//
+// Shutdown (request_stop): RX stops; each worker empties its fan-out rings once every RX lcore
+// has finished, calls Worker::finish (flushing alerts for open flows) and goes offline.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/live_matcher_slot.h"
+#include "dataplane/live_port.h"
+#include "dataplane/live_record_ring.h"
+#include "dataplane/worker.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+
+namespace misdirect::dataplane {
+
+struct LiveSensorConfig {
+  WorkerConfig worker;  // worker_id is set per worker
+  uint32_t workers = 1;
+  uint32_t burst = 32;
+  uint32_t mbufs = 0;                  // 0: sized from ports, queues and rings
+  uint16_t rx_descriptors = 1024;
+  uint32_t fanout_ring_size = 1024;    // per (RX lcore, worker) pair; power of two
+  std::size_t record_ring_bytes = 8u << 20;
+  uint32_t max_frame_bytes = 9216;     // mbuf data room beyond the headroom
+  std::vector<uint16_t> port_ids;      // empty: every probed ethdev
+  // End of input: every polling lcore has seen at least kEofMinEmptyPolls empty polls in a row
+  // and no frame for eof_idle_ns (docs/live.md, "--exit-on-eof").
+  uint64_t eof_idle_ns = 500'000'000;
+};
+
+class LiveSensor {
+ public:
+  static constexpr uint32_t kMaxWorkers = 64;
+  static constexpr uint32_t kMaxBurst = 512;
+  static constexpr uint64_t kEofMinEmptyPolls = 64;
+
+  explicit LiveSensor(const LiveSensorConfig& config);
+  ~LiveSensor();
+  LiveSensor(const LiveSensor&) = delete;
+  LiveSensor& operator=(const LiveSensor&) = delete;
+
+  // After rte_eal_init: probes ports, assigns lcores, creates the mbuf pool, rings, workers and
+  // the matcher slot, configures and starts the ports. Returns one error line, empty on success.
+  // `log` receives one line per port and one for the lcore layout.
+  std::string prepare(std::vector<std::string>& log);
+
+  // Publish at least one matcher before start().
+  MatcherSlot& matchers() noexcept { return *matchers_; }
+  const MatcherSlot& matchers() const noexcept { return *matchers_; }
+
+  // Launches the worker and RX lcores.
+  void start();
+
+  // Control thread: hands every waiting record to `handle(RecordType, std::string_view)`.
+  template <typename Handler>
+  std::size_t drain_records(Handler&& handle) {
+    std::size_t handled = 0;
+    for (uint32_t id = 0; id < config_.workers; ++id) {
+      handled += record_ring(id).drain(handle, kMaxRecordsPerDrain);
+    }
+    return handled;
+  }
+
+  // True once every polling lcore has been idle long enough to call the input ended.
+  bool input_ended() const noexcept;
+  void request_stop() noexcept;
+  bool stopped() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  // Every lcore has left its loop (workers have finished their flows).
+  bool lcores_finished() const noexcept;
+  // Waits for the lcores and stops the ports. Call after lcores_finished() and a last drain.
+  void join();
+
+  // One EVE stats record (no newline). Asks each running worker for its own counters and waits
+  // for the answers briefly; a worker that does not answer in time is reported "stale".
+  std::string stats_json(uint64_t now_ns, bool final_record) const;
+
+  uint32_t worker_count() const noexcept { return config_.workers; }
+
+ private:
+  static constexpr std::size_t kMaxRecordsPerDrain = 4096;
+
+  struct WorkerContext;
+  struct RxContext;
+
+  RecordRing& record_ring(uint32_t worker_id) noexcept;
+  static int worker_main(void* context);
+  static int rx_main(void* context);
+  void run_worker(WorkerContext& worker);
+  void run_rx(RxContext& rx);
+  void inspect_mbufs(WorkerContext& worker, rte_mbuf** mbufs, uint16_t count,
+                     uint64_t now_ns) noexcept;
+  bool rx_lcores_done() const noexcept;
+
+  LiveSensorConfig config_;
+  std::vector<LivePort> ports_;
+  rte_mempool* pool_ = nullptr;
+  std::unique_ptr<MatcherSlot> matchers_;
+  std::vector<std::unique_ptr<WorkerContext>> workers_;
+  std::vector<std::unique_ptr<RxContext>> rx_lcores_;
+  std::vector<rte_ring*> rings_;
+  uint64_t start_ns_ = 0;
+  bool launched_ = false;
+  bool joined_ = false;
+  alignas(64) std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> rx_finished_{0};
+  mutable std::atomic<uint64_t> stats_sequence_{0};
+};
+
+}  // namespace misdirect::dataplane
