@@ -3,7 +3,9 @@
 // Ethernet (with VLAN/QinQ tags and padding), Linux SLL/SLL2, raw IP and DLT_NULL framing around
 // IPv4 (options, fragments) or IPv6 (extension headers, fragment header), carrying TCP (options,
 // flags, seq/ack, payload) or UDP. Checksums (IPv4 header, TCP, UDP) are correct unless a field is
-// overridden; every length can be overridden to make malformed packets.
+// overridden (with an IPv6 routing header the pseudo-header uses `dst`, not the final hop); every
+// length can be overridden to make malformed packets. Nothing here validates: tests build what
+// they ask for, malformed or not.
 //
 // Typical use:
 //   TcpFrameSpec spec;
