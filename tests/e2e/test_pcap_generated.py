@@ -195,6 +195,23 @@ class OptionsTest(unittest.TestCase):
         self.assertIn("ivan@examplebank.co", recipients)
         self.assertEqual(len(recipients), 5)
 
+    def test_small_flow_table_evicts_and_counts(self):
+        # 48 interleaved sessions through a 16-flow table: flows are evicted (and counted), never
+        # grown; what is alerted is still a subset of the truth, each at most once.
+        path = os.path.join(e2e.PCAPS, "many-flows.pcap")
+        replay = e2e.run_replay([path], extra=["--max-flows", "16"])
+        self.assertEqual(replay.returncode, 0, replay.stderr)
+        stats = replay.records[-1]
+        self.assertEqual(stats.get("event_type"), "stats")
+        self.assertTrue([v for v in e2e.find_values(stats, "flows_evicted") if v > 0], "no eviction counted")
+        expected = {(key[0], key[1]) for key in
+                    (e2e.expected_key(r) for r in e2e.load_jsonl(os.path.join(e2e.PCAPS, "many-flows.expected.jsonl")))}
+        alerted = [(e2e.flow_of(a), a["misdirect"]["recipient"]) for a in replay.alerts]
+        self.assertEqual(sorted(set(alerted) - expected), [], "alerts invented under eviction")
+        self.assertEqual(len(alerted), len(set(alerted)), "duplicate alerts under eviction")
+        for alert in replay.alerts:
+            e2e.check_alert_fields(self, alert)
+
     def test_ports_option_and_port_detection(self):
         path = os.path.join(e2e.PCAPS, "nonstandard-port.pcap")
         listed = e2e.run_replay([path], extra=["--ports", "8025", "--no-port-detection"])
