@@ -405,15 +405,23 @@ def tcp_gap():
 
 @case
 def midstream():
-    cap = Capture("midstream", description="Midstream pickup: no handshake; the capture starts inside the "
-                  "tail of a MAIL FROM line, then RCPTs (accepted and rejected), DATA, QUIT, FIN.")
+    cap = Capture("midstream", description="Midstream pickup, no handshake seen. Flow 1 starts at a command "
+                  "boundary (a RCPT, accepted; then one rejected, DATA, QUIT). Flow 2 starts inside a message "
+                  "body whose tail holds a RCPT line (no alert), then the end-of-data mark, the server's 250, "
+                  "and a new transaction whose RCPT alerts.")
     flow = TcpFlow(cap, (CLIENT, 40090), (SERVER, 25), isn_client=7_340_000, isn_server=91_000_000)
-    flow.c("xample.org>\r\n")
-    flow.s(OK_MAIL + "\r\n")
     flow.cmd("RCPT TO:<mid@army.ml>", OK_RCPT)
     cap.expect(flow, "mid@army.ml", "tld-swap", True)
     flow.cmd("RCPT TO:<mid2@navy.ml>", NO_RCPT)
     cap.expect(flow, "mid2@navy.ml", "tld-swap", False)
+    flow.data(message())
+    flow.quit()
+    flow = TcpFlow(cap, (CLIENT, 40091), (SERVER, 25), isn_client=3_000_000_000, isn_server=12_345)
+    flow.c("ll forward it to\r\nRCPT TO:<body@army.ml>\r\nregards\r\n.\r\n")
+    flow.s("250 2.0.0 Ok: queued as 55EE\r\n")
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    flow.cmd("RCPT TO:<mid3@amry.mil>", OK_RCPT)
+    cap.expect(flow, "mid3@amry.mil", "transposition", True)
     flow.data(message())
     flow.quit()
     return cap
