@@ -5,6 +5,7 @@ misdirect binary.
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,19 @@ class GeneratorTest(unittest.TestCase):
                     self.assertEqual(key[0], row["flow"], f"{where}: flow not in canonical form")
                     self.assertNotIn((key[0], key[1]), seen, f"{where}: duplicate")
                     seen.add((key[0], key[1]))
+
+    @unittest.skipUnless(shutil.which("tshark"), "tshark is not installed")
+    def test_captures_decode_cleanly_in_tshark(self):
+        # Every generated capture is well-formed to an independent dissector (no Malformed or
+        # other error-level expert info); truncated-file.pcap is cut short on purpose.
+        for relative in self.written:
+            if not relative.endswith((".pcap", ".pcapng")) or relative.startswith("errors/") or \
+                    relative == "truncated-file.pcap":
+                continue
+            done = subprocess.run(["tshark", "-r", os.path.join(self.scratch.name, relative), "-q", "-z", "expert,error"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+            self.assertEqual(done.returncode, 0, f"{relative}: {done.stderr.decode()[-300:]}")
+            self.assertNotIn("Errors (", done.stdout.decode(), f"{relative}: {done.stdout.decode()}")
 
     def test_captures_are_small(self):
         for relative in self.written:
