@@ -39,7 +39,8 @@ SMTP_RECIPIENTS = {
 # Counters the stats record must show for a capture (name anywhere in "stats", op, value): the
 # packet-path event the capture exists for was seen and counted, not just survived.
 STATS = {
-    "ipv4-fragments.pcap": [("fragment_datagrams_reassembled", "==", 2)],
+    "ipv4-fragments.pcap": [("fragment_datagrams_reassembled", "==", 2), ("fragment_duplicates", ">=", 1)],
+    "idle-expiry.pcap": [("flows_idle_timeout", "==", 1)],
     "ipv6-ext-headers.pcap": [("fragment_datagrams_reassembled", "==", 1)],
     "vlan-8021q.pcap": [("vlan_tagged", "==", "packets")],
     "qinq-88a8.pcap": [("vlan_tagged", "==", "packets")],

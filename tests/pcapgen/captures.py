@@ -178,7 +178,7 @@ def qinq_9100():
 @case
 def ipv4_fragments():
     cap = Capture("ipv4-fragments", description="IPv4 fragments: a RCPT segment cut into three fragments "
-                  "sent last-first-middle, and a second one cut inside the TCP header (8-byte first "
+                  "sent last-first-last-middle (one duplicate), and a second one cut inside the TCP header (8-byte first "
                   "fragment) sent middle-last-first.")
     flow = TcpFlow(cap, (CLIENT, 40020), (SERVER, 25))
     flow.handshake()
@@ -193,7 +193,7 @@ def ipv4_fragments():
         for index in order:
             cap.emit(flow.frame("c", pieces[index]))
 
-    fragmented("RCPT TO:<frag@army.ml>\r\n", [16, 32], [2, 0, 1], 0x7001)
+    fragmented("RCPT TO:<frag@army.ml>\r\n", [16, 32], [2, 0, 2, 1], 0x7001)  # the last one twice
     flow.s(OK_RCPT + "\r\n")
     cap.expect(flow, "frag@army.ml", "tld-swap", True)
     fragmented("RCPT TO:<frag2@amry.mil>\r\n", [8, 24], [1, 2, 0], 0x7002)
@@ -788,6 +788,24 @@ def rset():
     flow.cmd("RCPT TO:<one@army.ml>", OK_RCPT)
     flow.data(message())
     flow.quit()
+    return cap
+
+
+@case
+def idle_expiry():
+    cap = Capture("idle-expiry", description="A session whose server never answers the RCPT goes idle; "
+                  "another session starts 400 s later, past the 300 s idle timeout, so the first flow "
+                  "expires and its alert is written with accepted null before the capture ends.")
+    flow = TcpFlow(cap, (CLIENT, 40290), (SERVER, 25))
+    flow.handshake()
+    flow.greet()
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    flow.c("RCPT TO:<idle@army.ml>\r\n")
+    flow.ack("s")
+    cap.expect(flow, "idle@army.ml", "tld-swap", None)
+    cap.sleep(400)
+    later = TcpFlow(cap, (CLIENT, 40291), (SERVER, 25))
+    simple_session(cap, later, [("awake@nvy.mil", OK_RCPT, "omission")])
     return cap
 
 
