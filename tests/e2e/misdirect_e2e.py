@@ -65,17 +65,17 @@ class Replay:
         return self.of_type("smtp")
 
 
-def run_replay(pcaps, protected=PROTECTED, allow=ALLOW, extra=()):
-    """Runs replay over `pcaps` with EVE on stdout. Lines that are not JSON objects become
-    {"unparsable": line} records so that a test comparing records fails on them."""
-    command = [binary(), "replay", "--protected", protected]
-    if allow:
-        command += ["--allow", allow]
-    command += list(extra) + list(pcaps)
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=REPLAY_TIMEOUT_S)
-    lines = done.stdout.decode("utf-8", "replace").splitlines()
+def run_misdirect(arguments, timeout_s=REPLAY_TIMEOUT_S):
+    """Runs `misdirect ARGUMENTS...`; returns the CompletedProcess (stdout and stderr as bytes)."""
+    return subprocess.run([binary()] + list(arguments), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout_s)
+
+
+def parse_eve(text):
+    """EVE lines to records. A line that is not a JSON object becomes {"unparsable": line}, so a
+    test comparing records fails on it rather than skipping it."""
     records = []
-    for line in lines:
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
@@ -83,7 +83,17 @@ def run_replay(pcaps, protected=PROTECTED, allow=ALLOW, extra=()):
         except ValueError:
             value = None
         records.append(value if isinstance(value, dict) else {"unparsable": line})
-    return Replay(done.returncode, records, done.stderr.decode("utf-8", "replace"), lines)
+    return records
+
+
+def run_replay(pcaps, protected=PROTECTED, allow=ALLOW, extra=()):
+    """Runs replay over `pcaps` with EVE on stdout (unless `extra` says --eve FILE)."""
+    arguments = ["replay", "--protected", protected]
+    if allow:
+        arguments += ["--allow", allow]
+    done = run_misdirect(arguments + list(extra) + list(pcaps))
+    stdout = done.stdout.decode("utf-8", "replace")
+    return Replay(done.returncode, parse_eve(stdout), done.stderr.decode("utf-8", "replace"), stdout.splitlines())
 
 
 def endpoint(address, port):
