@@ -40,6 +40,7 @@ SMTP_RECIPIENTS = {
 # packet-path event the capture exists for was seen and counted, not just survived.
 STATS = {
     "ipv4-fragments.pcap": [("fragment_datagrams_reassembled", "==", 2), ("fragment_duplicates", ">=", 1)],
+    "truncated-headers.pcap": [("truncated_headers", "==", "packets")],
     "idle-expiry.pcap": [("flows_idle_timeout", "==", 1)],
     "ipv6-ext-headers.pcap": [("fragment_datagrams_reassembled", "==", 1)],
     "vlan-8021q.pcap": [("vlan_tagged", "==", "packets")],

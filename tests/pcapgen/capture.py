@@ -9,7 +9,7 @@ import json
 import struct
 
 from pcapfile import Record, classic_pcap, pcapng, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, \
-    LINKTYPE_LINUX_SLL2, LINKTYPE_RAW
+    LINKTYPE_LINUX_SLL2, LINKTYPE_NULL, LINKTYPE_RAW
 import packets as p
 
 # 2026-01-15 09:00:00 UTC: every capture starts here.
@@ -53,6 +53,16 @@ class RawIpLink:
 
     def wrap(self, ethertype, payload, from_client):
         return payload
+
+
+class NullLink:
+    """BSD loopback (DLT_NULL): a 4-byte address family in the capturing host's byte order
+    (little-endian here); 2 is AF_INET, 30 AF_INET6 as macOS numbers it."""
+    linktype = LINKTYPE_NULL
+
+    def wrap(self, ethertype, payload, from_client):
+        family = 2 if ethertype == p.ETH_IPV4 else 30
+        return struct.pack("<I", family) + payload
 
 
 # --- capture -----------------------------------------------------------------------------------

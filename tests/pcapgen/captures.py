@@ -11,7 +11,7 @@ when the reply is not in the capture.
 import struct
 
 import packets as p
-from capture import Capture, EthernetLink, RawIpLink, Sll2Link, SllLink, TcpFlow, message, \
+from capture import Capture, EthernetLink, NullLink, RawIpLink, Sll2Link, SllLink, TcpFlow, message, \
     tls_application_data, tls_client_hello, tls_server_hello
 from pcapfile import LINKTYPE_USER0, Record, classic_pcap
 
@@ -713,6 +713,25 @@ def raw_ip():
     cap = Capture("raw-ip", link=RawIpLink(), description="Raw IP link type (DLT_RAW 101), IPv4.")
     flow = TcpFlow(cap, (CLIENT, 40240), (SERVER, 25))
     simple_session(cap, flow, [("raw@amry.mil", OK_RCPT, "transposition")])
+    return cap
+
+
+@case
+def null_loopback():
+    cap = Capture("null-loopback", link=NullLink(), description="BSD loopback link type (DLT_NULL 0, "
+                  "little-endian address family), as tcpdump -i lo0 writes on macOS.")
+    flow = TcpFlow(cap, ("127.0.0.1", 40245), ("127.0.0.1", 25))
+    simple_session(cap, flow, [("lo@navy.ml", OK_RCPT, "tld-swap")])
+    return cap
+
+
+@case
+def truncated_headers():
+    cap = Capture("truncated-headers", snaplen=44, description="Captured with snaplen 44: every frame is cut "
+                  "inside its TCP header. Nothing can be inspected; every frame is counted as truncated, "
+                  "none alerts, replay still succeeds.")
+    flow = TcpFlow(cap, (CLIENT, 40246), (SERVER, 25))
+    simple_session(cap, flow, [("hidden@army.ml", OK_RCPT, None)])
     return cap
 
 
