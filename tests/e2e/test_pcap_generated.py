@@ -68,8 +68,11 @@ def setUpModule():
     e2e.require_binary()
 
 
-def generated_captures():
-    return sorted(glob.glob(os.path.join(e2e.PCAPS, "*.pcap")) + glob.glob(os.path.join(e2e.PCAPS, "*.pcapng")))
+def generated_captures(include_demo=False):
+    found = glob.glob(os.path.join(e2e.PCAPS, "*.pcap")) + glob.glob(os.path.join(e2e.PCAPS, "*.pcapng"))
+    if include_demo:
+        found += glob.glob(os.path.join(e2e.PCAPS, "demo", "*.pcap"))  # what scripts/demo shows
+    return sorted(found)
 
 
 class GeneratedCaptureTest(unittest.TestCase):
@@ -78,7 +81,7 @@ class GeneratedCaptureTest(unittest.TestCase):
     def check_capture(self, path):
         name = os.path.basename(path)
         stem = name.rsplit(".", 1)[0]
-        expected_rows = e2e.load_jsonl(os.path.join(e2e.PCAPS, stem + ".expected.jsonl"))
+        expected_rows = e2e.load_jsonl(os.path.join(os.path.dirname(path), stem + ".expected.jsonl"))
         replay = e2e.run_replay([path])
         context = f"{name}: exit {replay.returncode}, stderr: {replay.stderr.strip()[:500]}"
 
@@ -158,8 +161,8 @@ def _make_test(path):
     return test
 
 
-for _path in generated_captures():
-    _stem = os.path.basename(_path).rsplit(".", 1)[0].replace("-", "_")
+for _path in generated_captures(include_demo=True):
+    _stem = os.path.relpath(_path, e2e.PCAPS).rsplit(".", 1)[0].replace("-", "_").replace("/", "_")
     setattr(GeneratedCaptureTest, f"test_{_stem}", _make_test(_path))
 
 
