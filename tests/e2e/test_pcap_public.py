@@ -48,8 +48,9 @@ class PublicCaptureTest(unittest.TestCase):
         self.assertEqual(replay.returncode, 0, context)
         for record in replay.smtp:
             e2e.check_smtp_fields(self, record)
-        for alert in replay.alerts:
-            e2e.check_alert_fields(self, alert)
+        # No recipient in truth.jsonl is a look-alike of pcaps/protected.txt (the af.mil ones in
+        # ndpi/smtp.pcap are subdomains of it), so any alert here is a false positive.
+        self.assertEqual([a.get("misdirect", {}).get("recipient") for a in replay.alerts], [], relative)
         difference = e2e.multiset_difference(e2e.smtp_recipients(replay), self.truth.get(relative, []))
         self.assertEqual(difference, "", f"{relative}: smtp recipients differ from truth.jsonl\n{difference}")
         self.assertEqual(replay.records[-1].get("event_type") if replay.records else None, "stats", context)
