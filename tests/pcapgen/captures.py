@@ -11,7 +11,7 @@ when the reply is not in the capture.
 import struct
 
 import packets as p
-from capture import Capture, EthernetLink, NullLink, RawIpLink, Sll2Link, SllLink, TcpFlow, message, \
+from capture import CLIENT_MAC, SERVER_MAC, Capture, EthernetLink, NullLink, RawIpLink, Sll2Link, SllLink, TcpFlow, message, \
     tls_application_data, tls_client_hello, tls_server_hello
 from pcapfile import LINKTYPE_USER0, Record, classic_pcap
 
@@ -834,10 +834,10 @@ def noise():
                   "UDP DNS, ICMP echo, GRE, an unknown ethertype, UDP to port 25 holding a RCPT line. Counted "
                   "and skipped; only the SMTP session alerts.")
     eth = cap.link
-    cap.emit(p.ethernet(b"\xff" * 6, p.mac("02:00:00:00:00:0c"), p.ETH_ARP,
-                        struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + p.mac("02:00:00:00:00:0c") +
+    cap.emit(p.ethernet(b"\xff" * 6, CLIENT_MAC, p.ETH_ARP,
+                        struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + CLIENT_MAC +
                         p.ip_bytes(CLIENT) + b"\0" * 6 + p.ip_bytes(SERVER)))
-    cap.emit(p.ethernet(p.mac("01:80:c2:00:00:0e"), p.mac("02:00:00:00:00:0c"), p.ETH_LLDP,
+    cap.emit(p.ethernet(p.mac("01:80:c2:00:00:0e"), CLIENT_MAC, p.ETH_LLDP,
                         b"\x02\x07\x04\x02\x00\x00\x00\x00\x0c\x04\x03\x05eth0\x06\x02\x00\x78\x00\x00"))
     dns = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + b"\x02mx\x07example\x03net\x00" + struct.pack("!HH", 1, 1)
     cap.emit(eth.wrap(p.ETH_IPV4, p.ipv4(CLIENT, "198.51.100.53", p.PROTO_UDP,
@@ -847,7 +847,7 @@ def noise():
     cap.emit(eth.wrap(p.ETH_IPV4, p.ipv4(CLIENT, SERVER, p.PROTO_ICMP, icmp, ident=2), True))
     gre = struct.pack("!HH", 0, 0x0800) + p.ipv4("10.0.0.1", "10.0.0.2", p.PROTO_ICMP, icmp, ident=3)
     cap.emit(eth.wrap(p.ETH_IPV4, p.ipv4(CLIENT, SERVER, p.PROTO_GRE, gre, ident=4), True))
-    cap.emit(p.ethernet(SERVER_MAC_BYTES, p.mac("02:00:00:00:00:0c"), 0x88B5, b"local experimental ethertype"))
+    cap.emit(p.ethernet(SERVER_MAC, CLIENT_MAC, 0x88B5, b"local experimental ethertype"))
     cap.emit(eth.wrap(p.ETH_IPV4, p.ipv4(CLIENT, SERVER, p.PROTO_UDP,
                                           p.udp(CLIENT, SERVER, 40281, 25, b"RCPT TO:<udp@army.ml>\r\n"), ident=5), True))
     flow = TcpFlow(cap, (CLIENT, 40280), (SERVER, 25))
@@ -855,14 +855,12 @@ def noise():
     return cap
 
 
-SERVER_MAC_BYTES = p.mac("02:00:00:00:00:5e")
-
 
 # --- error cases (not SMTP: files that replay must refuse or stop on) -------------------------
 
 def error_files():
     """{relative path: bytes} for the error-case files under pcaps/errors/."""
-    frame = p.ethernet(SERVER_MAC_BYTES, SERVER_MAC_BYTES, p.ETH_IPV4, b"\x45" + b"\0" * 40)
+    frame = p.ethernet(SERVER_MAC, SERVER_MAC, p.ETH_IPV4, b"\x45" + b"\0" * 40)
     return {
         "errors/unknown-linktype.pcap": classic_pcap([Record(1_768_467_600_000_000_000, frame)], LINKTYPE_USER0),
         "errors/corrupt.pcap": b"this is not a capture file, whatever its name says\n" * 4,
