@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <time.h>
@@ -519,8 +520,14 @@ void LiveSensor::run_rx(RxContext& rx) {
           continue;
         }
         rx.batch_sizes[id] = 0;
-        const unsigned sent = rte_ring_enqueue_burst(
-            rx.rings[id], reinterpret_cast<void* const*>(rx.batches[id].data()), size, nullptr);
+        rte_mbuf** batch = rx.batches[id].data();
+        unsigned sent = rte_ring_enqueue_burst(rx.rings[id], reinterpret_cast<void* const*>(batch),
+                                               size, nullptr);
+        while (config_.lossless && sent < size && !stop_.load(std::memory_order_relaxed)) {
+          rte_pause();
+          sent += rte_ring_enqueue_burst(rx.rings[id], reinterpret_cast<void* const*>(batch + sent),
+                                         size - sent, nullptr);
+        }
         if (sent < size) {
           rte_pktmbuf_free_bulk(rx.batches[id].data() + sent, size - sent);
           std::atomic<uint64_t>& full = rx.ring_full[id];

@@ -41,6 +41,10 @@ struct LiveSensorConfig {
   std::size_t record_ring_bytes = 8u << 20;
   uint32_t max_frame_bytes = 9216;     // mbuf data room beyond the headroom
   std::vector<uint16_t> port_ids;      // empty: every probed ethdev
+  // A full fan-out ring makes the RX lcore wait for room instead of dropping the frame. For
+  // finite sources (net_pcap files), where every frame should be inspected; on a live port the
+  // port itself then drops (imissed) when the workers fall behind.
+  bool lossless = false;
   // End of input: every polling lcore has seen at least kEofMinEmptyPolls empty polls in a row
   // and no frame for eof_idle_ns (docs/live.md, "--exit-on-eof").
   uint64_t eof_idle_ns = 500'000'000;

@@ -1,0 +1,152 @@
+"""span suite: the live sensor on a span port — a veth pair in a network namespace this test
+creates, `misdirect live` reading one end through net_af_packet (2 workers: software fan-out), the
+captures replayed into the other end with tcpreplay at a bounded rate. Every alert replay finds
+must arrive (no more, no fewer), every frame sent must be received and inspected, and the port
+must report imissed == 0 at that rate. Everything created is removed, also on failure; the test
+is skipped only where namespaces cannot be created.
+"""
+import os
+import re
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+import live_e2e as live
+
+RATE_MBPS = "20"
+# The largest frame the test sends: the sensor's mbufs (9216 bytes of data room) hold it in one
+# segment, and the veth MTU is raised to carry it.
+MAX_FRAME = 9000 + 14
+
+
+def run(cmd, check=True):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}): "
+                             f"{proc.stdout.decode(errors='replace')}")
+    return proc.stdout.decode(errors="replace")
+
+
+def max_frame_length(path):
+    reason, _ = live.inspect_capture(path)
+    if reason is not None:
+        return None
+    import struct
+    with open(path, "rb") as stream:
+        data = stream.read()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    longest, offset = 0, 24
+    while offset + 16 <= len(data):
+        caplen = struct.unpack_from(endian + "I", data, offset + 8)[0]
+        offset += 16 + caplen
+        longest = max(longest, caplen)
+    return longest
+
+
+class SpanVethTest(unittest.TestCase):
+    def setUp(self):
+        if not os.path.exists(live.BINARY):
+            self.skipTest(f"no binary at {live.BINARY} (set MISDIRECT)")
+        if not os.path.exists(live.PROTECTED):
+            self.skipTest(f"no protected list at {live.PROTECTED} yet")
+        suffix = uuid.uuid4().hex[:8]
+        self.netns = f"mdrspan{suffix}"
+        self.sensor_if = f"mdrs{suffix}"
+        self.replay_if = f"mdrr{suffix}"
+        proc = subprocess.run(["ip", "netns", "add", self.netns], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            self.skipTest("cannot create a network namespace here: " +
+                          proc.stdout.decode(errors="replace").strip())
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", self.netns],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        in_ns = ["ip", "netns", "exec", self.netns]
+        # No IPv6 on the pair: the kernel would otherwise send its own ND/MLD frames to the span.
+        run(in_ns + ["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+        run(in_ns + ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        run(in_ns + ["ip", "link", "add", self.sensor_if, "type", "veth", "peer", "name",
+                     self.replay_if])
+        for interface in (self.sensor_if, self.replay_if):
+            run(in_ns + ["ip", "link", "set", interface, "mtu", str(MAX_FRAME - 14), "up"])
+        self.in_ns = in_ns
+
+    def start_sensor(self, eve):
+        # Kernel ring frames of 9216 bytes hold MAX_FRAME plus the TPACKET header and still fit the
+        # sensor's mbufs; a block is 4 frames (9 pages).
+        vdev = (f"net_af_packet0,iface={self.sensor_if},framesz=9216,blocksz=36864,"
+                f"framecnt=1024,qpairs=1")
+        args = [*live.eal_args(), "--vdev", vdev, "--", *live.list_args(), "--eve", eve,
+                "--workers", "2", "--stats-interval", "1"]
+        # The sensor runs inside the namespace that holds the pair.
+        sensor = live.LiveProcess(args, eve, prefix=self.in_ns)
+        self.addCleanup(sensor.kill)
+        sensor.wait_running()
+        return sensor
+
+    def wait_received(self, eve, packets, timeout=30):
+        """Waits until a periodic stats record shows `packets` frames received and inspected."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = live.final_stats(live.read_records(eve)) if os.path.exists(eve) else None
+            if stats and stats["totals"]["inspected"] >= packets:
+                return
+            time.sleep(0.2)
+
+    def test_replayed_captures_alert_on_the_span_port(self):
+        eligible = []
+        skipped = []
+        for path in live.all_captures():
+            reason, info = live.inspect_capture(path)
+            if reason is None and max_frame_length(path) > MAX_FRAME:
+                reason = f"frames longer than {MAX_FRAME} bytes"
+            if reason is not None:
+                skipped.append((path, reason))
+            else:
+                eligible.append((path, info))
+        self.assertTrue(eligible, "no capture in pcaps/ that can be replayed onto the span")
+        expected_by_path = {path: live.alert_keys(live.run_replay(path)) for path, _ in eligible}
+        self.assertGreater(sum(len(k) for k in expected_by_path.values()), 0,
+                           "replay gives no alert on any capture: the test would prove nothing")
+        for group in live.group_captures(eligible):
+            names = [os.path.relpath(p, live.PCAPS) for p in group["paths"]]
+            with self.subTest(captures=names), tempfile.TemporaryDirectory(prefix="mdr-span-") as tmp:
+                eve = os.path.join(tmp, "eve.json")
+                sensor = self.start_sensor(eve)
+                self.assertIn("mode software-fanout", sensor.stderr())
+                sent = 0
+                for path in group["paths"]:
+                    output = run(self.in_ns + ["tcpreplay", f"--mbps={RATE_MBPS}", "-i",
+                                               self.replay_if, path])
+                    match = re.search(r"Actual: (\d+) packets", output)
+                    self.assertIsNotNone(match, output)
+                    sent += int(match.group(1))
+                self.assertEqual(sent, group["packets"], "tcpreplay did not send every frame")
+                self.wait_received(eve, sent)
+                self.assertEqual(sensor.stop(), 0, sensor.stderr())
+                records = live.read_records(eve)
+                expected = sorted((k for p in group["paths"] for k in expected_by_path[p]),
+                                  key=lambda k: tuple("" if v is None else str(v) for v in k))
+                got = live.alert_keys(records)
+                self.assertEqual(got, expected,
+                                 f"missing: {[k for k in expected if k not in got]}\n"
+                                 f"extra: {[k for k in got if k not in expected]}")
+                stats = live.final_stats(records)
+                self.assertTrue(stats["sensor"]["final"])
+                totals = stats["totals"]
+                self.assertEqual(totals["port_imissed"], 0, totals)
+                self.assertEqual(totals["port_rx_nombuf"], 0, totals)
+                self.assertEqual(totals["received"], sent, totals)
+                self.assertEqual(totals["inspected"], sent, totals)
+                self.assertEqual(totals["dropped_fanout_ring_full"], 0, totals)
+                self.assertEqual(totals["in_flight"], 0, totals)
+                print(f"\n  span: {len(names)} capture(s), {sent} frames at {RATE_MBPS} Mbit/s, "
+                      f"{len(got)} alerts, imissed {totals['port_imissed']}")
+        for path, reason in skipped:
+            with self.subTest(capture=os.path.relpath(path, live.PCAPS)):
+                self.skipTest(f"not replayed onto the span: {reason}")
+
+
+if __name__ == "__main__":
+    unittest.main()
