@@ -1,1 +1,729 @@
-// placeholder: being written
+// SmtpSession: the SMTP protocol machine — client framing, reply matching, transactions.
+#include "inspect/smtp_session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "inspect/smtp_address.h"
+
+namespace misdirect::inspect {
+namespace {
+
+constexpr Direction kClient = Direction::kClientToServer;
+constexpr Direction kServer = Direction::kServerToClient;
+
+struct VerbEntry {
+  std::string_view text;
+  SmtpVerb verb;
+};
+
+constexpr VerbEntry kVerbs[] = {
+    {"HELO", SmtpVerb::kHelo}, {"EHLO", SmtpVerb::kEhlo}, {"MAIL", SmtpVerb::kMail},
+    {"RCPT", SmtpVerb::kRcpt}, {"DATA", SmtpVerb::kData}, {"BDAT", SmtpVerb::kBdat},
+    {"RSET", SmtpVerb::kRset}, {"NOOP", SmtpVerb::kNoop}, {"VRFY", SmtpVerb::kVrfy},
+    {"EXPN", SmtpVerb::kExpn}, {"HELP", SmtpVerb::kHelp}, {"QUIT", SmtpVerb::kQuit},
+    {"STARTTLS", SmtpVerb::kStartTls}, {"AUTH", SmtpVerb::kAuth},
+};
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view text) noexcept {
+  while (!text.empty() && is_space(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (is_space(text.back()) || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// Control characters other than TAB (CR is stripped before) never appear in a command.
+bool has_binary(std::string_view line) noexcept {
+  for (const char c : line) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && byte != '\t') || byte == 0x7f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A SASL response line: base64, "=" (empty) or "*" (cancel). Commands always hold a space or
+// ':' except bare verbs; bare verbs during AUTH are read as responses until the server answers.
+bool looks_like_sasl_response(std::string_view line) noexcept {
+  for (const char c : line) {
+    const bool base64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        c == '+' || c == '/' || c == '=' || c == '*';
+    if (!base64) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "FROM" / "TO" then optional spaces then ':'; returns what follows the colon.
+bool strip_keyword_colon(std::string_view arguments, std::string_view keyword,
+                         std::string_view& rest) noexcept {
+  if (arguments.size() < keyword.size() ||
+      !equals_caseless(arguments.substr(0, keyword.size()), keyword)) {
+    return false;
+  }
+  std::string_view tail = arguments.substr(keyword.size());
+  while (!tail.empty() && is_space(tail.front())) {
+    tail.remove_prefix(1);
+  }
+  if (tail.empty() || tail.front() != ':') {
+    return false;
+  }
+  rest = tail.substr(1);
+  return true;
+}
+
+SmtpVerb verb_of(std::string_view token) noexcept {
+  for (const VerbEntry& entry : kVerbs) {
+    if (equals_caseless(token, entry.text)) {
+      return entry.verb;
+    }
+  }
+  return SmtpVerb::kUnknown;
+}
+
+bool is_positive(uint16_t code) noexcept { return code >= 200 && code < 300; }
+
+}  // namespace
+
+SmtpSession::SmtpSession(const SmtpConfig& config, SmtpEventSink& sink,
+                         std::span<char> client_line_buffer) noexcept
+    : sink_(sink),
+      line_buffer_(client_line_buffer),
+      line_bound_(static_cast<uint32_t>(
+          std::min<std::size_t>(config.max_line_bytes, client_line_buffer.size()))),
+      pending_capacity_(std::clamp<uint32_t>(config.max_pending_commands, 1, kMaxPendingCommands)) {}
+
+bool SmtpSession::encrypted() const noexcept { return encrypted_; }
+
+void SmtpSession::emit(const SmtpEvent& event) noexcept { sink_.on_event(event); }
+
+void SmtpSession::anomaly(SmtpAnomalyKind kind, Direction direction) noexcept {
+  emit(Anomaly{kind, direction});
+}
+
+void SmtpSession::feed(Direction direction, std::span<const uint8_t> bytes) noexcept {
+  if (encrypted_ || finished_ || bytes.empty()) {
+    return;
+  }
+  if (direction == kClient) {
+    feed_client(bytes.data(), bytes.size());
+  } else {
+    feed_server(bytes.data(), bytes.size());
+  }
+}
+
+// ---- client stream -------------------------------------------------------------------------
+
+void SmtpSession::feed_client(const uint8_t* data, std::size_t size) noexcept {
+  std::size_t position = 0;
+  while (position < size && !encrypted_) {
+    switch (client_state_) {
+      case ClientState::kCommand:
+        position += consume_command_bytes(data + position, size - position);
+        break;
+      case ClientState::kDataBody:
+        position += consume_body(data + position, size - position);
+        break;
+      case ClientState::kBdatChunk: {
+        const uint64_t take = std::min<uint64_t>(bdat_remaining_, size - position);
+        bdat_remaining_ -= take;
+        position += static_cast<std::size_t>(take);
+        if (bdat_remaining_ == 0) {
+          client_state_ = ClientState::kCommand;
+        }
+        break;
+      }
+      case ClientState::kTlsCheck:
+        consume_tls_check(data[position]);
+        if (client_state_ == ClientState::kTlsCheck || encrypted_) {
+          ++position;  // the octet was held (or completed the record header)
+        }
+        break;
+      case ClientState::kStopped:
+        return;
+    }
+  }
+}
+
+std::size_t SmtpSession::consume_command_bytes(const uint8_t* data, std::size_t size) noexcept {
+  const auto* newline = static_cast<const uint8_t*>(std::memchr(data, '\n', size));
+  const std::size_t segment = newline == nullptr ? size : static_cast<std::size_t>(newline - data);
+  if (newline != nullptr && line_length_ == 0 && !line_too_long_ && !line_discard_ &&
+      segment <= line_bound_) {
+    // The whole line is in this chunk: parse it in place, no copy.
+    on_client_line({reinterpret_cast<const char*>(data), segment}, false);
+    return segment + 1;
+  }
+  if (!line_discard_) {
+    const std::size_t room = line_bound_ - line_length_;
+    const std::size_t take = std::min(room, segment);
+    if (take > 0) {
+      std::memcpy(line_buffer_.data() + line_length_, data, take);
+      line_length_ += static_cast<uint32_t>(take);
+    }
+    if (segment > room) {
+      line_too_long_ = true;
+    }
+  }
+  if (newline == nullptr) {
+    return size;
+  }
+  const std::string_view line(line_buffer_.data(), line_length_);
+  const bool too_long = line_too_long_;
+  const bool discard = line_discard_;
+  line_length_ = 0;
+  line_too_long_ = false;
+  line_discard_ = false;
+  if (!discard) {
+    on_client_line(line, too_long);
+  } else {
+    // The tail of a line cut by a gap: most likely a command whose head was lost, which the
+    // server answers, so it keeps a place in the queue (taken back if the next line shows the
+    // gap left us in message content).
+    push(PendingKind::kOther, client_transaction_, 0);
+    gap_tail_queued_ = true;
+  }
+  return segment + 1;
+}
+
+void SmtpSession::on_client_line(std::string_view raw, bool too_long) noexcept {
+  std::string_view line = raw;
+  while (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  if (too_long) {
+    anomaly(SmtpAnomalyKind::kLineTooLong, kClient);
+  }
+  if (auth_active_) {
+    if (looks_like_sasl_response(line)) {
+      return;  // a credential: consumed, never reported
+    }
+    auth_active_ = false;  // the server's final reply was not seen; this is a command again
+  }
+  std::string_view verb_text = line;
+  std::string_view arguments;
+  const std::size_t space = line.find_first_of(" \t");
+  if (space != std::string_view::npos) {
+    verb_text = line.substr(0, space);
+    arguments = trim(line.substr(space + 1));
+  }
+  const SmtpVerb verb = verb_of(verb_text);
+
+  if (first_line_check_) {
+    first_line_check_ = false;
+    if (verb == SmtpVerb::kUnknown) {
+      // The first line after a pickup or a gap is not a command: most likely the middle of a
+      // message. Skip content to its terminator rather than read body lines as commands.
+      emit(CommandSeen{SmtpVerb::kUnknown});
+      anomaly(SmtpAnomalyKind::kUnknownCommand, kClient);
+      if (gap_tail_queued_ && pending_count_ > 0) {
+        --pending_count_;  // the cut line was content too: the server answers none of it
+      }
+      gap_tail_queued_ = false;
+      enter_body(true);
+      return;
+    }
+  }
+  gap_tail_queued_ = false;
+  if (too_long || has_binary(line)) {
+    // Not interpreted (a truncated or binary argument is no address), but still a command
+    // the server answers, so it keeps its place in the queue.
+    if (!too_long) {
+      anomaly(SmtpAnomalyKind::kBinaryInCommand, kClient);
+    }
+    emit(CommandSeen{verb});
+    if (verb == SmtpVerb::kAuth) {
+      auth_active_ = true;
+      push(PendingKind::kAuth, client_transaction_, 0);
+    } else {
+      push(PendingKind::kOther, client_transaction_, 0);
+    }
+    return;
+  }
+  on_command(verb, arguments);
+}
+
+void SmtpSession::on_command(SmtpVerb verb, std::string_view arguments) noexcept {
+  emit(CommandSeen{verb});
+  switch (verb) {
+    case SmtpVerb::kHelo:
+    case SmtpVerb::kEhlo: {
+      const std::size_t end = arguments.find_first_of(" \t");
+      emit(Helo{arguments.substr(0, end), verb == SmtpVerb::kEhlo});
+      push(PendingKind::kHelo, client_transaction_, 0);
+      client_transaction_ = 0;
+      break;
+    }
+    case SmtpVerb::kMail:
+      on_mail(arguments);
+      break;
+    case SmtpVerb::kRcpt:
+      on_rcpt(arguments);
+      break;
+    case SmtpVerb::kData:
+      ++data_count_;
+      push(PendingKind::kData, client_transaction_, data_count_);
+      enter_body(false);
+      break;
+    case SmtpVerb::kBdat:
+      on_bdat(arguments);
+      break;
+    case SmtpVerb::kRset:
+      push(PendingKind::kRset, client_transaction_, 0);
+      client_transaction_ = 0;
+      break;
+    case SmtpVerb::kQuit:
+      push(PendingKind::kQuit, client_transaction_, 0);
+      client_transaction_ = 0;
+      break;
+    case SmtpVerb::kStartTls:
+      push(PendingKind::kStartTls, client_transaction_, 0);
+      client_transaction_ = 0;
+      client_state_ = ClientState::kTlsCheck;
+      tls_held_count_ = 0;
+      starttls_reply_ = StartTlsReply::kPending;
+      plaintext_after_starttls_ = false;
+      break;
+    case SmtpVerb::kAuth:
+      // The mechanism and any initial response are credentials: nothing of them is reported.
+      auth_active_ = true;
+      push(PendingKind::kAuth, client_transaction_, 0);
+      break;
+    case SmtpVerb::kNoop:
+    case SmtpVerb::kVrfy:
+    case SmtpVerb::kExpn:
+    case SmtpVerb::kHelp:
+      push(PendingKind::kOther, client_transaction_, 0);
+      break;
+    case SmtpVerb::kUnknown:
+      anomaly(SmtpAnomalyKind::kUnknownCommand, kClient);
+      push(PendingKind::kOther, client_transaction_, 0);
+      break;
+  }
+}
+
+void SmtpSession::on_mail(std::string_view arguments) noexcept {
+  std::string_view rest;
+  SmtpPath path;
+  if (strip_keyword_colon(arguments, "FROM", rest)) {
+    path = parse_smtp_path(rest);
+  } else {
+    path.error = SmtpPathError::kMissing;
+  }
+  if (path.error != SmtpPathError::kOk) {
+    anomaly(SmtpAnomalyKind::kMalformedMail, kClient);
+    push(PendingKind::kOther, client_transaction_, 0);
+    return;
+  }
+  const uint32_t id = ++last_transaction_;
+  client_transaction_ = id;
+  emit(MailFrom{id, path.address, path.parameters, has_esmtp_keyword(path.parameters, "SMTPUTF8")});
+  push(PendingKind::kMail, id, 0);
+}
+
+void SmtpSession::on_rcpt(std::string_view arguments) noexcept {
+  std::string_view rest;
+  SmtpPath path;
+  if (strip_keyword_colon(arguments, "TO", rest)) {
+    path = parse_smtp_path(rest);
+  } else {
+    path.error = SmtpPathError::kMissing;
+  }
+  if (path.error != SmtpPathError::kOk || path.address.empty()) {
+    anomaly(SmtpAnomalyKind::kMalformedRcpt, kClient);
+    push(PendingKind::kOther, client_transaction_, 0);
+    return;
+  }
+  if (client_transaction_ <= ended_through_) {
+    // No transaction open on the client side (or the server already ended it): implicit one.
+    client_transaction_ = ++last_transaction_;
+  }
+  const uint32_t recipient = ++recipient_count_;
+  emit(RcptTo{client_transaction_, recipient, path.address, path.domain, path.parameters});
+  push(PendingKind::kRcpt, client_transaction_, recipient);
+}
+
+void SmtpSession::on_bdat(std::string_view arguments) noexcept {
+  // "n" or "n LAST"; n is decimal octets.
+  std::size_t digits = 0;
+  uint64_t size = 0;
+  bool valid = true;
+  while (digits < arguments.size() && arguments[digits] >= '0' && arguments[digits] <= '9') {
+    size = size * 10 + static_cast<uint64_t>(arguments[digits] - '0');
+    ++digits;
+    if (size > kMaxBdatChunkBytes) {
+      valid = false;
+      break;
+    }
+  }
+  bool last = false;
+  if (valid) {
+    const std::string_view tail = trim(arguments.substr(digits));
+    if (digits == 0 || (digits < arguments.size() && !is_space(arguments[digits]))) {
+      valid = false;
+    } else if (tail.empty()) {
+      last = false;
+    } else if (equals_caseless(tail, "LAST")) {
+      last = true;
+    } else {
+      valid = false;
+    }
+  }
+  if (!valid) {
+    // The size is unknown, so the chunk cannot be skipped: follow the server, which reads what
+    // comes next as commands too (non-commands become unknown-command anomalies).
+    anomaly(SmtpAnomalyKind::kMalformedBdat, kClient);
+    push(PendingKind::kOther, client_transaction_, 0);
+    return;
+  }
+  if (last) {
+    push(PendingKind::kBdatLast, client_transaction_, 0);
+    client_transaction_ = 0;
+  } else {
+    push(PendingKind::kBdat, client_transaction_, 0);
+  }
+  if (size > 0) {
+    bdat_remaining_ = size;
+    client_state_ = ClientState::kBdatChunk;
+  }
+}
+
+void SmtpSession::enter_body(bool presumed) noexcept {
+  client_state_ = ClientState::kDataBody;
+  body_phase_ = BodyPhase::kLineStart;
+  body_doubtful_ = presumed;
+  body_serial_ = presumed ? 0 : data_count_;
+  body_transaction_ = presumed ? 0 : client_transaction_;
+}
+
+std::size_t SmtpSession::consume_body(const uint8_t* data, std::size_t size) noexcept {
+  // The terminator is a line holding only "." (CRLF or bare LF line ends on both sides, so
+  // "\r\n.\r\n", "\n.\n", "\r\n.\n" and "\n.\r\n" all end the content). A line starting with
+  // ".." is dot-stuffed content. The scan never copies: it jumps from line end to line end.
+  std::size_t i = 0;
+  while (i < size) {
+    if (body_phase_ == BodyPhase::kMidLine) {
+      const auto* newline = static_cast<const uint8_t*>(std::memchr(data + i, '\n', size - i));
+      if (newline == nullptr) {
+        return size;
+      }
+      i = static_cast<std::size_t>(newline - data) + 1;
+      body_phase_ = BodyPhase::kLineStart;
+      continue;
+    }
+    const uint8_t byte = data[i++];
+    switch (body_phase_) {
+      case BodyPhase::kLineStart:
+        body_phase_ = byte == '.' ? BodyPhase::kDot
+                      : byte == '\n' ? BodyPhase::kLineStart
+                                     : BodyPhase::kMidLine;
+        break;
+      case BodyPhase::kDot:
+        if (byte == '\n') {
+          end_body();
+          return i;
+        }
+        body_phase_ = byte == '\r' ? BodyPhase::kDotCr : BodyPhase::kMidLine;
+        break;
+      case BodyPhase::kDotCr:
+        if (byte == '\n') {
+          end_body();
+          return i;
+        }
+        body_phase_ = BodyPhase::kMidLine;
+        break;
+      case BodyPhase::kMidLine:
+        break;
+    }
+  }
+  return size;
+}
+
+void SmtpSession::end_body() noexcept {
+  push(PendingKind::kDataEnd, body_transaction_, body_serial_);
+  client_transaction_ = 0;
+  client_state_ = ClientState::kCommand;
+  body_doubtful_ = false;
+}
+
+void SmtpSession::consume_tls_check(uint8_t byte) noexcept {
+  // A TLS record header: content type 22 (handshake), version 3.0 .. 3.4.
+  const bool match = (tls_held_count_ == 0 && byte == 0x16) || (tls_held_count_ == 1 && byte == 0x03) ||
+                     (tls_held_count_ == 2 && byte <= 0x04);
+  if (match && tls_held_count_ < 2) {
+    tls_held_[tls_held_count_++] = byte;
+    return;
+  }
+  if (match) {
+    start_tls();
+    return;
+  }
+  // Plaintext after STARTTLS: a decrypted capture or a broken client. If the server's 220 has
+  // been seen it is an anomaly now; if not yet, when it arrives.
+  if (starttls_reply_ == StartTlsReply::kAccepted) {
+    anomaly(SmtpAnomalyKind::kPlaintextAfterStartTls, kClient);
+  } else {
+    plaintext_after_starttls_ = true;
+  }
+  leave_tls_check();
+}
+
+void SmtpSession::leave_tls_check() noexcept {
+  client_state_ = ClientState::kCommand;
+  const uint8_t held = tls_held_count_;
+  tls_held_count_ = 0;
+  if (held > 0) {
+    consume_command_bytes(tls_held_.data(), held);  // no line end among them: buffered only
+  }
+}
+
+void SmtpSession::start_tls() noexcept {
+  emit(TlsStarted{});
+  end_through(last_transaction_, false, 0, TransactionEndReason::kTlsStarted);
+  encrypted_ = true;
+  client_state_ = ClientState::kStopped;
+  pending_count_ = 0;
+}
+
+void SmtpSession::push(PendingKind kind, uint32_t transaction, uint32_t detail) noexcept {
+  if (pending_count_ == pending_capacity_) {
+    // Its reply will be read as a reply without a command; nothing older is displaced, so
+    // replies to the commands already queued still match.
+    anomaly(SmtpAnomalyKind::kPipelineOverflow, kClient);
+    return;
+  }
+  const uint32_t slot = (pending_head_ + pending_count_) % pending_capacity_;
+  pending_[slot] = Pending{transaction, detail, kind};
+  ++pending_count_;
+}
+
+// ---- server stream -------------------------------------------------------------------------
+
+void SmtpSession::feed_server(const uint8_t* data, std::size_t size) noexcept {
+  std::size_t i = 0;
+  while (i < size && !encrypted_) {
+    if (server_skip_line_) {
+      const auto* newline = static_cast<const uint8_t*>(std::memchr(data + i, '\n', size - i));
+      if (newline == nullptr) {
+        return;
+      }
+      i = static_cast<std::size_t>(newline - data) + 1;
+      server_skip_line_ = false;
+      continue;
+    }
+    const uint8_t byte = data[i++];
+    if (reply_digits_ < 3) {
+      if (byte >= '0' && byte <= '9') {
+        reply_code_ = static_cast<uint16_t>(reply_code_ * 10 + (byte - '0'));
+        ++reply_digits_;
+        continue;
+      }
+      anomaly(SmtpAnomalyKind::kMalformedReply, kServer);
+      server_skip_line_ = byte != '\n';
+    } else if (byte == ' ' || byte == '\r' || byte == '\n') {
+      // The last line of a reply ("250 ", or a bare "250"): the reply counts here, once.
+      server_skip_line_ = byte != '\n';
+      const uint16_t code = reply_code_;
+      reply_digits_ = 0;
+      reply_code_ = 0;
+      on_reply(code);
+      continue;
+    } else if (byte == '-') {
+      server_skip_line_ = true;  // a continuation line of a multi-line reply
+    } else {
+      anomaly(SmtpAnomalyKind::kMalformedReply, kServer);
+      server_skip_line_ = byte != '\n';
+    }
+    reply_digits_ = 0;
+    reply_code_ = 0;
+  }
+}
+
+void SmtpSession::on_reply(uint16_t code) noexcept {
+  const bool head_is_starttls =
+      pending_count_ > 0 && pending_[pending_head_].kind == PendingKind::kStartTls;
+  if (!greeting_seen_ && ((code == 220 && !head_is_starttls) || pending_count_ == 0)) {
+    // The greeting answers no command, even when the client spoke before it in our feed.
+    greeting_seen_ = true;
+    first_line_check_ = false;  // a fresh session: its first line is a command, not content
+    return;
+  }
+  if (pending_count_ == 0) {
+    anomaly(SmtpAnomalyKind::kReplyWithoutCommand, kServer);
+    if (client_state_ == ClientState::kDataBody && body_doubtful_) {
+      // The server speaks, so it is not reading content: the terminator (or a refusal of
+      // DATA) was lost. The client resumes with commands at its next line.
+      client_state_ = ClientState::kCommand;
+      line_discard_ = body_phase_ != BodyPhase::kLineStart;
+      body_doubtful_ = false;
+    }
+    return;
+  }
+  greeting_seen_ = true;  // the greeting comes first: later replies answer commands
+  const Pending command = pending_[pending_head_];
+  if (command.kind == PendingKind::kAuth && code == 334) {
+    return;  // a SASL challenge: the exchange goes on, AUTH stays outstanding
+  }
+  pending_head_ = (pending_head_ + 1) % pending_capacity_;
+  --pending_count_;
+  apply_reply(command, code);
+}
+
+void SmtpSession::reach(uint32_t transaction) noexcept {
+  reached_through_ = std::max(reached_through_, transaction);
+}
+
+void SmtpSession::apply_reply(const Pending& command, uint16_t code) noexcept {
+  reach(command.transaction);
+  const bool positive = is_positive(code);
+  switch (command.kind) {
+    case PendingKind::kMail:
+      if (positive) {
+        end_through(command.transaction - 1, false, code, TransactionEndReason::kNewMail);
+        server_mail_ = command.transaction;
+      } else if (client_transaction_ == command.transaction && server_mail_ > ended_through_) {
+        // A refused nested MAIL: the server is still in the older transaction, which later
+        // RCPTs join.
+        client_transaction_ = server_mail_;
+      }
+      break;
+    case PendingKind::kRcpt:
+      emit(RcptReply{command.transaction, command.detail, code});
+      break;
+    case PendingKind::kData:
+      if (client_state_ == ClientState::kDataBody && body_serial_ == command.detail) {
+        if (code == 354) {
+          body_doubtful_ = false;
+        } else {
+          // DATA refused: the client sends no content, so what follows are commands.
+          client_state_ = ClientState::kCommand;
+          line_discard_ = body_phase_ != BodyPhase::kLineStart;
+        }
+      }
+      break;
+    case PendingKind::kDataEnd:
+    case PendingKind::kBdatLast:
+      end_through(reached_through_, positive, code,
+                  positive ? TransactionEndReason::kDataAccepted : TransactionEndReason::kDataRejected);
+      break;
+    case PendingKind::kHelo:
+    case PendingKind::kRset:
+      if (positive) {
+        end_through(reached_through_, false, code, TransactionEndReason::kReset);
+      }
+      break;
+    case PendingKind::kQuit:
+      end_through(reached_through_, false, code, TransactionEndReason::kQuit);
+      break;
+    case PendingKind::kStartTls:
+      if (code == 220) {
+        starttls_reply_ = StartTlsReply::kAccepted;
+        end_through(reached_through_, false, code, TransactionEndReason::kTlsStarted);
+        if (plaintext_after_starttls_) {
+          anomaly(SmtpAnomalyKind::kPlaintextAfterStartTls, kClient);
+          plaintext_after_starttls_ = false;
+        }
+      } else {
+        starttls_reply_ = StartTlsReply::kNone;
+        plaintext_after_starttls_ = false;
+        if (client_state_ == ClientState::kTlsCheck) {
+          leave_tls_check();  // refused (454): the session goes on in plaintext
+        }
+      }
+      break;
+    case PendingKind::kAuth:
+      auth_active_ = false;
+      break;
+    case PendingKind::kBdat:
+    case PendingKind::kOther:
+      break;
+  }
+}
+
+void SmtpSession::end_through(uint32_t last, bool delivered, uint16_t code,
+                              TransactionEndReason reason) noexcept {
+  while (ended_through_ < last) {
+    ++ended_through_;
+    emit(TransactionEnd{ended_through_, delivered, code, reason});
+  }
+  reached_through_ = std::max(reached_through_, ended_through_);
+  if (server_mail_ <= ended_through_) {
+    server_mail_ = 0;
+  }
+}
+
+// ---- gaps and the end ----------------------------------------------------------------------
+
+void SmtpSession::on_gap(Direction direction, uint64_t byte_count) noexcept {
+  if (encrypted_ || finished_ || byte_count == 0) {
+    return;
+  }
+  anomaly(SmtpAnomalyKind::kResyncAfterGap, direction);
+  if (direction == kServer) {
+    server_skip_line_ = true;
+    reply_digits_ = 0;
+    reply_code_ = 0;
+    greeting_seen_ = true;
+    // The lost bytes may have held any number of replies: every outstanding command is
+    // presumed answered, effects unknown. Their ids count as reached by the server.
+    for (uint32_t n = 0; n < pending_count_; ++n) {
+      const Pending& command = pending_[(pending_head_ + n) % pending_capacity_];
+      reach(command.transaction);
+      if (command.kind == PendingKind::kData && client_state_ == ClientState::kDataBody &&
+          body_serial_ == command.detail) {
+        body_doubtful_ = true;  // the 354 (or a refusal) is lost: content unconfirmed
+      }
+    }
+    pending_count_ = 0;
+    pending_head_ = 0;
+    return;
+  }
+  switch (client_state_) {
+    case ClientState::kBdatChunk:
+      if (byte_count < bdat_remaining_) {
+        bdat_remaining_ -= byte_count;
+        return;  // still exactly in step
+      }
+      client_state_ = ClientState::kCommand;
+      line_discard_ = byte_count > bdat_remaining_;
+      first_line_check_ = line_discard_;
+      bdat_remaining_ = 0;
+      line_length_ = 0;
+      line_too_long_ = false;
+      return;
+    case ClientState::kDataBody:
+      // Content is where most bytes are; stay in it, but a line start is no longer known.
+      body_phase_ = BodyPhase::kMidLine;
+      body_doubtful_ = true;
+      return;
+    case ClientState::kTlsCheck:
+      tls_held_count_ = 0;
+      client_state_ = ClientState::kCommand;
+      [[fallthrough]];
+    case ClientState::kCommand:
+      line_discard_ = true;
+      line_length_ = 0;
+      line_too_long_ = false;
+      first_line_check_ = true;
+      return;
+    case ClientState::kStopped:
+      return;
+  }
+}
+
+void SmtpSession::finish() noexcept {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  end_through(last_transaction_, false, 0, TransactionEndReason::kSessionEnd);
+}
+
+}  // namespace misdirect::inspect

@@ -1,8 +1,41 @@
 // SmtpSession: the SMTP protocol machine for one TCP connection, fed both byte streams.
+//
+// Framing and meaning are separate: the client stream is cut into command lines (bounded by the
+// caller's line buffer), DATA content (skipped to its terminator without copying) and BDAT chunks
+// (exactly n octets skipped); the server stream is read as reply codes only. Commands go into a
+// fixed ring of outstanding commands that the server's replies are matched against in order.
+//
+// Transactions (ids from 1, per session):
+//   * Ids are given on the client side, when a command line is parsed: every MAIL FROM takes a
+//     new id; an RCPT TO joins the client's open transaction, or takes a new "implicit" id when
+//     none is open (RCPT before MAIL, after RSET, after the end of data, ...).
+//   * Ends are decided by the server, when the reply to the ending command is read: 2xx to a
+//     MAIL ends the older ones (kNewMail); 2xx to RSET/HELO/EHLO (kReset); any reply to QUIT
+//     (kQuit); 220 to STARTTLS (kTlsStarted); the reply to the end of DATA or to BDAT LAST
+//     (2xx kDataAccepted + delivered, else kDataRejected). finish() and a TLS handshake end what
+//     is left (reply_code 0 when no reply ended it).
+//   * Every id whose command the server has answered belongs to the server's open transaction
+//     until one of those ends; so an id rejected at MAIL (550, or 503 to a nested MAIL) ends
+//     together with the transaction the server was really in, with the same outcome.
+//   * A rejected nested MAIL: RCPTs the client sends after its 503 has arrived carry the older,
+//     still-open transaction's id; RCPTs pipelined before the 503 arrived carry the nested id,
+//     which then ends together with the older one.
+//   * Every transaction id carried by a MailFrom or RcptTo gets exactly one TransactionEnd, after
+//     every RcptReply that arrived before its end.
+//
+// Gaps: a client gap in command mode drops the partial line and resynchronises on the next line
+// (if that line is not a command, the gap is presumed to have hidden a DATA command and the
+// client is skipped as message content up to the terminator); in DATA content it stays in the
+// content; in a BDAT chunk it is subtracted exactly. A server gap drops every outstanding
+// command: their replies are presumed lost (their RCPTs get no RcptReply, their effects are not
+// guessed) and replies resume on the next line.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "inspect/smtp_event.h"
 
@@ -10,11 +43,15 @@ namespace misdirect::inspect {
 
 struct SmtpConfig {
   uint32_t max_line_bytes = 4096;      // longer lines are consumed and counted, never buffered
-  uint32_t max_pending_commands = 64;  // pipelined commands awaiting replies
+  uint32_t max_pending_commands = 64;  // pipelined commands awaiting replies (at most 128)
 };
 
 class SmtpSession {
  public:
+  static constexpr uint32_t kMaxPendingCommands = 128;
+  // BDAT sizes above this are refused as malformed (kMalformedBdat) and not skipped.
+  static constexpr uint64_t kMaxBdatChunkBytes = uint64_t{1} << 40;
+
   // `client_line_buffer` holds one client command line (its size is the line bound the caller
   // chose, normally config.max_line_bytes); the caller owns it so sessions can live in pools.
   // Server replies need no line buffer: only their codes and continuation marks are read.
@@ -29,6 +66,101 @@ class SmtpSession {
   void finish() noexcept;
 
   bool encrypted() const noexcept;
+
+ private:
+  // What the client stream is carrying.
+  enum class ClientState : uint8_t {
+    kCommand,    // at the start, after a command line, after DATA content or a BDAT chunk, and
+                 // after a refused DATA or STARTTLS: command lines (or SASL responses in AUTH)
+    kDataBody,   // on a DATA command line (not waiting for 354, so one-sided captures work), or
+                 // presumed after a resync whose first line is not a command: skip to "." line
+    kBdatChunk,  // after a valid "BDAT n" with n > 0: exactly n octets are skipped
+    kTlsCheck,   // after a STARTTLS line: the next three octets decide TLS record or plaintext
+    kStopped,    // after a TLS record header: the rest is encrypted, nothing more is parsed
+  };
+  // Where the DATA terminator scan is inside the current content line.
+  enum class BodyPhase : uint8_t { kLineStart, kMidLine, kDot, kDotCr };
+  enum class StartTlsReply : uint8_t { kNone, kPending, kAccepted };
+
+  // What an outstanding command does when its reply arrives.
+  enum class PendingKind : uint8_t {
+    kOther, kHelo, kMail, kRcpt, kData, kDataEnd, kBdat, kBdatLast, kRset, kQuit, kStartTls, kAuth,
+  };
+  struct Pending {
+    uint32_t transaction;  // the client's transaction when it was sent (0: none)
+    uint32_t detail;       // RCPT: recipient number; DATA / end of data: the body serial
+    PendingKind kind;
+  };
+
+  void emit(const SmtpEvent& event) noexcept;
+  void anomaly(SmtpAnomalyKind kind, Direction direction) noexcept;
+
+  void feed_client(const uint8_t* data, std::size_t size) noexcept;
+  std::size_t consume_command_bytes(const uint8_t* data, std::size_t size) noexcept;
+  std::size_t consume_body(const uint8_t* data, std::size_t size) noexcept;
+  void consume_tls_check(uint8_t byte) noexcept;
+  void leave_tls_check() noexcept;
+  void on_client_line(std::string_view line, bool too_long) noexcept;
+  void on_command(SmtpVerb verb, std::string_view arguments) noexcept;
+  void on_mail(std::string_view arguments) noexcept;
+  void on_rcpt(std::string_view arguments) noexcept;
+  void on_bdat(std::string_view arguments) noexcept;
+  void enter_body(bool presumed) noexcept;
+  void end_body() noexcept;
+  void push(PendingKind kind, uint32_t transaction, uint32_t detail) noexcept;
+
+  void feed_server(const uint8_t* data, std::size_t size) noexcept;
+  void on_reply(uint16_t code) noexcept;
+  void apply_reply(const Pending& command, uint16_t code) noexcept;
+  void reach(uint32_t transaction) noexcept;
+  void end_through(uint32_t last, bool delivered, uint16_t code, TransactionEndReason reason) noexcept;
+  void start_tls() noexcept;
+
+  SmtpEventSink& sink_;
+  std::span<char> line_buffer_;
+  uint32_t line_bound_;
+  uint32_t pending_capacity_;
+
+  // Client framing.
+  ClientState client_state_ = ClientState::kCommand;
+  BodyPhase body_phase_ = BodyPhase::kLineStart;
+  uint32_t line_length_ = 0;
+  bool line_too_long_ = false;
+  bool line_discard_ = false;     // after a gap: drop bytes up to the next line end
+  bool first_line_check_ = true;  // the next client line decides command vs presumed content
+  bool gap_tail_queued_ = false;  // the last queued command is the tail of a line cut by a gap
+  bool auth_active_ = false;      // client lines are SASL responses, never parsed or reported
+  bool body_doubtful_ = false;    // content entered without a confirming 354, or after a gap
+  uint8_t tls_held_count_ = 0;
+  std::array<uint8_t, 2> tls_held_{};
+  uint64_t bdat_remaining_ = 0;
+  uint32_t body_serial_ = 0;      // which DATA the current content belongs to
+  uint32_t body_transaction_ = 0;
+
+  // Server framing: the reply code is read digit by digit, the rest of each line skipped.
+  bool server_skip_line_ = false;
+  uint8_t reply_digits_ = 0;
+  uint16_t reply_code_ = 0;
+  bool greeting_seen_ = false;
+  StartTlsReply starttls_reply_ = StartTlsReply::kNone;
+  bool plaintext_after_starttls_ = false;
+
+  // Transactions: ids (ended_through_, reached_through_] are the server's open transaction;
+  // (reached_through_, last_transaction_] were sent but not yet answered.
+  uint32_t last_transaction_ = 0;
+  uint32_t reached_through_ = 0;
+  uint32_t ended_through_ = 0;
+  uint32_t client_transaction_ = 0;  // the id new RCPTs join (0: none open on the client side)
+  uint32_t server_mail_ = 0;         // the id of the MAIL the server accepted, while open
+  uint32_t recipient_count_ = 0;
+  uint32_t data_count_ = 0;
+
+  std::array<Pending, kMaxPendingCommands> pending_{};
+  uint32_t pending_head_ = 0;
+  uint32_t pending_count_ = 0;
+
+  bool encrypted_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace misdirect::inspect

@@ -1,1 +1,727 @@
-// placeholder: being written
+// Tests for SmtpSession: every case runs whole, byte by byte and in random chunks (feed_both_ways).
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "inspect/smtp_address.h"
+#include "inspect/smtp_session.h"
+#include "tests/support/feed_both_ways.h"
+
+namespace {
+
+using misdirect::inspect::Direction;
+using misdirect::inspect::SmtpConfig;
+using misdirect::test_support::client;
+using misdirect::test_support::feed_both_ways;
+using misdirect::test_support::finish;
+using misdirect::test_support::gap;
+using misdirect::test_support::server;
+using misdirect::test_support::SmtpStep;
+using misdirect::test_support::without_commands;
+using Events = std::vector<std::string>;
+
+Events envelope(const std::vector<SmtpStep>& script, const SmtpConfig& config = {}) {
+  return without_commands(feed_both_ways(script, config).events);
+}
+
+void check(const Events& actual, const Events& expected) {
+  BOOST_TEST(actual == expected, boost::test_tools::per_element());
+  if (actual != expected) {
+    std::string listing;
+    for (const std::string& event : actual) {
+      listing += "\n  " + event;
+    }
+    BOOST_TEST_MESSAGE("actual events:" << listing);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(smtp_session)
+
+BOOST_AUTO_TEST_CASE(plain_session_delivers_with_every_event_in_order) {
+  const auto run = feed_both_ways({
+      server("220 mx.army.mil ESMTP\r\n"),
+      client("EHLO client.example\r\n"),
+      server("250-mx.army.mil\r\n250-PIPELINING\r\n250 SIZE 1000\r\n"),
+      client("MAIL FROM:<alice@example.com>\r\n"),
+      server("250 2.1.0 Ok\r\n"),
+      client("RCPT TO:<bob@army.ml>\r\n"),
+      server("250 2.1.5 Ok\r\n"),
+      client("DATA\r\n"),
+      server("354 go ahead\r\n"),
+      client("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+      server("250 2.0.0 queued\r\n"),
+      client("QUIT\r\n"),
+      server("221 bye\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd EHLO",
+                        "ehlo client.example",
+                        "cmd MAIL",
+                        "mail t1 <alice@example.com>",
+                        "cmd RCPT",
+                        "rcpt t1 r1 <bob@army.ml> @army.ml",
+                        "reply t1 r1 250",
+                        "cmd DATA",
+                        "end t1 data_accepted 250 delivered",
+                        "cmd QUIT",
+                    });
+  BOOST_TEST(!run.encrypted);
+}
+
+BOOST_AUTO_TEST_CASE(every_verb_is_recognised_case_insensitively) {
+  const auto run = feed_both_ways({
+      client("helo a\r\nEhLo b\r\nnoop\r\nVRFY x\r\nexpn list\r\nhelp\r\nrset\r\nXFOO bar\r\nquit\r\n"),
+  });
+  check(run.events, {
+                        "cmd HELO", "helo a", "cmd EHLO", "ehlo b", "cmd NOOP", "cmd VRFY", "cmd EXPN",
+                        "cmd HELP", "cmd RSET", "cmd unknown", "anomaly client unknown_command", "cmd QUIT",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(pipelined_recipients_are_matched_to_their_replies) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("EHLO c\r\n"),
+            server("250-mx\r\n250 PIPELINING\r\n"),
+            client("MAIL FROM:<a@x.com> SIZE=100 BODY=8BITMIME\r\nRCPT TO:<one@army.mil>\r\n"
+                   "RCPT TO:<two@army.ml>\r\nRCPT TO:<three@amry.mil>\r\nDATA\r\n"),
+            server("250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n250 ok\r\n354 go\r\n"),
+            client("body\r\n.\r\n"),
+            server("250 queued\r\n"),
+            finish(),
+        }),
+        {
+            "ehlo c",
+            "mail t1 <a@x.com> [SIZE=100 BODY=8BITMIME]",
+            "rcpt t1 r1 <one@army.mil> @army.mil",
+            "rcpt t1 r2 <two@army.ml> @army.ml",
+            "rcpt t1 r3 <three@amry.mil> @amry.mil",
+            "reply t1 r1 250",
+            "reply t1 r2 550",
+            "reply t1 r3 250",
+            "end t1 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(multi_line_replies_count_once) {
+  check(envelope({
+            server("220-mx first\r\n220-mx second\r\n220 mx ready\r\n"),
+            client("EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"),
+            server("250-mx\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n250 ok\r\n550-5.1.1 first\r\n550 5.1.1 last\r\n"),
+            finish(),
+        }),
+        {
+            "ehlo c",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 550",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(body_lines_that_look_like_commands_are_not_commands) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@army.mil>\r\nDATA\r\n"),
+            server("250 ok\r\n250 ok\r\n354 go\r\n"),
+            client("RCPT TO:<evil@army.ml>\r\nMAIL FROM:<x@y>\r\n..\r\n.RCPT TO:<c@d>\r\nQUIT\r\n"),
+            client(".\r\n"),
+            server("250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.mil> @army.mil",
+            "reply t1 r1 250",
+            "end t1 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(body_terminator_tolerates_bare_lf) {
+  check(envelope({
+            client("MAIL FROM:<a@x>\nRCPT TO:<b@y>\nDATA\nline\n.\nRCPT TO:<c@z>\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@y> @y",
+            "rcpt t2 r2 <c@z> @z",
+            "end t1 session_end 0",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(refused_data_returns_to_commands) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"),
+            server("250 ok\r\n550 no\r\n554 no valid recipients\r\n"),
+            client("RSET\r\nRCPT TO:<c@z>\r\n"),
+            server("250 reset\r\n250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 550",
+            "rcpt t2 r2 <c@z> @z",
+            "end t1 reset 250",
+            "reply t2 r2 250",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(bdat_chunks_are_skipped_exactly_even_when_they_hold_commands) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 24\r\nRCPT TO:<evil@army.ml>\r\n"
+                   "BDAT 12 LAST\r\nQUIT\r\nRSET\r\n"),
+            server("250 ok\r\n250 ok\r\n250 24 octets\r\n250 delivered\r\n"),
+            client("RCPT TO:<after@z>\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 250",
+            "end t1 data_accepted 250 delivered",
+            "rcpt t2 r2 <after@z> @z",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(bdat_zero_last_ends_the_transaction) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 5\r\nhelloBDAT 0 LAST\r\n"),
+            server("250 ok\r\n250 ok\r\n250 5\r\n554 rejected\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 250",
+            "end t1 data_rejected 554",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(malformed_bdat_sizes_are_anomalies_and_not_skipped) {
+  const auto run = feed_both_ways({
+      client("BDAT -5\r\nBDAT 99999999999999999999999\r\nBDAT x LAST\r\nBDAT 5 FIRST\r\nBDAT\r\n"
+             "RCPT TO:<a@b>\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd BDAT", "anomaly client malformed_bdat",
+                        "cmd BDAT", "anomaly client malformed_bdat",
+                        "cmd BDAT", "anomaly client malformed_bdat",
+                        "cmd BDAT", "anomaly client malformed_bdat",
+                        "cmd BDAT", "anomaly client malformed_bdat",
+                        "cmd RCPT", "rcpt t1 r1 <a@b> @b",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(starttls_followed_by_a_tls_record_stops_parsing) {
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("EHLO c\r\nMAIL FROM:<a@x>\r\n"),
+      server("250 mx\r\n250 ok\r\n"),
+      client("STARTTLS\r\n"),
+      server("220 go ahead\r\n"),
+      client(std::string("\x16\x03\x01\x00\x05hello RCPT TO:<x@y>\r\n", 26)),
+      server("250 encrypted garbage\r\n"),
+      finish(),
+  });
+  check(without_commands(run.events), {
+                                          "ehlo c",
+                                          "mail t1 <a@x>",
+                                          "end t1 tls_started 220",
+                                          "tls",
+                                      });
+  BOOST_TEST(run.encrypted);
+}
+
+BOOST_AUTO_TEST_CASE(plaintext_after_starttls_220_goes_on_with_an_anomaly) {
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("STARTTLS\r\n"),
+      server("220 go ahead\r\n"),
+      client("EHLO c\r\nRCPT TO:<b@y>\r\n"),
+      server("250 mx\r\n250 ok\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd STARTTLS",
+                        "anomaly client plaintext_after_starttls",
+                        "cmd EHLO",
+                        "ehlo c",
+                        "cmd RCPT",
+                        "rcpt t1 r1 <b@y> @y",
+                        "reply t1 r1 250",
+                        "end t1 session_end 0",
+                    });
+  BOOST_TEST(!run.encrypted);
+}
+
+BOOST_AUTO_TEST_CASE(starttls_refused_with_454_goes_on_in_plaintext) {
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("STARTTLS\r\n"),
+      server("454 TLS not available\r\n"),
+      client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"),
+      server("250 ok\r\n250 ok\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd STARTTLS",
+                        "cmd MAIL",
+                        "mail t1 <a@x>",
+                        "cmd RCPT",
+                        "rcpt t1 r1 <b@y> @y",
+                        "reply t1 r1 250",
+                        "end t1 session_end 0",
+                    });
+  BOOST_TEST(!run.encrypted);
+}
+
+BOOST_AUTO_TEST_CASE(starttls_on_a_client_only_capture_is_decided_by_the_record) {
+  const auto run = feed_both_ways({
+      client("EHLO c\r\nSTARTTLS\r\n"),
+      client(std::string("\x16\x03\x03\x01\x00", 5)),
+      finish(),
+  });
+  check(run.events, {"cmd EHLO", "ehlo c", "cmd STARTTLS", "tls"});
+  BOOST_TEST(run.encrypted);
+}
+
+BOOST_AUTO_TEST_CASE(auth_login_and_plain_expose_no_credentials) {
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("EHLO c\r\n"),
+      server("250-mx\r\n250 AUTH LOGIN PLAIN\r\n"),
+      client("AUTH LOGIN\r\n"),
+      server("334 VXNlcm5hbWU6\r\n"),
+      client("c2VjcmV0dXNlcg==\r\n"),
+      server("334 UGFzc3dvcmQ6\r\n"),
+      client("RUNQVA==\r\n"),
+      server("235 2.7.0 ok\r\n"),
+      client("AUTH PLAIN AHVzZXIAcGFzcw==\r\n"),
+      server("503 already authenticated\r\n"),
+      client("MAIL FROM:<a@x>\r\n"),
+      server("250 ok\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd EHLO", "ehlo c", "cmd AUTH", "cmd AUTH", "cmd MAIL", "mail t1 <a@x>",
+                        "end t1 session_end 0",
+                    });
+  for (const std::string& event : run.events) {
+    BOOST_TEST(event.find("c2Vj") == std::string::npos);
+    BOOST_TEST(event.find("AHVz") == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(auth_without_server_replies_ends_at_the_first_command) {
+  check(feed_both_ways({
+                           client("AUTH LOGIN\r\ndXNlcg==\r\ncGFzcw==\r\nMAIL FROM:<a@x>\r\n"),
+                           finish(),
+                       })
+            .events,
+        {"cmd AUTH", "cmd MAIL", "mail t1 <a@x>", "end t1 session_end 0"});
+}
+
+BOOST_AUTO_TEST_CASE(a_10kb_line_is_consumed_counted_and_keeps_its_reply_slot) {
+  const std::string long_line = "RCPT TO:<" + std::string(10 * 1024, 'a') + "@army.ml>\r\n";
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\n" + long_line + "RCPT TO:<b@y>\r\n"),
+      server("250 ok\r\n500 line too long\r\n250 ok\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "anomaly client line_too_long", "cmd RCPT",
+                        "cmd RCPT", "rcpt t1 r1 <b@y> @y",
+                        "reply t1 r1 250",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(line_bound_is_the_smaller_of_config_and_buffer) {
+  SmtpConfig config;
+  config.max_line_bytes = 16;
+  check(feed_both_ways({client("RCPT TO:<abcdefghij@x>\r\nRCPT TO:<a@b>\r\n")}, config).events,
+        {"anomaly client line_too_long", "cmd RCPT", "cmd RCPT", "rcpt t1 r1 <a@b> @b"});
+}
+
+BOOST_AUTO_TEST_CASE(nul_and_binary_bytes_never_become_addresses) {
+  const auto run = feed_both_ways({
+      client("EHLO c\r\n"),
+      client(std::string("RCPT TO:<a\0b@army.ml>\r\n\x01\x02\xff\r\nRCPT TO:<ok@y>\r\n", 44)),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd EHLO", "ehlo c",
+                        "anomaly client binary_in_command", "cmd RCPT",
+                        "anomaly client binary_in_command", "cmd unknown",
+                        "cmd RCPT", "rcpt t1 r1 <ok@y> @y",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(rcpt_before_mail_gets_an_implicit_transaction) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("RCPT TO:<early@army.ml>\r\n"),
+            server("503 need MAIL\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"),
+            server("250 ok\r\n250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "rcpt t1 r1 <early@army.ml> @army.ml",
+            "reply t1 r1 503",
+            "mail t2 <a@x>",
+            "rcpt t2 r2 <b@y> @y",
+            "end t1 new_mail 250",
+            "reply t2 r2 250",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(nested_mail_refused_after_its_reply_later_rcpts_join_the_open_transaction) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\n"),
+            server("250 ok\r\n"),
+            client("RCPT TO:<one@y>\r\n"),
+            server("250 ok\r\n"),
+            client("MAIL FROM:<b@x>\r\n"),
+            server("503 nested MAIL\r\n"),
+            client("RCPT TO:<two@y>\r\nDATA\r\n"),
+            server("250 ok\r\n354 go\r\n"),
+            client("x\r\n.\r\n"),
+            server("250 queued\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "reply t1 r1 250",
+            "mail t2 <b@x>",
+            "rcpt t1 r2 <two@y> @y",
+            "reply t1 r2 250",
+            "end t1 data_accepted 250 delivered",
+            "end t2 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(nested_mail_refused_under_pipelining_ends_with_the_open_transaction) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nMAIL FROM:<b@x>\r\nRCPT TO:<two@y>\r\nRSET\r\n"),
+            server("250 ok\r\n250 ok\r\n503 nested\r\n250 ok\r\n250 reset\r\n"),
+            client("RCPT TO:<three@y>\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "mail t2 <b@x>",
+            "rcpt t2 r2 <two@y> @y",
+            "reply t1 r1 250",
+            "reply t2 r2 250",
+            "end t1 reset 250",
+            "end t2 reset 250",
+            "rcpt t3 r3 <three@y> @y",
+            "end t3 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(accepted_second_mail_ends_the_first_with_new_mail) {
+  check(envelope({
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nMAIL FROM:<b@x>\r\nRCPT TO:<two@y>\r\n"),
+            server("250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "mail t2 <b@x>",
+            "rcpt t2 r2 <two@y> @y",
+            "reply t1 r1 250",
+            "end t1 new_mail 250",
+            "reply t2 r2 250",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(rset_mid_transaction_resets) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nRSET\r\nRCPT TO:<two@y>\r\n"),
+            server("250 ok\r\n250 ok\r\n250 reset\r\n503 need MAIL\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "rcpt t2 r2 <two@y> @y",
+            "reply t1 r1 250",
+            "end t1 reset 250",
+            "reply t2 r2 503",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(helo_mid_transaction_resets_and_a_refused_helo_does_not) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nEHLO again\r\n"),
+            server("250 ok\r\n250 ok\r\n250 mx\r\n"),
+            client("MAIL FROM:<b@x>\r\nHELO bad\r\n"),
+            server("250 ok\r\n501 bad\r\n"),
+            client("QUIT\r\n"),
+            server("221 bye\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "ehlo again",
+            "reply t1 r1 250",
+            "end t1 reset 250",
+            "mail t2 <b@x>",
+            "helo bad",
+            "end t2 quit 221",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(client_gap_resyncs_on_the_next_command_line) {
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\nRCPT TO:<tru"),
+      gap(Direction::kClientToServer, 20),
+      client("ncated@y>\r\nRCPT TO:<b@y>\r\n"),
+      server("250 ok\r\n250 ok\r\n250 ok\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "anomaly client resync_after_gap",
+                        "cmd RCPT", "rcpt t1 r1 <b@y> @y",
+                        "reply t1 r1 250",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(client_gap_that_hid_data_presumes_content_until_the_terminator) {
+  check(envelope({
+            client("MAIL FROM:<a@x>\r\n"),
+            gap(Direction::kClientToServer, 300),
+            client("tail of a line\r\nmore content\r\nRCPT TO:<fake@army.ml>\r\n.\r\nRCPT TO:<real@y>\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "anomaly client resync_after_gap",
+            "anomaly client unknown_command",
+            "rcpt t2 r1 <real@y> @y",
+            "end t1 session_end 0",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(client_gap_in_data_content_keeps_skipping_and_the_server_reply_ends_it) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"),
+            server("250 ok\r\n250 ok\r\n354 go\r\n"),
+            client("content\r\n"),
+            gap(Direction::kClientToServer, 1000),
+            client("RCPT TO:<body@army.ml>\r\n"),
+            server("250 queued\r\n"),
+            client("RCPT TO:<next@z>\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 250",
+            "anomaly client resync_after_gap",
+            "anomaly server reply_without_command",
+            "rcpt t1 r2 <next@z> @z",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(client_gap_inside_a_bdat_chunk_is_subtracted) {
+  check(envelope({
+            client("BDAT 10\r\nabc"),
+            gap(Direction::kClientToServer, 4),
+            client("xyzRCPT TO:<a@b>\r\n"),
+            finish(),
+        }),
+        {"anomaly client resync_after_gap", "rcpt t1 r1 <a@b> @b", "end t1 session_end 0"});
+}
+
+BOOST_AUTO_TEST_CASE(server_gap_drops_outstanding_commands_and_resumes_on_the_next_reply) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\n"),
+            server("250 o"),
+            gap(Direction::kServerToClient, 30),
+            server("k\r\n"),
+            client("RCPT TO:<two@y>\r\n"),
+            server("550 no\r\n"),
+            client("RSET\r\n"),
+            server("250 reset\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "anomaly server resync_after_gap",
+            "rcpt t1 r2 <two@y> @y",
+            "reply t1 r2 550",
+            "end t1 reset 250",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(finish_ends_transactions_with_unanswered_recipients) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@army.ml>\r\nRCPT TO:<two@y>\r\n"),
+            server("250 ok\r\n250 ok\r\n"),
+            finish(),
+            client("RCPT TO:<late@y>\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@army.ml> @army.ml",
+            "rcpt t1 r2 <two@y> @y",
+            "reply t1 r1 250",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(address_forms_are_tolerated) {
+  check(envelope({
+            client("MAIL FROM:<> SMTPUTF8\r\n"
+                   "RCPT TO: <space@army.ml>\r\n"
+                   "rcpt to:bare@army.ml NOTIFY=NEVER\r\n"
+                   "RCPT TO:<@relay1,@relay2:routed@army.ml>\r\n"
+                   "RCPT TO:<\"a@b>c\"@quoted.army.ml>\r\n"
+                   "RCPT TO:<dot@army.ml.> ORCPT=rfc822;x@y\r\n"
+                   "RCPT TO:<postmaster>\r\n"
+                   "RCPT TO:<[192.0.2.1]@x>\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <> [SMTPUTF8] smtputf8",
+            "rcpt t1 r1 <space@army.ml> @army.ml",
+            "rcpt t1 r2 <bare@army.ml> @army.ml [NOTIFY=NEVER]",
+            "rcpt t1 r3 <routed@army.ml> @army.ml",
+            "rcpt t1 r4 <\"a@b>c\"@quoted.army.ml> @quoted.army.ml",
+            "rcpt t1 r5 <dot@army.ml.> @army.ml. [ORCPT=rfc822;x@y]",
+            "rcpt t1 r6 <postmaster> @",
+            "rcpt t1 r7 <[192.0.2.1]@x> @x",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(malformed_rcpt_and_mail_are_anomalies_but_still_commands) {
+  check(feed_both_ways({
+                           client("RCPT TO:\r\nRCPT TO:<>\r\nRCPT <a@b>\r\nRCPT TO:<a@b\r\nMAIL TO:<x>\r\n"
+                                  "RCPT TO:<@relay-without-colon>\r\n"),
+                       })
+            .events,
+        {
+            "cmd RCPT", "anomaly client malformed_rcpt",
+            "cmd RCPT", "anomaly client malformed_rcpt",
+            "cmd RCPT", "anomaly client malformed_rcpt",
+            "cmd RCPT", "anomaly client malformed_rcpt",
+            "cmd MAIL", "anomaly client malformed_mail",
+            "cmd RCPT", "anomaly client malformed_rcpt",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(pipeline_overflow_is_counted_and_bounded) {
+  SmtpConfig config;
+  config.max_pending_commands = 2;
+  check(envelope({
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nRCPT TO:<two@y>\r\n"),
+            server("250 ok\r\n250 ok\r\n250 ok\r\n"),
+            finish(),
+        },
+                 config),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "rcpt t1 r2 <two@y> @y",
+            "anomaly client pipeline_overflow",
+            "reply t1 r1 250",
+            "anomaly server reply_without_command",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(greeting_is_not_a_reply_even_after_the_first_command) {
+  check(envelope({
+            client("EHLO c\r\n"),
+            server("220 mx ready\r\n250 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\n"),
+            server("250 ok\r\n"),
+            finish(),
+        }),
+        {"ehlo c", "mail t1 <a@x>", "end t1 session_end 0"});
+}
+
+BOOST_AUTO_TEST_CASE(malformed_replies_are_counted) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("NOOP\r\n"),
+            server("hello\r\n25x\r\n250 ok\r\n"),
+        }),
+        {"anomaly server malformed_reply", "anomaly server malformed_reply"});
+}
+
+BOOST_AUTO_TEST_CASE(midstream_pickup_inside_a_body_reports_no_recipients_from_it) {
+  check(envelope({
+            client("rest of a message line\r\nRCPT TO:<fake@army.ml>\r\n.\r\n"),
+            server("250 queued\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<real@army.ml>\r\n"),
+            server("250 ok\r\n250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "anomaly client unknown_command",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <real@army.ml> @army.ml",
+            "reply t1 r1 250",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(smtp_path_parser_cases) {
+  using misdirect::inspect::parse_smtp_path;
+  using misdirect::inspect::SmtpPathError;
+  const auto routed = parse_smtp_path(" <@a,@b:user@dom.> X=1");
+  BOOST_TEST(routed.address == "user@dom.");
+  BOOST_TEST(routed.domain == "dom.");
+  BOOST_TEST(routed.parameters == "X=1");
+  BOOST_TEST(parse_smtp_path("<\"q\\\"@x\"@d>").domain == "d");
+  BOOST_TEST(static_cast<int>(parse_smtp_path("").error) == static_cast<int>(SmtpPathError::kMissing));
+  BOOST_TEST(static_cast<int>(parse_smtp_path("<a@b").error) == static_cast<int>(SmtpPathError::kUnterminated));
+  BOOST_TEST(static_cast<int>(parse_smtp_path("<@r>").error) == static_cast<int>(SmtpPathError::kBadSourceRoute));
+  BOOST_TEST(misdirect::inspect::has_esmtp_keyword("SIZE=1 smtputf8", "SMTPUTF8"));
+  BOOST_TEST(!misdirect::inspect::has_esmtp_keyword("SMTPUTF8X=1", "SMTPUTF8"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,153 @@
+// FeedBothWays: runs an SMTP script through SmtpSession whole, byte by byte and in seeded random
+// chunks, checks every run gives the same events, and returns them rendered as strings.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "inspect/smtp_event.h"
+#include "inspect/smtp_session.h"
+
+namespace misdirect::test_support {
+
+// One step of a script: bytes of one direction, a gap in one direction, or the end of the flow.
+struct SmtpStep {
+  enum class Kind : uint8_t { kBytes, kGap, kFinish };
+  Kind kind = Kind::kBytes;
+  inspect::Direction direction = inspect::Direction::kClientToServer;
+  std::string bytes;
+  uint64_t gap_bytes = 0;
+};
+
+inline SmtpStep client(std::string_view bytes) {
+  return {SmtpStep::Kind::kBytes, inspect::Direction::kClientToServer, std::string(bytes), 0};
+}
+inline SmtpStep server(std::string_view bytes) {
+  return {SmtpStep::Kind::kBytes, inspect::Direction::kServerToClient, std::string(bytes), 0};
+}
+inline SmtpStep gap(inspect::Direction direction, uint64_t byte_count) {
+  return {SmtpStep::Kind::kGap, direction, {}, byte_count};
+}
+inline SmtpStep finish() { return {SmtpStep::Kind::kFinish, {}, {}, 0}; }
+
+inline std::string render_smtp_event(const inspect::SmtpEvent& event) {
+  using namespace misdirect::inspect;
+  struct Renderer {
+    std::string operator()(const CommandSeen& e) const { return "cmd " + std::string(verb_name(e.verb)); }
+    std::string operator()(const Helo& e) const {
+      return std::string(e.extended ? "ehlo " : "helo ") + std::string(e.hostname);
+    }
+    std::string operator()(const MailFrom& e) const {
+      std::string out = "mail t" + std::to_string(e.transaction) + " <" + std::string(e.address) + ">";
+      if (!e.parameters.empty()) {
+        out += " [" + std::string(e.parameters) + "]";
+      }
+      if (e.smtputf8) {
+        out += " smtputf8";
+      }
+      return out;
+    }
+    std::string operator()(const RcptTo& e) const {
+      std::string out = "rcpt t" + std::to_string(e.transaction) + " r" + std::to_string(e.recipient) + " <" +
+                        std::string(e.address) + "> @" + std::string(e.domain);
+      if (!e.parameters.empty()) {
+        out += " [" + std::string(e.parameters) + "]";
+      }
+      return out;
+    }
+    std::string operator()(const RcptReply& e) const {
+      return "reply t" + std::to_string(e.transaction) + " r" + std::to_string(e.recipient) + " " +
+             std::to_string(e.code);
+    }
+    std::string operator()(const TransactionEnd& e) const {
+      return "end t" + std::to_string(e.transaction) + " " + std::string(transaction_end_reason_name(e.reason)) +
+             " " + std::to_string(e.reply_code) + (e.delivered ? " delivered" : "");
+    }
+    std::string operator()(const TlsStarted&) const { return "tls"; }
+    std::string operator()(const Anomaly& e) const {
+      return std::string("anomaly ") + (e.direction == Direction::kClientToServer ? "client " : "server ") +
+             std::string(anomaly_name(e.kind));
+    }
+  };
+  return std::visit(Renderer{}, event);
+}
+
+class RecordingSmtpSink final : public inspect::SmtpEventSink {
+ public:
+  void on_event(const inspect::SmtpEvent& event) noexcept override {
+    events.push_back(render_smtp_event(event));
+  }
+  std::vector<std::string> events;
+};
+
+struct SmtpRun {
+  std::vector<std::string> events;
+  bool encrypted = false;
+};
+
+// `chunk_size(step_size)` picks the next chunk length for a step.
+template <typename ChunkSize>
+SmtpRun run_smtp_script(const std::vector<SmtpStep>& script, const inspect::SmtpConfig& config,
+                        ChunkSize chunk_size) {
+  RecordingSmtpSink sink;
+  std::vector<char> line_buffer(config.max_line_bytes);
+  inspect::SmtpSession session(config, sink, line_buffer);
+  for (const SmtpStep& step : script) {
+    switch (step.kind) {
+      case SmtpStep::Kind::kBytes: {
+        const auto* data = reinterpret_cast<const uint8_t*>(step.bytes.data());
+        std::size_t offset = 0;
+        while (offset < step.bytes.size()) {
+          const std::size_t length = std::min(chunk_size(step.bytes.size() - offset), step.bytes.size() - offset);
+          session.feed(step.direction, std::span<const uint8_t>(data + offset, length));
+          offset += length;
+        }
+        break;
+      }
+      case SmtpStep::Kind::kGap:
+        session.on_gap(step.direction, step.gap_bytes);
+        break;
+      case SmtpStep::Kind::kFinish:
+        session.finish();
+        break;
+    }
+  }
+  return {std::move(sink.events), session.encrypted()};
+}
+
+// Runs the script whole, byte by byte and in three seeded random chunkings; every run must give
+// the same events. Returns them.
+inline SmtpRun feed_both_ways(const std::vector<SmtpStep>& script, const inspect::SmtpConfig& config = {}) {
+  const SmtpRun whole = run_smtp_script(script, config, [](std::size_t rest) { return rest; });
+  const SmtpRun bytes = run_smtp_script(script, config, [](std::size_t) { return std::size_t{1}; });
+  BOOST_TEST(whole.events == bytes.events, boost::test_tools::per_element());
+  BOOST_TEST(whole.encrypted == bytes.encrypted);
+  for (const uint32_t seed : {1u, 7u, 42u}) {
+    std::mt19937 random(seed);
+    const SmtpRun chunked = run_smtp_script(script, config, [&random](std::size_t) {
+      return static_cast<std::size_t>(std::uniform_int_distribution<int>(1, 9)(random));
+    });
+    BOOST_TEST(whole.events == chunked.events, boost::test_tools::per_element());
+  }
+  return whole;
+}
+
+// The events without the per-command `cmd …` lines, for cases about envelopes.
+inline std::vector<std::string> without_commands(const std::vector<std::string>& events) {
+  std::vector<std::string> kept;
+  for (const std::string& event : events) {
+    if (event.rfind("cmd ", 0) != 0) {
+      kept.push_back(event);
+    }
+  }
+  return kept;
+}
+
+}  // namespace misdirect::test_support
