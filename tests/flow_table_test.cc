@@ -90,6 +90,13 @@ BOOST_AUTO_TEST_CASE(flow_is_three_cache_lines) {
   BOOST_TEST(alignof(Flow) == 64u);
 }
 
+BOOST_AUTO_TEST_CASE(a_million_flows_cost_at_most_256_bytes_each) {
+  FlowTableConfig config = small_config(1u << 20);
+  FlowTable table(config);
+  BOOST_TEST(table.memory_bytes() / table.capacity() <= 256u);
+  BOOST_TEST(table.memory_bytes() / table.capacity() >= sizeof(Flow));
+}
+
 BOOST_AUTO_TEST_CASE(both_directions_find_one_flow) {
   FlowTable table(small_config(16));
   RecordingEvictionSink sink;
