@@ -204,10 +204,6 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
     counters_.add(ReassemblyCounter::kMidstreamPickups);
   }
 
-  check_hole_timer(flow, direction, stream, sink);
-  if (stream.ended()) {
-    return;
-  }
   const TcpSeq before = stream.next_seq;
   if (length > 0) {
     uint32_t captured = packet.payload == nullptr ? 0 : std::min(packet.captured_payload_length, length);
@@ -253,6 +249,9 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
     deliver_ready(flow, direction, stream, sink);
   }
   update_hole_timer(flow, direction, stream, stream.next_seq != before);
+  // A hole whose wait ran out is given up here too, so that the wait holds however seldom the
+  // worker calls advance() — but only after this segment had its chance to fill it.
+  check_hole_timer(flow, direction, stream, sink);
 }
 
 void TcpReassembler::handle_payload(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,

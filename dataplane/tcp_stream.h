@@ -80,7 +80,8 @@ static_assert(sizeof(TcpStream) == 24);
 class StreamSink {
  public:
   // Bytes in sequence order; the span is valid only during the call (it points into the packet
-  // or the reassembler's pool).
+  // or the reassembler's pool). During the call flow.stream(direction).next_seq is the sequence
+  // number just past these bytes.
   virtual void on_stream_data(Flow& flow, FlowDirection direction,
                               std::span<const uint8_t> bytes) noexcept = 0;
   // `missing_bytes` bytes of the stream will never be delivered; data resumes after them.
