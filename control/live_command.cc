@@ -385,6 +385,44 @@ void install_signal_handlers() {
   sigaction(SIGPIPE, &action, nullptr);
 }
 
+// Hugepages are used when the machine has them; without any, EAL would refuse to start, so the
+// sensor runs on ordinary memory (--no-huge, and -m 512 unless a memory size was given).
+void add_no_huge_when_needed(std::vector<char*>& eal_argv) {
+  static char no_huge[] = "--no-huge";
+  static char memory_flag[] = "-m";
+  static char memory_size[] = "512";
+  bool has_memory = false;
+  for (std::size_t i = 1; i < eal_argv.size(); ++i) {
+    const std::string_view arg = eal_argv[i];
+    if (arg == "--no-huge" || arg.starts_with("--in-memory") || arg.starts_with("--huge-dir")) {
+      return;
+    }
+    has_memory = has_memory || arg == "-m" || arg.starts_with("--socket-mem");
+  }
+  std::FILE* meminfo = std::fopen("/proc/meminfo", "r");
+  if (meminfo == nullptr) {
+    return;
+  }
+  char line[256];
+  long total = -1;
+  while (std::fgets(line, sizeof(line), meminfo) != nullptr) {
+    if (std::sscanf(line, "HugePages_Total: %ld", &total) == 1) {
+      break;
+    }
+  }
+  std::fclose(meminfo);
+  if (total != 0) {
+    return;
+  }
+  eal_argv.push_back(no_huge);
+  if (!has_memory) {
+    eal_argv.push_back(memory_flag);
+    eal_argv.push_back(memory_size);
+  }
+  std::fprintf(stderr, "misdirect live: no hugepages on this machine: EAL runs with --no-huge%s\n",
+               has_memory ? "" : " -m 512");
+}
+
 // Everything after rte_eal_init, so that the sensor and the server are gone before
 // rte_eal_cleanup.
 int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matcher> matcher) {
@@ -528,8 +566,10 @@ int run_live_command(int argc, char** argv) {
   }
 
   std::vector<char*> eal_argv(argv, argv + eal_argc);
+  add_no_huge_when_needed(eal_argv);
+  const int eal_count = static_cast<int>(eal_argv.size());
   eal_argv.push_back(nullptr);
-  if (rte_eal_init(eal_argc, eal_argv.data()) < 0) {
+  if (rte_eal_init(eal_count, eal_argv.data()) < 0) {
     std::fprintf(stderr, "misdirect live: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
     return 2;
   }

@@ -1,18 +1,17 @@
 // RecordRing: the worker → control thread record hand-over (see live_record_ring.h).
 #include "dataplane/live_record_ring.h"
 
-#include <rte_cycles.h>
-#include <rte_pause.h>
-
 #include <bit>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace misdirect::dataplane {
 namespace {
 
 // How long a draining producer waits for room before it gives the record up (the control thread
 // drains continuously during shutdown, so this is only reached when it is stuck).
-constexpr uint64_t kDrainWaitSeconds = 5;
+constexpr std::chrono::seconds kDrainWait{5};
 
 }  // namespace
 
@@ -65,9 +64,10 @@ bool RecordRing::on_record(RecordType type, std::string_view json_line) noexcept
     return true;
   }
   if (draining_.load(std::memory_order_relaxed)) {
-    const uint64_t deadline = rte_get_timer_cycles() + kDrainWaitSeconds * rte_get_timer_hz();
-    while (rte_get_timer_cycles() < deadline) {
-      rte_pause();
+    // Shutdown only, never on the fast path: yielding lets the control thread run on a shared CPU.
+    const auto deadline = std::chrono::steady_clock::now() + kDrainWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
       if (try_put(type, json_line)) {
         return true;
       }

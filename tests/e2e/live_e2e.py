@@ -4,9 +4,11 @@ reading captures just enough to decide what net_pcap can replay, and comparing a
 Standard library only. Environment as for every e2e suite: MISDIRECT (the binary), MISDIRECT_SOURCE
 (the checkout).
 """
+import atexit
 import glob
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -26,10 +28,25 @@ ALLOW = os.path.join(PCAPS, "allow.txt")
 MAX_PORTS_PER_RUN = 12
 
 
+_PREFIXES = []
+
+
+def _remove_runtime_dirs():
+    # EAL leaves its runtime files (several MB without hugepages) in /var/run/dpdk/<prefix>; the
+    # prefixes these helpers made are unique, so their directories are ours to remove.
+    for prefix in _PREFIXES:
+        shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
+
+
+atexit.register(_remove_runtime_dirs)
+
+
 def eal_args(lcores="(0-3)@(0-1)"):
     """EAL arguments for this machine: no hugepages, no PCI, a unique file prefix per run so
     runs never share DPDK runtime state."""
-    return ["--no-huge", "--no-pci", "--file-prefix", "mdr" + uuid.uuid4().hex[:10], "-m", "512",
+    prefix = "mdr" + uuid.uuid4().hex[:10]
+    _PREFIXES.append(prefix)
+    return ["--no-huge", "--no-pci", "--file-prefix", prefix, "-m", "512",
             "--lcores", lcores, "--log-level", "lib.eal:warning"]
 
 
