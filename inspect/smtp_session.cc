@@ -559,8 +559,10 @@ void SmtpSession::on_reply(uint16_t code) noexcept {
     anomaly(SmtpAnomalyKind::kReplyWithoutCommand, kServer);
     if (client_state_ == ClientState::kDataBody && body_doubtful_) {
       // The server speaks, so it is not reading content: the terminator (or a refusal of
-      // DATA) was lost. The client resumes with commands at its next line.
+      // DATA) was lost. The client resumes with commands at its next line, outside the
+      // transaction (after a lost terminator it is over; after a refusal clients RSET).
       client_state_ = ClientState::kCommand;
+      client_transaction_ = 0;
       line_discard_ = body_phase_ != BodyPhase::kLineStart;
       body_doubtful_ = false;
     }

@@ -23,6 +23,20 @@
 //   * Every transaction id carried by a MailFrom or RcptTo gets exactly one TransactionEnd, after
 //     every RcptReply that arrived before its end.
 //
+// Content: DATA starts skipping content as soon as the client's DATA line is parsed (one-sided
+// captures have no 354); a non-354 reply to it returns the client to commands. The content ends
+// at a line holding only "." with CRLF or bare LF line ends ("\r\n.\r\n", "\n.\n", and the
+// mixes); dot-stuffed lines ("..x") are content. BDAT n skips exactly n octets right after its
+// line, with no reply needed. STARTTLS: the client's next three octets after the command decide
+// (TLS record header 16 03 00..04 → TlsStarted, everything ends with kTlsStarted, parsing stops).
+//
+// Pickup: when the first client line of a session (before any server greeting) or the first
+// whole line after a client gap is not a command, the stream is presumed to be inside message
+// content and skipped to its terminator, so body lines never become recipients. Content that was
+// entered that way, or that lost bytes or its 354 to a gap, is also ended by any server reply that
+// matches no outstanding command (the server is not reading content if it speaks); that reply is
+// not interpreted, and the client continues outside any transaction.
+//
 // Gaps: a client gap in command mode drops the partial line and resynchronises on the next line
 // (if that line is not a command, the gap is presumed to have hidden a DATA command and the
 // client is skipped as message content up to the terminator); in DATA content it stays in the

@@ -555,8 +555,9 @@ BOOST_AUTO_TEST_CASE(client_gap_in_data_content_keeps_skipping_and_the_server_re
             "reply t1 r1 250",
             "anomaly client resync_after_gap",
             "anomaly server reply_without_command",
-            "rcpt t1 r2 <next@z> @z",
+            "rcpt t2 r2 <next@z> @z",
             "end t1 session_end 0",
+            "end t2 session_end 0",
         });
 }
 
@@ -722,6 +723,99 @@ BOOST_AUTO_TEST_CASE(smtp_path_parser_cases) {
   BOOST_TEST(static_cast<int>(parse_smtp_path("<@r>").error) == static_cast<int>(SmtpPathError::kBadSourceRoute));
   BOOST_TEST(misdirect::inspect::has_esmtp_keyword("SIZE=1 smtputf8", "SMTPUTF8"));
   BOOST_TEST(!misdirect::inspect::has_esmtp_keyword("SMTPUTF8X=1", "SMTPUTF8"));
+}
+
+BOOST_AUTO_TEST_CASE(next_transaction_pipelined_after_the_end_of_data) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nDATA\r\n"),
+            server("250 ok\r\n250 ok\r\n354 go\r\n"),
+            client("first\r\n.\r\nMAIL FROM:<b@x>\r\nRCPT TO:<two@y>\r\nDATA\r\n"),
+            server("451 try later\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            client("second\r\n.\r\n"),
+            server("250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "reply t1 r1 250",
+            "mail t2 <b@x>",
+            "rcpt t2 r2 <two@y> @y",
+            "end t1 data_rejected 451",
+            "reply t2 r2 250",
+            "end t2 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(server_gap_over_the_data_reply_lets_the_next_reply_end_presumed_content) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<one@y>\r\nDATA\r\n"),
+            server("250 ok\r\n250 ok\r\n"),
+            gap(Direction::kServerToClient, 40),
+            server("\r\n"),
+            client("RSET\r\n"),
+            server("250 reset\r\n"),
+            client("RCPT TO:<two@y>\r\n"),
+            server("503 need MAIL\r\n"),
+            finish(),
+        }),
+        {
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <one@y> @y",
+            "reply t1 r1 250",
+            "anomaly server resync_after_gap",
+            "anomaly server reply_without_command",
+            "rcpt t2 r2 <two@y> @y",
+            "reply t2 r2 503",
+            "end t1 session_end 0",
+            "end t2 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(auth_plain_with_an_initial_response_is_one_command) {
+  check(feed_both_ways({
+                           server("220 mx\r\n"),
+                           client("AUTH PLAIN AHVzZXIAc2VjcmV0\r\n"),
+                           server("235 2.7.0 Authentication successful\r\n"),
+                           client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"),
+                           server("250 ok\r\n250 ok\r\n"),
+                           finish(),
+                       })
+            .events,
+        {
+            "cmd AUTH", "cmd MAIL", "mail t1 <a@x>", "cmd RCPT", "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 250", "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(empty_lines_are_unknown_commands_that_keep_their_reply_slot) {
+  check(envelope({
+            server("220 mx\r\n"),
+            client("EHLO c\r\n\r\nRCPT TO:<b@y>\r\n"),
+            server("250 mx\r\n500 empty\r\n250 ok\r\n"),
+            finish(),
+        }),
+        {
+            "ehlo c",
+            "anomaly client unknown_command",
+            "rcpt t1 r1 <b@y> @y",
+            "reply t1 r1 250",
+            "end t1 session_end 0",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_parsed_after_finish) {
+  const auto run = feed_both_ways({
+      client("MAIL FROM:<a@x>\r\n"),
+      finish(),
+      client("RCPT TO:<b@y>\r\n"),
+      server("250 ok\r\n"),
+      gap(Direction::kClientToServer, 5),
+      finish(),
+  });
+  check(run.events, {"cmd MAIL", "mail t1 <a@x>", "end t1 session_end 0"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
