@@ -13,7 +13,7 @@ namespace misdirect::dataplane {
 namespace {
 
 // The index is sized so that at most this fraction of its entries is used (percent).
-constexpr uint64_t kMaxLoadPercent = 55;
+constexpr uint64_t kMaxLoadPercent = 60;
 // Eviction looks past at most this many flows whose real deadline is later than their slot
 // before it takes the nearest one regardless: bounds the cost of one creation.
 constexpr uint32_t kMaxEvictionRequeues = 64;
@@ -105,7 +105,7 @@ uint32_t FlowTable::lookup(const FlowKey& key, uint64_t hash) const noexcept {
 
 void FlowTable::index_insert(uint32_t flow_index, uint64_t hash) noexcept {
   uint32_t b = home_bucket(hash);
-  // The index always has free entries (it holds at most max_flows at ≤ 55% load), so this ends.
+  // The index always has free entries (it holds at most max_flows at ≤ 60% load), so this ends.
   for (;;) {
     Bucket& bucket = buckets_[b];
     for (uint32_t i = 0; i < kBucketEntries; ++i) {
