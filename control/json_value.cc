@@ -6,15 +6,17 @@
 
 namespace misdirect::control {
 
-JsonValue JsonValue::boolean(bool value) { return JsonValue(Storage(value)); }
-
-JsonValue JsonValue::number(int64_t value) {
-  return JsonValue(Storage(Number{std::to_string(value)}));
+// Each factory emplaces into a default value rather than moving a whole variant in: simpler code,
+// and it keeps GCC 12's -Wmaybe-uninitialized quiet under sanitizers.
+JsonValue JsonValue::boolean(bool value) {
+  JsonValue out;
+  out.value_.emplace<bool>(value);
+  return out;
 }
 
-JsonValue JsonValue::number(uint64_t value) {
-  return JsonValue(Storage(Number{std::to_string(value)}));
-}
+JsonValue JsonValue::number(int64_t value) { return number_text(std::to_string(value)); }
+
+JsonValue JsonValue::number(uint64_t value) { return number_text(std::to_string(value)); }
 
 JsonValue JsonValue::number(double value) {
   if (!std::isfinite(value)) {
@@ -23,16 +25,32 @@ JsonValue JsonValue::number(double value) {
   // The shortest text that reads back as the same double ("12.3", "1e+20"): valid JSON.
   char text[32];
   const auto result = std::to_chars(text, text + sizeof(text), value);
-  return JsonValue(Storage(Number{std::string(text, result.ptr)}));
+  return number_text(std::string(text, result.ptr));
 }
 
-JsonValue JsonValue::number_text(std::string text) { return JsonValue(Storage(Number{std::move(text)})); }
+JsonValue JsonValue::number_text(std::string text) {
+  JsonValue out;
+  out.value_.emplace<Number>(Number{std::move(text)});
+  return out;
+}
 
-JsonValue JsonValue::string(std::string value) { return JsonValue(Storage(std::move(value))); }
+JsonValue JsonValue::string(std::string value) {
+  JsonValue out;
+  out.value_.emplace<std::string>(std::move(value));
+  return out;
+}
 
-JsonValue JsonValue::array(Array elements) { return JsonValue(Storage(std::move(elements))); }
+JsonValue JsonValue::array(Array elements) {
+  JsonValue out;
+  out.value_.emplace<Array>(std::move(elements));
+  return out;
+}
 
-JsonValue JsonValue::object(Object members) { return JsonValue(Storage(std::move(members))); }
+JsonValue JsonValue::object(Object members) {
+  JsonValue out;
+  out.value_.emplace<Object>(std::move(members));
+  return out;
+}
 
 double JsonValue::as_double() const noexcept {
   // from_chars accepts every JSON number and, unlike strtod, ignores the locale. Out-of-range

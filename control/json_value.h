@@ -77,10 +77,7 @@ class JsonValue {
   static std::string_view describe(Kind kind) noexcept;
 
  private:
-  using Storage = std::variant<std::monostate, bool, Number, std::string, Array, Object>;
-  explicit JsonValue(Storage value) noexcept : value_(std::move(value)) {}
-
-  Storage value_;
+  std::variant<std::monostate, bool, Number, std::string, Array, Object> value_;
 };
 
 struct JsonParseLimits {
