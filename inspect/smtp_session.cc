@@ -322,8 +322,13 @@ void SmtpSession::on_mail(std::string_view arguments) noexcept {
     push(PendingKind::kOther, client_transaction_, 0);
     return;
   }
+  if (client_transaction_ != 0 && client_transaction_ == client_mail_transaction_) {
+    // MAIL inside an open transaction: RFC 5321 forbids it; the server's reply decides.
+    anomaly(SmtpAnomalyKind::kCommandOutOfSequence, kClient);
+  }
   const uint32_t id = ++last_transaction_;
   client_transaction_ = id;
+  client_mail_transaction_ = id;
   emit(MailFrom{id, path.address, path.parameters, has_esmtp_keyword(path.parameters, "SMTPUTF8")});
   push(PendingKind::kMail, id, 0);
 }
@@ -594,6 +599,7 @@ void SmtpSession::apply_reply(const Pending& command, uint16_t code) noexcept {
         // A refused nested MAIL: the server is still in the older transaction, which later
         // RCPTs join.
         client_transaction_ = server_mail_;
+        client_mail_transaction_ = server_mail_;
       }
       break;
     case PendingKind::kRcpt:

@@ -166,6 +166,7 @@ class SmtpSession {
   uint32_t ended_through_ = 0;
   uint32_t client_transaction_ = 0;  // the id new RCPTs join (0: none open on the client side)
   uint32_t server_mail_ = 0;         // the id of the MAIL the server accepted, while open
+  uint32_t client_mail_transaction_ = 0;  // client_transaction_ equals it when a MAIL opened it
   uint32_t recipient_count_ = 0;
   uint32_t data_count_ = 0;
 

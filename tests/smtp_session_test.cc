@@ -413,6 +413,7 @@ BOOST_AUTO_TEST_CASE(nested_mail_refused_after_its_reply_later_rcpts_join_the_op
             "mail t1 <a@x>",
             "rcpt t1 r1 <one@y> @y",
             "reply t1 r1 250",
+            "anomaly client command_out_of_sequence",
             "mail t2 <b@x>",
             "rcpt t1 r2 <two@y> @y",
             "reply t1 r2 250",
@@ -432,6 +433,7 @@ BOOST_AUTO_TEST_CASE(nested_mail_refused_under_pipelining_ends_with_the_open_tra
         {
             "mail t1 <a@x>",
             "rcpt t1 r1 <one@y> @y",
+            "anomaly client command_out_of_sequence",
             "mail t2 <b@x>",
             "rcpt t2 r2 <two@y> @y",
             "reply t1 r1 250",
@@ -452,6 +454,7 @@ BOOST_AUTO_TEST_CASE(accepted_second_mail_ends_the_first_with_new_mail) {
         {
             "mail t1 <a@x>",
             "rcpt t1 r1 <one@y> @y",
+            "anomaly client command_out_of_sequence",
             "mail t2 <b@x>",
             "rcpt t2 r2 <two@y> @y",
             "reply t1 r1 250",
