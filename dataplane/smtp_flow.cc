@@ -364,8 +364,33 @@ void write_verdict(JsonLineWriter& json, std::string_view protected_domain, insp
 
 }  // namespace
 
+bool SmtpFlow::already_alerted(std::string_view address) noexcept {
+  // FNV-1a over the address with ASCII case folded: "Bob@ARMY.ML" repeats "bob@army.ml".
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const char c : address) {
+    const char folded = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    hash = (hash ^ static_cast<unsigned char>(folded)) * 0x100000001b3ull;
+  }
+  for (uint32_t i = 0; i < alerted_count_; ++i) {
+    if (alerted_hashes_[i] == hash) {
+      environment_.counters->add(SmtpCounter::kRepeatAlertsSuppressed);
+      return true;
+    }
+  }
+  if (alerted_count_ == kMaxAlertedRecipients) {
+    environment_.counters->add(SmtpCounter::kAlertMemoryFull);
+    return false;
+  }
+  alerted_hashes_[alerted_count_++] = hash;
+  return false;
+}
+
 void SmtpFlow::write_alert(Recipient& recipient, const Transaction* transaction) noexcept {
   const RecipientText text = text_of(recipient);
+  recipient.alert_written = true;
+  if (already_alerted(text.address)) {
+    return;
+  }
   JsonLineWriter& json =
       environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);
   write_alert_header(json, recipient.kind);
@@ -415,12 +440,14 @@ void SmtpFlow::write_alert(Recipient& recipient, const Transaction* transaction)
   json.number(recipient.generation);
   json.end_object();
   emit(RecordType::kAlert, environment_.eve->finish());
-  recipient.alert_written = true;
 }
 
 void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
                                      std::string_view protected_domain, std::string_view variant,
                                      inspect::LookalikeKind kind, uint64_t generation) noexcept {
+  if (already_alerted(rcpt.address)) {
+    return;
+  }
   const Transaction* transaction = find_transaction(rcpt.transaction);
   JsonLineWriter& json =
       environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);

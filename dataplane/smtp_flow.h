@@ -42,6 +42,8 @@ enum class SmtpCounter : uint16_t {
   kRecipientsUntracked,
   kTransactionsForced,
   kFieldsTruncated,
+  kRepeatAlertsSuppressed,
+  kAlertMemoryFull,
   kRecordsTooLarge,
   kRecordsDropped,
   kCount,
@@ -64,6 +66,8 @@ inline constexpr CounterInfo kSmtpCounterInfo[] = {
     {"recipients_untracked", "recipients beyond the per-session storage bound (alerted at once, not in smtp records)"},
     {"transactions_forced", "transactions written early because too many were open at once"},
     {"fields_truncated", "HELO or MAIL FROM values cut at their storage bound"},
+    {"repeat_alerts_suppressed", "look-alike recipients sent again in the same flow (one alert per flow and recipient)"},
+    {"alert_memory_full", "alerts written without repeat suppression because the per-session memory was full"},
     {"records_too_large", "records that did not fit the record buffer"},
     {"records_dropped", "records the output refused (ring full)"},
 };
@@ -89,6 +93,9 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   static constexpr std::size_t kMaxRecipients = 1024;
   static constexpr std::size_t kMaxOpenTransactions = 8;
   static constexpr std::size_t kMaxFieldBytes = 320;
+  // Alerts are one per (flow, look-alike recipient): the recipients already alerted on in this
+  // session are remembered by hash, up to this many (beyond it a repeat alerts again, counted).
+  static constexpr std::size_t kMaxAlertedRecipients = 256;
 
   SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identity,
            std::span<char> line_buffer) noexcept;
@@ -168,6 +175,8 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   void write_smtp_record(const Transaction& transaction) noexcept;
   void release_recipients(uint32_t transaction) noexcept;
   void emit(RecordType type, std::string_view line) noexcept;
+  // True when an alert for `address` was already written in this flow; otherwise remembers it.
+  bool already_alerted(std::string_view address) noexcept;
   void copy_field(BoundedText& field, std::string_view value) noexcept;
 
   SmtpFlowEnvironment& environment_;
@@ -176,6 +185,8 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   BoundedText helo_;
   std::array<Transaction, kMaxOpenTransactions> transactions_;
   uint32_t recipient_count_ = 0;
+  uint32_t alerted_count_ = 0;
+  uint64_t alerted_hashes_[kMaxAlertedRecipients];
   uint32_t text_used_ = 0;
   inspect::SmtpSession session_;
   Recipient recipients_[kMaxRecipients];

@@ -243,6 +243,19 @@ BOOST_AUTO_TEST_CASE(a_new_matcher_judges_recipients_after_it_is_bound) {
   BOOST_TEST(contains(harness.records.alerts[0], R"("generation":8)"));
 }
 
+BOOST_AUTO_TEST_CASE(a_recipient_repeated_in_one_flow_alerts_once) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40006, "10.0.0.2", 25);
+  harness.send({c.client("MAIL FROM:<a@x.example>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<bob@army.ml>\r\n"), c.server("250 ok\r\n"),
+                c.client("RSET\r\n"), c.server("250 ok\r\n"),
+                c.client("MAIL FROM:<a@x.example>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<BOB@army.ml>\r\n"), c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_TEST(harness.records.alerts.size() == 1u);
+  BOOST_TEST(harness.records.smtp.size() == 2u);  // both transactions are still logged
+}
+
 BOOST_AUTO_TEST_CASE(a_full_flow_table_evicts_and_flushes_the_oldest_flow) {
   WorkerConfig config = Harness::small_config();
   config.max_flows = 16;
