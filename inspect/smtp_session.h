@@ -93,7 +93,12 @@ class SmtpSession {
     kStopped,    // after a TLS record header: the rest is encrypted, nothing more is parsed
   };
   // Where the DATA terminator scan is inside the current content line.
-  enum class BodyPhase : uint8_t { kLineStart, kMidLine, kDot, kDotCr };
+  enum class BodyPhase : uint8_t {
+    kLineStart,  // on entering content and after every LF: a "." here may start the terminator
+    kMidLine,    // after any other octet, and after a gap: jump to the next LF
+    kDot,        // after "." at a line start: LF ends the content, CR may, else dot-stuffing
+    kDotCr,      // after ".\r" at a line start: LF ends the content
+  };
   enum class StartTlsReply : uint8_t { kNone, kPending, kAccepted };
 
   // What an outstanding command does when its reply arrives.
