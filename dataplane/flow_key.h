@@ -72,8 +72,8 @@ struct FlowKey {
     return std::memcmp(this, &other, kIdentityBytes) == 0;
   }
 
-  // 64-bit hash of the identity (so equal for both directions). The flow table takes its bucket
-  // from the high bits and its tag from the low bits.
+  // 64-bit hash of the identity (so equal for both directions). The flow table mixes it with its
+  // secret seed to choose a bucket and keeps its low 32 bits as the entry's tag.
   uint64_t hash() const noexcept { return hash_with(0x243f6a8885a308d3ull); }
 
   // A second, independent hash of the identity, for spreading flows over workers: independent so

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cassert>
 #include <new>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -51,6 +52,11 @@ FlowTable::FlowTable(const FlowTableConfig& config) : config_(config) {
     std::fill(std::begin(buckets_[b].flows), std::end(buckets_[b].flows), kNone);
   }
   bucket_mask_ = static_cast<uint32_t>(buckets - 1);
+  hash_seed_ = config.hash_seed;
+  if (hash_seed_ == 0) {
+    std::random_device device;
+    hash_seed_ = (uint64_t{device()} << 32) | device() | 1;
+  }
 
   slot_heads_ = std::make_unique<uint32_t[]>(config.wheel_slots);
   slot_tails_ = std::make_unique<uint32_t[]>(config.wheel_slots);

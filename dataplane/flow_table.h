@@ -128,6 +128,9 @@ struct FlowTableConfig {
   uint64_t tick_ns = 100'000'000;   // wheel resolution: flows end at most one tick late
   uint32_t wheel_slots = 4096;      // power of two; slots × tick is one revolution
   uint64_t flow_id_base = 0;        // e.g. worker id << 48: flow ids are base + 1, base + 2, ...
+  // Secret mixed into bucket choice so that senders cannot aim many flows at one bucket; 0 picks
+  // one at random at construction.
+  uint64_t hash_seed = 0;
 };
 
 struct FlowLookup {
@@ -195,7 +198,9 @@ class FlowTable {
     return static_cast<uint32_t>(&flow - pool_);
   }
   uint32_t home_bucket(uint64_t hash) const noexcept {
-    return static_cast<uint32_t>(hash >> 32) & bucket_mask_;
+    const unsigned __int128 product = static_cast<unsigned __int128>(hash ^ hash_seed_) * 0x9e3779b97f4a7c15ull;
+    return static_cast<uint32_t>(static_cast<uint64_t>(product >> 64) ^ static_cast<uint64_t>(product)) &
+           bucket_mask_;
   }
   uint32_t lookup(const FlowKey& key, uint64_t hash) const noexcept;
   void index_insert(uint32_t flow_index, uint64_t hash) noexcept;
@@ -218,6 +223,7 @@ class FlowTable {
 
   std::unique_ptr<Bucket[]> buckets_;
   uint32_t bucket_mask_ = 0;
+  uint64_t hash_seed_ = 0;
 
   std::unique_ptr<uint32_t[]> slot_heads_;
   std::unique_ptr<uint32_t[]> slot_tails_;
