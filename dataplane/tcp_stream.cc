@@ -162,18 +162,19 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
   if (length > 0) {
     counters_.add(ReassemblyCounter::kSegmentsWithData);
   }
-  if (stream.ended()) {
-    if (length > 0 || (flags & (kTcpSyn | kTcpFin)) != 0) {
-      counters_.add(ReassemblyCounter::kSegmentsAfterEnd);
-    }
-    return;
-  }
   if ((flags & kTcpRst) != 0) {
-    // The connection is aborted: both directions end, after what they hold.
+    // The connection is aborted: both directions end, after what they hold — also when this
+    // direction already ended with its FIN (a client closing with FIN, then RST).
     counters_.add(ReassemblyCounter::kResets);
     stream.flags |= TcpStream::kRstSeen;
     finish_stream(flow, direction, sink);
     finish_stream(flow, opposite(direction), sink);
+    return;
+  }
+  if (stream.ended()) {
+    if (length > 0 || (flags & (kTcpSyn | kTcpFin)) != 0) {
+      counters_.add(ReassemblyCounter::kSegmentsAfterEnd);
+    }
     return;
   }
 

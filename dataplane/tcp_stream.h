@@ -3,8 +3,9 @@
 //
 // What a StreamSink sees for one direction: data and gaps in sequence order, each byte once, then
 // at most one end. Rules, in the order on_segment applies them:
+//   - RST ends both directions at once (also after this direction's FIN): held data is delivered
+//     behind a gap for each hole first.
 //   - Ended stream (FIN consumed, RST, flow end): later segments are counted and ignored.
-//   - RST ends both directions at once: held data is delivered behind a gap for each hole first.
 //   - SYN sets the next expected byte to ISN + 1 (SYN/ACK likewise for the other direction); a SYN
 //     carrying data (TCP Fast Open) delivers it from ISN + 1. A later SYN with another ISN is an
 //     anomaly and ignored (port reuse is not split into a new flow).

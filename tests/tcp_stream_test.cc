@@ -348,6 +348,18 @@ BOOST_AUTO_TEST_CASE(rst_ends_both_directions_after_what_they_hold) {
   BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(rst_after_fin_still_ends_the_other_direction) {
+  Harness h;
+  h.syn(1000);
+  h.send(1001, "QUIT\r\n", kTcpFin | kTcpAck);
+  BOOST_TEST(h.text(kAB) == "QUIT\r\n[end]");
+  h.send(h.flow, kBA, 7000, "221 bye");
+  h.send(1008, "", kTcpRst);
+  BOOST_TEST(h.text(kBA) == "221 bye[end]");
+  BOOST_TEST(h.text(kAB) == "QUIT\r\n[end]");
+  BOOST_TEST(h.counter(ReassemblyCounter::kStreamsEnded) == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(truncated_segment_delivers_captured_bytes_then_a_gap) {
   Harness h;
   h.syn(1000);
