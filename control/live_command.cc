@@ -34,7 +34,8 @@ constexpr std::string_view kUsage =
     "         [--control PATH] [--control-group NAME] [--state-dir DIR]\n"
     "         [--workers N] [--burst N] [--mbufs N] [--max-frame BYTES] [--rx-descriptors N]\n"
     "         [--ring-size N] [--port-ids LIST] [--ports LIST] [--stats-interval SECONDS]\n"
-    "         [--exit-on-eof] [--eof-idle-ms MS] [--lossless] [--smtp-log all|lookalike|none]\n"
+    "         [--exit-on-eof] [--eof-idle-ms MS] [--lossless] [--wall-clock]\n"
+    "         [--smtp-log all|lookalike|none]\n"
     "         [--no-port-detection] [--no-edit-distance] [--max-flows N]\n"
     "\n"
     "The DPDK poll-mode sensor. EAL arguments come first (ports are any ethdev: -a PCI, --vdev\n"
@@ -49,6 +50,8 @@ constexpr std::string_view kUsage =
     "  --exit-on-eof        stop when every port has been quiet for --eof-idle-ms (default 500):\n"
     "                       the end of a net_pcap rx_pcap file\n"
     "  --lossless           a full fan-out ring makes RX wait instead of drop (for files)\n"
+    "  --wall-clock         packet time from the clock even on net_pcap (default there: the\n"
+    "                       capture's timestamps, so timeouts fire as in replay)\n"
     "SIGINT/SIGTERM stop RX, drain the rings, flush every open flow, write final stats, exit 0.\n"
     "Exit 2 for bad options, lists or set-up failures; 1 when EVE output could not be written.\n";
 
@@ -174,6 +177,8 @@ int parse_options(int argc, char** argv, LiveOptions& options) {
       ok = need_value() && parse_number(arg, value, 0, 86400, options.stats_interval_s, error);
     } else if (arg == "--lossless") {
       options.sensor.lossless = true;
+    } else if (arg == "--wall-clock") {
+      options.sensor.wall_clock = true;
     } else if (arg == "--exit-on-eof") {
       options.exit_on_eof = true;
     } else if (arg == "--eof-idle-ms") {

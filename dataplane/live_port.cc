@@ -48,6 +48,9 @@ std::string LivePort::probe(uint16_t port_id, uint32_t workers) {
            describe(rc);
   }
   driver_ = info.driver_name != nullptr ? info.driver_name : "unknown";
+  // net_pcap stamps every frame it reads from a file with the capture time (in the mbuf
+  // timestamp field, flagged per frame) without advertising the timestamp offload.
+  replays_capture_time_ = driver_ == "net_pcap";
   const int socket = rte_eth_dev_socket_id(port_id);
   socket_id_ = socket < 0 ? 0 : socket;
   if (workers == 1) {
@@ -64,7 +67,8 @@ std::string LivePort::probe(uint16_t port_id, uint32_t workers) {
 }
 
 std::string LivePort::configure_and_start(rte_mempool* pool, uint16_t rx_descriptors,
-                                          uint32_t max_frame_bytes, std::string& notes) {
+                                          uint32_t max_frame_bytes, bool rx_timestamps,
+                                          std::string& notes) {
   const std::string label = "port " + std::to_string(port_id_) + " (" + name_ + ")";
   rte_eth_dev_info info;
   if (const int rc = rte_eth_dev_info_get(port_id_, &info); rc != 0) {
@@ -83,6 +87,9 @@ std::string LivePort::configure_and_start(rte_mempool* pool, uint16_t rx_descrip
   }
   mtu = std::max<uint32_t>(mtu, info.min_mtu);
   conf.rxmode.mtu = mtu;
+  if (rx_timestamps && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) != 0) {
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+  }
   mtu_ = static_cast<uint16_t>(mtu);
 
   std::vector<uint8_t> key;
@@ -114,7 +121,7 @@ std::string LivePort::configure_and_start(rte_mempool* pool, uint16_t rx_descrip
     rx_ring = rx_descriptors;
   }
   rte_eth_rxconf rxconf = info.default_rxconf;
-  rxconf.offloads = 0;
+  rxconf.offloads = conf.rxmode.offloads;
   for (uint16_t queue = 0; queue < rx_queues_; ++queue) {
     rc = rte_eth_rx_queue_setup(port_id_, queue, rx_ring, static_cast<unsigned>(socket_id_),
                                 &rxconf, pool);

@@ -37,8 +37,10 @@ class LivePort {
   // Configures RX queues (and the TX queue some drivers insist on), sets the MTU for
   // `max_frame_bytes` where the driver allows it, starts the port and turns promiscuous mode on.
   // Returns an error line, empty on success; `notes` collects what was adjusted.
+  // `rx_timestamps`: ask the driver to stamp each frame (only net_pcap's capture timestamps are
+  // used; see LiveSensor).
   std::string configure_and_start(rte_mempool* pool, uint16_t rx_descriptors,
-                                  uint32_t max_frame_bytes, std::string& notes);
+                                  uint32_t max_frame_bytes, bool rx_timestamps, std::string& notes);
   void stop() noexcept;
 
   PortStats stats() const noexcept;
@@ -50,6 +52,8 @@ class LivePort {
   uint16_t rx_queues() const noexcept { return rx_queues_; }
   uint16_t mtu() const noexcept { return mtu_; }
   bool promiscuous() const noexcept { return promiscuous_; }
+  // The driver replays a capture file and can hand over each frame's capture timestamp.
+  bool replays_capture_time() const noexcept { return replays_capture_time_; }
   int socket_id() const noexcept { return socket_id_; }
 
  private:
@@ -61,6 +65,7 @@ class LivePort {
   uint16_t mtu_ = 0;
   bool promiscuous_ = false;
   bool started_ = false;
+  bool replays_capture_time_ = false;
   int socket_id_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
@@ -29,6 +30,7 @@ namespace {
 // copied into a buffer this large before inspection; longer ones are inspected cut short.
 constexpr uint32_t kLinearBytes = 65536 + 256;
 constexpr uint16_t kPrefetchAhead = 4;
+constexpr uint64_t kCaptureTimeUnitNs = 1000;
 // A worker with nothing to do still moves its clock on (idle flows expire) this often.
 constexpr uint64_t kAdvanceIntervalNs = 1'000'000;
 // How long stats_json waits for a running worker to report its own counters.
@@ -104,6 +106,7 @@ struct alignas(64) LiveSensor::WorkerContext {
   std::vector<rte_mbuf*> mbufs;
   std::vector<PacketView> views;
   std::unique_ptr<uint8_t[]> linear;
+  uint64_t latest_capture_ns = 0;  // capture time: the latest frame timestamp inspected
   // Stats hand-over: the control thread raises `stats_request`; the worker writes `stats_text`
   // between bursts and then sets `stats_done` to the request it answered.
   alignas(64) std::atomic<uint64_t> stats_request{0};
@@ -283,6 +286,16 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
     return std::string("cannot set up the workers: ") + error.what();
   }
 
+  // Packet time: capture timestamps only when every port replays a file that has them.
+  capture_time_ = !config_.wall_clock &&
+                  std::all_of(ports_.begin(), ports_.end(),
+                              [](const LivePort& port) { return port.replays_capture_time(); });
+  if (capture_time_ && rte_mbuf_dyn_rx_timestamp_register(&timestamp_offset_, &timestamp_flag_) != 0) {
+    log.push_back(std::string("note: cannot register the mbuf timestamp field (") +
+                  rte_strerror(rte_errno) + "); packet time falls back to the wall clock");
+    capture_time_ = false;
+  }
+
   // Queues to readers, then start the ports.
   std::size_t next_rx = 0;
   for (LivePort& port : ports_) {
@@ -308,7 +321,8 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
     }
     std::string notes;
     if (std::string error =
-            port.configure_and_start(pool_, config_.rx_descriptors, config_.max_frame_bytes, notes);
+            port.configure_and_start(pool_, config_.rx_descriptors, config_.max_frame_bytes,
+                                     capture_time_, notes);
         !error.empty()) {
       return error;
     }
@@ -330,6 +344,7 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
     }
   }
   layout += "; " + std::to_string(mbufs) + " mbufs of " + std::to_string(data_room) + " bytes";
+  layout += capture_time_ ? "; packet time: capture timestamps (net_pcap)" : "; packet time: wall clock";
   log.push_back(layout);
   return {};
 }
@@ -379,11 +394,18 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
     if (i + kPrefetchAhead < count) {
       rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + kPrefetchAhead], void*));
     }
-    const rte_mbuf* mbuf = mbufs[i];
+    rte_mbuf* mbuf = mbufs[i];
     bytes += mbuf->pkt_len;
+    uint64_t timestamp_ns = now_ns;
+    if (capture_time_ && (mbuf->ol_flags & timestamp_flag_) != 0) {
+      // net_pcap stamps microseconds since the epoch (libpcap's offline precision).
+      timestamp_ns =
+          *RTE_MBUF_DYNFIELD(mbuf, timestamp_offset_, rte_mbuf_timestamp_t*) * kCaptureTimeUnitNs;
+      w.latest_capture_ns = std::max(w.latest_capture_ns, timestamp_ns);
+    }
     if (mbuf->nb_segs == 1) [[likely]] {
       views[pending++] = PacketView{rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len,
-                                    mbuf->pkt_len, now_ns, LinkType::kEthernet};
+                                    mbuf->pkt_len, timestamp_ns, LinkType::kEthernet};
       continue;
     }
     // A chained frame: inspect what came before it, then the frame alone from the copy buffer.
@@ -398,7 +420,7 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
       w.counters.add(LiveWorkerCounter::kChainedTruncated);
     }
     const PacketView view{static_cast<const uint8_t*>(data), data == nullptr ? 0 : length,
-                          mbuf->pkt_len, now_ns, LinkType::kEthernet};
+                          mbuf->pkt_len, timestamp_ns, LinkType::kEthernet};
     w.worker->process_burst(std::span<const PacketView>(&view, 1));
   }
   if (pending != 0) {
@@ -474,13 +496,15 @@ void LiveSensor::run_worker(WorkerContext& w) {
         w.last_packet_ns.store(now_ns, std::memory_order_relaxed);
       }
     }
-    if (from_queues + from_rings == 0 && now_ns - last_advance_ns >= kAdvanceIntervalNs) {
+    // In capture time only the frames move the clock, as in replay.
+    if (!capture_time_ && from_queues + from_rings == 0 &&
+        now_ns - last_advance_ns >= kAdvanceIntervalNs) {
       w.worker->advance_time(now_ns);
       last_advance_ns = now_ns;
     }
     matchers_->quiescent(w.id);
   }
-  w.worker->finish(std::max(now_ns, wall_clock_ns()));
+  w.worker->finish(capture_time_ ? w.latest_capture_ns : std::max(now_ns, wall_clock_ns()));
   matchers_->offline(w.id);
   w.finished.store(true, std::memory_order_release);
 }

@@ -45,6 +45,10 @@ struct LiveSensorConfig {
   // finite sources (net_pcap files), where every frame should be inspected; on a live port the
   // port itself then drops (imissed) when the workers fall behind.
   bool lossless = false;
+  // Packet time is the wall clock, except when every port replays a capture file (net_pcap) and
+  // can hand over each frame's capture timestamp: then it is the capture's own time, so timeouts
+  // (gap waits, idle expiry) fire as they do in `misdirect replay`. `wall_clock` forces the clock.
+  bool wall_clock = false;
   // End of input: every polling lcore has seen at least kEofMinEmptyPolls empty polls in a row
   // and no frame for eof_idle_ns (docs/live.md, "--exit-on-eof").
   uint64_t eof_idle_ns = 500'000'000;
@@ -121,6 +125,9 @@ class LiveSensor {
   std::vector<std::unique_ptr<RxContext>> rx_lcores_;
   std::vector<rte_ring*> rings_;
   uint64_t start_ns_ = 0;
+  bool capture_time_ = false;
+  int timestamp_offset_ = -1;
+  uint64_t timestamp_flag_ = 0;
   bool launched_ = false;
   bool joined_ = false;
   alignas(64) std::atomic<bool> stop_{false};

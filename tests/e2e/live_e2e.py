@@ -25,7 +25,10 @@ PROTECTED = os.path.join(PCAPS, "protected.txt")
 ALLOW = os.path.join(PCAPS, "allow.txt")
 
 # The most ports one live run opens: each is a net_pcap vdev with its own RX descriptors.
-MAX_PORTS_PER_RUN = 12
+MAX_PORTS_PER_RUN = 16
+# Both commands get the same flow-table size: far above any test capture's flow count, far below
+# the 1M default whose allocation would dominate every short run.
+TEST_MAX_FLOWS = 65536
 
 
 _PREFIXES = []
@@ -91,7 +94,8 @@ def run_replay(pcap, timeout=300):
     processes what is readable and exits 1)."""
     with tempfile.TemporaryDirectory(prefix="mdr-replay-") as tmp:
         eve = os.path.join(tmp, "eve.json")
-        proc = subprocess.run([BINARY, "replay", *list_args(), "--eve", eve, pcap],
+        proc = subprocess.run([BINARY, "replay", *list_args(), "--eve", eve,
+                               "--max-flows", str(TEST_MAX_FLOWS), pcap],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
         if proc.returncode not in (0, 1) or not os.path.exists(eve):
             raise AssertionError(f"replay {pcap} failed ({proc.returncode}): "
@@ -99,7 +103,7 @@ def run_replay(pcap, timeout=300):
         return read_records(eve)
 
 
-def run_live_files(pcaps, workers, extra=(), timeout=300):
+def run_live_files(pcaps, workers, wall_clock=False, extra=(), timeout=300):
     """Runs `misdirect live` over one net_pcap port per capture until end of input; returns
     (records, stderr text)."""
     vdevs = []
@@ -109,7 +113,10 @@ def run_live_files(pcaps, workers, extra=(), timeout=300):
         eve = os.path.join(tmp, "eve.json")
         cmd = [BINARY, "live", *eal_args(), *vdevs, "--", *list_args(), "--eve", eve,
                "--workers", str(workers), "--exit-on-eof", "--lossless", "--stats-interval", "0",
-               "--mbufs", "16383", "--rx-descriptors", "256"]
+               "--mbufs", "8191", "--max-frame", "2048", "--rx-descriptors", "256",
+               "--eof-idle-ms", "300", "--max-flows", str(TEST_MAX_FLOWS)]
+        if wall_clock:
+            cmd.append("--wall-clock")
         cmd += list(extra)
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
         stderr = proc.stderr.decode(errors="replace")
@@ -245,11 +252,16 @@ def inspect_capture(path):
     if link_type != 1:
         return (f"link type {link_type}: live ports deliver Ethernet only; replay covers "
                 "other link types"), None
+    nanoseconds = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
     packets = 0
     keys = set()
+    first = last = None
     offset = 24
     while offset + 16 <= len(data):
-        _, _, caplen, wirelen = struct.unpack_from(endian + "IIII", data, offset)
+        seconds, fraction, caplen, wirelen = struct.unpack_from(endian + "IIII", data, offset)
+        stamp = seconds + fraction / (1e9 if nanoseconds else 1e6)
+        first = stamp if first is None else min(first, stamp)
+        last = stamp if last is None else max(last, stamp)
         offset += 16
         if offset + caplen > len(data):
             break
@@ -259,20 +271,39 @@ def inspect_capture(path):
         keys.update(_flow_keys(data[offset:offset + caplen]))
         packets += 1
         offset += caplen
-    return None, {"packets": packets, "keys": keys}
+    return None, {"packets": packets, "keys": keys, "first": first or 0.0, "last": last or 0.0}
+
+
+# Timeouts on the packet path are 5 s (gap wait) and longer. A capture spanning less than this
+# fires none of them in replay, so it may share a run with any capture whose flows it does not
+# touch, the run using the wall clock (the run is far shorter than 5 s). A longer capture depends
+# on its own timestamps: it runs alone, in capture time (net_pcap hands them over), unless its
+# window and its partners' together stay this short.
+MAX_RUN_WINDOW_SECONDS = 4.0
 
 
 def group_captures(infos):
-    """Packs captures into live runs whose flows never meet (no shared 5-tuple or fragment key),
-    so one run with a port per capture judges each flow exactly as replay does alone."""
+    """Packs captures into live runs, each {"paths", "packets", "wall_clock"}: captures in one run
+    never share a 5-tuple or fragment key, so each flow is judged as replay judges it with the
+    capture alone."""
     groups = []
     for path, info in infos:
+        short = info["last"] - info["first"] < MAX_RUN_WINDOW_SECONDS
         for group in groups:
-            if len(group["paths"]) < MAX_PORTS_PER_RUN and not (group["keys"] & info["keys"]):
-                group["paths"].append(path)
-                group["keys"] |= info["keys"]
-                group["packets"] += info["packets"]
+            if len(group["paths"]) >= MAX_PORTS_PER_RUN or group["keys"] & info["keys"]:
+                continue
+            if short and group["wall_clock"]:
+                break
+            window = max(group["last"], info["last"]) - min(group["first"], info["first"])
+            if not group["wall_clock"] and window < MAX_RUN_WINDOW_SECONDS:
                 break
         else:
-            groups.append({"paths": [path], "keys": set(info["keys"]), "packets": info["packets"]})
+            group = {"paths": [], "keys": set(), "packets": 0, "wall_clock": short,
+                     "first": info["first"], "last": info["last"]}
+            groups.append(group)
+        group["paths"].append(path)
+        group["keys"] |= info["keys"]
+        group["packets"] += info["packets"]
+        group["first"] = min(group["first"], info["first"])
+        group["last"] = max(group["last"], info["last"])
     return groups

@@ -4,7 +4,9 @@ every capture in pcaps/ that net_pcap can replay — with 1 worker (the worker r
 
 Captures are packed into runs with one net_pcap port per capture, never putting two captures whose
 flows share a 5-tuple (or a fragment id) in one run, so that a run judges every flow as replay does
-alone. Each run ends by --exit-on-eof; --lossless makes a full fan-out ring wait, not drop.
+alone. Captures shorter than every timeout share wall-clock runs; longer ones run alone in capture
+time (net_pcap's timestamps), so gap waits and idle expiry fire as in replay (live_e2e.group_captures).
+Each run ends by --exit-on-eof; --lossless makes a full fan-out ring wait, not drop.
 """
 import os
 import unittest
@@ -42,7 +44,10 @@ class DpdkParityTest(unittest.TestCase):
         for group in self.groups:
             names = [os.path.relpath(p, live.PCAPS) for p in group["paths"]]
             with self.subTest(captures=names):
-                records, stderr = live.run_live_files(group["paths"], workers)
+                records, stderr = live.run_live_files(group["paths"], workers,
+                                                      wall_clock=group["wall_clock"])
+                self.assertIn("packet time: wall clock" if group["wall_clock"] else
+                              "packet time: capture timestamps", stderr)
                 self.assertEqual(stderr.count(f"mode {mode}"), len(group["paths"]), stderr)
                 expected = sorted((k for p in group["paths"] for k in self.expected[p]),
                                   key=lambda k: tuple("" if v is None else str(v) for v in k))
