@@ -46,8 +46,12 @@ SmtpFlow::SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identit
   environment_.counters->add(SmtpCounter::kSessions);
 }
 
-void SmtpFlow::feed(Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns) noexcept {
+void SmtpFlow::feed(Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns,
+                    bool client_lagging) noexcept {
   now_ns_ = now_ns;
+  if (direction == Direction::kServerToClient) {
+    session_.set_client_lagging(client_lagging);
+  }
   session_.feed(direction, bytes);
 }
 

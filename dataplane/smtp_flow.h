@@ -102,7 +102,9 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   SmtpFlow(const SmtpFlow&) = delete;
   SmtpFlow& operator=(const SmtpFlow&) = delete;
 
-  void feed(inspect::Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns) noexcept;
+  // `client_lagging`: the client stream has later bytes held behind a hole (server bytes only).
+  void feed(inspect::Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns,
+            bool client_lagging = false) noexcept;
   void gap(inspect::Direction direction, uint64_t byte_count, uint64_t now_ns) noexcept;
   // The flow ended (close, expiry, eviction, shutdown): everything pending is written.
   void finish(uint64_t now_ns) noexcept;

@@ -312,14 +312,17 @@ void Worker::Impl::stop_inspecting(Flow& flow, FlowApp& app) noexcept {
 
 void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
                              std::span<const uint8_t> bytes) noexcept {
-  (void)flow;
   if (app.smtp_slot == kNoSlot || bytes.empty()) {
     return;
   }
   const int side = static_cast<int>(index_of(direction));
-  const auto smtp_direction = side == app.detection.client_side ? inspect::Direction::kClientToServer
-                                                                : inspect::Direction::kServerToClient;
-  smtp_slots[app.smtp_slot].get()->feed(smtp_direction, bytes, now_ns);
+  const bool from_client = side == app.detection.client_side;
+  // Replies can overtake the commands they answer when the client's stream waits on a hole.
+  const bool client_lagging =
+      !from_client && flow.stream(opposite(direction)).held_head != TcpStream::kNone;
+  smtp_slots[app.smtp_slot].get()->feed(
+      from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
+      bytes, now_ns, client_lagging);
 }
 
 void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,

@@ -158,7 +158,9 @@ std::size_t SmtpSession::consume_command_bytes(const uint8_t* data, std::size_t 
   if (newline != nullptr && line_length_ == 0 && !line_too_long_ && !line_discard_ &&
       segment <= line_bound_) {
     // The whole line is in this chunk: parse it in place, no copy.
+    settle_server_for_client_line();
     on_client_line({reinterpret_cast<const char*>(data), segment}, false);
+    drain_early_replies();
     return segment + 1;
   }
   if (!line_discard_) {
@@ -181,15 +183,19 @@ std::size_t SmtpSession::consume_command_bytes(const uint8_t* data, std::size_t 
   line_length_ = 0;
   line_too_long_ = false;
   line_discard_ = false;
+  settle_server_for_client_line();
   if (!discard) {
     on_client_line(line, too_long);
+  } else if (gap_answered_) {
+    gap_answered_ = false;
   } else {
     // The tail of a line cut by a gap: most likely a command whose head was lost, which the
     // server answers, so it keeps a place in the queue (taken back if the next line shows the
     // gap left us in message content).
     push(PendingKind::kOther, client_transaction_, 0);
-    gap_tail_queued_ = true;
+    ++gap_placeholders_;
   }
+  drain_early_replies();
   return segment + 1;
 }
 
@@ -223,15 +229,14 @@ void SmtpSession::on_client_line(std::string_view raw, bool too_long) noexcept {
       // message. Skip content to its terminator rather than read body lines as commands.
       emit(CommandSeen{SmtpVerb::kUnknown});
       anomaly(SmtpAnomalyKind::kUnknownCommand, kClient);
-      if (gap_tail_queued_ && pending_count_ > 0) {
-        --pending_count_;  // the cut line was content too: the server answers none of it
-      }
-      gap_tail_queued_ = false;
+      // The cut lines were content too: the server answers none of them.
+      pending_count_ -= std::min<uint32_t>(gap_placeholders_, pending_count_);
+      gap_placeholders_ = 0;
       enter_body(true);
       return;
     }
   }
-  gap_tail_queued_ = false;
+  gap_placeholders_ = 0;
   if (too_long || has_binary(line)) {
     // Not interpreted (a truncated or binary argument is no address), but still a command
     // the server answers, so it keeps its place in the queue.
@@ -538,10 +543,12 @@ void SmtpSession::feed_server(const uint8_t* data, std::size_t size) noexcept {
       const uint16_t code = reply_code_;
       reply_digits_ = 0;
       reply_code_ = 0;
+      continuation_code_ = 0;
       on_reply(code);
       continue;
     } else if (byte == '-') {
       server_skip_line_ = true;  // a continuation line of a multi-line reply
+      continuation_code_ = reply_code_;
     } else {
       anomaly(SmtpAnomalyKind::kMalformedReply, kServer);
       server_skip_line_ = byte != '\n';
@@ -558,6 +565,18 @@ void SmtpSession::on_reply(uint16_t code) noexcept {
     // The greeting answers no command, even when the client spoke before it in our feed.
     greeting_seen_ = true;
     first_line_check_ = false;  // a fresh session: its first line is a command, not content
+    return;
+  }
+  if (!client_lagging_ && early_count_ > 0) {
+    // The client caught up and left these unanswered: they answered nothing we saw.
+    for (uint8_t n = 0; n < early_count_; ++n) {
+      anomaly(SmtpAnomalyKind::kReplyWithoutCommand, kServer);
+    }
+    early_count_ = 0;
+  }
+  if (pending_count_ == 0 && client_lagging_ && early_count_ < kMaxEarlyReplies &&
+      client_state_ == ClientState::kCommand) {
+    early_replies_[early_count_++] = code;  // its command is still behind a hole
     return;
   }
   if (pending_count_ == 0) {
@@ -581,6 +600,39 @@ void SmtpSession::on_reply(uint16_t code) noexcept {
   pending_head_ = (pending_head_ + 1) % pending_capacity_;
   --pending_count_;
   apply_reply(command, code);
+}
+
+void SmtpSession::settle_server_for_client_line() noexcept {
+  if (continuation_code_ != 0 && pending_count_ > 0 &&
+      pending_[pending_head_].kind == PendingKind::kHelo) {
+    const uint16_t code = continuation_code_;
+    continuation_code_ = 0;
+    server_skip_line_ = false;
+    reply_digits_ = 0;
+    reply_code_ = 0;
+    on_reply(code);
+    return;
+  }
+  if (server_skip_line_ && continuation_code_ == 0) {
+    server_skip_line_ = false;  // the rest of a line whose code was already read
+  }
+}
+
+void SmtpSession::drain_early_replies() noexcept {
+  uint8_t used = 0;
+  while (used < early_count_ && pending_count_ > 0 && !encrypted_) {
+    const uint16_t code = early_replies_[used++];
+    const bool lagging = client_lagging_;
+    client_lagging_ = true;  // keep the rest of the bank while it is being applied
+    on_reply(code);
+    client_lagging_ = lagging;
+  }
+  if (used > 0) {
+    for (uint8_t i = used; i < early_count_; ++i) {
+      early_replies_[i - used] = early_replies_[i];
+    }
+    early_count_ = static_cast<uint8_t>(early_count_ - used);
+  }
 }
 
 void SmtpSession::reach(uint32_t transaction) noexcept {
@@ -678,6 +730,8 @@ void SmtpSession::on_gap(Direction direction, uint64_t byte_count) noexcept {
     server_skip_line_ = true;
     reply_digits_ = 0;
     reply_code_ = 0;
+    continuation_code_ = 0;
+    early_count_ = 0;
     greeting_seen_ = true;
     // The lost bytes may have held any number of replies: every outstanding command is
     // presumed answered, effects unknown. Their ids count as reached by the server.
@@ -716,6 +770,11 @@ void SmtpSession::on_gap(Direction direction, uint64_t byte_count) noexcept {
       client_state_ = ClientState::kCommand;
       [[fallthrough]];
     case ClientState::kCommand:
+      // Replies that arrived while this hole was open answered what the hole swallowed (the
+      // line it cut, the lines inside it and the line it cut short): they are used up, and the
+      // cut tail needs no stand-in. Without such replies, the tail gets a stand-in below.
+      gap_answered_ = early_count_ > 0;
+      early_count_ = 0;
       line_discard_ = true;
       line_length_ = 0;
       line_too_long_ = false;

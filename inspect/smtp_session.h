@@ -81,7 +81,15 @@ class SmtpSession {
 
   bool encrypted() const noexcept;
 
+  // The client stream has bytes still in flight behind a hole (the reassembler holds later
+  // data): server replies that match no outstanding command may answer commands not yet seen.
+  // The caller says so before feeding server bytes; such replies are kept (bounded) and matched
+  // to the client's next commands instead of being dropped.
+  void set_client_lagging(bool lagging) noexcept { client_lagging_ = lagging; }
+
  private:
+  static constexpr uint32_t kMaxEarlyReplies = 16;
+
   // What the client stream is carrying.
   enum class ClientState : uint8_t {
     kCommand,    // at the start, after a command line, after DATA content or a BDAT chunk, and
@@ -134,6 +142,13 @@ class SmtpSession {
   void reach(uint32_t transaction) noexcept;
   void end_through(uint32_t last, bool delivered, uint16_t code, TransactionEndReason reason) noexcept;
   void start_tls() noexcept;
+  // A client line is complete: whatever server line is half read was complete for the client
+  // (a client answers only after a whole line), so it ends here; an unfinished multi-line reply
+  // to EHLO/HELO ends too (the client would not go on before the last line).
+  void settle_server_for_client_line() noexcept;
+  // Replies that arrived before their commands (see set_client_lagging) go to the commands
+  // now queued, in order.
+  void drain_early_replies() noexcept;
 
   SmtpEventSink& sink_;
   std::span<char> line_buffer_;
@@ -147,7 +162,8 @@ class SmtpSession {
   bool line_too_long_ = false;
   bool line_discard_ = false;     // after a gap: drop bytes up to the next line end
   bool first_line_check_ = true;  // the next client line decides command vs presumed content
-  bool gap_tail_queued_ = false;  // the last queued command is the tail of a line cut by a gap
+  uint8_t gap_placeholders_ = 0;  // queued stand-ins for lines cut by a gap (taken back if the
+                                  // next line shows the gap left us in message content)
   bool auth_active_ = false;      // client lines are SASL responses, never parsed or reported
   bool body_doubtful_ = false;    // content entered without a confirming 354, or after a gap
   uint8_t tls_held_count_ = 0;
@@ -160,7 +176,12 @@ class SmtpSession {
   bool server_skip_line_ = false;
   uint8_t reply_digits_ = 0;
   uint16_t reply_code_ = 0;
+  uint16_t continuation_code_ = 0;  // inside a multi-line reply: the code of its "ddd-" lines
   bool greeting_seen_ = false;
+  bool client_lagging_ = false;
+  bool gap_answered_ = false;  // the replies to what the last client gap swallowed were seen
+  uint8_t early_count_ = 0;
+  std::array<uint16_t, kMaxEarlyReplies> early_replies_{};
   StartTlsReply starttls_reply_ = StartTlsReply::kNone;
   bool plaintext_after_starttls_ = false;
 

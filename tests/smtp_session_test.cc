@@ -13,6 +13,7 @@ namespace {
 using misdirect::inspect::Direction;
 using misdirect::inspect::SmtpConfig;
 using misdirect::test_support::client;
+using misdirect::test_support::client_lagging;
 using misdirect::test_support::feed_both_ways;
 using misdirect::test_support::finish;
 using misdirect::test_support::gap;
@@ -519,6 +520,74 @@ BOOST_AUTO_TEST_CASE(client_gap_resyncs_on_the_next_command_line) {
                         "anomaly client resync_after_gap",
                         "cmd RCPT", "rcpt t1 r1 <b@y> @y",
                         "reply t1 r1 250",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(replies_that_overtake_their_commands_behind_a_hole_are_kept_for_them) {
+  // The client's RCPT segment waits on a hole while the server's replies are already read.
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\n"),
+      server("250 ok\r\n"),
+      client_lagging(true),
+      server("250 ok\r\n550 no\r\n"),
+      client_lagging(false),
+      client("RCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "cmd RCPT", "rcpt t1 r1 <b@y> @y", "reply t1 r1 250",
+                        "cmd RCPT", "rcpt t1 r2 <c@y> @y", "reply t1 r2 550",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(replies_seen_while_a_hole_was_open_answer_what_the_gap_swallowed) {
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\nRCPT TO:<q@na"),
+      server("250 ok\r\n"),
+      client_lagging(true),
+      server("250 ok\r\n250 ok\r\n"),
+      gap(Direction::kClientToServer, 23),
+      client("y.mil>\r\nNOOP\r\n"),
+      client_lagging(false),
+      server("250 ok\r\n"),
+      client("RCPT TO:<s@y>\r\n"),
+      server("551 moved\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "anomaly client resync_after_gap",
+                        "cmd NOOP",
+                        "cmd RCPT", "rcpt t1 r1 <s@y> @y", "reply t1 r1 551",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(a_client_command_completes_a_server_line_left_unterminated) {
+  // A greeting with no line end, and an EHLO reply whose last line never comes: the client went
+  // on, so for it both were complete; later replies stay matched to their commands.
+  const auto run = feed_both_ways({
+      server("220 mx ESMTP AAAA"),
+      client("EHLO c\r\n"),
+      server("250-mx.example\r\n"),
+      client("MAIL FROM:<a@x>\r\n"),
+      server("250 ok\r\n"),
+      client("RCPT TO:<b@y>\r\n"),
+      server("250 ok\r\n"),
+      client("DATA\r\n"),
+      server("354 go\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd EHLO", "ehlo c",
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "cmd RCPT", "rcpt t1 r1 <b@y> @y", "reply t1 r1 250",
+                        "cmd DATA",
                         "end t1 session_end 0",
                     });
 }

@@ -17,9 +17,10 @@
 
 namespace misdirect::test_support {
 
-// One step of a script: bytes of one direction, a gap in one direction, or the end of the flow.
+// One step of a script: bytes of one direction, a gap in one direction, the end of the flow, or
+// whether the client's stream is waiting on a hole (SmtpSession::set_client_lagging).
 struct SmtpStep {
-  enum class Kind : uint8_t { kBytes, kGap, kFinish };
+  enum class Kind : uint8_t { kBytes, kGap, kFinish, kClientLagging };
   Kind kind = Kind::kBytes;
   inspect::Direction direction = inspect::Direction::kClientToServer;
   std::string bytes;
@@ -36,6 +37,9 @@ inline SmtpStep gap(inspect::Direction direction, uint64_t byte_count) {
   return {SmtpStep::Kind::kGap, direction, {}, byte_count};
 }
 inline SmtpStep finish() { return {SmtpStep::Kind::kFinish, {}, {}, 0}; }
+inline SmtpStep client_lagging(bool lagging) {
+  return {SmtpStep::Kind::kClientLagging, {}, {}, lagging ? 1u : 0u};
+}
 
 inline std::string render_smtp_event(const inspect::SmtpEvent& event) {
   using namespace misdirect::inspect;
@@ -116,6 +120,9 @@ SmtpRun run_smtp_script(const std::vector<SmtpStep>& script, const inspect::Smtp
         break;
       case SmtpStep::Kind::kFinish:
         session.finish();
+        break;
+      case SmtpStep::Kind::kClientLagging:
+        session.set_client_lagging(step.gap_bytes != 0);
         break;
     }
   }
