@@ -254,6 +254,7 @@ def inspect_capture(path):
                 "other link types"), None
     nanoseconds = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
     packets = 0
+    fragments = 0
     keys = set()
     first = last = None
     offset = 24
@@ -268,10 +269,15 @@ def inspect_capture(path):
         if caplen < wirelen:
             return ("frames cut by the capture's snaplen: net_pcap passes only the captured "
                     "length, so the original length replay sees is lost"), None
-        keys.update(_flow_keys(data[offset:offset + caplen]))
+        frame_keys = _flow_keys(data[offset:offset + caplen])
+        fragment_keys = [k for k in frame_keys if k[0] in ("frag4", "frag6")]
+        if fragment_keys:
+            fragments += 1
+        keys.update(frame_keys)
         packets += 1
         offset += caplen
-    return None, {"packets": packets, "keys": keys, "first": first or 0.0, "last": last or 0.0}
+    return None, {"packets": packets, "keys": keys, "first": first or 0.0, "last": last or 0.0,
+                  "fragments": fragments}
 
 
 # Timeouts on the packet path are 5 s (gap wait) and longer. A capture spanning less than this
@@ -304,6 +310,7 @@ def group_captures(infos):
         group["paths"].append(path)
         group["keys"] |= info["keys"]
         group["packets"] += info["packets"]
+        group["fragments"] = group.get("fragments", 0) + info["fragments"]
         group["first"] = min(group["first"], info["first"])
         group["last"] = max(group["last"], info["last"])
     return groups

@@ -15,7 +15,7 @@ import uuid
 
 import live_e2e as live
 
-RATE_MBPS = "20"
+RATE_MBPS = "10"
 # The largest frame the test sends: the sensor's mbufs (9216 bytes of data room) hold it in one
 # segment, and the veth MTU is raised to carry it.
 MAX_FRAME = 9000 + 14
@@ -76,22 +76,36 @@ class SpanVethTest(unittest.TestCase):
         # Kernel ring frames of 9216 bytes hold MAX_FRAME plus the TPACKET header and still fit the
         # sensor's mbufs; a block is 4 frames (9 pages).
         vdev = (f"net_af_packet0,iface={self.sensor_if},framesz=9216,blocksz=36864,"
-                f"framecnt=1024,qpairs=1")
+                f"framecnt=4096,qpairs=1")
         args = [*live.eal_args(), "--vdev", vdev, "--", *live.list_args(), "--eve", eve,
-                "--workers", "2", "--stats-interval", "1"]
+                "--workers", "2", "--stats-interval", "1", "--max-flows", str(live.TEST_MAX_FLOWS),
+                "--ring-size", "4096"]
         # The sensor runs inside the namespace that holds the pair.
         sensor = live.LiveProcess(args, eve, prefix=self.in_ns)
         self.addCleanup(sensor.kill)
         sensor.wait_running()
         return sensor
 
+    def kernel_rx_packets(self):
+        """Frames the kernel took in on the sensor's end of the pair. DPDK 22.11's af_packet
+        driver does not read the socket's drop counter (its imissed stays 0), so frames lost
+        between the interface and the sensor show only as this count minus ipackets."""
+        return int(run(self.in_ns + ["cat", f"/sys/class/net/{self.sensor_if}/statistics/rx_packets"]))
+
     def wait_received(self, eve, packets, timeout=30):
-        """Waits until a periodic stats record shows `packets` frames received and inspected."""
+        """Waits until the periodic stats records show at least `packets` frames inspected and
+        then no change from one record to the next (the sensor writes one a second)."""
         deadline = time.monotonic() + timeout
+        previous = None
         while time.monotonic() < deadline:
-            stats = live.final_stats(live.read_records(eve)) if os.path.exists(eve) else None
-            if stats and stats["totals"]["inspected"] >= packets:
-                return
+            records = live.read_records(eve) if os.path.exists(eve) else []
+            stats = [r["stats"]["totals"]["inspected"] for r in records
+                     if r.get("event_type") == "stats"]
+            if stats and stats[-1] >= packets:
+                if previous is not None and len(stats) > previous[0] and stats[-1] == previous[1]:
+                    return
+                if previous is None or len(stats) > previous[0]:
+                    previous = (len(stats), stats[-1])
             time.sleep(0.2)
 
     def test_replayed_captures_alert_on_the_span_port(self):
@@ -101,6 +115,10 @@ class SpanVethTest(unittest.TestCase):
             reason, info = live.inspect_capture(path)
             if reason is None and max_frame_length(path) > MAX_FRAME:
                 reason = f"frames longer than {MAX_FRAME} bytes"
+            if reason is None and info["last"] - info["first"] >= live.MAX_RUN_WINDOW_SECONDS:
+                reason = (f"its alerts depend on its timing (it spans "
+                          f"{info['last'] - info['first']:.0f} s) and tcpreplay --mbps does not "
+                          "keep it; the dpdk suite covers it in capture time")
             if reason is not None:
                 skipped.append((path, reason))
             else:
@@ -115,6 +133,7 @@ class SpanVethTest(unittest.TestCase):
                 eve = os.path.join(tmp, "eve.json")
                 sensor = self.start_sensor(eve)
                 self.assertIn("mode software-fanout", sensor.stderr())
+                kernel_before = self.kernel_rx_packets()
                 sent = 0
                 for path in group["paths"]:
                     output = run(self.in_ns + ["tcpreplay", f"--mbps={RATE_MBPS}", "-i",
@@ -123,7 +142,12 @@ class SpanVethTest(unittest.TestCase):
                     self.assertIsNotNone(match, output)
                     sent += int(match.group(1))
                 self.assertEqual(sent, group["packets"], "tcpreplay did not send every frame")
-                self.wait_received(eve, sent)
+                # DPDK 22.11's af_packet socket asks the kernel to reassemble IP fragments
+                # (PACKET_FANOUT_FLAG_DEFRAG): the fragments of a datagram arrive as one frame
+                # (or not at all when the kernel rejects them). Every other frame must arrive.
+                least = sent - group["fragments"]
+                self.wait_received(eve, least)
+                kernel_received = self.kernel_rx_packets() - kernel_before
                 self.assertEqual(sensor.stop(), 0, sensor.stderr())
                 records = live.read_records(eve)
                 expected = sorted((k for p in group["paths"] for k in expected_by_path[p]),
@@ -135,14 +159,19 @@ class SpanVethTest(unittest.TestCase):
                 stats = live.final_stats(records)
                 self.assertTrue(stats["sensor"]["final"])
                 totals = stats["totals"]
+                self.assertEqual(kernel_received, sent, "the veth itself dropped frames")
                 self.assertEqual(totals["port_imissed"], 0, totals)
                 self.assertEqual(totals["port_rx_nombuf"], 0, totals)
-                self.assertEqual(totals["received"], sent, totals)
-                self.assertEqual(totals["inspected"], sent, totals)
+                self.assertGreaterEqual(totals["received"], least, totals)
+                self.assertLessEqual(totals["received"], sent, totals)
+                self.assertEqual(totals["inspected"], totals["received"], totals)
+                self.assertEqual(totals["port_ipackets"], totals["received"], totals)
                 self.assertEqual(totals["dropped_fanout_ring_full"], 0, totals)
                 self.assertEqual(totals["in_flight"], 0, totals)
                 print(f"\n  span: {len(names)} capture(s), {sent} frames at {RATE_MBPS} Mbit/s, "
-                      f"{len(got)} alerts, imissed {totals['port_imissed']}")
+                      f"{len(got)} alerts, imissed {totals['port_imissed']}, "
+                      f"{totals['port_ipackets']} received ({group['fragments']} of those sent "
+                      "were IP fragments, reassembled by the kernel)")
         for path, reason in skipped:
             with self.subTest(capture=os.path.relpath(path, live.PCAPS)):
                 self.skipTest(f"not replayed onto the span: {reason}")
