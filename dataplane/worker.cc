@@ -132,7 +132,13 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::unique_ptr<char[]> line_buffers;
   std::vector<uint32_t> free_smtp_slots;
 
+  // Two clocks: `now_ns` is the time records carry (packet time); `clock_ns` drives the flow table,
+  // reassembly and fragment timers and never goes backwards. They differ by `clock_offset_ns` when
+  // a replay reads a capture that starts earlier than the one before it.
   uint64_t now_ns = 0;
+  uint64_t clock_ns = 0;
+  uint64_t clock_offset_ns = 0;
+  bool new_source = false;
   uint64_t last_housekeeping_ns = 0;
   // Flows whose inspection stopped inside a reassembler callback; released after it returns.
   Flow* release_after_segment = nullptr;
@@ -201,9 +207,14 @@ Worker::Impl::~Impl() = default;
 void Worker::Impl::process(const PacketView& packet) noexcept {
   counters.add(WorkerCounter::kPackets);
   counters.add(WorkerCounter::kBytes, packet.wire_length);
-  if (packet.timestamp_ns > now_ns) {
-    now_ns = packet.timestamp_ns;
+  if (new_source) {
+    new_source = false;
+    clock_offset_ns = clock_ns >= packet.timestamp_ns ? clock_ns - packet.timestamp_ns + 1'000'000'000 : 0;
   }
+  if (packet.timestamp_ns + clock_offset_ns > clock_ns) {
+    clock_ns = packet.timestamp_ns + clock_offset_ns;
+  }
+  now_ns = clock_ns - clock_offset_ns;
   DecodedPacket decoded;
   switch (decoder.decode(packet, decoded)) {
     case DecodeResult::kTcp:
@@ -220,7 +231,7 @@ void Worker::Impl::process(const PacketView& packet) noexcept {
   }
   counters.add(WorkerCounter::kTcpPackets);
   const FlowKey key = FlowKey::from_packet(decoded);
-  const FlowLookup lookup = flows.find_or_create(key, now_ns, *this);
+  const FlowLookup lookup = flows.find_or_create(key, clock_ns, *this);
   Flow& flow = *lookup.flow;
   flows.account(flow, lookup.direction, decoded);
   if (lookup.created) {
@@ -229,7 +240,7 @@ void Worker::Impl::process(const PacketView& packet) noexcept {
   if (flow.app_slot == Flow::kNoApp || !flow_apps[flow.app_slot].inspect) {
     return;
   }
-  reassembler.on_segment(flow, lookup.direction, decoded, now_ns, *this);
+  reassembler.on_segment(flow, lookup.direction, decoded, clock_ns, *this);
   if (release_after_segment != nullptr) {
     reassembler.release(*release_after_segment);
     release_after_segment = nullptr;
@@ -416,13 +427,14 @@ void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
 }
 
 void Worker::Impl::housekeeping(uint64_t now) noexcept {
-  if (now > now_ns) {
-    now_ns = now;
+  if (now + clock_offset_ns > clock_ns) {
+    clock_ns = now + clock_offset_ns;
   }
-  last_housekeeping_ns = now_ns;
-  flows.advance(now_ns, *this);
-  reassembler.advance(now_ns, *this);
-  decoder.expire(now_ns);
+  now_ns = clock_ns - clock_offset_ns;
+  last_housekeeping_ns = clock_ns;
+  flows.advance(clock_ns, *this);
+  reassembler.advance(clock_ns, *this);
+  decoder.expire(clock_ns);
 }
 
 Worker::Worker(const WorkerConfig& config, RecordSink& sink) : impl_(std::make_unique<Impl>(config, sink)) {}
@@ -434,6 +446,7 @@ void Worker::bind_matcher(const MatcherBinding& binding) noexcept { impl_->bindi
 void Worker::set_source_name(const std::string& name) {
   impl_->pcap_filename = name;
   impl_->environment.pcap_filename = impl_->pcap_filename;
+  impl_->new_source = true;
 }
 
 void Worker::process_burst(std::span<const PacketView> packets) noexcept {
@@ -441,7 +454,7 @@ void Worker::process_burst(std::span<const PacketView> packets) noexcept {
   for (const PacketView& packet : packets) {
     impl.process(packet);
   }
-  if (impl.now_ns - impl.last_housekeeping_ns >= kHousekeepingIntervalNs) {
+  if (impl.clock_ns - impl.last_housekeeping_ns >= kHousekeepingIntervalNs) {
     impl.housekeeping(impl.now_ns);
   }
 }

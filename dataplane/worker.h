@@ -60,7 +60,9 @@ class Worker {
 
   // Between bursts only.
   void bind_matcher(const MatcherBinding& binding) noexcept;
-  // Replay: the file whose packets follow (for `pcap_filename`).
+  // Replay: the file whose packets follow (for `pcap_filename`). Call after finish() of the
+  // previous file: the new capture's clock may start earlier, so timers run on a clock shifted
+  // past the previous one while records keep the capture's own timestamps.
   void set_source_name(const std::string& name);
 
   void process_burst(std::span<const PacketView> packets) noexcept;
