@@ -456,6 +456,37 @@ class ControlLiveTest(unittest.TestCase):
         for client in (stalled, reader):
             client.close()
 
+    def test_ctl_tail_prints_one_line_per_alert_and_get_prints_the_lists(self):
+        sensor = self.start(("army.mil",))
+        listed = self.ctl(sensor, "get")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertEqual(listed.stdout.splitlines()[1:], ["# protected (1)", "army.mil", "# allow (0)"])
+        for arguments, check in ((("tail",), self._check_human_alert),
+                                 (("tail", "--json"), self._check_json_alert)):
+            tail = subprocess.Popen([sys.executable, CTL, "--socket", sensor.socket_path, *arguments],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                # The subscription is in place once the socket counts a subscriber.
+                watcher = Client(sensor.socket_path)
+                deadline = time.monotonic() + WAIT_TIMEOUT_S
+                while watcher.ask({"cmd": "stats"})["control"]["subscribers"] < 1:
+                    self.assertLess(time.monotonic(), deadline, "tail never subscribed")
+                    time.sleep(0.1)
+                watcher.close()
+                sensor.send_session(["eve@army.ml"])
+                check(tail.stdout.readline())
+            finally:
+                tail.terminate()
+                tail.communicate(timeout=30)
+
+    def _check_human_alert(self, line):
+        self.assertRegex(line, r" ALERT 192\.0\.2\.10:\d+ -> 198\.51\.100\.25:25 rcpt eve@army\.ml: "
+                               r"army\.ml looks like army\.mil \(tld-swap, accepted\) gen 1\n$")
+
+    def _check_json_alert(self, line):
+        record = json.loads(line)
+        self.assertEqual((record["event_type"], record["misdirect"]["recipient"]), ("alert", "eve@army.ml"))
+
 
 if __name__ == "__main__":
     unittest.main()
