@@ -22,7 +22,12 @@ struct MatcherOptions {
   bool edit_distance = true;  // the approximate layer (HS_EXT_FLAG_EDIT_DISTANCE, distance 1)
 };
 
-// A recipient domain's judgement. Views point into the Matcher and live as long as it does.
+// True iff `a` and `b` differ by at most one insertion, deletion or substitution.
+bool within_one_edit(std::string_view a, std::string_view b) noexcept;
+
+// A recipient domain's judgement. Views point into the Matcher and live as long as it does, except
+// an edit-distance verdict's `variant`, which points into the MatcherScratch and lives until its
+// next judge().
 struct Verdict {
   bool lookalike = false;
   LookalikeKind kind = LookalikeKind::kTldSwap;
@@ -47,6 +52,9 @@ class MatcherScratch {
  private:
   friend class Matcher;
   hs_scratch* scratch_ = nullptr;
+  // An edit-distance verdict's variant is the recipient's own suffix, which the Matcher does not
+  // hold; it is copied here, so that Verdict::variant stays valid until the next judge().
+  char edit_variant_[256] = {};
 };
 
 struct MatcherBuildResult;
@@ -54,6 +62,7 @@ struct MatcherBuildResult;
 class Matcher {
  public:
   // Compiles `lists`. On failure returns a null matcher and an error naming the bad pattern.
+  // An empty protected list is legal: the matcher then judges every domain "not a look-alike".
   static MatcherBuildResult build(const DomainLists& lists, const MatcherOptions& options);
 
   ~Matcher();

@@ -1,1 +1,235 @@
-// placeholder: being written
+// Tests for the Matcher (Hyperscan) and its hash-set baseline: suffixes, label boundaries, lists,
+// IDN homoglyphs, edit distance, scale and agreement between the two.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "inspect/domain_name.h"
+#include "inspect/hash_set_matcher.h"
+#include "inspect/lookalike_generator.h"
+#include "inspect/matcher.h"
+
+namespace misdirect::inspect {
+namespace {
+
+struct Built {
+  std::unique_ptr<const Matcher> matcher;
+  MatcherScratch scratch;
+};
+
+Built build(std::vector<std::string> protected_domains, std::vector<std::string> allow = {},
+            MatcherOptions options = {}) {
+  DomainLists lists;
+  lists.protected_domains = std::move(protected_domains);
+  lists.allow = std::move(allow);
+  MatcherBuildResult result = Matcher::build(lists, options);
+  BOOST_TEST_REQUIRE(result.error == "");
+  BOOST_TEST_REQUIRE(result.matcher != nullptr);
+  Built built{std::move(result.matcher), {}};
+  built.scratch = built.matcher->make_scratch();
+  return built;
+}
+
+// Judges a raw domain as the data path does: normalise first.
+Verdict judge(Built& built, std::string_view raw) {
+  CanonicalDomain domain;
+  BOOST_TEST_REQUIRE((normalize_domain(raw, domain) == DomainError::kOk));
+  return built.matcher->judge(domain.view(), built.scratch);
+}
+
+std::string describe(const Verdict& verdict) {
+  if (!verdict.lookalike) {
+    return "-";
+  }
+  return std::string(kind_name(verdict.kind)) + " " + std::string(verdict.protected_domain) + " " +
+         std::string(verdict.variant);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(matcher)
+
+BOOST_AUTO_TEST_CASE(registrable_suffix_with_label_boundaries) {
+  Built built = build({"army.mil"});
+  BOOST_TEST(describe(judge(built, "army.ml")) == "tld-swap army.mil army.ml");
+  BOOST_TEST(describe(judge(built, "hq.army.ml")) == "tld-swap army.mil army.ml");
+  BOOST_TEST(describe(judge(built, "a.b.hq.army.ml")) == "tld-swap army.mil army.ml");
+  BOOST_TEST(describe(judge(built, "ARMY.ML.")) == "tld-swap army.mil army.ml");
+  BOOST_TEST(describe(judge(built, "notarmy.ml")) == "-");
+  BOOST_TEST(describe(judge(built, "army.ml.example.org")) == "-");
+  BOOST_TEST(describe(judge(built, "army.mlx")) == "-");
+  BOOST_TEST(describe(judge(built, "example.org")) == "-");
+  BOOST_TEST(describe(judge(built, "amry.mil")) == "transposition army.mil amry.mil");
+  BOOST_TEST(describe(judge(built, "mail.armmy.mil")) == "repetition army.mil armmy.mil");
+  BOOST_TEST(describe(judge(built, "ar.my.mil")) == "dot-insertion army.mil ar.my.mil");
+  BOOST_TEST(describe(judge(built, "arrny.mil")) == "homoglyph army.mil arrny.mil");
+}
+
+BOOST_AUTO_TEST_CASE(longest_suffix_wins) {
+  // "ar.my.mil" is a dot-insertion of army.mil and ends in "my.mil", a variant of nothing; with
+  // both "army.mil" and "amy.mil" protected, "x.amy.mi" … keep it concrete: "my.ml" is a tld-swap
+  // of my.mil and "ar.my.ml" is no variant, so the longest suffix that is one is "my.ml".
+  Built built = build({"army.mil", "my.mil"});
+  BOOST_TEST(describe(judge(built, "ar.my.ml")) == "tld-swap my.mil my.ml");
+  BOOST_TEST(describe(judge(built, "army.ml")) == "tld-swap army.mil army.ml");
+}
+
+BOOST_AUTO_TEST_CASE(protected_and_allowed_never_match) {
+  Built built = build({"army.mil", "navy.mil", "my.mil"}, {"amry.mil", "example.org"});
+  for (const char* domain : {"army.mil", "x.army.mil", "navy.mil", "ships.navy.mil", "amry.mil",
+                             "mail.amry.mil", "example.org"}) {
+    BOOST_TEST_INFO(domain);
+    BOOST_TEST(describe(judge(built, domain)) == "-");
+  }
+  // "ar.my.mil" is a dot-insertion of army.mil but also a subdomain of protected my.mil.
+  BOOST_TEST(describe(judge(built, "ar.my.mil")) == "-");
+  BOOST_TEST(describe(judge(built, "arym.mil")) == "transposition army.mil arym.mil");
+}
+
+BOOST_AUTO_TEST_CASE(variant_equal_to_another_protected_domain_is_dropped) {
+  Built built = build({"army.mil", "arny.mil"});
+  BOOST_TEST(describe(judge(built, "arny.mil")) == "-");
+  BOOST_TEST(describe(judge(built, "army.ml")) == "tld-swap army.mil army.ml");
+  BOOST_TEST(describe(judge(built, "arny.ml")) == "tld-swap arny.mil arny.ml");
+}
+
+BOOST_AUTO_TEST_CASE(idn_homoglyph_through_the_skeleton) {
+  Built built = build({"army.mil"});
+  // Cyrillic а (U+0430): the A-label is also a generated variant.
+  BOOST_TEST(describe(judge(built, "xn--rmy-5cd.mil")) == "homoglyph army.mil xn--rmy-5cd.mil");
+  // Cyrillic а and у (U+0443) in SMTPUTF8 form: not generated, caught by the skeleton.
+  BOOST_TEST(describe(judge(built, "\xD0\xB0rm\xD1\x83.mil")) == "homoglyph army.mil army.mil");
+  BOOST_TEST(describe(judge(built, "hq.\xD0\xB0rm\xD1\x83.mil")) == "homoglyph army.mil army.mil");
+  // The skeleton of a variant is a homoglyph too (Cyrillic о in "аrmy.ml"'s label).
+  BOOST_TEST(describe(judge(built, "\xD0\xB0rm\xD1\x83.ml")) == "homoglyph army.mil army.ml");
+  // An IDN that is no look-alike stays clean.
+  BOOST_TEST(describe(judge(built, "b\xC3\xBC" "cher.example")) == "-");
+}
+
+BOOST_AUTO_TEST_CASE(edit_distance_catches_what_no_rule_listed) {
+  Built built = build({"examplebank.com"});
+  // k → x is no keyboard neighbour, no bitsquat, no homoglyph: only edit distance sees it.
+  BOOST_TEST(describe(judge(built, "examplebanx.com")) ==
+             "edit-distance examplebank.com examplebanx.com");
+  BOOST_TEST(describe(judge(built, "mx.examplebanx.com")) ==
+             "edit-distance examplebank.com examplebanx.com");
+  BOOST_TEST(describe(judge(built, "examplebank.cxm")) ==
+             "edit-distance examplebank.com examplebank.cxm");
+  BOOST_TEST(describe(judge(built, "notexamplebanx.com")) == "-");
+  BOOST_TEST(describe(judge(built, "examplebanx.com.evil.org")) == "-");
+  BOOST_TEST(describe(judge(built, "exampxebanx.com")) == "-");  // two edits
+
+  Built exact_only = build({"examplebank.com"}, {}, MatcherOptions{false});
+  BOOST_TEST(describe(judge(exact_only, "examplebanx.com")) == "-");
+  BOOST_TEST(describe(judge(exact_only, "examplebank.co")) == "tld-swap examplebank.com examplebank.co");
+  BOOST_TEST(exact_only.matcher->pattern_count() + 1 == built.matcher->pattern_count());
+}
+
+BOOST_AUTO_TEST_CASE(within_one_edit_cases) {
+  BOOST_TEST(within_one_edit("army.mil", "army.mil"));
+  BOOST_TEST(within_one_edit("army.mil", "army.ml"));
+  BOOST_TEST(within_one_edit("army.mil", "armyx.mil"));
+  BOOST_TEST(within_one_edit("army.mil", "arxy.mil"));
+  BOOST_TEST(!within_one_edit("army.mil", "amry.mil"));  // a transposition is two edits
+  BOOST_TEST(!within_one_edit("army.mil", "ar.mil"));
+  BOOST_TEST(within_one_edit("", "a"));
+}
+
+BOOST_AUTO_TEST_CASE(empty_protected_list_judges_nothing) {
+  Built built = build({}, {"example.org"});
+  BOOST_TEST(built.matcher->pattern_count() == 1u);  // the allowed domain
+  BOOST_TEST(describe(judge(built, "army.ml")) == "-");
+  Built nothing = build({});
+  BOOST_TEST(nothing.matcher->pattern_count() == 0u);
+  BOOST_TEST(nothing.matcher->database_bytes() == 0u);
+  BOOST_TEST(describe(judge(nothing, "army.ml")) == "-");
+}
+
+BOOST_AUTO_TEST_CASE(reports_sizes_and_keeps_the_lists) {
+  Built built = build({"army.mil"}, {"example.org"});
+  const std::size_t variants = generate_lookalikes("army.mil").size();
+  BOOST_TEST(built.matcher->pattern_count() == variants + 2 + 1);  // + protected, allowed, approx
+  BOOST_TEST(built.matcher->database_bytes() > 0u);
+  BOOST_TEST(built.matcher->lists().protected_domains == std::vector<std::string>{"army.mil"});
+  BOOST_TEST(built.matcher->lists().allow == std::vector<std::string>{"example.org"});
+}
+
+// Minutes of compile and gigabytes of memory on a shared two-core machine (docs/benchmarks.md,
+// "Matcher"), so it runs only when asked: misdirect_tests --run_test=matcher/ten_thousand_protected_domains_compile
+BOOST_AUTO_TEST_CASE(ten_thousand_protected_domains_compile, *boost::unit_test::disabled()) {
+  std::vector<std::string> domains;
+  const char* const tlds[] = {"com", "mil", "gov.uk", "org", "co.uk"};
+  for (int i = 0; i < 10000; ++i) {
+    std::string name;
+    for (int n = i; name.size() < 6 || n > 0; n /= 26) {
+      name += static_cast<char>('a' + n % 26);
+    }
+    domains.push_back(name + "bank." + tlds[i % 5]);
+  }
+  Built built = build(domains, {}, MatcherOptions{false});
+  BOOST_TEST(built.matcher->pattern_count() > 10000u * 100u);
+  BOOST_TEST(describe(judge(built, "aaaaaabank.ml")) == "tld-swap aaaaaabank.com aaaaaabank.ml");
+  BOOST_TEST(describe(judge(built, domains[9999])) == "-");
+}
+
+BOOST_AUTO_TEST_CASE(hyperscan_and_hash_set_agree) {
+  DomainLists lists;
+  lists.protected_domains = {"army.mil", "navy.mil", "mod.gov.uk", "examplebank.com",
+                             "examplebank.co.uk", "my.mil", "xn--bcher-kva.example"};
+  lists.allow = {"amry.mil", "example.org"};
+  for (bool edit_distance : {true, false}) {
+    const MatcherOptions options{edit_distance};
+    MatcherBuildResult built = Matcher::build(lists, options);
+    BOOST_TEST_REQUIRE(built.matcher != nullptr);
+    MatcherScratch scratch = built.matcher->make_scratch();
+    const std::unique_ptr<const HashSetMatcher> baseline = HashSetMatcher::build(lists, options);
+
+    std::vector<std::string> corpus = {"example.org", "notarmy.ml", "army.ml.example.org",
+                                       "xn--rmy-5cd.mil", "xn--rmy-5cd.ml", "examplebanx.com",
+                                       "mail.examplebanx.com", "exampiebank.co.uk"};
+    for (const std::string& domain : lists.protected_domains) {
+      corpus.push_back(domain);
+      for (const Lookalike& lookalike : generate_lookalikes(domain)) {
+        corpus.push_back(lookalike.domain);
+        corpus.push_back("mx1." + lookalike.domain);
+        corpus.push_back("x" + lookalike.domain);
+        corpus.push_back(lookalike.domain + ".example.net");
+        // One more edit: mostly misses, some edit-distance hits.
+        std::string twice = lookalike.domain;
+        twice[0] = twice[0] == 'q' ? 'w' : 'q';
+        corpus.push_back(twice);
+      }
+    }
+    std::size_t hits = 0;
+    for (const std::string& raw : corpus) {
+      CanonicalDomain domain;
+      if (normalize_domain(raw, domain) != DomainError::kOk) {
+        continue;
+      }
+      const std::string fast = describe(built.matcher->judge(domain.view(), scratch));
+      const std::string slow = describe(baseline->judge(domain.view()));
+      BOOST_TEST_INFO("domain " << raw);
+      BOOST_TEST(fast == slow);
+      hits += fast != "-";
+    }
+    BOOST_TEST(hits > corpus.size() / 4);
+    BOOST_TEST(hits < corpus.size());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(scratch_moves) {
+  Built built = build({"army.mil"});
+  MatcherScratch moved = std::move(built.scratch);
+  BOOST_TEST(built.scratch.get() == nullptr);
+  BOOST_TEST(moved.get() != nullptr);
+  CanonicalDomain domain;
+  BOOST_TEST_REQUIRE((normalize_domain("army.ml", domain) == DomainError::kOk));
+  BOOST_TEST(built.matcher->judge(domain.view(), moved).lookalike);
+  // A judge with an empty scratch refuses quietly instead of crashing the data path.
+  BOOST_TEST(!built.matcher->judge(domain.view(), built.scratch).lookalike);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace misdirect::inspect
