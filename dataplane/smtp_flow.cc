@@ -105,7 +105,9 @@ void SmtpFlow::copy_field(BoundedText& field, std::string_view value) noexcept {
     environment_.counters->add(SmtpCounter::kFieldsTruncated);
     value = value.substr(0, field.bytes.size());
   }
-  std::memcpy(field.bytes.data(), value.data(), value.size());
+  if (!value.empty()) {
+    std::memcpy(field.bytes.data(), value.data(), value.size());
+  }
   field.length = static_cast<uint16_t>(value.size());
 }
 
@@ -209,8 +211,10 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   entry.kind = verdict.kind;
   entry.generation = generation;
   for (const std::string_view part : {address, canonical, verdict.protected_domain, verdict.variant}) {
-    std::memcpy(text_ + text_used_, part.data(), part.size());
-    text_used_ += static_cast<uint32_t>(part.size());
+    if (!part.empty()) {  // an empty view may have no storage at all
+      std::memcpy(text_ + text_used_, part.data(), part.size());
+      text_used_ += static_cast<uint32_t>(part.size());
+    }
   }
 }
 
