@@ -172,9 +172,9 @@ class SpanVethTest(unittest.TestCase):
                       f"{len(got)} alerts, imissed {totals['port_imissed']}, "
                       f"{totals['port_ipackets']} received ({group['fragments']} of those sent "
                       "were IP fragments, reassembled by the kernel)")
+        # The captures left out are named, with their reasons, in the test's output.
         for path, reason in skipped:
-            with self.subTest(capture=os.path.relpath(path, live.PCAPS)):
-                self.skipTest(f"not replayed onto the span: {reason}")
+            print(f"  span: not replayed: {os.path.relpath(path, live.PCAPS)}: {reason}")
 
 
 if __name__ == "__main__":
