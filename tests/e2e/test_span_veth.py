@@ -7,6 +7,7 @@ is skipped only where namespaces cannot be created.
 """
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,6 +52,14 @@ class SpanVethTest(unittest.TestCase):
             self.skipTest(f"no binary at {live.BINARY} (set MISDIRECT)")
         if not os.path.exists(live.PROTECTED):
             self.skipTest(f"no protected list at {live.PROTECTED} yet")
+        # A runner that stops the suite with SIGTERM (meson's timeout) must still remove what the
+        # test created: unittest would skip the cleanups on the way out, so run them here.
+        def on_sigterm(signum, frame):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            self.doCleanups()
+            raise KeyboardInterrupt(f"terminated by signal {signum}")
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+        self.addCleanup(signal.signal, signal.SIGTERM, previous)
         suffix = uuid.uuid4().hex[:8]
         self.netns = f"mdrspan{suffix}"
         self.sensor_if = f"mdrs{suffix}"
