@@ -17,8 +17,17 @@ def main() -> int:
     loader = unittest.TestLoader()
     suite = loader.discover(here, pattern=f"test_{suite_name}*.py", top_level_dir=here)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
+    # Count test methods: a failing or skipped subTest belongs to its test method, which fails
+    # if any of its subtests failed and is skipped only when the method itself was skipped.
+    def method_id(test):
+        return getattr(test, "test_case", test).id()
+
+    failed_ids = {method_id(t) for t, _ in result.failures + result.errors}
+    failed_ids |= {method_id(t) for t in result.unexpectedSuccesses}
+    skipped_ids = {t.id() for t, _ in result.skipped
+                   if not isinstance(t, unittest.case._SubTest)} - failed_ids
+    failed = len(failed_ids)
+    skipped = len(skipped_ids)
     passed = result.testsRun - failed - skipped
     results_dir = os.environ.get("MISDIRECT_RESULTS")
     if results_dir:
