@@ -396,12 +396,26 @@ bool SmtpFlow::already_alerted(std::string_view address) noexcept {
 void SmtpFlow::write_alert(Recipient& recipient, const Transaction* transaction) noexcept {
   const RecipientText text = text_of(recipient);
   recipient.alert_written = true;
-  if (already_alerted(text.address)) {
+  AlertFacts facts{text, recipient.kind, recipient.generation, recipient.replied, recipient.reply_code};
+  write_alert_record(facts, transaction, &recipient);
+}
+
+void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
+                                     std::string_view protected_domain, std::string_view variant,
+                                     inspect::LookalikeKind kind, uint64_t generation) noexcept {
+  AlertFacts facts{RecipientText{rcpt.address, domain, protected_domain, variant}, kind, generation,
+                   false, 0};
+  write_alert_record(facts, find_transaction(rcpt.transaction), nullptr);
+}
+
+void SmtpFlow::write_alert_record(const AlertFacts& facts, const Transaction* transaction,
+                                  const Recipient* kept) noexcept {
+  if (already_alerted(facts.text.address)) {
     return;
   }
   JsonLineWriter& json =
       environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);
-  write_alert_header(json, recipient.kind);
+  write_alert_header(json, facts.kind);
   json.key("smtp");
   json.begin_object();
   json.key("helo");
@@ -412,14 +426,18 @@ void SmtpFlow::write_alert(Recipient& recipient, const Transaction* transaction)
   } else {
     json.null();
   }
+  // The transaction's recipients up to this one; an untracked recipient stands alone.
   json.key("rcpt_to");
   json.begin_array();
-  for (uint32_t i = 0; i < recipient_count_; ++i) {
+  if (kept == nullptr) {
+    json.string(facts.text.address);
+  }
+  for (uint32_t i = 0; kept != nullptr && i < recipient_count_; ++i) {
     const Recipient& other = recipients_[i];
-    if (other.transaction == recipient.transaction) {
+    if (other.transaction == kept->transaction) {
       json.string(text_of(other).address);
     }
-    if (&other == &recipient) {
+    if (&other == kept) {
       break;
     }
   }
@@ -428,66 +446,24 @@ void SmtpFlow::write_alert(Recipient& recipient, const Transaction* transaction)
   json.key("misdirect");
   json.begin_object();
   json.key("recipient");
-  json.string(text.address);
+  json.string(facts.text.address);
   json.key("domain");
-  json.string(text.domain);
-  write_verdict(json, text.protected_domain, recipient.kind, text.variant);
+  json.string(facts.text.domain);
+  write_verdict(json, facts.text.protected_domain, facts.kind, facts.text.variant);
   json.key("accepted");
-  if (recipient.replied) {
-    json.boolean(is_positive(recipient.reply_code));
+  if (facts.replied) {
+    json.boolean(is_positive(facts.reply_code));
   } else {
     json.null();
   }
   json.key("reply_code");
-  if (recipient.replied) {
-    json.number(recipient.reply_code);
+  if (facts.replied) {
+    json.number(facts.reply_code);
   } else {
     json.null();
   }
   json.key("generation");
-  json.number(recipient.generation);
-  json.end_object();
-  emit(RecordType::kAlert, environment_.eve->finish());
-}
-
-void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
-                                     std::string_view protected_domain, std::string_view variant,
-                                     inspect::LookalikeKind kind, uint64_t generation) noexcept {
-  if (already_alerted(rcpt.address)) {
-    return;
-  }
-  const Transaction* transaction = find_transaction(rcpt.transaction);
-  JsonLineWriter& json =
-      environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);
-  write_alert_header(json, kind);
-  json.key("smtp");
-  json.begin_object();
-  json.key("helo");
-  json.string(helo_.view());
-  json.key("mail_from");
-  if (transaction != nullptr && transaction->has_mail) {
-    json.string(transaction->mail_from.view());
-  } else {
-    json.null();
-  }
-  json.key("rcpt_to");
-  json.begin_array();
-  json.string(rcpt.address);
-  json.end_array();
-  json.end_object();
-  json.key("misdirect");
-  json.begin_object();
-  json.key("recipient");
-  json.string(rcpt.address);
-  json.key("domain");
-  json.string(domain);
-  write_verdict(json, protected_domain, kind, variant);
-  json.key("accepted");
-  json.null();
-  json.key("reply_code");
-  json.null();
-  json.key("generation");
-  json.number(generation);
+  json.number(facts.generation);
   json.end_object();
   emit(RecordType::kAlert, environment_.eve->finish());
 }

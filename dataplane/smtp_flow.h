@@ -168,7 +168,20 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   Transaction* find_transaction(uint32_t id) noexcept;
   Transaction& open_transaction(uint32_t id) noexcept;
   RecipientText text_of(const Recipient& recipient) const noexcept;
+  // What one alert says about its recipient.
+  struct AlertFacts {
+    RecipientText text;
+    inspect::LookalikeKind kind;
+    uint64_t generation;
+    bool replied;
+    uint16_t reply_code;
+  };
+
   void write_alert(Recipient& recipient, const Transaction* transaction) noexcept;
+  // `kept`: the recipient's entry (its transaction's recipients so far are listed), or null for
+  // a recipient beyond the storage bound.
+  void write_alert_record(const AlertFacts& facts, const Transaction* transaction,
+                          const Recipient* kept) noexcept;
   void write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
                              std::string_view protected_domain, std::string_view variant,
                              inspect::LookalikeKind kind, uint64_t generation) noexcept;
