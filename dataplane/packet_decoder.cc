@@ -2,6 +2,7 @@
 #include "dataplane/packet_decoder.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -186,6 +187,20 @@ DecodeResult PacketDecoder::decode_ethertype(uint16_t ethertype, Layer layer,
   return DecodeResult::kDropped;
 }
 
+std::optional<DecodeResult> PacketDecoder::reassemble(const Fragment& fragment, uint64_t timestamp_ns,
+                                                      ReassembledDatagram& datagram) noexcept {
+  switch (reassembler_.add(fragment, timestamp_ns, datagram)) {
+    case FragmentResult::kHeld:
+      return DecodeResult::kFragmentHeld;
+    case FragmentResult::kDropped:
+      counters_.add(DecodeCounter::kFragmentDropped);
+      return DecodeResult::kDropped;
+    case FragmentResult::kComplete:
+      break;
+  }
+  return std::nullopt;
+}
+
 DecodeResult PacketDecoder::decode_ipv4(Layer layer, DecodedPacket& out) noexcept {
   const ByteReader& bytes = layer.bytes;
   if (!bytes.has(0, kIpv4MinHeaderBytes)) {
@@ -250,14 +265,8 @@ DecodeResult PacketDecoder::decode_ipv4(Layer layer, DecodedPacket& out) noexcep
   fragment.data = payload.bytes.data();
   fragment.length = payload.bytes.size();
   ReassembledDatagram datagram;
-  switch (reassembler_.add(fragment, out.timestamp_ns, datagram)) {
-    case FragmentResult::kHeld:
-      return DecodeResult::kFragmentHeld;
-    case FragmentResult::kDropped:
-      counters_.add(DecodeCounter::kFragmentDropped);
-      return DecodeResult::kDropped;
-    case FragmentResult::kComplete:
-      break;
+  if (const auto pending = reassemble(fragment, out.timestamp_ns, datagram)) {
+    return *pending;
   }
   out.reassembled = true;
   out.ip_bytes = header_bytes + datagram.length;
@@ -366,14 +375,8 @@ DecodeResult PacketDecoder::decode_ipv6_chain(uint8_t next_header, Layer layer,
         fragment.data = rest.bytes.data();
         fragment.length = rest.bytes.size();
         ReassembledDatagram datagram;
-        switch (reassembler_.add(fragment, out.timestamp_ns, datagram)) {
-          case FragmentResult::kHeld:
-            return DecodeResult::kFragmentHeld;
-          case FragmentResult::kDropped:
-            counters_.add(DecodeCounter::kFragmentDropped);
-            return DecodeResult::kDropped;
-          case FragmentResult::kComplete:
-            break;
+        if (const auto pending = reassemble(fragment, out.timestamp_ns, datagram)) {
+          return *pending;
         }
         // The headers before the fragment header are those of this (last) fragment; RFC 8200
         // takes them from the first, but they carry nothing the flow path reads.

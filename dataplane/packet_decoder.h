@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 
 #include "dataplane/byte_reader.h"
 #include "dataplane/counter_table.h"
@@ -152,6 +153,10 @@ class PacketDecoder {
   DecodeResult decode_ipv6_chain(uint8_t next_header, Layer layer, uint32_t unfragmentable_bytes,
                                  bool reassembled, DecodedPacket& out) noexcept;
   DecodeResult decode_transport(uint8_t protocol, Layer layer, DecodedPacket& out) noexcept;
+  // Hands one IPv4 or IPv6 fragment to the reassembler: nothing when it completed a datagram
+  // (now in `datagram`), else what the frame decodes to (held, or dropped and counted).
+  std::optional<DecodeResult> reassemble(const Fragment& fragment, uint64_t timestamp_ns,
+                                         ReassembledDatagram& datagram) noexcept;
   // A header of `needed` bytes is not all captured: truncated capture or malformed packet.
   DecodeResult short_header(Layer layer, uint32_t needed, DecodeCounter malformed) noexcept;
 
