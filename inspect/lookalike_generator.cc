@@ -6,6 +6,7 @@
 #include "inspect/lookalike_generator.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <unordered_map>
 #include <utility>
 
@@ -120,15 +121,36 @@ std::string join_labels(const std::vector<std::string_view>& labels, std::string
   return joined;
 }
 
-class Collector {
+// Concatenates a candidate's parts into one reused buffer (no allocation per candidate) and
+// passes it on if it is a hostname other than the original.
+class Emitter {
  public:
-  explicit Collector(std::string_view original) : original_(original) {}
+  Emitter(std::string_view original, LookalikeVisitor& visitor)
+      : original_(original), visitor_(visitor) {
+    buffer_.reserve(kMaxDomainBytes + 64);
+  }
 
-  void add(std::string candidate, LookalikeKind kind) {
-    if (candidate == original_ || !valid_hostname(candidate)) {
-      return;
+  void add(std::initializer_list<std::string_view> parts, LookalikeKind kind) {
+    buffer_.clear();
+    for (std::string_view part : parts) {
+      buffer_.append(part);
     }
-    auto [it, inserted] = seen_.try_emplace(std::move(candidate), kind);
+    if (buffer_ != original_ && valid_hostname(buffer_)) {
+      visitor_.on_lookalike(buffer_, kind);
+    }
+  }
+
+ private:
+  std::string_view original_;
+  LookalikeVisitor& visitor_;
+  std::string buffer_;
+};
+
+// generate_lookalikes's visitor: one entry per domain, keeping the kind of highest priority.
+class CollectingVisitor final : public LookalikeVisitor {
+ public:
+  void on_lookalike(std::string_view domain, LookalikeKind kind) override {
+    auto [it, inserted] = seen_.try_emplace(std::string(domain), kind);
     if (!inserted && kind_priority(kind) < kind_priority(it->second)) {
       it->second = kind;
     }
@@ -149,18 +171,18 @@ class Collector {
   }
 
  private:
-  std::string_view original_;
   std::unordered_map<std::string, LookalikeKind> seen_;
 };
 
 // The suffix rules: every single-character edit of the suffix string, whole-label swaps, label
 // omission, transposition and insertion. Kept only if the last label is a real TLD (or the result
-// comes from the known-swap table).
-void add_suffix_variants(std::string_view registrable, std::string_view suffix, Collector& out) {
-  const std::string prefix = std::string(registrable) + ".";
+// comes from the known-swap table). They depend on the suffix alone, so a list of many domains
+// under a few suffixes computes each suffix's swaps once (LookalikeGenerator).
+std::vector<std::string> suffix_swaps(std::string_view suffix) {
+  std::vector<std::string> swaps;
   auto add_if_real = [&](const std::string& new_suffix) {
     if (is_known_tld(last_label(new_suffix))) {
-      out.add(prefix + new_suffix, LookalikeKind::kTldSwap);
+      swaps.push_back(new_suffix);
     }
   };
   const std::string s(suffix);
@@ -220,23 +242,31 @@ void add_suffix_variants(std::string_view registrable, std::string_view suffix, 
   }
   for (const auto& [from, to] : kKnownSuffixSwaps) {
     if (s == from) {
-      out.add(prefix + std::string(to), LookalikeKind::kTldSwap);
+      swaps.emplace_back(to);
     }
     for (std::size_t i = 0; i < labels.size(); ++i) {
       if (labels[i] == from) {
         std::vector<std::string_view> swapped = labels;
         swapped[i] = to;
-        out.add(prefix + join_labels(swapped, "."), LookalikeKind::kTldSwap);        // mod.gv.uk
+        swaps.push_back(join_labels(swapped, "."));                                  // mod.gv.uk
       }
     }
+  }
+  return swaps;
+}
+
+void add_suffix_variants(std::string_view registrable, const std::vector<std::string>& swaps,
+                         Emitter& out) {
+  for (const std::string& swap : swaps) {
+    out.add({registrable, ".", swap}, LookalikeKind::kTldSwap);
   }
 }
 
 // The character rules on the registrable part `r` (which may hold dots when a protected domain is
 // itself a subdomain, "hq.army.mil"). Positions inside an A-label are skipped: editing Punycode
 // makes noise, not look-alikes.
-void add_label_variants(std::string_view registrable, std::string_view suffix, Collector& out) {
-  const std::string r(registrable);
+void add_label_variants(std::string_view registrable, std::string_view suffix, Emitter& out) {
+  const std::string_view r = registrable;
   const std::string tail = "." + std::string(suffix);
   std::vector<bool> editable(r.size(), true);
   for (std::size_t start = 0; start < r.size();) {
@@ -253,51 +283,53 @@ void add_label_variants(std::string_view registrable, std::string_view suffix, C
     }
     start = end + 1;
   }
-  auto add = [&](const std::string& candidate, LookalikeKind kind) { out.add(candidate + tail, kind); };
   char neighbours[32];
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (!editable[i]) {
       continue;
     }
     const char c = r[i];
-    const std::string before = r.substr(0, i);
-    const std::string after = r.substr(i + 1);
-    add(before + after, LookalikeKind::kOmission);
+    const std::string_view before = r.substr(0, i);
+    const std::string_view after = r.substr(i + 1);
+    const std::string_view self(&r[i], 1);
+    out.add({before, after, tail}, LookalikeKind::kOmission);
     if (c != '-') {
-      add(before + c + c + after, LookalikeKind::kRepetition);
+      out.add({before, self, self, after, tail}, LookalikeKind::kRepetition);
     }
     if (i + 1 < r.size() && editable[i + 1] && r[i + 1] != c) {
-      add(before + r[i + 1] + c + r.substr(i + 2), LookalikeKind::kTransposition);
+      out.add({before, r.substr(i + 1, 1), self, r.substr(i + 2), tail},
+              LookalikeKind::kTransposition);
     }
     const int count = all_keyboard_neighbours(c, neighbours);
     for (int n = 0; n < count; ++n) {
-      add(before + neighbours[n] + after, LookalikeKind::kReplacement);
-      add(before + neighbours[n] + c + after, LookalikeKind::kInsertion);
-      add(before + c + neighbours[n] + after, LookalikeKind::kInsertion);
+      const std::string_view neighbour(&neighbours[n], 1);
+      out.add({before, neighbour, after, tail}, LookalikeKind::kReplacement);
+      out.add({before, neighbour, self, after, tail}, LookalikeKind::kInsertion);
+      out.add({before, self, neighbour, after, tail}, LookalikeKind::kInsertion);
     }
     if (kVowels.find(c) != std::string_view::npos) {
-      for (char v : kVowels) {
-        if (v != c) {
-          add(before + v + after, LookalikeKind::kVowelSwap);
+      for (std::size_t v = 0; v < kVowels.size(); ++v) {
+        if (kVowels[v] != c) {
+          out.add({before, kVowels.substr(v, 1), after, tail}, LookalikeKind::kVowelSwap);
         }
       }
     }
     for (int bit = 0; bit < 8; ++bit) {
       const char flipped = static_cast<char>(static_cast<unsigned char>(c) ^ (1u << bit));
       if (is_host_char(flipped)) {
-        add(before + flipped + after, LookalikeKind::kBitsquatting);
+        out.add({before, std::string_view(&flipped, 1), after, tail}, LookalikeKind::kBitsquatting);
       }
     }
     if (i > 0 && editable[i - 1]) {
-      add(before + "-" + r.substr(i), LookalikeKind::kHyphenation);
-      add(before + "." + r.substr(i), LookalikeKind::kDotInsertion);
+      out.add({before, "-", r.substr(i), tail}, LookalikeKind::kHyphenation);
+      out.add({before, ".", r.substr(i), tail}, LookalikeKind::kDotInsertion);
     }
     for (const auto& [from, to] : kAsciiHomoglyphs) {
       if (r.compare(i, from.size(), from) == 0 &&
           std::all_of(editable.begin() + static_cast<std::ptrdiff_t>(i),
                       editable.begin() + static_cast<std::ptrdiff_t>(i + from.size()),
                       [](bool e) { return e; })) {
-        add(before + std::string(to) + r.substr(i + from.size()), LookalikeKind::kHomoglyph);
+        out.add({before, to, r.substr(i + from.size()), tail}, LookalikeKind::kHomoglyph);
       }
     }
   }
@@ -306,7 +338,7 @@ void add_label_variants(std::string_view registrable, std::string_view suffix, C
 // One Unicode confusable in one label at a time, written as an A-label ("аrmy.mil" with a
 // Cyrillic а becomes "xn--rmy-…").
 void add_unicode_homoglyphs(std::string_view registrable, std::string_view suffix,
-                            Collector& out) {
+                            Emitter& out) {
   const std::vector<std::string_view> labels = split_labels(registrable);
   for (std::size_t l = 0; l < labels.size(); ++l) {
     const std::string_view label = labels[l];
@@ -330,18 +362,18 @@ void add_unicode_homoglyphs(std::string_view registrable, std::string_view suffi
         }
         std::vector<std::string_view> replaced = labels;
         replaced[l] = std::string_view(encoded, result.length);
-        out.add(join_labels(replaced, ".") + "." + std::string(suffix), LookalikeKind::kHomoglyph);
+        out.add({join_labels(replaced, "."), ".", suffix}, LookalikeKind::kHomoglyph);
       }
     }
   }
 }
 
-void add_dot_omissions(std::string_view domain, Collector& out) {
+void add_dot_omissions(std::string_view domain, Emitter& out) {
   for (std::size_t i = 0; i < domain.size(); ++i) {
     if (domain[i] == '.') {
       std::string joined = std::string(domain.substr(0, i)) + std::string(domain.substr(i + 1));
       if (is_known_tld(last_label(joined))) {
-        out.add(std::move(joined), LookalikeKind::kDotOmission);
+        out.add({joined}, LookalikeKind::kDotOmission);
       }
     }
   }
@@ -349,39 +381,51 @@ void add_dot_omissions(std::string_view domain, Collector& out) {
 
 // The whole protected name flattened into one label under a generic TLD (armymil.com,
 // army-mil.com): doppelganger registrations that catch mail from people who drop the dot.
-void add_subdomain_labels(std::string_view domain, Collector& out) {
+void add_subdomain_labels(std::string_view domain, Emitter& out) {
   const std::vector<std::string_view> labels = split_labels(domain);
   for (const char* tld : {"com", "net", "org"}) {
-    out.add(join_labels(labels, "") + "." + tld, LookalikeKind::kSubdomainLabel);
-    out.add(join_labels(labels, "-") + "." + tld, LookalikeKind::kSubdomainLabel);
+    out.add({join_labels(labels, ""), ".", tld}, LookalikeKind::kSubdomainLabel);
+    out.add({join_labels(labels, "-"), ".", tld}, LookalikeKind::kSubdomainLabel);
   }
 }
 
 }  // namespace
 
 int kind_priority(LookalikeKind kind) noexcept {
-  for (int i = 0; i < kLookalikeKindCount; ++i) {
-    if (kPriorityOrder[i] == kind) {
-      return i;
+  static constexpr auto kRanks = [] {
+    std::array<int, kLookalikeKindCount> ranks{};
+    for (int i = 0; i < kLookalikeKindCount; ++i) {
+      ranks[static_cast<std::size_t>(kPriorityOrder[i])] = i;
     }
-  }
-  return kLookalikeKindCount;
+    return ranks;
+  }();
+  const auto index = static_cast<std::size_t>(kind);
+  return index < kRanks.size() ? kRanks[index] : kLookalikeKindCount;
 }
 
-std::vector<Lookalike> generate_lookalikes(std::string_view canonical_domain) {
-  Collector out(canonical_domain);
+void LookalikeGenerator::visit(std::string_view canonical_domain, LookalikeVisitor& visitor) {
   const std::string_view suffix = public_suffix(canonical_domain);
   if (suffix.size() >= canonical_domain.size()) {
-    return {};  // a bare TLD has no registrable label to imitate
+    return;  // a bare TLD has no registrable label to imitate
   }
   const std::string_view registrable =
       canonical_domain.substr(0, canonical_domain.size() - suffix.size() - 1);
-  add_suffix_variants(registrable, suffix, out);
+  auto cached = suffix_swaps_.find(suffix);
+  if (cached == suffix_swaps_.end()) {
+    cached = suffix_swaps_.emplace(std::string(suffix), suffix_swaps(suffix)).first;
+  }
+  Emitter out(canonical_domain, visitor);
+  add_suffix_variants(registrable, cached->second, out);
   add_dot_omissions(canonical_domain, out);
   add_label_variants(registrable, suffix, out);
   add_unicode_homoglyphs(registrable, suffix, out);
   add_subdomain_labels(canonical_domain, out);
-  return out.take();
+}
+
+std::vector<Lookalike> generate_lookalikes(std::string_view canonical_domain) {
+  CollectingVisitor collected;
+  LookalikeGenerator().visit(canonical_domain, collected);
+  return collected.take();
 }
 
 std::array<std::size_t, kLookalikeKindCount> count_by_kind(const std::vector<Lookalike>& lookalikes) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "inspect/domain_lists.h"
@@ -26,6 +27,33 @@ struct Lookalike {
 // tld-swap, dot-omission, dot-insertion, homoglyph, transposition, omission, repetition, insertion,
 // vowel-swap, replacement, hyphenation, bitsquatting, subdomain-label, then edit-distance.
 int kind_priority(LookalikeKind kind) noexcept;
+
+// Receives the look-alikes of a domain as they are made: every one a valid hostname other than the
+// domain itself, but possibly repeated under several kinds (the receiver keeps the kind of highest
+// priority). `domain` is valid only during the call.
+class LookalikeVisitor {
+ public:
+  virtual void on_lookalike(std::string_view domain, LookalikeKind kind) = 0;
+
+ protected:
+  ~LookalikeVisitor() = default;
+};
+
+// Generates look-alikes for many domains in turn. The tld-swap rules depend only on the public
+// suffix, so each suffix's swaps are worked out once and kept for the next domain under it.
+class LookalikeGenerator {
+ public:
+  void visit(std::string_view canonical_domain, LookalikeVisitor& visitor);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  std::unordered_map<std::string, std::vector<std::string>, Hash, std::equal_to<>> suffix_swaps_;
+};
 
 // The look-alikes of one canonical domain, without the domain itself and without duplicates
 // (a duplicate keeps the kind of highest priority), ordered by kind priority then by name.

@@ -1,26 +1,26 @@
-// Matcher: three tiers over one immutable table — exact suffixes, IDN skeletons, edit distance 1.
+// Matcher: three tiers over one look-alike index — exact suffixes, IDN skeletons, edit distance 1.
 //
-// Exact tier. Every protected domain, allowed domain and variant is one Hyperscan literal, written
-// reversed between an end marker and a dot: "army.ml" is "\n" + "lm.ymra" + ".". The recipient is
-// scanned the same way, reversed on the stack: "\n" + "lm.ymra.qh" + "." for "hq.army.ml". So a
-// literal can only match a whole label-aligned suffix of the recipient: the "\n", which no
-// canonical domain holds, pins it to the domain's end, and the closing dot to a label boundary.
-// That makes HS_FLAG_SINGLEMATCH safe (a literal can match at most once) and leaves the callback
-// nothing to check but which match is longest. Reversed, because Hyperscan's literal matcher
-// buckets literals by their last bytes: forwards, hundreds of thousands of literals would share
-// ".com" and every scan would confirm thousands of candidates; reversed, they end in the
-// distinctive registrable label. Cases:
+// Exact tier. Every protected domain, allowed domain and variant is one SuffixIndex entry. The
+// hash engine probes the index with each label-aligned suffix of the recipient. The Hyperscan
+// engine has one literal per entry, written reversed between an end marker and a dot: "army.ml"
+// is "\n" + "lm.ymra" + ".". The recipient is scanned the same way, reversed on the stack:
+// "\n" + "lm.ymra.qh" + "." for "hq.army.ml". So a literal can only match a whole label-aligned
+// suffix: the "\n", which no canonical domain holds, pins it to the domain's end, and the closing
+// dot to a label boundary. That makes HS_FLAG_SINGLEMATCH safe and leaves the callback nothing to
+// check but which match is longest. Reversed, because Hyperscan's literal matcher buckets
+// literals by their last bytes: forwards, hundreds of thousands of literals would share ".com".
+// Either way:
 //   - any protected or allowed suffix matched  → not a look-alike (they and their subdomains never
 //     alert, even if a variant also matched, e.g. "ar.my.mil" when "my.mil" is protected);
 //   - otherwise the longest variant suffix      → that variant's kind and protected domain.
 // Skeleton tier. Only when nothing matched and the domain has an A-label: its confusable skeleton
 // is judged by the exact tier; a protected domain or variant there is a homoglyph.
-// Approximate tier. One pattern per protected domain, "army\.mil$" with edit distance 1. It cannot
-// be anchored at a label start inside the pattern (edit distance applies to the whole pattern, so
-// an edit could consume a boundary dot: "(^|\.)army\.mil$" matches "notarmy.mil" by deleting the
-// dot), and start of match costs extra, so Hyperscan only finds candidates ending the domain and
-// the callback confirms the label boundary itself: some label-aligned suffix of the recipient
-// must be within one edit of the protected domain.
+// Approximate tier. The hash engine asks the EditDistanceIndex. The Hyperscan engine has one
+// pattern per protected domain, "army\.mil$" with edit distance 1. It cannot be anchored at a
+// label start inside the pattern (edit distance applies to the whole pattern, so an edit could
+// consume a boundary dot: "(^|\.)army\.mil$" matches "notarmy.mil" by deleting the dot), so
+// Hyperscan only finds candidates ending the domain and the callback confirms the label boundary:
+// some label-aligned suffix of the recipient must be within one edit of the protected domain.
 #include "inspect/matcher.h"
 
 #include <hs/hs.h>
@@ -35,6 +35,7 @@
 #include "inspect/confusables.h"
 #include "inspect/domain_name.h"
 #include "inspect/lookalike_generator.h"
+#include "inspect/suffix_index.h"
 
 namespace misdirect::inspect {
 
@@ -42,6 +43,8 @@ namespace {
 
 constexpr char kEndSentinel = '\n';
 constexpr uint32_t kNoMatch = UINT32_MAX;
+// Look-alikes per protected domain, to size the index (army.mil has ~160, longer names ~400).
+constexpr std::size_t kExpectedVariantsPerDomain = 400;
 
 struct DatabaseDeleter {
   void operator()(hs_database_t* database) const noexcept { hs_free_database(database); }
@@ -49,22 +52,19 @@ struct DatabaseDeleter {
 using DatabasePtr = std::unique_ptr<hs_database_t, DatabaseDeleter>;
 
 struct ExactScan {
-  const std::vector<LookalikeEntry>* table;
-  uint32_t best = kNoMatch;
-  std::size_t best_length = 0;
-  bool safe = false;
+  const SuffixIndex* index;
+  SuffixMatch match;
 };
 
 int on_exact_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
                    void* context) noexcept {
   auto* scan = static_cast<ExactScan*>(context);
-  const LookalikeEntry& entry = (*scan->table)[id];
-  if (entry.role != LookalikeEntry::Role::kVariant) {
-    scan->safe = true;
+  const SuffixEntry& entry = scan->index->entries()[id];
+  if (entry.role != SuffixRole::kVariant) {
+    scan->match.safe = true;
   }
-  if (entry.domain.size() > scan->best_length) {
-    scan->best = id;
-    scan->best_length = entry.domain.size();
+  if (scan->match.longest == nullptr || entry.text_length > scan->match.longest->text_length) {
+    scan->match.longest = &entry;
   }
   return 0;
 }
@@ -117,61 +117,184 @@ std::string escape_regex(std::string_view domain) {
   return escaped;
 }
 
-std::string describe_compile_error(hs_compile_error_t* error, const std::string& pattern) {
-  std::string message = "pattern \"" + pattern + "\": ";
+std::string describe_compile_error(hs_compile_error_t* error, std::string_view pattern) {
+  std::string message = "pattern \"" + std::string(pattern) + "\": ";
   message += error != nullptr && error->message != nullptr ? error->message : "compile failed";
   hs_free_compile_error(error);
   return message;
 }
 
+// Streams the generator's look-alikes of one protected domain into the index.
+class IndexingVisitor final : public LookalikeVisitor {
+ public:
+  IndexingVisitor(SuffixIndex::Builder& builder, uint32_t protected_index)
+      : builder_(builder), protected_index_(protected_index) {}
+  void on_lookalike(std::string_view domain, LookalikeKind kind) override {
+    builder_.add(domain, SuffixRole::kVariant, kind, protected_index_);
+  }
+
+ private:
+  SuffixIndex::Builder& builder_;
+  uint32_t protected_index_;
+};
+
+// Protected and allowed domains first, so that a variant equal to one of them is dropped; a
+// variant produced for two protected domains keeps the higher-priority kind, then the earlier one.
+SuffixIndex build_index(const DomainLists& lists) {
+  if (lists.protected_domains.empty() && lists.allow.empty()) {
+    return SuffixIndex();
+  }
+  SuffixIndex::Builder builder(lists.protected_domains.size() * kExpectedVariantsPerDomain +
+                               lists.allow.size());
+  for (std::size_t p = 0; p < lists.protected_domains.size(); ++p) {
+    builder.add(lists.protected_domains[p], SuffixRole::kProtected, LookalikeKind::kTldSwap,
+                static_cast<uint32_t>(p));
+  }
+  for (const std::string& domain : lists.allow) {
+    builder.add(domain, SuffixRole::kAllowed, LookalikeKind::kTldSwap, 0);
+  }
+  LookalikeGenerator generator;
+  for (std::size_t p = 0; p < lists.protected_domains.size(); ++p) {
+    IndexingVisitor visitor(builder, static_cast<uint32_t>(p));
+    generator.visit(lists.protected_domains[p], visitor);
+  }
+  return builder.finish();
+}
+
+// The exact tier as one Hyperscan literal database whose ids are the index's entry numbers.
+std::string compile_exact_database(const SuffixIndex& index, DatabasePtr& out) {
+  const std::vector<SuffixEntry>& entries = index.entries();
+  std::vector<std::string> patterns;
+  patterns.reserve(entries.size());
+  for (const SuffixEntry& entry : entries) {
+    const std::string_view text = index.text(entry);
+    patterns.push_back(kEndSentinel + std::string(text.rbegin(), text.rend()) + ".");
+  }
+  std::vector<const char*> expressions;
+  std::vector<std::size_t> lengths;
+  std::vector<unsigned int> flags(patterns.size(), HS_FLAG_SINGLEMATCH);
+  std::vector<unsigned int> ids;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    expressions.push_back(patterns[i].c_str());
+    lengths.push_back(patterns[i].size());
+    ids.push_back(static_cast<unsigned int>(i));
+  }
+  hs_database_t* database = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
+                           static_cast<unsigned int>(patterns.size()), HS_MODE_BLOCK, nullptr,
+                           &database, &error) != HS_SUCCESS) {
+    const std::size_t bad = error != nullptr && error->expression >= 0
+                                ? static_cast<std::size_t>(error->expression) : 0;
+    return describe_compile_error(error, index.text(entries[bad]));
+  }
+  out.reset(database);
+  return {};
+}
+
+std::string compile_approximate_database(const std::vector<std::string>& protected_domains,
+                                         DatabasePtr& out) {
+  std::vector<std::string> patterns;
+  for (const std::string& domain : protected_domains) {
+    patterns.push_back(escape_regex(domain) + "$");
+  }
+  std::vector<const char*> expressions;
+  std::vector<unsigned int> flags(patterns.size(), HS_FLAG_SINGLEMATCH);
+  std::vector<unsigned int> ids;
+  hs_expr_ext_t extension{};
+  extension.flags = HS_EXT_FLAG_EDIT_DISTANCE;
+  extension.edit_distance = 1;
+  std::vector<const hs_expr_ext_t*> extensions(patterns.size(), &extension);
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    expressions.push_back(patterns[i].c_str());
+    ids.push_back(static_cast<unsigned int>(i));
+  }
+  hs_database_t* database = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_ext_multi(expressions.data(), flags.data(), ids.data(), extensions.data(),
+                           static_cast<unsigned int>(patterns.size()), HS_MODE_BLOCK, nullptr,
+                           &database, &error) != HS_SUCCESS) {
+    const std::size_t bad = error != nullptr && error->expression >= 0
+                                ? static_cast<std::size_t>(error->expression) : 0;
+    return describe_compile_error(error, patterns[bad]) + " (edit distance 1)";
+  }
+  out.reset(database);
+  return {};
+}
+
 }  // namespace
 
-bool within_one_edit(std::string_view a, std::string_view b) noexcept {
-  if (a.size() > b.size()) {
-    std::swap(a, b);
+std::string_view engine_name(MatcherEngine engine) noexcept {
+  return engine == MatcherEngine::kHyperscan ? "hyperscan" : "hash";
+}
+
+std::optional<MatcherEngine> engine_from_name(std::string_view name) noexcept {
+  if (name == "hash") {
+    return MatcherEngine::kHash;
   }
-  if (b.size() - a.size() > 1) {
-    return false;
+  if (name == "hyperscan") {
+    return MatcherEngine::kHyperscan;
   }
-  std::size_t prefix = 0;
-  while (prefix < a.size() && a[prefix] == b[prefix]) {
-    ++prefix;
-  }
-  if (a.size() == b.size()) {
-    return prefix == a.size() || a.substr(prefix + 1) == b.substr(prefix + 1);
-  }
-  return a.substr(prefix) == b.substr(prefix + 1);
+  return std::nullopt;
 }
 
 struct Matcher::State {
   DomainLists lists;
-  std::vector<LookalikeEntry> table;
-  DatabasePtr exact;
-  DatabasePtr approximate;
+  MatcherOptions options;
+  SuffixIndex index;
+  EditDistanceIndex near_misses;  // hash engine
+  DatabasePtr exact;              // Hyperscan engine
+  DatabasePtr approximate;        // Hyperscan engine
   std::size_t pattern_count = 0;
   std::size_t database_bytes = 0;
   double compile_milliseconds = 0;
 
-  void scan_exact(std::string_view domain, hs_scratch_t* scratch, ExactScan& scan) const noexcept {
+  SuffixMatch match_exact(std::string_view domain, hs_scratch_t* scratch) const noexcept {
+    if (options.engine == MatcherEngine::kHash) {
+      return index.match(domain);
+    }
+    ExactScan scan{&index, {}};
     char buffer[kMaxDomainBytes + 2];
     if (exact == nullptr || domain.size() > kMaxDomainBytes) {
-      return;
+      return scan.match;
     }
     buffer[0] = kEndSentinel;
     std::reverse_copy(domain.begin(), domain.end(), buffer + 1);
     buffer[domain.size() + 1] = '.';
     hs_scan(exact.get(), buffer, static_cast<unsigned int>(domain.size() + 2), 0, scratch,
             on_exact_match, &scan);
+    return scan.match;
+  }
+
+  NearMiss near_miss(std::string_view domain, hs_scratch_t* scratch) const noexcept {
+    if (!options.edit_distance) {
+      return {};
+    }
+    if (options.engine == MatcherEngine::kHash) {
+      return near_misses.find(domain);
+    }
+    if (approximate == nullptr) {
+      return {};
+    }
+    ApproximateScan scan{&lists.protected_domains, domain};
+    hs_scan(approximate.get(), domain.data(), static_cast<unsigned int>(domain.size()), 0, scratch,
+            on_approximate_match, &scan);
+    if (scan.best == kNoMatch) {
+      return {};
+    }
+    return NearMiss{true, scan.best,
+                    static_cast<std::size_t>(scan.best_suffix.data() - domain.data())};
   }
 };
 
 MatcherScratch::MatcherScratch(MatcherScratch&& other) noexcept
-    : scratch_(std::exchange(other.scratch_, nullptr)) {}
+    : scratch_(std::exchange(other.scratch_, nullptr)), ready_(std::exchange(other.ready_, false)) {}
 
 MatcherScratch& MatcherScratch::operator=(MatcherScratch&& other) noexcept {
   if (this != &other) {
     hs_free_scratch(scratch_);
     scratch_ = std::exchange(other.scratch_, nullptr);
+    ready_ = std::exchange(other.ready_, false);
   }
   return *this;
 }
@@ -187,69 +310,39 @@ MatcherBuildResult Matcher::build(const DomainLists& lists, const MatcherOptions
   std::unique_ptr<Matcher> matcher(new Matcher());
   State& state = *matcher->state_;
   state.lists = lists;
-  state.table = build_lookalike_table(lists);
-
-  if (!state.table.empty()) {
-    std::vector<std::string> patterns;
-    patterns.reserve(state.table.size());
-    for (const LookalikeEntry& entry : state.table) {
-      patterns.push_back(kEndSentinel + std::string(entry.domain.rbegin(), entry.domain.rend()) + ".");
-    }
-    std::vector<const char*> expressions;
-    std::vector<std::size_t> lengths;
-    std::vector<unsigned int> flags(patterns.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    std::vector<unsigned int> ids;
-    for (std::size_t i = 0; i < patterns.size(); ++i) {
-      expressions.push_back(patterns[i].c_str());
-      lengths.push_back(patterns[i].size());
-      ids.push_back(static_cast<unsigned int>(i));
-    }
-    hs_database_t* database = nullptr;
-    hs_compile_error_t* error = nullptr;
-    if (hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
-                             static_cast<unsigned int>(patterns.size()), HS_MODE_BLOCK, nullptr,
-                             &database, &error) != HS_SUCCESS) {
-      const std::size_t bad = error != nullptr && error->expression >= 0
-                                  ? static_cast<std::size_t>(error->expression) : 0;
-      return {nullptr, describe_compile_error(error, state.table[bad].domain)};
-    }
-    state.exact.reset(database);
-    state.pattern_count += patterns.size();
+  state.options = options;
+  state.index = build_index(lists);
+  state.pattern_count = state.index.size();
+  const bool edit_distance = options.edit_distance && !lists.protected_domains.empty();
+  if (edit_distance) {
+    state.pattern_count += lists.protected_domains.size();
   }
 
-  if (options.edit_distance && !lists.protected_domains.empty()) {
-    std::vector<std::string> patterns;
-    for (const std::string& domain : lists.protected_domains) {
-      patterns.push_back(escape_regex(domain) + "$");
+  if (options.engine == MatcherEngine::kHash) {
+    if (edit_distance) {
+      state.near_misses = EditDistanceIndex(lists.protected_domains);
     }
-    std::vector<const char*> expressions;
-    std::vector<unsigned int> flags(patterns.size(), HS_FLAG_SINGLEMATCH);
-    std::vector<unsigned int> ids;
-    hs_expr_ext_t extension{};
-    extension.flags = HS_EXT_FLAG_EDIT_DISTANCE;
-    extension.edit_distance = 1;
-    std::vector<const hs_expr_ext_t*> extensions(patterns.size(), &extension);
-    for (std::size_t i = 0; i < patterns.size(); ++i) {
-      expressions.push_back(patterns[i].c_str());
-      ids.push_back(static_cast<unsigned int>(i));
+    if (state.index.size() > 0) {
+      state.database_bytes = state.index.memory_bytes() + state.near_misses.memory_bytes();
     }
-    hs_database_t* database = nullptr;
-    hs_compile_error_t* error = nullptr;
-    if (hs_compile_ext_multi(expressions.data(), flags.data(), ids.data(), extensions.data(),
-                             static_cast<unsigned int>(patterns.size()), HS_MODE_BLOCK, nullptr,
-                             &database, &error) != HS_SUCCESS) {
-      const std::size_t bad = error != nullptr && error->expression >= 0
-                                  ? static_cast<std::size_t>(error->expression) : 0;
-      return {nullptr, describe_compile_error(error, patterns[bad]) + " (edit distance 1)"};
+  } else {
+    if (state.index.size() > 0) {
+      std::string error = compile_exact_database(state.index, state.exact);
+      if (!error.empty()) {
+        return {nullptr, std::move(error)};
+      }
     }
-    state.approximate.reset(database);
-    state.pattern_count += patterns.size();
-  }
-
-  for (hs_database_t* database : {state.exact.get(), state.approximate.get()}) {
-    std::size_t bytes = 0;
-    if (database != nullptr && hs_database_size(database, &bytes) == HS_SUCCESS) {
-      state.database_bytes += bytes;
+    if (edit_distance) {
+      std::string error = compile_approximate_database(lists.protected_domains, state.approximate);
+      if (!error.empty()) {
+        return {nullptr, std::move(error)};
+      }
+    }
+    for (hs_database_t* database : {state.exact.get(), state.approximate.get()}) {
+      std::size_t bytes = 0;
+      if (database != nullptr && hs_database_size(database, &bytes) == HS_SUCCESS) {
+        state.database_bytes += bytes;
+      }
     }
   }
   state.compile_milliseconds =
@@ -260,55 +353,43 @@ MatcherBuildResult Matcher::build(const DomainLists& lists, const MatcherOptions
 Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratch) const noexcept {
   const State& state = *state_;
   Verdict verdict;
-  if (canonical_domain.empty() || canonical_domain.size() > kMaxDomainBytes ||
-      scratch.scratch_ == nullptr) {
+  if (canonical_domain.empty() || canonical_domain.size() > kMaxDomainBytes || !scratch.ready_) {
     return verdict;
   }
-  ExactScan exact{&state.table};
-  state.scan_exact(canonical_domain, scratch.scratch_, exact);
+  const SuffixMatch exact = state.match_exact(canonical_domain, scratch.scratch_);
   if (exact.safe) {
     return verdict;
   }
-  if (exact.best != kNoMatch) {
-    const LookalikeEntry& entry = state.table[exact.best];
+  if (exact.longest != nullptr) {
     verdict.lookalike = true;
-    verdict.kind = entry.kind;
-    verdict.protected_domain = state.lists.protected_domains[entry.protected_index];
-    verdict.variant = entry.domain;
+    verdict.kind = exact.longest->kind;
+    verdict.protected_domain = state.lists.protected_domains[exact.longest->protected_index];
+    verdict.variant = state.index.text(*exact.longest);
     return verdict;
   }
 
   if (has_a_label(canonical_domain)) {
     CanonicalDomain skeleton;
     if (confusable_skeleton(canonical_domain, skeleton)) {
-      ExactScan folded{&state.table};
-      state.scan_exact(skeleton.view(), scratch.scratch_, folded);
-      if (folded.best != kNoMatch) {
-        const LookalikeEntry& entry = state.table[folded.best];
-        if (entry.role != LookalikeEntry::Role::kAllowed) {
-          verdict.lookalike = true;
-          verdict.kind = LookalikeKind::kHomoglyph;
-          verdict.protected_domain = state.lists.protected_domains[entry.protected_index];
-          verdict.variant = entry.domain;
-          return verdict;
-        }
+      const SuffixMatch folded = state.match_exact(skeleton.view(), scratch.scratch_);
+      if (folded.longest != nullptr && folded.longest->role != SuffixRole::kAllowed) {
+        verdict.lookalike = true;
+        verdict.kind = LookalikeKind::kHomoglyph;
+        verdict.protected_domain = state.lists.protected_domains[folded.longest->protected_index];
+        verdict.variant = state.index.text(*folded.longest);
+        return verdict;
       }
     }
   }
 
-  if (state.approximate != nullptr) {
-    ApproximateScan approximate{&state.lists.protected_domains, canonical_domain};
-    hs_scan(state.approximate.get(), canonical_domain.data(),
-            static_cast<unsigned int>(canonical_domain.size()), 0, scratch.scratch_,
-            on_approximate_match, &approximate);
-    if (approximate.best != kNoMatch) {
-      const std::size_t length = approximate.best_suffix.size();
-      std::memcpy(scratch.edit_variant_, approximate.best_suffix.data(), length);
-      verdict.lookalike = true;
-      verdict.kind = LookalikeKind::kEditDistance;
-      verdict.protected_domain = state.lists.protected_domains[approximate.best];
-      verdict.variant = std::string_view(scratch.edit_variant_, length);
-    }
+  const NearMiss near = state.near_miss(canonical_domain, scratch.scratch_);
+  if (near.found) {
+    const std::string_view suffix = canonical_domain.substr(near.suffix_start);
+    std::memcpy(scratch.edit_variant_, suffix.data(), suffix.size());
+    verdict.lookalike = true;
+    verdict.kind = LookalikeKind::kEditDistance;
+    verdict.protected_domain = state.lists.protected_domains[near.protected_index];
+    verdict.variant = std::string_view(scratch.edit_variant_, suffix.size());
   }
   return verdict;
 }
@@ -320,10 +401,12 @@ MatcherScratch Matcher::make_scratch() const {
       throw std::bad_alloc();
     }
   }
+  scratch.ready_ = true;
   return scratch;
 }
 
 const DomainLists& Matcher::lists() const noexcept { return state_->lists; }
+MatcherEngine Matcher::engine() const noexcept { return state_->options.engine; }
 std::size_t Matcher::pattern_count() const noexcept { return state_->pattern_count; }
 std::size_t Matcher::database_bytes() const noexcept { return state_->database_bytes; }
 double Matcher::compile_milliseconds() const noexcept { return state_->compile_milliseconds; }

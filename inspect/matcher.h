@@ -1,16 +1,23 @@
-// Matcher: the compiled look-alike judgement — one immutable Hyperscan database plus id tables.
+// Matcher: the compiled look-alike judgement — one immutable object holding the look-alike index
+// and, with the Hyperscan engine, the Hyperscan databases that find its entries.
 //
 // Built off the fast path (it allocates and may take seconds); judged on the fast path with a
 // per-thread MatcherScratch (never allocates). Swapped as a whole by the control plane.
+// Two engines give the same verdicts (tests check it): `hash` (the default) probes a hash index
+// with each label-aligned suffix; `hyperscan` scans for the same entries with one Hyperscan
+// literal database and an HS_EXT_FLAG_EDIT_DISTANCE database. docs/lookalikes.md says why the
+// default is the hash index (Hyperscan's compile time and memory at 10,000 protected domains).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "inspect/domain_lists.h"
+#include "inspect/edit_distance_index.h"
 #include "inspect/lookalike_kind.h"
 
 struct hs_database;
@@ -18,12 +25,16 @@ struct hs_scratch;
 
 namespace misdirect::inspect {
 
-struct MatcherOptions {
-  bool edit_distance = true;  // the approximate layer (HS_EXT_FLAG_EDIT_DISTANCE, distance 1)
-};
+enum class MatcherEngine : uint8_t { kHash, kHyperscan };
 
-// True iff `a` and `b` differ by at most one insertion, deletion or substitution.
-bool within_one_edit(std::string_view a, std::string_view b) noexcept;
+// "hash", "hyperscan": the names of --matcher-engine.
+std::string_view engine_name(MatcherEngine engine) noexcept;
+std::optional<MatcherEngine> engine_from_name(std::string_view name) noexcept;
+
+struct MatcherOptions {
+  bool edit_distance = true;  // the approximate layer (edit distance 1 of a protected domain)
+  MatcherEngine engine = MatcherEngine::kHash;
+};
 
 // A recipient domain's judgement. Views point into the Matcher and live as long as it does, except
 // an edit-distance verdict's `variant`, which points into the MatcherScratch and lives until its
@@ -37,7 +48,7 @@ struct Verdict {
 
 class Matcher;
 
-// Hyperscan scratch for one thread and one Matcher. Move-only RAII.
+// One thread's working memory for one Matcher (the Hyperscan scratch, with that engine). Move-only.
 class MatcherScratch {
  public:
   MatcherScratch() noexcept = default;
@@ -47,11 +58,13 @@ class MatcherScratch {
   MatcherScratch& operator=(const MatcherScratch&) = delete;
   ~MatcherScratch();
 
-  hs_scratch* get() const noexcept { return scratch_; }
+  // False for a default-constructed or moved-from scratch: judge() then refuses.
+  bool ready() const noexcept { return ready_; }
 
  private:
   friend class Matcher;
-  hs_scratch* scratch_ = nullptr;
+  hs_scratch* scratch_ = nullptr;  // Hyperscan engine only
+  bool ready_ = false;
   // An edit-distance verdict's variant is the recipient's own suffix, which the Matcher does not
   // hold; it is copied here, so that Verdict::variant stays valid until the next judge().
   char edit_variant_[256] = {};
@@ -76,7 +89,11 @@ class Matcher {
   MatcherScratch make_scratch() const;
 
   const DomainLists& lists() const noexcept;
+  MatcherEngine engine() const noexcept;
+  // Look-alike index entries (protected, allowed, variants) plus one per protected domain for
+  // the edit-distance tier.
   std::size_t pattern_count() const noexcept;
+  // The index and databases: hash engine, the index's memory; Hyperscan, its databases' size.
   std::size_t database_bytes() const noexcept;
   double compile_milliseconds() const noexcept;
 
