@@ -3,29 +3,87 @@
 
 #include <arpa/inet.h>
 
-#include <cstdio>
-#include <ctime>
+#include <cstring>
 
 namespace misdirect::dataplane {
 
+namespace {
+
+// Two decimal digits at `out`.
+void put_2_digits(char* out, unsigned value) noexcept {
+  out[0] = static_cast<char>('0' + value / 10);
+  out[1] = static_cast<char>('0' + value % 10);
+}
+
+// Decimal digits of `value` at `out`, without leading zeros; returns the count.
+std::size_t put_octet(char* out, unsigned value) noexcept {
+  if (value >= 100) {
+    out[0] = static_cast<char>('0' + value / 100);
+    put_2_digits(out + 1, value % 100);
+    return 3;
+  }
+  if (value >= 10) {
+    put_2_digits(out, value);
+    return 2;
+  }
+  out[0] = static_cast<char>('0' + value);
+  return 1;
+}
+
+}  // namespace
+
 std::string_view format_timestamp(uint64_t timestamp_ns,
                                   std::span<char, kTimestampBytes> out) noexcept {
-  const auto seconds = static_cast<std::time_t>(timestamp_ns / 1'000'000'000);
+  // Days since 1970-01-01 to the proleptic Gregorian date (H. Hinnant's civil_from_days), so no
+  // gmtime_r or printf is needed. uint64 nanoseconds end in 2554: four-digit years always.
+  const uint64_t seconds = timestamp_ns / 1'000'000'000;
   const auto microseconds = static_cast<unsigned>((timestamp_ns / 1000) % 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  const int length = std::snprintf(out.data(), out.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-                                   utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                   utc.tm_min, utc.tm_sec, microseconds);
-  if (length <= 0 || static_cast<std::size_t>(length) >= out.size()) {
-    return {};
-  }
-  return {out.data(), static_cast<std::size_t>(length)};
+  const uint64_t days = seconds / 86400;
+  const auto second_of_day = static_cast<unsigned>(seconds % 86400);
+  const uint64_t shifted = days + 719468;  // days since 0000-03-01
+  const uint64_t era = shifted / 146097;
+  const auto day_of_era = static_cast<unsigned>(shifted - era * 146097);
+  const unsigned year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const unsigned month_from_march = (5 * day_of_year + 2) / 153;
+  const unsigned day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+  const unsigned month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+  const auto year = static_cast<unsigned>(year_of_era + era * 400 + (month <= 2 ? 1 : 0));
+
+  char* text = out.data();
+  put_2_digits(text, year / 100);
+  put_2_digits(text + 2, year % 100);
+  text[4] = '-';
+  put_2_digits(text + 5, month);
+  text[7] = '-';
+  put_2_digits(text + 8, day);
+  text[10] = 'T';
+  put_2_digits(text + 11, second_of_day / 3600);
+  text[13] = ':';
+  put_2_digits(text + 14, second_of_day / 60 % 60);
+  text[16] = ':';
+  put_2_digits(text + 17, second_of_day % 60);
+  text[19] = '.';
+  put_2_digits(text + 20, microseconds / 10000);
+  put_2_digits(text + 22, microseconds / 100 % 100);
+  put_2_digits(text + 24, microseconds % 100);
+  std::memcpy(text + 26, "+0000", 5);
+  return {text, 31};
 }
 
 std::string_view format_ip(const IpAddress& address, std::span<char, kIpTextBytes> out) noexcept {
-  const int family = address.version == 6 ? AF_INET6 : AF_INET;
-  if (inet_ntop(family, address.bytes.data(), out.data(), static_cast<socklen_t>(out.size())) ==
+  if (address.version != 6) {
+    // Dotted quad written directly: the same text as inet_ntop, without the library call.
+    std::size_t length = 0;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) {
+        out[length++] = '.';
+      }
+      length += put_octet(out.data() + length, address.bytes[static_cast<std::size_t>(i)]);
+    }
+    return {out.data(), length};
+  }
+  if (inet_ntop(AF_INET6, address.bytes.data(), out.data(), static_cast<socklen_t>(out.size())) ==
       nullptr) {
     return {};
   }

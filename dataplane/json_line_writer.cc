@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace misdirect::dataplane {
 namespace {
@@ -49,107 +50,75 @@ std::size_t valid_utf8_length(std::string_view text) noexcept {
   return length;
 }
 
+// Printable ASCII other than '"' and '\\': copied as it is.
+constexpr bool is_plain(unsigned char c) noexcept { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighBits = 0x8080808080808080ull;
+
+// True when one of the eight bytes of `word` is not plain: below 0x20, '"', '\\', 0x7f or
+// non-ASCII. Each test is the exact "some byte is zero / below n" idiom, so there are no false
+// positives: a plain word is always copied whole.
+bool has_escape(uint64_t word) noexcept {
+  const auto has_zero = [](uint64_t x) noexcept { return ((x - kOnes) & ~x & kHighBits) != 0; };
+  const bool control = ((word - kOnes * 0x20) & ~word & kHighBits) != 0;
+  return control || (word & kHighBits) != 0 || has_zero(word ^ (kOnes * '"')) ||
+         has_zero(word ^ (kOnes * '\\')) || has_zero(word ^ (kOnes * 0x7f));
+}
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
 }  // namespace
-
-void JsonLineWriter::reset() noexcept {
-  length_ = 0;
-  overflowed_ = false;
-  depth_ = 0;
-  after_key_ = false;
-  need_comma_[0] = false;
-}
-
-void JsonLineWriter::put(char c) noexcept {
-  if (length_ < buffer_.size()) {
-    buffer_[length_++] = c;
-  } else {
-    overflowed_ = true;
-  }
-}
-
-void JsonLineWriter::put(std::string_view text) noexcept {
-  if (buffer_.size() - length_ < text.size()) {
-    overflowed_ = true;
-    return;
-  }
-  for (const char c : text) {
-    buffer_[length_++] = c;
-  }
-}
-
-void JsonLineWriter::before_value() noexcept {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (need_comma_[depth_]) {
-    put(',');
-  }
-  need_comma_[depth_] = true;
-}
-
-void JsonLineWriter::begin_object() noexcept {
-  before_value();
-  put('{');
-  if (depth_ + 1 < kMaxDepth) {
-    ++depth_;
-  } else {
-    overflowed_ = true;
-  }
-  need_comma_[depth_] = false;
-}
-
-void JsonLineWriter::end_object() noexcept {
-  put('}');
-  if (depth_ > 0) {
-    --depth_;
-  }
-}
-
-void JsonLineWriter::begin_array() noexcept {
-  before_value();
-  put('[');
-  if (depth_ + 1 < kMaxDepth) {
-    ++depth_;
-  } else {
-    overflowed_ = true;
-  }
-  need_comma_[depth_] = false;
-}
-
-void JsonLineWriter::end_array() noexcept {
-  put(']');
-  if (depth_ > 0) {
-    --depth_;
-  }
-}
-
-void JsonLineWriter::key(std::string_view name) noexcept {
-  before_value();
-  put('"');
-  put(name);
-  put('"');
-  put(':');
-  after_key_ = true;
-}
 
 void JsonLineWriter::string(std::string_view value) noexcept {
   before_value();
-  put('"');
+  const std::size_t size = value.size();
+  const char* in = value.data();
+  std::size_t i = 0;
+  if (buffer_.size() - length_ >= size + 2) {
+    // The unescaped form fits: copy plain runs straight into the buffer, eight bytes at a time.
+    char* const start = buffer_.data() + length_;
+    char* out = start;
+    *out++ = '"';
+    while (size - i >= 8) {
+      uint64_t word;
+      std::memcpy(&word, in + i, 8);
+      if (has_escape(word)) {
+        break;
+      }
+      std::memcpy(out, &word, 8);
+      out += 8;
+      i += 8;
+    }
+    while (i < size && is_plain(static_cast<unsigned char>(in[i]))) {
+      *out++ = in[i++];
+    }
+    if (i == size) {
+      *out++ = '"';
+      length_ += static_cast<std::size_t>(out - start);
+      return;
+    }
+    length_ += static_cast<std::size_t>(out - start);
+  } else {
+    put('"');
+  }
+  escape_rest(value.substr(i));
+}
+
+void JsonLineWriter::escape_rest(std::string_view value) noexcept {
   std::size_t i = 0;
   while (i < value.size()) {
     const auto c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
+    if (is_plain(c)) {
+      put(static_cast<char>(c));
+      ++i;
+    } else if (c == '"' || c == '\\') {
       put('\\');
       put(static_cast<char>(c));
       ++i;
     } else if (c < 0x20 || c == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      put(std::string_view(escaped, 6));
-      ++i;
-    } else if (c < 0x80) {
-      put(static_cast<char>(c));
+      const char escaped[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xf]};
+      put(std::string_view(escaped, sizeof escaped));
       ++i;
     } else if (const std::size_t length = valid_utf8_length(value.substr(i)); length != 0) {
       put(value.substr(i, length));
@@ -164,6 +133,10 @@ void JsonLineWriter::string(std::string_view value) noexcept {
 
 void JsonLineWriter::number(uint64_t value) noexcept {
   before_value();
+  if (value < 10) {
+    put(static_cast<char>('0' + value));
+    return;
+  }
   char digits[24];
   const auto result = std::to_chars(digits, digits + sizeof digits, value);
   put(std::string_view(digits, static_cast<std::size_t>(result.ptr - digits)));
@@ -189,21 +162,6 @@ void JsonLineWriter::decimal(double value, int digits) noexcept {
   } else {
     put("null");
   }
-}
-
-void JsonLineWriter::boolean(bool value) noexcept {
-  before_value();
-  put(value ? std::string_view("true") : std::string_view("false"));
-}
-
-void JsonLineWriter::null() noexcept {
-  before_value();
-  put("null");
-}
-
-void JsonLineWriter::raw(std::string_view json) noexcept {
-  before_value();
-  put(json);
 }
 
 }  // namespace misdirect::dataplane

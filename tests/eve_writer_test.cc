@@ -2,7 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "dataplane/eve_writer.h"
 #include "dataplane/json_line_writer.h"
@@ -65,6 +67,92 @@ BOOST_AUTO_TEST_CASE(timestamp_is_suricata_format_in_utc) {
   // 2009-02-13T23:31:30.123456Z
   BOOST_TEST(misdirect::dataplane::format_timestamp(1234567890123456789ull, text) ==
              "2009-02-13T23:31:30.123456+0000");
+}
+
+BOOST_AUTO_TEST_CASE(plain_runs_and_escapes_at_every_position) {
+  // Strings are copied eight bytes at a time until a byte needs escaping: put each kind of such
+  // byte at each position of a 19-byte string, so every word and the tail see one.
+  const std::pair<char, std::string> escapes[] = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\u000a"}, {'\x1f', "\\u001f"},
+      {'\x7f', "\\u007f"}, {'\0', "\\u0000"}, {'\xff', "\\ufffd"},
+  };
+  for (const auto& [byte, escaped] : escapes) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string value(19, 'a');
+      value[at] = byte;
+      std::array<char, 128> buffer;
+      JsonLineWriter json(buffer);
+      json.string(value);
+      const std::string expected = "\"" + std::string(at, 'a') + escaped + std::string(18 - at, 'a') + "\"";
+      BOOST_TEST(json.view() == expected);
+      BOOST_TEST(!json.overflowed());
+    }
+  }
+  std::array<char, 128> buffer;
+  JsonLineWriter json(buffer);
+  json.string(" ~\t!#[]{}\xc3\xa9 tab");
+  BOOST_TEST(json.view() == "\" ~\\u0009!#[]{}\xc3\xa9 tab\"");
+}
+
+BOOST_AUTO_TEST_CASE(a_string_that_just_fits_is_written_whole) {
+  std::array<char, 18> buffer;
+  JsonLineWriter json(buffer);
+  json.string("0123456789abcdef");
+  BOOST_TEST(json.view() == "\"0123456789abcdef\"");
+  BOOST_TEST(!json.overflowed());
+  json.null();
+  BOOST_TEST(json.overflowed());
+
+  std::array<char, 10> small;
+  JsonLineWriter escaped(small);
+  escaped.string("ab\"cd\"ef");  // 10 bytes only once escaped: 12
+  BOOST_TEST(escaped.overflowed());
+  BOOST_TEST(escaped.view().size() <= small.size());
+}
+
+BOOST_AUTO_TEST_CASE(numbers_from_zero_to_the_largest) {
+  std::array<char, 128> buffer;
+  JsonLineWriter json(buffer);
+  json.begin_array();
+  for (const uint64_t value : {uint64_t{0}, uint64_t{9}, uint64_t{10}, uint64_t{250}, uint64_t{18446744073709551615ull}}) {
+    json.number(value);
+  }
+  json.signed_number(-9223372036854775807LL - 1);
+  json.end_array();
+  BOOST_TEST(json.view() == "[0,9,10,250,18446744073709551615,-9223372036854775808]");
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_across_leap_days_and_centuries) {
+  char text[misdirect::dataplane::kTimestampBytes];
+  const auto at = [&](uint64_t seconds, uint64_t nanoseconds) {
+    return std::string(misdirect::dataplane::format_timestamp(seconds * 1'000'000'000ull + nanoseconds, text));
+  };
+  BOOST_TEST(at(0, 999) == "1970-01-01T00:00:00.000000+0000");
+  BOOST_TEST(at(0, 1000) == "1970-01-01T00:00:00.000001+0000");
+  BOOST_TEST(at(86399, 999'999'999) == "1970-01-01T23:59:59.999999+0000");
+  BOOST_TEST(at(68169600, 0) == "1972-02-29T00:00:00.000000+0000");
+  BOOST_TEST(at(951782400, 0) == "2000-02-29T00:00:00.000000+0000");
+  BOOST_TEST(at(951868800, 0) == "2000-03-01T00:00:00.000000+0000");
+  BOOST_TEST(at(978307199, 10'000) == "2000-12-31T23:59:59.000010+0000");
+  BOOST_TEST(at(1767225600, 55'000) == "2026-01-01T00:00:00.000055+0000");
+  BOOST_TEST(at(4107542400, 0) == "2100-03-01T00:00:00.000000+0000");  // 2100 is no leap year
+  BOOST_TEST(at(4107456000, 0) == "2100-02-28T00:00:00.000000+0000");
+  // The last second a uint64 of nanoseconds holds.
+  BOOST_TEST(std::string(misdirect::dataplane::format_timestamp(18446744073709551615ull, text)) ==
+             "2554-07-21T23:34:33.709551+0000");
+}
+
+BOOST_AUTO_TEST_CASE(ipv4_addresses_are_dotted_quads) {
+  char text[misdirect::dataplane::kIpTextBytes];
+  misdirect::dataplane::IpAddress address;
+  address.version = 4;
+  address.bytes = {0, 9, 10, 255};
+  BOOST_TEST(misdirect::dataplane::format_ip(address, text) == "0.9.10.255");
+  address.bytes = {100, 99, 199, 1};
+  BOOST_TEST(misdirect::dataplane::format_ip(address, text) == "100.99.199.1");
+  address.version = 6;
+  address.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x00, 0x02, 0x01};
+  BOOST_TEST(misdirect::dataplane::format_ip(address, text) == "2001:db8::c000:201");
 }
 
 BOOST_AUTO_TEST_CASE(record_header_orients_client_to_server_and_lists_vlans) {
