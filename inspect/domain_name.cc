@@ -337,6 +337,54 @@ std::string_view strip_root(std::string_view raw) noexcept {
   return raw;
 }
 
+// The common case, done in one pass over the bytes: letters, digits, hyphens and dots only, no
+// "xn--" label. Writes the canonical form to `bytes` and returns its length when the domain is
+// valid in that form; returns 0 for anything else (another character, an A-label, any error), and
+// the full path below then decides, so both paths give the same answer for every input.
+std::size_t normalize_ldh(std::string_view raw, char* bytes) noexcept {
+  if (!raw.empty() && raw.back() == '.') {
+    raw.remove_suffix(1);  // the root
+  }
+  if (raw.empty() || raw.size() > kMaxDomainBytes) {
+    return 0;
+  }
+  std::size_t label_start = 0;
+  bool label_numeric = true;
+  for (std::size_t i = 0;; ++i) {
+    const bool end = i == raw.size();
+    const char c = end ? '.' : raw[i];
+    if (c == '.') {
+      const std::size_t label_length = i - label_start;
+      if (label_length == 0 || label_length > kMaxLabelBytes || bytes[label_start] == '-' ||
+          bytes[i - 1] == '-' ||
+          (label_length >= 4 && std::memcmp(bytes + label_start, kAcePrefix.data(), 4) == 0)) {
+        return 0;
+      }
+      if (end) {
+        return label_numeric ? 0 : raw.size();
+      }
+      bytes[i] = '.';
+      label_start = i + 1;
+      label_numeric = true;
+      continue;
+    }
+    if (c >= 'a' && c <= 'z') {
+      bytes[i] = c;
+      label_numeric = false;
+    } else if (c >= 'A' && c <= 'Z') {
+      bytes[i] = static_cast<char>(c + ('a' - 'A'));
+      label_numeric = false;
+    } else if (c >= '0' && c <= '9') {
+      bytes[i] = c;
+    } else if (c == '-') {
+      bytes[i] = c;
+      label_numeric = false;
+    } else {
+      return 0;
+    }
+  }
+}
+
 }  // namespace
 
 bool CanonicalDomain::assign(std::string_view canonical) noexcept {
@@ -378,6 +426,11 @@ std::string_view describe(DomainError error) noexcept {
 }
 
 DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept {
+  if (const std::size_t length = normalize_ldh(raw, out.bytes_); length != 0) {
+    out.bytes_[length] = '\0';
+    out.length_ = static_cast<uint8_t>(length);
+    return DomainError::kOk;
+  }
   out.length_ = 0;
   out.bytes_[0] = '\0';
   if (raw.empty()) {

@@ -147,6 +147,32 @@ BOOST_AUTO_TEST_CASE(bad_u_labels_are_refused) {
   BOOST_TEST(error_of(long_label + ".example") == DomainError::kLabelTooLong);
 }
 
+BOOST_AUTO_TEST_CASE(plain_domains_and_the_ones_that_need_the_full_rules_agree) {
+  // Plain letters, digits, hyphens and dots are normalised in one pass; anything else (an A-label,
+  // non-ASCII, an error) anywhere in the name takes the full rules, with the same results.
+  BOOST_TEST(normalized("Mail.Army.MIL") == "mail.army.mil");
+  BOOST_TEST(normalized("123.army") == "123.army");
+  BOOST_TEST(normalized("xn-a.example") == "xn-a.example");
+  BOOST_TEST(normalized("axn--b.example") == "axn--b.example");
+  BOOST_TEST(normalized("mail.XN--BCHER-KVA.example.") == "mail.xn--bcher-kva.example");
+  BOOST_TEST(normalized("mail.bücher.example") == "mail.xn--bcher-kva.example");
+  BOOST_TEST(error_of("army.123.") == DomainError::kNumericTld);
+  BOOST_TEST(error_of("army.1-2") == DomainError::kOk);
+  BOOST_TEST(error_of("mail.army.mil_") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("mail.-army.mil") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(error_of("mail.army-.mil") == DomainError::kHyphenAtLabelEdge);
+  BOOST_TEST(error_of("mail..mil") == DomainError::kEmptyLabel);
+  BOOST_TEST(error_of("mail.xn--.mil") == DomainError::kInvalidPunycode);
+  BOOST_TEST(normalized("ARMY.MIL.") == "army.mil");
+  BOOST_TEST(normalized("ARMY.MIL..") == "!empty label");
+  // A refused name after an accepted one leaves nothing of the first behind.
+  CanonicalDomain domain;
+  BOOST_TEST((normalize_domain("army.mil", domain) == DomainError::kOk));
+  BOOST_TEST((normalize_domain("army.m l", domain) == DomainError::kInvalidCharacter));
+  BOOST_TEST(domain.empty());
+  BOOST_TEST(domain.view() == "");
+}
+
 BOOST_AUTO_TEST_CASE(assign_copies_canonical_text) {
   CanonicalDomain domain;
   BOOST_TEST(domain.assign("army.mil"));
