@@ -2,6 +2,7 @@
 #include "inspect/smtp_address.h"
 
 #include <cstddef>
+#include <cstring>
 
 namespace misdirect::inspect {
 namespace {
@@ -71,6 +72,28 @@ SmtpPath parse_smtp_path(std::string_view argument) noexcept {
   }
   std::string_view mailbox;
   if (rest.front() == '<') {
+    // The usual "<local@domain>": when no quote comes before the first '>', that '>' closes the
+    // path and the domain follows the last '@'; both found by memchr/memrchr, not byte by byte.
+    const char* const begin = rest.data();
+    const auto* first_close = static_cast<const char*>(std::memchr(begin + 1, '>', rest.size() - 1));
+    const std::size_t inside = first_close == nullptr ? 0 : static_cast<std::size_t>(first_close - begin - 1);
+    if (first_close != nullptr && (inside == 0 || std::memchr(begin + 1, '"', inside) == nullptr)) {
+      mailbox = std::string_view(begin + 1, inside);
+      rest.remove_prefix(inside + 2);
+      if (!strip_source_route(mailbox)) {
+        path.error = SmtpPathError::kBadSourceRoute;
+        return path;
+      }
+      path.address = mailbox;
+      if (!mailbox.empty()) {
+        const auto* at = static_cast<const char*>(memrchr(mailbox.data(), '@', mailbox.size()));
+        if (at != nullptr) {
+          path.domain = mailbox.substr(static_cast<std::size_t>(at - mailbox.data()) + 1);
+        }
+      }
+      path.parameters = trim_left(rest);
+      return path;
+    }
     // Find the closing '>' outside quoted strings.
     bool quoted = false;
     std::size_t close = std::string_view::npos;

@@ -12,19 +12,6 @@ namespace {
 constexpr Direction kClient = Direction::kClientToServer;
 constexpr Direction kServer = Direction::kServerToClient;
 
-struct VerbEntry {
-  std::string_view text;
-  SmtpVerb verb;
-};
-
-constexpr VerbEntry kVerbs[] = {
-    {"HELO", SmtpVerb::kHelo}, {"EHLO", SmtpVerb::kEhlo}, {"MAIL", SmtpVerb::kMail},
-    {"RCPT", SmtpVerb::kRcpt}, {"DATA", SmtpVerb::kData}, {"BDAT", SmtpVerb::kBdat},
-    {"RSET", SmtpVerb::kRset}, {"NOOP", SmtpVerb::kNoop}, {"VRFY", SmtpVerb::kVrfy},
-    {"EXPN", SmtpVerb::kExpn}, {"HELP", SmtpVerb::kHelp}, {"QUIT", SmtpVerb::kQuit},
-    {"STARTTLS", SmtpVerb::kStartTls}, {"AUTH", SmtpVerb::kAuth},
-};
-
 bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
 
 std::string_view trim(std::string_view text) noexcept {
@@ -37,11 +24,30 @@ std::string_view trim(std::string_view text) noexcept {
   return text;
 }
 
-// Control characters other than TAB (CR is stripped before) never appear in a command.
+// Control characters other than TAB (CR is stripped before) never appear in a command. Checked
+// eight bytes at a time: only a word holding a byte below 0x20 or 0x7f is looked at closely.
 bool has_binary(std::string_view line) noexcept {
-  for (const char c : line) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((byte < 0x20 && byte != '\t') || byte == 0x7f) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  const auto is_binary = [](unsigned char byte) noexcept {
+    return (byte < 0x20 && byte != '\t') || byte == 0x7f;
+  };
+  std::size_t i = 0;
+  for (; line.size() - i >= 8; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, line.data() + i, 8);
+    const uint64_t del = word ^ (kOnes * 0x7f);
+    const bool suspect = (((word - kOnes * 0x20) & ~word) | ((del - kOnes) & ~del)) & kHighBits;
+    if (suspect) {
+      for (std::size_t j = i; j < i + 8; ++j) {
+        if (is_binary(static_cast<unsigned char>(line[j]))) {
+          return true;
+        }
+      }
+    }
+  }
+  for (; i < line.size(); ++i) {
+    if (is_binary(static_cast<unsigned char>(line[i]))) {
       return true;
     }
   }
@@ -79,13 +85,41 @@ bool strip_keyword_colon(std::string_view arguments, std::string_view keyword,
   return true;
 }
 
+// Four letters folded to lowercase in one word ("RCPT", "rcpt" and "RcPt" give the same value).
+// Folding with 0x20 is exact for letters, which every verb is made of.
+constexpr uint32_t folded_word(const char* text) noexcept {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(text[0]) | 0x20) << 24) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(text[1]) | 0x20) << 16) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(text[2]) | 0x20) << 8) |
+         static_cast<uint32_t>(static_cast<unsigned char>(text[3]) | 0x20);
+}
+
+// The verb of a command, case-insensitive; one word comparison rather than a string per verb.
 SmtpVerb verb_of(std::string_view token) noexcept {
-  for (const VerbEntry& entry : kVerbs) {
-    if (equals_caseless(token, entry.text)) {
-      return entry.verb;
-    }
+  if (token.size() == 8) {
+    return folded_word(token.data()) == folded_word("star") && folded_word(token.data() + 4) == folded_word("ttls")
+               ? SmtpVerb::kStartTls
+               : SmtpVerb::kUnknown;
   }
-  return SmtpVerb::kUnknown;
+  if (token.size() != 4) {
+    return SmtpVerb::kUnknown;
+  }
+  switch (folded_word(token.data())) {
+    case folded_word("rcpt"): return SmtpVerb::kRcpt;
+    case folded_word("mail"): return SmtpVerb::kMail;
+    case folded_word("data"): return SmtpVerb::kData;
+    case folded_word("bdat"): return SmtpVerb::kBdat;
+    case folded_word("ehlo"): return SmtpVerb::kEhlo;
+    case folded_word("helo"): return SmtpVerb::kHelo;
+    case folded_word("rset"): return SmtpVerb::kRset;
+    case folded_word("noop"): return SmtpVerb::kNoop;
+    case folded_word("vrfy"): return SmtpVerb::kVrfy;
+    case folded_word("expn"): return SmtpVerb::kExpn;
+    case folded_word("help"): return SmtpVerb::kHelp;
+    case folded_word("quit"): return SmtpVerb::kQuit;
+    case folded_word("auth"): return SmtpVerb::kAuth;
+    default: return SmtpVerb::kUnknown;
+  }
 }
 
 bool is_positive(uint16_t code) noexcept { return code >= 200 && code < 300; }
@@ -215,8 +249,11 @@ void SmtpSession::on_client_line(std::string_view raw, bool too_long) noexcept {
   }
   std::string_view verb_text = line;
   std::string_view arguments;
-  const std::size_t space = line.find_first_of(" \t");
-  if (space != std::string_view::npos) {
+  std::size_t space = 0;
+  while (space < line.size() && !is_space(line[space])) {
+    ++space;
+  }
+  if (space < line.size()) {
     verb_text = line.substr(0, space);
     arguments = trim(line.substr(space + 1));
   }

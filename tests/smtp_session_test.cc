@@ -797,6 +797,53 @@ BOOST_AUTO_TEST_CASE(smtp_path_parser_cases) {
   BOOST_TEST(!misdirect::inspect::has_esmtp_keyword("SMTPUTF8X=1", "SMTPUTF8"));
 }
 
+BOOST_AUTO_TEST_CASE(smtp_path_plain_and_quoted_forms_split_alike) {
+  using misdirect::inspect::parse_smtp_path;
+  using misdirect::inspect::SmtpPathError;
+  // Plain paths (no quote before the first '>') and quoted ones take different routes.
+  const auto plain = parse_smtp_path("<a@b@c.example>  NOTIFY=NEVER ");
+  BOOST_TEST(plain.address == "a@b@c.example");
+  BOOST_TEST(plain.domain == "c.example");
+  BOOST_TEST(plain.parameters == "NOTIFY=NEVER ");
+  const auto null_path = parse_smtp_path("<>");
+  BOOST_TEST(null_path.address.empty());
+  BOOST_TEST(null_path.domain.empty());
+  BOOST_TEST(static_cast<int>(null_path.error) == static_cast<int>(SmtpPathError::kOk));
+  BOOST_TEST(parse_smtp_path("<user@>").domain.empty());
+  BOOST_TEST(parse_smtp_path("<user@>").address == "user@");
+  BOOST_TEST(parse_smtp_path("<postmaster>").domain.empty());
+  BOOST_TEST(parse_smtp_path("<a\\b@d>x").address == "a\\b@d");
+  BOOST_TEST(parse_smtp_path("<a\\b@d>x").parameters == "x");
+  // A quote before the first '>' (the '>' is inside it): the quoted parser finds the real end.
+  const auto quoted = parse_smtp_path("<\"x>y@z\"@real.example> P=1");
+  BOOST_TEST(quoted.address == "\"x>y@z\"@real.example");
+  BOOST_TEST(quoted.domain == "real.example");
+  BOOST_TEST(quoted.parameters == "P=1");
+  // A quote after the first '>' is a parameter's business.
+  const auto after = parse_smtp_path("<u@d.example> X=\"q\"");
+  BOOST_TEST(after.domain == "d.example");
+  BOOST_TEST(after.parameters == "X=\"q\"");
+  BOOST_TEST(static_cast<int>(parse_smtp_path("<").error) == static_cast<int>(SmtpPathError::kUnterminated));
+  BOOST_TEST(static_cast<int>(parse_smtp_path("<\"a>b").error) ==
+             static_cast<int>(SmtpPathError::kUnterminated));
+  BOOST_TEST(static_cast<int>(parse_smtp_path("<@r1,@r2>").error) ==
+             static_cast<int>(SmtpPathError::kBadSourceRoute));
+}
+
+BOOST_AUTO_TEST_CASE(verbs_are_whole_words_of_letters) {
+  const auto run = feed_both_ways({
+      client("rCpT TO:<a@b.example>\r\nRCP\x14 x\r\nRCPTX TO:<c@d>\r\nHEL0 x\r\nStartTlsX\r\nSTARTTLS\r\n"),
+  });
+  check(run.events, {
+                        "cmd RCPT", "rcpt t1 r1 <a@b.example> @b.example",
+                        "anomaly client binary_in_command", "cmd unknown",
+                        "cmd unknown", "anomaly client unknown_command",
+                        "cmd unknown", "anomaly client unknown_command",
+                        "cmd unknown", "anomaly client unknown_command",
+                        "cmd STARTTLS",
+                    });
+}
+
 BOOST_AUTO_TEST_CASE(next_transaction_pipelined_after_the_end_of_data) {
   check(envelope({
             server("220 mx\r\n"),
