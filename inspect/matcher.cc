@@ -56,15 +56,19 @@ struct ExactScan {
   SuffixMatch match;
 };
 
-int on_exact_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+// A literal is the end marker, the reversed domain and a dot, matched from offset 0: it ends at
+// the domain's length + 2.
+int on_exact_match(unsigned int id, unsigned long long, unsigned long long to, unsigned int,
                    void* context) noexcept {
   auto* scan = static_cast<ExactScan*>(context);
-  const SuffixEntry& entry = scan->index->entries()[id];
-  if (entry.role != SuffixRole::kVariant) {
+  const SuffixEntry& entry = scan->index->entry(id);
+  const std::size_t length = static_cast<std::size_t>(to) - 2;
+  if (entry.role() != SuffixRole::kVariant) {
     scan->match.safe = true;
   }
-  if (scan->match.longest == nullptr || entry.text_length > scan->match.longest->text_length) {
+  if (scan->match.longest == nullptr || length > scan->match.longest_length) {
     scan->match.longest = &entry;
+    scan->match.longest_length = length;
   }
   return 0;
 }
@@ -161,23 +165,26 @@ SuffixIndex build_index(const DomainLists& lists) {
   return builder.finish();
 }
 
-// The exact tier as one Hyperscan literal database whose ids are the index's entry numbers.
+// The exact tier as one Hyperscan literal database whose ids are the index's slot numbers.
 std::string compile_exact_database(const SuffixIndex& index, DatabasePtr& out) {
-  const std::vector<SuffixEntry>& entries = index.entries();
   std::vector<std::string> patterns;
-  patterns.reserve(entries.size());
-  for (const SuffixEntry& entry : entries) {
-    const std::string_view text = index.text(entry);
+  std::vector<unsigned int> ids;
+  patterns.reserve(index.size());
+  ids.reserve(index.size());
+  for (std::size_t slot = 0; slot < index.slot_count(); ++slot) {
+    if (index.entry(slot).hash == 0) {
+      continue;
+    }
+    const std::string_view text = index.text(index.entry(slot));
     patterns.push_back(kEndSentinel + std::string(text.rbegin(), text.rend()) + ".");
+    ids.push_back(static_cast<unsigned int>(slot));
   }
   std::vector<const char*> expressions;
   std::vector<std::size_t> lengths;
   std::vector<unsigned int> flags(patterns.size(), HS_FLAG_SINGLEMATCH);
-  std::vector<unsigned int> ids;
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
-    expressions.push_back(patterns[i].c_str());
-    lengths.push_back(patterns[i].size());
-    ids.push_back(static_cast<unsigned int>(i));
+  for (const std::string& pattern : patterns) {
+    expressions.push_back(pattern.c_str());
+    lengths.push_back(pattern.size());
   }
   hs_database_t* database = nullptr;
   hs_compile_error_t* error = nullptr;
@@ -186,7 +193,7 @@ std::string compile_exact_database(const SuffixIndex& index, DatabasePtr& out) {
                            &database, &error) != HS_SUCCESS) {
     const std::size_t bad = error != nullptr && error->expression >= 0
                                 ? static_cast<std::size_t>(error->expression) : 0;
-    return describe_compile_error(error, index.text(entries[bad]));
+    return describe_compile_error(error, patterns[bad]);
   }
   out.reset(database);
   return {};
@@ -362,8 +369,8 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
   }
   if (exact.longest != nullptr) {
     verdict.lookalike = true;
-    verdict.kind = exact.longest->kind;
-    verdict.protected_domain = state.lists.protected_domains[exact.longest->protected_index];
+    verdict.kind = exact.longest->kind();
+    verdict.protected_domain = state.lists.protected_domains[exact.longest->protected_index()];
     verdict.variant = state.index.text(*exact.longest);
     return verdict;
   }
@@ -372,10 +379,12 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
     CanonicalDomain skeleton;
     if (confusable_skeleton(canonical_domain, skeleton)) {
       const SuffixMatch folded = state.match_exact(skeleton.view(), scratch.scratch_);
-      if (folded.longest != nullptr && folded.longest->role != SuffixRole::kAllowed) {
+      if (folded.longest != nullptr && folded.longest->role() != SuffixRole::kAllowed &&
+          state.index.text(*folded.longest) ==
+              skeleton.view().substr(skeleton.view().size() - folded.longest_length)) {
         verdict.lookalike = true;
         verdict.kind = LookalikeKind::kHomoglyph;
-        verdict.protected_domain = state.lists.protected_domains[folded.longest->protected_index];
+        verdict.protected_domain = state.lists.protected_domains[folded.longest->protected_index()];
         verdict.variant = state.index.text(*folded.longest);
         return verdict;
       }
