@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,7 +37,8 @@ constexpr std::string_view kUsage =
     "         [--ring-size N] [--port-ids LIST] [--ports LIST] [--stats-interval SECONDS]\n"
     "         [--exit-on-eof] [--eof-idle-ms MS] [--lossless] [--wall-clock]\n"
     "         [--smtp-log all|lookalike|none]\n"
-    "         [--no-port-detection] [--no-edit-distance] [--max-flows N]\n"
+    "         [--no-port-detection] [--no-edit-distance] [--matcher-engine hash|hyperscan]\n"
+    "         [--max-flows N]\n"
     "\n"
     "The DPDK poll-mode sensor. EAL arguments come first (ports are any ethdev: -a PCI, --vdev\n"
     "net_pcap0,rx_pcap=FILE, --vdev net_af_packet0,iface=IF), then --, then misdirect's own.\n"
@@ -203,6 +205,16 @@ int parse_options(int argc, char** argv, LiveOptions& options) {
       options.sensor.worker.port_agnostic_detection = false;
     } else if (arg == "--no-edit-distance") {
       options.matcher.edit_distance = false;
+    } else if (arg == "--matcher-engine") {
+      if (need_value()) {
+        const std::optional<inspect::MatcherEngine> engine = inspect::engine_from_name(value);
+        if (engine) {
+          options.matcher.engine = *engine;
+        } else {
+          error = "--matcher-engine: \"" + std::string(value) + "\" is not hash or hyperscan";
+          ok = false;
+        }
+      }
     } else if (arg == "--max-flows") {
       ok = need_value() && parse_number(arg, value, 16, 1u << 28, options.sensor.worker.max_flows, error);
     } else {

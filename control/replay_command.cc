@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,8 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: misdirect replay --protected FILE [--allow FILE] [--eve FILE|-] [--ports LIST]\n"
     "                        [--smtp-log all|lookalike|none] [--no-port-detection]\n"
-    "                        [--no-edit-distance] [--max-flows N] PCAP...\n"
+    "                        [--no-edit-distance] [--matcher-engine hash|hyperscan]\n"
+    "                        [--max-flows N] PCAP...\n"
     "\n"
     "Reads pcap/pcapng captures with libpcap and writes EVE JSON lines (alert, smtp, stats) to\n"
     "stdout or --eve FILE. --ports lists the SMTP ports (default 25,587,2525); other ports are\n"
@@ -115,6 +117,15 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
       options.worker.port_agnostic_detection = false;
     } else if (arg == "--no-edit-distance") {
       options.matcher.edit_distance = false;
+    } else if (arg == "--matcher-engine") {
+      const char* v = value(arg);
+      if (v == nullptr) return 2;
+      const std::optional<inspect::MatcherEngine> engine = inspect::engine_from_name(v);
+      if (!engine) {
+        std::fprintf(stderr, "misdirect replay: --matcher-engine: \"%s\" is not hash or hyperscan\n", v);
+        return 2;
+      }
+      options.matcher.engine = *engine;
     } else if (arg == "--max-flows") {
       const char* v = value(arg);
       if (v == nullptr) return 2;

@@ -84,6 +84,12 @@ class ReplayErrorTest(unittest.TestCase):
         self.assertIn("example..com", replay.stderr)
         self.assertEqual(replay.records, [])
 
+    def test_unknown_matcher_engine(self):
+        replay = e2e.run_replay([PLAIN], extra=["--matcher-engine", "regex"])
+        self.assertEqual(replay.returncode, 2)
+        self.assertIn('--matcher-engine: "regex" is not hash or hyperscan', replay.stderr)
+        self.assertEqual(replay.records, [])
+
     def test_missing_protected_list(self):
         missing = os.path.join(self.scratch.name, "no-such-list.txt")
         replay = e2e.run_replay([PLAIN], protected=missing)

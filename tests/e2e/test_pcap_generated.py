@@ -182,6 +182,19 @@ class OptionsTest(unittest.TestCase):
         self.assertEqual(e2e.multiset_difference(actual, expected), "")
         self.assertEqual(replay.records[-1].get("event_type"), "stats")
 
+    def test_hyperscan_engine_gives_the_same_alerts(self):
+        # The Hyperscan engine is the default engine's twin: every generated capture, same alerts.
+        paths = [p for p in generated_captures(include_demo=True) if os.path.basename(p) not in CUT_SHORT]
+        expected = []
+        for path in paths:
+            stem = os.path.relpath(path, e2e.PCAPS).rsplit(".", 1)[0]
+            expected += [e2e.expected_key(r) for r in e2e.load_jsonl(os.path.join(e2e.PCAPS, stem + ".expected.jsonl"))]
+        replay = e2e.run_replay(paths, extra=["--matcher-engine", "hyperscan"])
+        self.assertEqual(replay.returncode, 0, replay.stderr[:500])
+        actual = [e2e.alert_key(a) for a in replay.alerts]
+        self.assertGreater(len(actual), 20)
+        self.assertEqual(e2e.multiset_difference(actual, expected), "")
+
     def test_eve_file(self):
         import tempfile
         with tempfile.TemporaryDirectory() as scratch:
