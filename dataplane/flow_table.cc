@@ -9,6 +9,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace misdirect::dataplane {
 
 namespace {
@@ -90,15 +94,35 @@ uint64_t FlowTable::observe(uint64_t now_ns) noexcept {
 
 // --- index -------------------------------------------------------------------------------------
 
-uint32_t FlowTable::lookup(const FlowKey& key, uint64_t hash) const noexcept {
-  const auto tag = static_cast<uint32_t>(hash);
-  uint32_t b = home_bucket(hash);
+uint32_t FlowTable::tag_matches(const Bucket& bucket, uint32_t tag) noexcept {
+#if defined(__SSE2__)
+  // Two 4-lane compares over the 7 tags; the eighth lane is flows[0] and is masked off.
+  const auto* bytes = reinterpret_cast<const char*>(&bucket);
+  const __m128i needle = _mm_set1_epi32(static_cast<int>(tag));
+  const __m128i low = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i high = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes + 16));
+  const int low_mask = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(low, needle)));
+  const int high_mask = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(high, needle)));
+  return static_cast<uint32_t>(low_mask | (high_mask << 4)) & ((1u << kBucketEntries) - 1);
+#else
+  uint32_t mask = 0;
+  for (uint32_t i = 0; i < kBucketEntries; ++i) {
+    mask |= static_cast<uint32_t>(bucket.tags[i] == tag) << i;
+  }
+  return mask;
+#endif
+}
+
+uint32_t FlowTable::lookup(const FlowKey& key, uint32_t tag, uint32_t home) const noexcept {
+  uint32_t b = home;
   // Bounded by the bucket count as a guard; the probed_past counts end it far sooner.
   for (uint32_t step = 0; step <= bucket_mask_; ++step) {
     const Bucket& bucket = buckets_[b];
-    for (uint32_t i = 0; i < kBucketEntries; ++i) {
-      if (bucket.tags[i] == tag && bucket.flows[i] != kNone && pool_[bucket.flows[i]].key.same_flow(key)) {
-        return bucket.flows[i];
+    // Removed entries keep their tag: a tag match still needs a live entry and an equal key.
+    for (uint32_t mask = tag_matches(bucket, tag); mask != 0; mask &= mask - 1) {
+      const uint32_t flow = bucket.flows[std::countr_zero(mask)];
+      if (flow != kNone && pool_[flow].key.same_flow(key)) {
+        return flow;
       }
     }
     if (bucket.probed_past == 0) {
@@ -109,15 +133,15 @@ uint32_t FlowTable::lookup(const FlowKey& key, uint64_t hash) const noexcept {
   return kNone;
 }
 
-void FlowTable::index_insert(uint32_t flow_index, uint64_t hash) noexcept {
-  uint32_t b = home_bucket(hash);
+void FlowTable::index_insert(uint32_t flow_index, uint32_t tag, uint32_t home) noexcept {
+  uint32_t b = home;
   // The index always has free entries (it holds at most max_flows at ≤ 60% load), so this ends.
   for (;;) {
     Bucket& bucket = buckets_[b];
     for (uint32_t i = 0; i < kBucketEntries; ++i) {
       if (bucket.flows[i] == kNone) {
         bucket.flows[i] = flow_index;
-        bucket.tags[i] = static_cast<uint32_t>(hash);
+        bucket.tags[i] = tag;
         return;
       }
     }
@@ -126,8 +150,8 @@ void FlowTable::index_insert(uint32_t flow_index, uint64_t hash) noexcept {
   }
 }
 
-void FlowTable::index_remove(uint32_t flow_index, uint64_t hash) noexcept {
-  uint32_t b = home_bucket(hash);
+void FlowTable::index_remove(uint32_t flow_index, uint32_t home) noexcept {
+  uint32_t b = home;
   for (uint32_t step = 0; step <= bucket_mask_; ++step) {
     Bucket& bucket = buckets_[b];
     for (uint32_t i = 0; i < kBucketEntries; ++i) {
@@ -160,7 +184,9 @@ uint32_t FlowTable::allocate_flow() noexcept {
 FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t now_ns,
                                      FlowEvictionSink& sink) noexcept {
   const uint64_t now = observe(now_ns);
-  uint32_t index = lookup(key, hash);
+  const auto tag = static_cast<uint32_t>(hash);
+  const uint32_t home = home_bucket(hash);
+  uint32_t index = lookup(key, tag, home);
   if (index != kNone) {
     Flow& flow = pool_[index];
     flow.last_seen_ns = std::max(flow.last_seen_ns, now);
@@ -178,7 +204,8 @@ FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t
   flow->flow_id = config_.flow_id_base + ++next_flow_id_;
   flow->first_seen_ns = now;
   flow->last_seen_ns = now;
-  index_insert(index, hash);
+  flow->index_home = home;
+  index_insert(index, tag, home);
   wheel_insert(index, deadline_ns(*flow));
   ++active_;
   counters_.add(FlowCounter::kCreated);
@@ -186,7 +213,8 @@ FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t
 }
 
 Flow* FlowTable::find(const FlowKey& key) noexcept {
-  const uint32_t index = lookup(key, key.hash());
+  const uint64_t hash = key.hash();
+  const uint32_t index = lookup(key, static_cast<uint32_t>(hash), home_bucket(hash));
   return index == kNone ? nullptr : &pool_[index];
 }
 
@@ -196,10 +224,13 @@ void FlowTable::prefetch_bucket(uint64_t hash) const noexcept {
 
 void FlowTable::prefetch_flow(uint64_t hash) const noexcept {
   const Bucket& bucket = buckets_[home_bucket(hash)];
-  const auto tag = static_cast<uint32_t>(hash);
-  for (uint32_t i = 0; i < kBucketEntries; ++i) {
-    if (bucket.tags[i] == tag && bucket.flows[i] != kNone) {
-      __builtin_prefetch(&pool_[bucket.flows[i]]);
+  for (uint32_t mask = tag_matches(bucket, static_cast<uint32_t>(hash)); mask != 0; mask &= mask - 1) {
+    const uint32_t flow = bucket.flows[std::countr_zero(mask)];
+    if (flow != kNone) {
+      const auto* record = reinterpret_cast<const char*>(&pool_[flow]);
+      __builtin_prefetch(record);
+      __builtin_prefetch(record + 64);
+      __builtin_prefetch(record + 128);
     }
   }
 }
@@ -363,7 +394,7 @@ void FlowTable::end_flow(uint32_t flow_index, FlowEndReason reason, FlowEviction
   // The owner must have released the flow's reassembly state: the pool holds pointers to it.
   assert(flow.streams[0].held_head == TcpStream::kNone && flow.streams[0].hole_timer == TcpStream::kNone);
   assert(flow.streams[1].held_head == TcpStream::kNone && flow.streams[1].hole_timer == TcpStream::kNone);
-  index_remove(flow_index, flow.key.hash());
+  index_remove(flow_index, flow.index_home);
   flow.wheel_next = pool_free_;
   pool_free_ = flow_index;
   --active_;

@@ -44,8 +44,12 @@ enum class FlowEndReason : uint8_t {
   kShutdown,     // drain(): end of input or shutdown
 };
 
-// One flow, 192 bytes in three cache lines. The worker owns app_slot/app_state and may read
-// everything; the table owns the rest (write it only through the table and reassembler).
+// One flow, 192 bytes in three cache lines, laid out by when they are touched: the first line
+// holds what every packet reads or writes (the key the lookup compares, the worker's app fields,
+// last_seen_ns and the close state), the second the per-direction accounting, the third the TCP
+// streams (only for flows still inspected) and the wheel links (only on timer work). The worker
+// owns app_slot/app_state and may read everything; the table owns the rest (write it only
+// through the table and reassembler).
 struct alignas(64) Flow {
   static constexpr uint32_t kNoApp = UINT32_MAX;
 
@@ -54,22 +58,26 @@ struct alignas(64) Flow {
   static constexpr uint8_t kReset = 0x04;    // RST seen either way
   static constexpr uint8_t kClosed = 0x08;   // FIN both ways or RST: closed_timeout_ns applies
 
+  // First cache line.
   FlowKey key;                    // as built from the first packet (its `direction` is that packet's)
-  uint32_t app_slot = kNoApp;     // the worker's application context for this flow
-  uint64_t flow_id = 0;           // unique per worker: FlowTableConfig::flow_id_base + counter
-  uint64_t first_seen_ns = 0;
+  uint32_t app_slot = kNoApp;     // the worker's application context for this flow, if any
   uint64_t last_seen_ns = 0;
-  uint64_t packets[2] = {0, 0};        // per FlowDirection
-  uint64_t payload_bytes[2] = {0, 0};  // TCP/UDP payload as the IP header says (not captured length)
-  uint64_t ip_bytes[2] = {0, 0};       // L3 length
-  TcpStream streams[2];                // per FlowDirection
-  // Table-private: timer wheel links.
-  uint32_t wheel_prev = 0;
-  uint32_t wheel_next = 0;
-  uint32_t wheel_slot = 0;
   uint8_t app_state = 0;          // the worker's own use
   FlowInitiator initiator = FlowInitiator::kUnknown;
   uint8_t state = 0;              // kFin*, kReset, kClosed
+  // Second cache line.
+  uint64_t packets[2] = {0, 0};        // per FlowDirection
+  uint64_t payload_bytes[2] = {0, 0};  // TCP/UDP payload as the IP header says (not captured length)
+  uint64_t ip_bytes[2] = {0, 0};       // L3 length
+  uint64_t flow_id = 0;           // unique per worker: FlowTableConfig::flow_id_base + counter
+  uint64_t first_seen_ns = 0;
+  // Third cache line.
+  TcpStream streams[2];                // per FlowDirection
+  // Table-private: timer wheel links and where the hash index holds the flow.
+  uint32_t wheel_prev = 0;
+  uint32_t wheel_next = 0;
+  uint32_t wheel_slot = 0;
+  uint32_t index_home = 0;  // the hash index's home bucket (removal needs no re-hash)
 
   TcpStream& stream(FlowDirection direction) noexcept { return streams[index_of(direction)]; }
   const TcpStream& stream(FlowDirection direction) const noexcept { return streams[index_of(direction)]; }
@@ -84,6 +92,8 @@ struct alignas(64) Flow {
   }
 };
 static_assert(sizeof(Flow) <= 192, "Flow must stay within three cache lines (≤ 256 bytes per flow)");
+static_assert(offsetof(Flow, state) < 64, "what every packet touches stays in the first cache line");
+static_assert(offsetof(Flow, packets) == 64 && offsetof(Flow, streams) == 128);
 
 // The owner's hook: called before a flow ends and its record is reused, so the owner can flush
 // its pending output and release what it attached (including TcpReassembler::finish/release).
@@ -163,7 +173,8 @@ class FlowTable {
   // burst): for a burst, call prefetch_bucket for every packet's key hash, then prefetch_flow for
   // every one, then find_or_create one by one. Each stage hides the cache miss of the next.
   void prefetch_bucket(uint64_t hash) const noexcept;
-  // Prefetches the flow records whose tag matches in the (by now cached) home bucket.
+  // Prefetches the flow records (all three lines) whose tag matches in the (by now cached) home
+  // bucket.
   void prefetch_flow(uint64_t hash) const noexcept;
 
   // Per packet, after the lookup: per-direction packets and bytes, who initiated (SYN without
@@ -202,9 +213,11 @@ class FlowTable {
     return static_cast<uint32_t>(static_cast<uint64_t>(product >> 64) ^ static_cast<uint64_t>(product)) &
            bucket_mask_;
   }
-  uint32_t lookup(const FlowKey& key, uint64_t hash) const noexcept;
-  void index_insert(uint32_t flow_index, uint64_t hash) noexcept;
-  void index_remove(uint32_t flow_index, uint64_t hash) noexcept;
+  // Bit i set when entry i's tag is `tag`.
+  static uint32_t tag_matches(const Bucket& bucket, uint32_t tag) noexcept;
+  uint32_t lookup(const FlowKey& key, uint32_t tag, uint32_t home) const noexcept;
+  void index_insert(uint32_t flow_index, uint32_t tag, uint32_t home) noexcept;
+  void index_remove(uint32_t flow_index, uint32_t home) noexcept;
 
   uint64_t deadline_ns(const Flow& flow) const noexcept;
   void wheel_insert(uint32_t flow_index, uint64_t deadline_ns) noexcept;
