@@ -145,6 +145,10 @@ class PacketDecoder {
     uint32_t wire_length = 0;
   };
 
+  // The common frame — Ethernet, IPv4 without options or fragmentation, TCP, headers captured —
+  // with every bound checked once up front. False (nothing counted) when the frame is anything
+  // else; decode() then takes the general path, which decodes it from scratch.
+  bool decode_ipv4_tcp_fast(const PacketView& packet, DecodedPacket& out) noexcept;
   DecodeResult decode_ethertype(uint16_t ethertype, Layer layer, DecodedPacket& out) noexcept;
   DecodeResult decode_ipv4(Layer layer, DecodedPacket& out) noexcept;
   DecodeResult decode_ipv6(Layer layer, DecodedPacket& out) noexcept;

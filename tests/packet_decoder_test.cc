@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "tests/support/packet_builder.h"
 
@@ -316,6 +317,62 @@ BOOST_AUTO_TEST_CASE(ethernet_padding_is_ignored) {
   BOOST_TEST(static_cast<int>(d2.decode(padded)) == static_cast<int>(DecodeResult::kTcp));
   BOOST_TEST(d2.out.payload_length == 2u);
   BOOST_TEST(d2.payload() == "OK");
+}
+
+BOOST_AUTO_TEST_CASE(the_ethernet_ipv4_tcp_fast_path_agrees_with_the_general_path) {
+  // The same segment as an Ethernet frame (fast path) and as a DLT_IPV4 packet (general path),
+  // across the cases the fast path must take or refuse: DF set, padding, TCP options, data
+  // offsets too small or too large, IP options, fragments, and every capture length.
+  std::vector<TcpFrameSpec> specs;
+  for (int variant = 0; variant < 8; ++variant) {
+    TcpFrameSpec spec = smtp_segment();
+    spec.link.min_frame_bytes = 60;
+    switch (variant) {
+      case 1: spec.ip.dont_fragment = true; break;
+      case 2: spec.tcp.options = {2, 4, 0x05, 0xb4}; break;
+      case 3: spec.tcp.payload = bytes_of("OK"); break;  // padded
+      case 4: spec.tcp.data_offset_words = 4; break;     // malformed
+      case 5: spec.tcp.data_offset_words = 15; break;    // past the IP payload
+      case 6: spec.ip.ihl_words = 6; break;              // an option
+      case 7: spec.ip.more_fragments = true; break;
+      default: break;
+    }
+    specs.push_back(spec);
+  }
+  for (const TcpFrameSpec& spec : specs) {
+    const Bytes frame = build_tcp_frame(spec);
+    const Bytes packet(frame.begin() + 14, frame.end());
+    for (uint32_t cut = 1; cut <= frame.size(); ++cut) {
+      Decoder fast;
+      Decoder general;
+      const auto fast_result = fast.decode(frame, LinkType::kEthernet, cut);
+      const auto general_result =
+          cut > 14 ? general.decode(packet, LinkType::kIpv4, cut - 14) : DecodeResult::kDropped;
+      if (cut <= 14) {
+        BOOST_TEST(static_cast<int>(fast_result) == static_cast<int>(DecodeResult::kDropped));
+        continue;
+      }
+      BOOST_TEST_CONTEXT("cut " << cut << " of " << frame.size()) {
+        BOOST_TEST(static_cast<int>(fast_result) == static_cast<int>(general_result));
+        BOOST_TEST((fast.counted() == general.counted()));
+        if (fast_result == DecodeResult::kTcp && general_result == DecodeResult::kTcp) {
+          BOOST_TEST(fast.out.src == general.out.src);
+          BOOST_TEST(fast.out.dst == general.out.dst);
+          BOOST_TEST(fast.out.ip_bytes == general.out.ip_bytes);
+          BOOST_TEST(fast.out.src_port == general.out.src_port);
+          BOOST_TEST(fast.out.dst_port == general.out.dst_port);
+          BOOST_TEST(fast.out.seq == general.out.seq);
+          BOOST_TEST(fast.out.ack == general.out.ack);
+          BOOST_TEST(fast.out.tcp_flags == general.out.tcp_flags);
+          BOOST_TEST(fast.out.payload_length == general.out.payload_length);
+          BOOST_TEST(fast.out.captured_payload_length == general.out.captured_payload_length);
+          BOOST_TEST(fast.payload() == general.payload());
+          BOOST_TEST(fast.out.vlan_count == 0u);
+          BOOST_TEST(!fast.out.reassembled);
+        }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(ipv4_total_length_zero_takes_the_frame_length) {
