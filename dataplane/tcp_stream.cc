@@ -159,6 +159,26 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
   TcpStream& stream = flow.stream(direction);
   const uint8_t flags = packet.tcp_flags;
   const uint32_t length = packet.payload_length;
+  // Fast path, the common case: no SYN, FIN or RST on a synchronised direction that holds nothing,
+  // has no hole and saw no FIN; a bare ACK, or data starting exactly at the next expected byte and
+  // wholly captured. The general rules below give the same result for it: a bare ACK changes
+  // nothing, the data is delivered straight from the packet, no timer starts.
+  if ((flags & (kTcpSyn | kTcpFin | kTcpRst)) == 0 &&
+      (stream.flags & (TcpStream::kSynchronised | TcpStream::kEnded | TcpStream::kFinSeen)) ==
+          TcpStream::kSynchronised &&
+      stream.held_head == kNone && stream.hole_timer == kNone) [[likely]] {
+    if (length == 0) {
+      return;
+    }
+    if (TcpSeq(packet.seq) == stream.next_seq && packet.payload != nullptr &&
+        packet.captured_payload_length >= length) {
+      counters_.add(ReassemblyCounter::kSegmentsWithData);
+      counters_.add(ReassemblyCounter::kBytesInOrder, length);
+      stream.next_seq += length;
+      sink.on_stream_data(flow, direction, std::span<const uint8_t>(packet.payload, length));
+      return;
+    }
+  }
   if (length > 0) {
     counters_.add(ReassemblyCounter::kSegmentsWithData);
   }
