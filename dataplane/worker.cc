@@ -1,7 +1,10 @@
 // Worker: the packet path of one thread, from frames to records.
 #include "dataplane/worker.h"
 
+#include <algorithm>
+#include <array>
 #include <bitset>
+#include <cstddef>
 #include <memory>
 #include <new>
 #include <string>
@@ -22,6 +25,16 @@ constexpr uint16_t kImplicitTlsPort = 465;
 constexpr std::size_t kRecordBufferBytes = 512 * 1024;  // one smtp record with ~1000 recipients
 constexpr uint64_t kHousekeepingIntervalNs = 100'000'000;
 constexpr uint32_t kNoSlot = UINT32_MAX;
+// process_burst works through its packets in stages over this many at a time (decode all, then
+// prefetch every bucket, then every flow record, then process), so each stage's cache misses
+// overlap instead of being paid one packet after another.
+constexpr std::size_t kStageBurst = 32;
+
+// Flow::app_state, set when the flow starts. Kept in the flow record (whose first line the lookup
+// has just read) so that flows no longer inspected never touch the FlowApp side table.
+constexpr uint8_t kAppInspect = 0x01;     // reassembly runs: detection or SMTP parsing wants bytes
+constexpr uint8_t kAppSmtpByPort = 0x02;  // on a configured SMTP port: SMTP without detection
+constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort: endpoint B is the client
 
 enum class WorkerCounter : uint16_t {
   kPackets,
@@ -59,11 +72,12 @@ constexpr CounterInfo kWorkerCounterInfo[] = {
 };
 static_assert(std::size(kWorkerCounterInfo) == static_cast<std::size_t>(WorkerCounter::kCount));
 
-// Per-flow application state, beside the Flow (indexed by Flow::app_slot).
+// Per-flow application state beside the Flow (indexed by Flow::app_slot): taken when an inspected
+// flow's first bytes (or gap) arrive, given back when inspection stops or the flow ends. Flows
+// that carry no payload, or are decided by port not to be inspected, never take one.
 struct FlowApp {
   AppDetection detection;
   uint32_t smtp_slot = kNoSlot;
-  bool inspect = true;  // false once the flow is known not to be SMTP: reassembly stops
 };
 
 // One SMTP session's memory: the SmtpFlow, built in place when a flow becomes SMTP.
@@ -97,11 +111,16 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   Impl(const WorkerConfig& worker_config, RecordSink& record_sink);
   ~Impl();
 
-  void process(const PacketView& packet) noexcept;
+  // One stage-sized run of packets; see kStageBurst.
+  void process_stage(std::span<const PacketView> packets) noexcept;
+  void process_tcp(std::size_t staged) noexcept;
+  void advance_clock(uint64_t timestamp_ns) noexcept;
   void housekeeping(uint64_t now) noexcept;
   void start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept;
+  FlowApp* app_for(Flow& flow) noexcept;
+  void release_app(Flow& flow) noexcept;
   void become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept;
-  void stop_inspecting(Flow& flow, FlowApp& app) noexcept;
+  void stop_inspecting(Flow& flow) noexcept;
   void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
                  std::span<const uint8_t> bytes) noexcept;
 
@@ -126,8 +145,13 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::array<uint64_t, kSmtpAnomalyKindCount> smtp_anomalies{};
   SmtpFlowEnvironment environment;
 
-  std::unique_ptr<FlowApp[]> flow_apps;
+  // FlowApp records, constructed when first used: pages for flows never inspected stay untouched.
+  std::unique_ptr<std::byte[]> flow_app_storage;
+  uint32_t flow_apps_fresh = 0;  // records never used: [flow_apps_fresh, max_flows)
   std::vector<uint32_t> free_flow_apps;
+  FlowApp& flow_app(uint32_t slot) noexcept {
+    return *std::launder(reinterpret_cast<FlowApp*>(flow_app_storage.get() + std::size_t{slot} * sizeof(FlowApp)));
+  }
   std::unique_ptr<SmtpSlot[]> smtp_slots;
   std::unique_ptr<char[]> line_buffers;
   std::vector<uint32_t> free_smtp_slots;
@@ -142,6 +166,16 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   uint64_t last_housekeeping_ns = 0;
   // Flows whose inspection stopped inside a reassembler callback; released after it returns.
   Flow* release_after_segment = nullptr;
+
+  // The stage in flight: TCP packets decoded, their keys and hashes, and the clock each saw.
+  struct Staged {
+    DecodedPacket decoded;
+    FlowKey key;
+    uint64_t hash = 0;
+    uint64_t clock_ns = 0;
+    uint64_t now_ns = 0;
+  };
+  std::array<Staged, kStageBurst> staged;
 };
 
 namespace {
@@ -176,16 +210,13 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
       pcap_filename(worker_config.pcap_filename),
       record_buffer(new char[kRecordBufferBytes]),
       eve(std::span<char>(record_buffer.get(), kRecordBufferBytes)),
-      flow_apps(new FlowApp[worker_config.max_flows]),
+      flow_app_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(FlowApp)]),
       smtp_slots(new SmtpSlot[worker_config.max_smtp_sessions]),
       line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]) {
   for (const uint16_t port : config.smtp_ports) {
     smtp_ports.set(port);
   }
   free_flow_apps.reserve(config.max_flows);
-  for (uint32_t i = config.max_flows; i-- > 0;) {
-    free_flow_apps.push_back(i);
-  }
   free_smtp_slots.reserve(config.max_smtp_sessions);
   for (uint32_t i = config.max_smtp_sessions; i-- > 0;) {
     free_smtp_slots.push_back(i);
@@ -204,64 +235,132 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
 // slot, so the slots are simply released with the pool.
 Worker::Impl::~Impl() = default;
 
-void Worker::Impl::process(const PacketView& packet) noexcept {
-  counters.add(WorkerCounter::kPackets);
-  counters.add(WorkerCounter::kBytes, packet.wire_length);
+void Worker::Impl::advance_clock(uint64_t timestamp_ns) noexcept {
   if (new_source) {
     new_source = false;
-    clock_offset_ns = clock_ns >= packet.timestamp_ns ? clock_ns - packet.timestamp_ns + 1'000'000'000 : 0;
+    clock_offset_ns = clock_ns >= timestamp_ns ? clock_ns - timestamp_ns + 1'000'000'000 : 0;
   }
-  if (packet.timestamp_ns + clock_offset_ns > clock_ns) {
-    clock_ns = packet.timestamp_ns + clock_offset_ns;
+  if (timestamp_ns + clock_offset_ns > clock_ns) {
+    clock_ns = timestamp_ns + clock_offset_ns;
   }
   now_ns = clock_ns - clock_offset_ns;
-  DecodedPacket decoded;
-  switch (decoder.decode(packet, decoded)) {
-    case DecodeResult::kTcp:
-      break;
-    case DecodeResult::kOtherIp:
-      counters.add(WorkerCounter::kOtherIpPackets);
-      return;
-    case DecodeResult::kFragmentHeld:
-      counters.add(WorkerCounter::kFragmentsHeld);
-      return;
-    case DecodeResult::kDropped:
-      counters.add(WorkerCounter::kDecodeDrops);
-      return;
+}
+
+void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
+  std::size_t next = 0;
+  while (next < packets.size()) {
+    // Decode, key, hash and prefetch the home bucket of each TCP packet. The clock each packet
+    // would have seen is kept with it, so that processing later sees the same times. A datagram
+    // reassembled from fragments lives in the decoder's buffer only until the next decode: the
+    // stage ends with it.
+    std::size_t tcp = 0;
+    while (next < packets.size()) {
+      const PacketView& packet = packets[next++];
+      counters.add(WorkerCounter::kPackets);
+      counters.add(WorkerCounter::kBytes, packet.wire_length);
+      advance_clock(packet.timestamp_ns);
+      Staged& entry = staged[tcp];
+      const DecodeResult result = decoder.decode(packet, entry.decoded);
+      if (result == DecodeResult::kTcp) [[likely]] {
+        entry.key = FlowKey::from_packet(entry.decoded);
+        entry.hash = entry.key.hash();
+        entry.clock_ns = clock_ns;
+        entry.now_ns = now_ns;
+        flows.prefetch_bucket(entry.hash);
+        ++tcp;
+        if (entry.decoded.reassembled) {
+          break;
+        }
+        continue;
+      }
+      switch (result) {
+        case DecodeResult::kOtherIp:
+          counters.add(WorkerCounter::kOtherIpPackets);
+          break;
+        case DecodeResult::kFragmentHeld:
+          counters.add(WorkerCounter::kFragmentsHeld);
+          break;
+        case DecodeResult::kDropped:
+          counters.add(WorkerCounter::kDecodeDrops);
+          break;
+        case DecodeResult::kTcp:
+          break;
+      }
+    }
+    const uint64_t stage_clock_ns = clock_ns;
+    const uint64_t stage_now_ns = now_ns;
+    for (std::size_t i = 0; i < tcp; ++i) {
+      flows.prefetch_flow(staged[i].hash);
+    }
+    for (std::size_t i = 0; i < tcp; ++i) {
+      clock_ns = staged[i].clock_ns;
+      now_ns = staged[i].now_ns;
+      process_tcp(i);
+    }
+    clock_ns = stage_clock_ns;
+    now_ns = stage_now_ns;
   }
+}
+
+void Worker::Impl::process_tcp(std::size_t index) noexcept {
+  const Staged& entry = staged[index];
   counters.add(WorkerCounter::kTcpPackets);
-  const FlowKey key = FlowKey::from_packet(decoded);
-  const FlowLookup lookup = flows.find_or_create(key, clock_ns, *this);
+  const FlowLookup lookup = flows.find_or_create(entry.key, entry.hash, clock_ns, *this);
   Flow& flow = *lookup.flow;
-  flows.account(flow, lookup.direction, decoded);
+  flows.account(flow, lookup.direction, entry.decoded);
   if (lookup.created) {
-    start_flow(flow, decoded, lookup.direction);
+    start_flow(flow, entry.decoded, lookup.direction);
   }
-  if (flow.app_slot == Flow::kNoApp || !flow_apps[flow.app_slot].inspect) {
+  if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
-  reassembler.on_segment(flow, lookup.direction, decoded, clock_ns, *this);
+  reassembler.on_segment(flow, lookup.direction, entry.decoded, clock_ns, *this);
   if (release_after_segment != nullptr) {
     reassembler.release(*release_after_segment);
+    release_app(*release_after_segment);
     release_after_segment = nullptr;
   }
 }
 
-void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept {
-  if (free_flow_apps.empty()) {
-    return;  // cannot happen: one FlowApp per flow record
+FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
+  if (flow.app_slot != Flow::kNoApp) {
+    return &flow_app(flow.app_slot);
   }
-  flow.app_slot = free_flow_apps.back();
-  free_flow_apps.pop_back();
-  FlowApp& app = flow_apps[flow.app_slot];
-  app = FlowApp{};
+  uint32_t slot;
+  if (!free_flow_apps.empty()) {
+    slot = free_flow_apps.back();
+    free_flow_apps.pop_back();
+  } else if (flow_apps_fresh < config.max_flows) {
+    slot = flow_apps_fresh++;
+  } else {
+    return nullptr;  // cannot happen: at most one FlowApp per flow record
+  }
+  flow.app_slot = slot;
+  FlowApp* app = new (&flow_app(slot)) FlowApp{};
+  if ((flow.app_state & kAppSmtpByPort) != 0) {
+    app->detection.protocol = AppProtocol::kSmtp;
+    app->detection.stage = AppDetection::Stage::kDecided;
+    app->detection.client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+  }
+  return app;
+}
 
+void Worker::Impl::release_app(Flow& flow) noexcept {
+  if (flow.app_slot == Flow::kNoApp || flow_app(flow.app_slot).smtp_slot != kNoSlot) {
+    return;  // an SMTP session keeps its FlowApp until the flow ends
+  }
+  free_flow_apps.push_back(flow.app_slot);
+  flow.app_slot = Flow::kNoApp;
+}
+
+void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept {
+  flow.app_slot = Flow::kNoApp;
+  flow.app_state = kAppInspect;
   const uint16_t port_a = flow.key.port_a;
   const uint16_t port_b = flow.key.port_b;
   if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
     counters.add(WorkerCounter::kImplicitTlsFlows);
-    app.detection.protocol = AppProtocol::kImplicitTls;
-    app.inspect = false;
+    flow.app_state = 0;
     return;
   }
   const bool smtp_a = smtp_ports.test(port_a);
@@ -278,21 +377,19 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
       client_side = syn_ack ? (sender ^ 1) : sender;
     }
     counters.add(WorkerCounter::kSmtpFlowsByPort);
-    app.detection.protocol = AppProtocol::kSmtp;
-    app.detection.stage = AppDetection::Stage::kDecided;
-    app.detection.client_side = static_cast<int8_t>(client_side);
+    flow.app_state |= kAppSmtpByPort | (client_side == 1 ? kAppClientIsB : 0);
     return;
   }
   if (!config.port_agnostic_detection) {
     counters.add(WorkerCounter::kOtherFlows);
-    app.inspect = false;
+    flow.app_state = 0;
   }
 }
 
 void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept {
   if (free_smtp_slots.empty()) {
     counters.add(WorkerCounter::kSmtpSessionsUnavailable);
-    stop_inspecting(flow, app);
+    stop_inspecting(flow);
     return;
   }
   app.smtp_slot = free_smtp_slots.back();
@@ -316,8 +413,8 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexce
       SmtpFlow(environment, identity, std::span<char>(line_buffer, config.max_line_bytes));
 }
 
-void Worker::Impl::stop_inspecting(Flow& flow, FlowApp& app) noexcept {
-  app.inspect = false;
+void Worker::Impl::stop_inspecting(Flow& flow) noexcept {
+  flow.app_state &= static_cast<uint8_t>(~kAppInspect);
   release_after_segment = &flow;
 }
 
@@ -338,10 +435,15 @@ void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
 
 void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
                                   std::span<const uint8_t> bytes) noexcept {
-  FlowApp& app = flow_apps[flow.app_slot];
-  if (!app.inspect) {
+  if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
+  FlowApp* app_record = app_for(flow);
+  if (app_record == nullptr) {
+    stop_inspecting(flow);
+    return;
+  }
+  FlowApp& app = *app_record;
   if (app.detection.protocol == AppProtocol::kSmtp) {
     if (app.smtp_slot == kNoSlot) {
       become_smtp(flow, app, app.detection.client_side);
@@ -368,16 +470,18 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
     case AppProtocol::kImplicitTls:
     case AppProtocol::kOther:
       counters.add(WorkerCounter::kOtherFlows);
-      stop_inspecting(flow, app);
+      stop_inspecting(flow);
       return;
   }
 }
 
 void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept {
-  FlowApp& app = flow_apps[flow.app_slot];
-  if (!app.inspect) {
+  if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
+  // No FlowApp yet: no bytes arrived, so no session started and detection saw nothing.
+  const FlowApp empty;
+  const FlowApp& app = flow.app_slot != Flow::kNoApp ? flow_app(flow.app_slot) : empty;
   if (app.smtp_slot != kNoSlot) {
     counters.add(WorkerCounter::kSmtpStreamGaps);
     const int side = static_cast<int>(index_of(direction));
@@ -387,10 +491,10 @@ void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t m
     smtp_slots[app.smtp_slot].get()->gap(smtp_direction, missing_bytes, now_ns);
     return;
   }
-  if (app.detection.protocol != AppProtocol::kSmtp) {
+  if (app.detection.protocol != AppProtocol::kSmtp && (flow.app_state & kAppSmtpByPort) == 0) {
     // Detection reads the first bytes of each direction; with some of them lost it cannot decide.
     counters.add(WorkerCounter::kDetectionAbandoned);
-    stop_inspecting(flow, app);
+    stop_inspecting(flow);
   }
   // A port-based SMTP flow whose session has not started yet: the session starts at the next byte.
 }
@@ -401,12 +505,7 @@ void Worker::Impl::on_stream_end(Flow&, FlowDirection) noexcept {
 }
 
 void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
-  if (flow.app_slot == Flow::kNoApp) {
-    reassembler.release(flow);
-    return;
-  }
-  FlowApp& app = flow_apps[flow.app_slot];
-  if (app.inspect) {
+  if ((flow.app_state & kAppInspect) != 0) {
     // Holes still open become gaps and held bytes after them are delivered before the end.
     reassembler.finish(flow, *this);
   } else {
@@ -415,6 +514,11 @@ void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
   if (release_after_segment == &flow) {
     release_after_segment = nullptr;
   }
+  flow.app_state = 0;
+  if (flow.app_slot == Flow::kNoApp) {
+    return;
+  }
+  FlowApp& app = flow_app(flow.app_slot);
   if (app.smtp_slot != kNoSlot) {
     SmtpFlow* session = smtp_slots[app.smtp_slot].get();
     session->finish(now_ns);
@@ -451,8 +555,8 @@ void Worker::set_source_name(const std::string& name) {
 
 void Worker::process_burst(std::span<const PacketView> packets) noexcept {
   Impl& impl = *impl_;
-  for (const PacketView& packet : packets) {
-    impl.process(packet);
+  for (std::size_t i = 0; i < packets.size(); i += kStageBurst) {
+    impl.process_stage(packets.subspan(i, std::min(kStageBurst, packets.size() - i)));
   }
   if (impl.clock_ns - impl.last_housekeeping_ns >= kHousekeepingIntervalNs) {
     impl.housekeeping(impl.now_ns);

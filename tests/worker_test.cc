@@ -273,4 +273,68 @@ BOOST_AUTO_TEST_CASE(a_full_flow_table_evicts_and_flushes_the_oldest_flow) {
   BOOST_TEST(!contains(stats, R"("flows_evicted":0)"));
 }
 
+BOOST_AUTO_TEST_CASE(bursts_give_the_same_records_and_counters_as_single_packets) {
+  // Five flows interleaved frame by frame — two SMTP sessions by port, one found by behaviour,
+  // one HTTP flow that stops being inspected, one evicted (the table holds 4) — sent one frame
+  // at a time, in bursts of 7, and in bursts larger than the worker's stage: the staged burst
+  // pipeline must see the same times and order as one packet at a time.
+  const auto frames = [] {
+    TcpConversation a("10.0.0.1", 40001, "10.0.0.2", 25);
+    TcpConversation b("10.0.0.3", 40002, "10.0.0.2", 587);
+    TcpConversation c("10.0.0.4", 40003, "10.0.0.5", 2600);
+    TcpConversation d("10.0.0.6", 40004, "10.0.0.7", 80);
+    TcpConversation e("10.0.0.8", 40005, "10.0.0.9", 25);
+    std::vector<std::vector<Bytes>> flows = {
+        plain_session(a), plain_session(b), plain_session(c),
+        {d.syn(), d.syn_ack(), d.ack(), d.client("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+         d.server("HTTP/1.1 200 OK\r\n\r\n"), d.client("more")},
+        {e.client("RCPT TO:<z@army.ml>\r\n")},
+    };
+    std::vector<Bytes> mixed;
+    for (std::size_t i = 0; mixed.size() < 200; ++i) {
+      bool any = false;
+      for (const auto& flow : flows) {
+        if (i < flow.size()) {
+          mixed.push_back(flow[i]);
+          any = true;
+        }
+      }
+      if (!any) {
+        break;
+      }
+    }
+    return mixed;
+  }();
+  WorkerConfig config = Harness::small_config();
+  config.max_flows = 4;
+  std::vector<std::string> outputs;
+  for (const std::size_t burst : {std::size_t{1}, std::size_t{7}, std::size_t{100}}) {
+    Harness harness(config);
+    std::vector<PacketView> views;
+    for (const Bytes& frame : frames) {
+      harness.now_ns += kSecond / 100;
+      views.push_back(view_of(frame, misdirect::dataplane::LinkType::kEthernet, harness.now_ns));
+    }
+    for (std::size_t i = 0; i < views.size(); i += burst) {
+      harness.worker->process_burst(
+          std::span<const PacketView>(views.data() + i, std::min(burst, views.size() - i)));
+    }
+    harness.finish();
+    std::string output;
+    for (const std::string& alert : harness.records.alerts) {
+      output += alert;
+    }
+    for (const std::string& smtp : harness.records.smtp) {
+      output += smtp;
+    }
+    harness.worker->append_stats_json(output);
+    BOOST_TEST(harness.records.alerts.size() >= 5u);
+    BOOST_TEST(contains(output, R"("flows_evicted":)"));
+    BOOST_TEST(!contains(output, R"("flows_evicted":0,)"));
+    outputs.push_back(output);
+  }
+  BOOST_TEST(outputs[1] == outputs[0]);
+  BOOST_TEST(outputs[2] == outputs[0]);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
