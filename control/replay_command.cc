@@ -1,6 +1,8 @@
 // `misdirect replay`: captures through the shared packet path with libpcap — no root, no EAL.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -246,11 +248,15 @@ int run_replay_command(int argc, char** argv) {
     }
     worker.set_source_name(path);
     const bool large = show_progress && source->file_size() > (64u << 20);
-    dataplane::PacketView packet;
-    while (source->next(packet)) {
-      worker.process_burst(std::span<const dataplane::PacketView>(&packet, 1));
-      last_timestamp_ns = std::max(last_timestamp_ns, packet.timestamp_ns);
-      if (large && (source->packets_read() & 0xffff) == 0) {
+    uint64_t progress_at = 0;
+    std::array<dataplane::PacketView, dataplane::PcapSource::kMaxBurst> burst;
+    for (std::size_t count; (count = source->next_burst(burst)) > 0;) {
+      worker.process_burst(std::span<const dataplane::PacketView>(burst.data(), count));
+      for (std::size_t i = 0; i < count; ++i) {
+        last_timestamp_ns = std::max(last_timestamp_ns, burst[i].timestamp_ns);
+      }
+      if (large && source->packets_read() - progress_at >= 0x10000) {
+        progress_at = source->packets_read();
         print_progress(path, *source);
       }
     }

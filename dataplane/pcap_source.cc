@@ -4,7 +4,10 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <new>
 
 namespace misdirect::dataplane {
 
@@ -80,6 +83,31 @@ bool PcapSource::next(PacketView& packet) noexcept {
     error_ = path_ + ": " + where + pcap_geterr(handle_);
   }
   return false;
+}
+
+std::size_t PcapSource::next_burst(std::span<PacketView> out) noexcept {
+  if (!burst_buffer_) {
+    burst_buffer_.reset(new (std::nothrow) uint8_t[kMaxBurst * std::size_t{kMaxCapturedBytes}]);
+    if (!burst_buffer_) {
+      error_ = path_ + ": out of memory for the burst buffer";
+      return 0;
+    }
+  }
+  const std::size_t limit = std::min(out.size(), kMaxBurst);
+  std::size_t count = 0;
+  uint8_t* free_space = burst_buffer_.get();
+  while (count < limit && next(out[count])) {
+    PacketView& packet = out[count++];
+    // A record longer than libpcap's own limit cannot come from it; cut rather than overrun (the
+    // decoder then sees a capture cut short, which it counts).
+    packet.captured_length = std::min(packet.captured_length, kMaxCapturedBytes);
+    if (packet.captured_length > 0) {
+      std::memcpy(free_space, packet.data, packet.captured_length);
+    }
+    packet.data = free_space;
+    free_space += packet.captured_length;
+  }
+  return count;
 }
 
 uint64_t PcapSource::file_offset() const noexcept {

@@ -1,11 +1,15 @@
 // PcapSource: packets from a capture file (pcap or pcapng) through libpcap, for `misdirect replay`.
-// One packet at a time: libpcap's buffer is valid until the next read, so the view is handed to
-// the worker before the next read and nothing is copied.
+// One packet at a time (next: libpcap's buffer is valid until the next read, so the view is
+// handed on before the next read and nothing is copied), or a burst at a time (next_burst: each
+// packet is copied into the source's burst buffer, valid until the next read, so that the worker
+// gets the bursts its pipeline is built for).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "dataplane/packet_view.h"
@@ -27,6 +31,14 @@ class PcapSource {
 
   // The next packet, or false at the end of the file or at an error (see error()).
   bool next(PacketView& packet) noexcept;
+  // Up to min(out.size(), kMaxBurst) next packets, copied into the source's burst buffer; their
+  // views stay valid until the next call of next or next_burst. 0 at the end of the file or at
+  // an error (see error()).
+  std::size_t next_burst(std::span<PacketView> out) noexcept;
+
+  static constexpr std::size_t kMaxBurst = 32;
+  // libpcap's largest snapshot length: no record it returns captures more.
+  static constexpr uint32_t kMaxCapturedBytes = 262144;
 
   // Empty after a clean end; otherwise where reading stopped and why.
   const std::string& error() const noexcept { return error_; }
@@ -44,6 +56,9 @@ class PcapSource {
   uint64_t file_size_;
   uint64_t packets_read_ = 0;
   std::string error_;
+  // kMaxBurst × kMaxCapturedBytes, allocated on the first next_burst; pages past the largest
+  // packets seen are never touched.
+  std::unique_ptr<uint8_t[]> burst_buffer_;
 };
 
 }  // namespace misdirect::dataplane
