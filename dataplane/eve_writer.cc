@@ -96,7 +96,7 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
   json_.begin_object();
   char timestamp[kTimestampBytes];
   json_.key("timestamp");
-  json_.string(format_timestamp(timestamp_ns, timestamp));
+  json_.plain_string(format_timestamp(timestamp_ns, timestamp));
   if (flow != nullptr) {
     json_.key("flow_id");
     json_.number(flow->flow_id);
@@ -106,19 +106,19 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
     json_.string(pcap_filename);
   }
   json_.key("event_type");
-  json_.string(event_type);
+  json_.plain_string(event_type);  // the program's own names
   if (flow != nullptr) {
     char address[kIpTextBytes];
     json_.key("src_ip");
-    json_.string(format_ip(flow->client, address));
+    json_.plain_string(format_ip(flow->client, address));
     json_.key("src_port");
     json_.number(flow->client_port);
     json_.key("dest_ip");
-    json_.string(format_ip(flow->server, address));
+    json_.plain_string(format_ip(flow->server, address));
     json_.key("dest_port");
     json_.number(flow->server_port);
     json_.key("proto");
-    json_.string("TCP");
+    json_.plain_string("TCP");
     if (flow->vlan_count > 0) {
       json_.key("vlan");
       json_.begin_array();

@@ -24,6 +24,7 @@ class EveWriter {
 
   // Starts a record: timestamp, flow_id, pcap_filename (when not empty), event_type, the flow's
   // addresses oriented client → server, proto, vlan. `flow` may be null (stats records).
+  // `event_type` is one of the program's own names ("alert", "smtp", "stats"): written unescaped.
   JsonLineWriter& begin(std::string_view event_type, uint64_t timestamp_ns, const FlowIdentity* flow,
                         std::string_view pcap_filename) noexcept;
   // Closes the record. Returns the line, or an empty view when it did not fit the buffer.

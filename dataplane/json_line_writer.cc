@@ -1,7 +1,6 @@
 // JsonLineWriter: fixed-buffer JSON with UTF-8 validation of wire bytes.
 #include "dataplane/json_line_writer.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -57,48 +56,85 @@ constexpr uint64_t kOnes = 0x0101010101010101ull;
 constexpr uint64_t kHighBits = 0x8080808080808080ull;
 
 // True when one of the eight bytes of `word` is not plain: below 0x20, '"', '\\', 0x7f or
-// non-ASCII. Each test is the exact "some byte is zero / below n" idiom, so there are no false
-// positives: a plain word is always copied whole.
+// non-ASCII. Each term sets a byte's high bit for its case ("below 0x20", "equals", "0x7f or
+// above"); borrows and carries only ever spread from a byte that is already caught, so a plain
+// word is never taken for one that needs escaping.
 bool has_escape(uint64_t word) noexcept {
-  const auto has_zero = [](uint64_t x) noexcept { return ((x - kOnes) & ~x & kHighBits) != 0; };
-  const bool control = ((word - kOnes * 0x20) & ~word & kHighBits) != 0;
-  return control || (word & kHighBits) != 0 || has_zero(word ^ (kOnes * '"')) ||
-         has_zero(word ^ (kOnes * '\\')) || has_zero(word ^ (kOnes * 0x7f));
+  const uint64_t quote = word ^ (kOnes * '"');
+  const uint64_t backslash = word ^ (kOnes * '\\');
+  const uint64_t caught = ((word - kOnes * 0x20) & ~word) | ((quote - kOnes) & ~quote) |
+                          ((backslash - kOnes) & ~backslash) | word | (word + kOnes);
+  return (caught & kHighBits) != 0;
+}
+
+uint64_t load_word(const char* bytes) noexcept {
+  uint64_t word;
+  std::memcpy(&word, bytes, sizeof word);
+  return word;
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 }  // namespace
 
+bool JsonLineWriter::is_plain_text(std::string_view text) noexcept {
+  std::size_t i = 0;
+  if (text.size() >= 8) {
+    for (; text.size() - i > 8; i += 8) {
+      if (has_escape(load_word(text.data() + i))) {
+        return false;
+      }
+    }
+    return !has_escape(load_word(text.data() + text.size() - 8));
+  }
+  for (; i < text.size(); ++i) {
+    if (!is_plain(static_cast<unsigned char>(text[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void JsonLineWriter::string(std::string_view value) noexcept {
-  before_value();
+  if (take_separator()) {
+    put(',');
+  }
   const std::size_t size = value.size();
   const char* in = value.data();
   std::size_t i = 0;
   if (buffer_.size() - length_ >= size + 2) {
-    // The unescaped form fits: copy plain runs straight into the buffer, eight bytes at a time.
-    char* const start = buffer_.data() + length_;
-    char* out = start;
-    *out++ = '"';
-    while (size - i >= 8) {
-      uint64_t word;
-      std::memcpy(&word, in + i, 8);
-      if (has_escape(word)) {
-        break;
+    // The unescaped form fits: copy plain runs straight into the buffer, eight bytes at a time;
+    // the last word overlaps the one before it rather than going byte by byte.
+    char* const out = buffer_.data() + length_ + 1;
+    out[-1] = '"';
+    if (size >= 8) {
+      for (; size - i > 8; i += 8) {
+        const uint64_t word = load_word(in + i);
+        if (has_escape(word)) {
+          break;
+        }
+        std::memcpy(out + i, &word, 8);
       }
-      std::memcpy(out, &word, 8);
-      out += 8;
-      i += 8;
+      if (size - i <= 8) {
+        const uint64_t last = load_word(in + size - 8);
+        if (!has_escape(last)) {
+          std::memcpy(out + size - 8, &last, 8);
+          out[size] = '"';
+          length_ += size + 2;
+          return;
+        }
+      }
     }
     while (i < size && is_plain(static_cast<unsigned char>(in[i]))) {
-      *out++ = in[i++];
+      out[i] = in[i];
+      ++i;
     }
     if (i == size) {
-      *out++ = '"';
-      length_ += static_cast<std::size_t>(out - start);
+      out[size] = '"';
+      length_ += size + 2;
       return;
     }
-    length_ += static_cast<std::size_t>(out - start);
+    length_ += i + 1;
   } else {
     put('"');
   }
@@ -131,36 +167,32 @@ void JsonLineWriter::escape_rest(std::string_view value) noexcept {
   put('"');
 }
 
-void JsonLineWriter::number(uint64_t value) noexcept {
-  before_value();
-  if (value < 10) {
-    put(static_cast<char>('0' + value));
+void JsonLineWriter::signed_number(int64_t value) noexcept {
+  // The magnitude as unsigned: also right for the most negative value.
+  const bool negative = value < 0;
+  const uint64_t magnitude = negative ? ~static_cast<uint64_t>(value) + 1 : static_cast<uint64_t>(value);
+  const std::size_t count = digit_count(magnitude);
+  char* out = value_space(count + (negative ? 1 : 0));
+  if (out == nullptr) {
     return;
   }
-  char digits[24];
-  const auto result = std::to_chars(digits, digits + sizeof digits, value);
-  put(std::string_view(digits, static_cast<std::size_t>(result.ptr - digits)));
-}
-
-void JsonLineWriter::signed_number(int64_t value) noexcept {
-  before_value();
-  char digits[24];
-  const auto result = std::to_chars(digits, digits + sizeof digits, value);
-  put(std::string_view(digits, static_cast<std::size_t>(result.ptr - digits)));
+  if (negative) {
+    *out++ = '-';
+  }
+  put_digits(out, count, magnitude);
 }
 
 void JsonLineWriter::decimal(double value, int digits) noexcept {
-  before_value();
   if (!std::isfinite(value)) {
-    put("null");
+    null();
     return;
   }
   char text[48];
   const int length = std::snprintf(text, sizeof text, "%.*f", digits, value);
   if (length > 0 && static_cast<std::size_t>(length) < sizeof text) {
-    put(std::string_view(text, static_cast<std::size_t>(length)));
+    raw(std::string_view(text, static_cast<std::size_t>(length)));
   } else {
-    put("null");
+    null();
   }
 }
 

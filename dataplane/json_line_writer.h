@@ -2,8 +2,9 @@
 // output primitive. Never allocates; on overflow it stops writing and reports it.
 //
 // Records are written per recipient of every transaction, so the structural calls (keys,
-// brackets, commas, short literals) are inline and check the room once per call, and string()
-// copies runs that need no escaping eight bytes at a time.
+// brackets, commas, short literals) are inline and reserve their room once per call: a comma,
+// a key and a short value are one bounds check. string() copies runs that need no escaping eight
+// bytes at a time.
 #pragma once
 
 #include <cstddef>
@@ -33,13 +34,9 @@ class JsonLineWriter {
   // Inside an object: the member name that the next value belongs to. Names are the program's
   // own literals: they are written as given, not escaped.
   void key(std::string_view name) noexcept {
-    before_value();
-    char* out = reserve(name.size() + 3);
+    char* out = value_space(name.size() + 3);
     if (out != nullptr) {
-      out[0] = '"';
-      std::memcpy(out + 1, name.data(), name.size());
-      out[name.size() + 1] = '"';
-      out[name.size() + 2] = ':';
+      put_name(out, name);
     }
     after_key_ = true;
   }
@@ -47,21 +44,55 @@ class JsonLineWriter {
   // Bytes from the wire may be anything: control characters are escaped and invalid UTF-8 is
   // replaced by U+FFFD, so every line is valid JSON.
   void string(std::string_view value) noexcept;
-  void number(uint64_t value) noexcept;
+  // A string known to need no escaping (see is_plain_text): canonical domains, the program's own
+  // names, text checked once when it was stored. Copied as it is.
+  void plain_string(std::string_view value) noexcept {
+    char* out = value_space(value.size() + 2);
+    if (out != nullptr) {
+      put_quoted(out, value);
+    }
+  }
+  // True when string() would copy `text` unchanged: printable ASCII other than '"' and '\\'.
+  static bool is_plain_text(std::string_view text) noexcept;
+  void number(uint64_t value) noexcept {
+    const std::size_t count = digit_count(value);
+    char* out = value_space(count);
+    if (out != nullptr) {
+      put_digits(out, count, value);
+    }
+  }
   void signed_number(int64_t value) noexcept;
   void decimal(double value, int digits) noexcept;
-  void boolean(bool value) noexcept {
-    before_value();
-    put(value ? std::string_view("true") : std::string_view("false"));
-  }
-  void null() noexcept {
-    before_value();
-    put("null");
-  }
+  void boolean(bool value) noexcept { raw(value ? std::string_view("true") : std::string_view("false")); }
+  void null() noexcept { raw("null"); }
   // A value already formatted as JSON (a nested record).
   void raw(std::string_view json) noexcept {
-    before_value();
-    put(json);
+    char* out = value_space(json.size());
+    if (out != nullptr) {
+      copy(out, json.data(), json.size());
+    }
+  }
+
+  // A whole object member — key and value — with one bounds check (not after key()).
+  void member_plain_string(std::string_view name, std::string_view value) noexcept {
+    char* out = value_space(name.size() + 3 + value.size() + 2);
+    if (out != nullptr) {
+      put_quoted(put_name(out, name), value);
+    }
+  }
+  void member_number(std::string_view name, uint64_t value) noexcept {
+    const std::size_t count = digit_count(value);
+    char* out = value_space(name.size() + 3 + count);
+    if (out != nullptr) {
+      put_digits(put_name(out, name), count, value);
+    }
+  }
+  // `json` is already JSON: null, true, false, a number.
+  void member_raw(std::string_view name, std::string_view json) noexcept {
+    char* out = value_space(name.size() + 3 + json.size());
+    if (out != nullptr) {
+      copy(put_name(out, name), json.data(), json.size());
+    }
   }
 
   bool overflowed() const noexcept { return overflowed_; }
@@ -70,19 +101,34 @@ class JsonLineWriter {
  private:
   static constexpr int kMaxDepth = 16;
 
-  void before_value() noexcept {
+  // The comma that separates this value from the one before it, if one is due.
+  bool take_separator() noexcept {
     if (after_key_) {
       after_key_ = false;
-      return;
+      return false;
     }
-    if (need_comma_[depth_]) {
-      put(',');
-    }
+    const bool comma = need_comma_[depth_];
     need_comma_[depth_] = true;
+    return comma;
+  }
+  // Room for a value of `count` bytes and the comma before it (written here): where the value
+  // goes, or null with the overflow flagged.
+  char* value_space(std::size_t count) noexcept {
+    const bool comma = take_separator();
+    char* out = reserve(count + (comma ? 1 : 0));
+    if (out == nullptr) {
+      return nullptr;
+    }
+    if (comma) {
+      *out++ = ',';
+    }
+    return out;
   }
   void open(char bracket) noexcept {
-    before_value();
-    put(bracket);
+    char* out = value_space(1);
+    if (out != nullptr) {
+      *out = bracket;
+    }
     if (depth_ + 1 < kMaxDepth) {
       ++depth_;
     } else {
@@ -116,8 +162,57 @@ class JsonLineWriter {
   }
   void put(std::string_view text) noexcept {
     char* out = reserve(text.size());
-    if (out != nullptr && !text.empty()) {
-      std::memcpy(out, text.data(), text.size());
+    if (out != nullptr) {
+      copy(out, text.data(), text.size());
+    }
+  }
+  // `"name":` at `out`; returns what follows it.
+  static char* put_name(char* out, std::string_view name) noexcept {
+    out[0] = '"';
+    copy(out + 1, name.data(), name.size());
+    out[name.size() + 1] = '"';
+    out[name.size() + 2] = ':';
+    return out + name.size() + 3;
+  }
+  static void put_quoted(char* out, std::string_view value) noexcept {
+    out[0] = '"';
+    copy(out + 1, value.data(), value.size());
+    out[value.size() + 1] = '"';
+  }
+  static std::size_t digit_count(uint64_t value) noexcept {
+    std::size_t count = 1;
+    while (value >= 100) {
+      value /= 100;
+      count += 2;
+    }
+    return count + (value >= 10 ? 1 : 0);
+  }
+  static void put_digits(char* out, std::size_t count, uint64_t value) noexcept {
+    for (std::size_t i = count; i-- > 0;) {
+      out[i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  }
+  // Most copies are a few dozen bytes or less (names, addresses, domains): whole words, the last
+  // one overlapping, instead of a call to memcpy.
+  static void copy(char* out, const char* in, std::size_t size) noexcept {
+    if (size >= 8) {
+      if (size > 64) {
+        std::memcpy(out, in, size);
+        return;
+      }
+      std::size_t i = 0;
+      for (; size - i > 8; i += 8) {
+        std::memcpy(out + i, in + i, 8);
+      }
+      std::memcpy(out + size - 8, in + size - 8, 8);
+    } else if (size >= 4) {
+      std::memcpy(out, in, 4);
+      std::memcpy(out + size - 4, in + size - 4, 4);
+    } else {
+      for (std::size_t i = 0; i < size; ++i) {
+        out[i] = in[i];
+      }
     }
   }
   // The escaping path of string(): from the first byte that is not plain printable ASCII.

@@ -208,6 +208,7 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   entry.domain_valid = domain_valid;
   entry.lookalike = verdict.lookalike;
   entry.alert_written = false;
+  entry.address_plain = JsonLineWriter::is_plain_text(address);
   entry.kind = verdict.kind;
   entry.generation = generation;
   for (const std::string_view part : {address, canonical, verdict.protected_domain, verdict.variant}) {
@@ -338,13 +339,21 @@ void SmtpFlow::emit(RecordType type, std::string_view line) noexcept {
 
 namespace {
 
+void write_address(JsonLineWriter& json, std::string_view address, bool plain) noexcept {
+  if (plain) {
+    json.plain_string(address);
+  } else {
+    json.string(address);
+  }
+}
+
 void write_alert_header(JsonLineWriter& json, inspect::LookalikeKind kind) noexcept {
   json.key("app_proto");
-  json.string("smtp");
+  json.plain_string("smtp");
   json.key("alert");
   json.begin_object();
   json.key("action");
-  json.string("allowed");
+  json.plain_string("allowed");
   json.key("gid");
   json.number(1);
   json.key("signature_id");
@@ -352,9 +361,9 @@ void write_alert_header(JsonLineWriter& json, inspect::LookalikeKind kind) noexc
   json.key("rev");
   json.number(1);
   json.key("signature");
-  json.string(signature_for(kind));
+  json.plain_string(signature_for(kind));
   json.key("category");
-  json.string("Potential Corporate Privacy Violation");
+  json.plain_string("Potential Corporate Privacy Violation");
   json.key("severity");
   json.number(1);
   json.end_object();
@@ -365,7 +374,7 @@ void write_verdict(JsonLineWriter& json, std::string_view protected_domain, insp
   json.key("protected");
   json.string(protected_domain);
   json.key("kind");
-  json.string(inspect::kind_name(kind));
+  json.plain_string(inspect::kind_name(kind));
   json.key("variant");
   json.string(variant);
 }
@@ -435,7 +444,7 @@ void SmtpFlow::write_alert_record(const AlertFacts& facts, const Transaction* tr
   for (uint32_t i = 0; kept != nullptr && i < recipient_count_; ++i) {
     const Recipient& other = recipients_[i];
     if (other.transaction == kept->transaction) {
-      json.string(text_of(other).address);
+      write_address(json, text_of(other).address, other.address_plain);
     }
     if (&other == kept) {
       break;
@@ -486,8 +495,7 @@ void SmtpFlow::write_smtp_record(const Transaction& transaction) noexcept {
   }
   JsonLineWriter& json =
       environment_.eve->begin("smtp", now_ns_, &identity_, environment_.pcap_filename);
-  json.key("app_proto");
-  json.string("smtp");
+  json.member_plain_string("app_proto", "smtp");
   json.key("smtp");
   json.begin_object();
   json.key("helo");
@@ -502,19 +510,16 @@ void SmtpFlow::write_smtp_record(const Transaction& transaction) noexcept {
   json.begin_array();
   for (uint32_t i = 0; i < recipient_count_; ++i) {
     if (recipients_[i].transaction == transaction.id) {
-      json.string(text_of(recipients_[i]).address);
+      write_address(json, text_of(recipients_[i]).address, recipients_[i].address_plain);
     }
   }
   json.end_array();
   json.end_object();
   json.key("misdirect");
   json.begin_object();
-  json.key("transaction");
-  json.number(transaction.id);
-  json.key("delivered");
-  json.boolean(transaction.delivered);
-  json.key("end");
-  json.string(inspect::transaction_end_reason_name(transaction.reason));
+  json.member_number("transaction", transaction.id);
+  json.member_raw("delivered", transaction.delivered ? "true" : "false");
+  json.member_plain_string("end", inspect::transaction_end_reason_name(transaction.reason));
   json.key("recipients");
   json.begin_array();
   for (uint32_t i = 0; i < recipient_count_; ++i) {
@@ -524,27 +529,29 @@ void SmtpFlow::write_smtp_record(const Transaction& transaction) noexcept {
     }
     const RecipientText text = text_of(entry);
     json.begin_object();
-    json.key("address");
-    json.string(text.address);
-    json.key("domain");
+    if (entry.address_plain) {
+      json.member_plain_string("address", text.address);
+    } else {
+      json.key("address");
+      json.string(text.address);
+    }
     if (entry.domain_valid) {
-      json.string(text.domain);
+      json.member_plain_string("domain", text.domain);  // canonical: a-z, 0-9, '-' and '.'
     } else {
-      json.null();
+      json.member_raw("domain", "null");
     }
-    json.key("reply_code");
     if (entry.replied) {
-      json.number(entry.reply_code);
+      json.member_number("reply_code", entry.reply_code);
     } else {
-      json.null();
+      json.member_raw("reply_code", "null");
     }
-    json.key("lookalike");
     if (entry.lookalike) {
+      json.key("lookalike");
       json.begin_object();
       write_verdict(json, text.protected_domain, entry.kind, text.variant);
       json.end_object();
     } else {
-      json.null();
+      json.member_raw("lookalike", "null");
     }
     json.end_object();
   }

@@ -136,6 +136,7 @@ class SmtpFlow final : public inspect::SmtpEventSink {
     bool domain_valid;
     bool lookalike;
     bool alert_written;
+    bool address_plain;  // the address needs no JSON escaping (checked once, written often)
     inspect::LookalikeKind kind;
     uint64_t generation;
   };
