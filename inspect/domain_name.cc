@@ -22,6 +22,7 @@
 #include "inspect/domain_name.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <span>
 
@@ -337,52 +338,64 @@ std::string_view strip_root(std::string_view raw) noexcept {
   return raw;
 }
 
+// What a byte becomes in a plain name: letters lowercased, digits, '-' and '.' kept; 0 for every
+// other byte (they all need the full rules, or are errors).
+constexpr std::array<char, 256> kPlainNameBytes = [] {
+  std::array<char, 256> table{};
+  for (char c = 'a'; c <= 'z'; ++c) {
+    table[static_cast<unsigned char>(c)] = c;
+    table[static_cast<unsigned char>(c - 'a' + 'A')] = c;
+  }
+  for (char c = '0'; c <= '9'; ++c) {
+    table[static_cast<unsigned char>(c)] = c;
+  }
+  table['-'] = '-';
+  table['.'] = '.';
+  return table;
+}();
+
+// A plain label [start, end) of `bytes`: 1 to 63 bytes, no hyphen at either edge, not an A-label.
+bool is_plain_label(const char* bytes, std::size_t start, std::size_t end) noexcept {
+  const std::size_t length = end - start;
+  return length != 0 && length <= kMaxLabelBytes && bytes[start] != '-' && bytes[end - 1] != '-' &&
+         !(length >= 4 && std::memcmp(bytes + start, kAcePrefix.data(), 4) == 0);
+}
+
 // The common case, done in one pass over the bytes: letters, digits, hyphens and dots only, no
 // "xn--" label. Writes the canonical form to `bytes` and returns its length when the domain is
 // valid in that form; returns 0 for anything else (another character, an A-label, any error), and
-// the full path below then decides, so both paths give the same answer for every input.
-std::size_t normalize_ldh(std::string_view raw, char* bytes) noexcept {
+// the full rules below then decide, so both paths give the same answer for every input.
+std::size_t normalize_plain(std::string_view raw, char* bytes) noexcept {
   if (!raw.empty() && raw.back() == '.') {
     raw.remove_suffix(1);  // the root
   }
-  if (raw.empty() || raw.size() > kMaxDomainBytes) {
+  const std::size_t size = raw.size();
+  if (size == 0 || size > kMaxDomainBytes) {
     return 0;
   }
   std::size_t label_start = 0;
-  bool label_numeric = true;
-  for (std::size_t i = 0;; ++i) {
-    const bool end = i == raw.size();
-    const char c = end ? '.' : raw[i];
-    if (c == '.') {
-      const std::size_t label_length = i - label_start;
-      if (label_length == 0 || label_length > kMaxLabelBytes || bytes[label_start] == '-' ||
-          bytes[i - 1] == '-' ||
-          (label_length >= 4 && std::memcmp(bytes + label_start, kAcePrefix.data(), 4) == 0)) {
-        return 0;
-      }
-      if (end) {
-        return label_numeric ? 0 : raw.size();
-      }
-      bytes[i] = '.';
-      label_start = i + 1;
-      label_numeric = true;
-      continue;
-    }
-    if (c >= 'a' && c <= 'z') {
-      bytes[i] = c;
-      label_numeric = false;
-    } else if (c >= 'A' && c <= 'Z') {
-      bytes[i] = static_cast<char>(c + ('a' - 'A'));
-      label_numeric = false;
-    } else if (c >= '0' && c <= '9') {
-      bytes[i] = c;
-    } else if (c == '-') {
-      bytes[i] = c;
-      label_numeric = false;
-    } else {
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = kPlainNameBytes[static_cast<unsigned char>(raw[i])];
+    if (c == 0) {
       return 0;
     }
+    bytes[i] = c;
+    if (c == '.') {
+      if (!is_plain_label(bytes, label_start, i)) {
+        return 0;
+      }
+      label_start = i + 1;
+    }
   }
+  if (!is_plain_label(bytes, label_start, size)) {
+    return 0;
+  }
+  for (std::size_t i = label_start; i < size; ++i) {
+    if (bytes[i] < '0' || bytes[i] > '9') {
+      return size;
+    }
+  }
+  return 0;  // an all-numeric top-level label: refused by the full rules
 }
 
 }  // namespace
@@ -426,7 +439,7 @@ std::string_view describe(DomainError error) noexcept {
 }
 
 DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept {
-  if (const std::size_t length = normalize_ldh(raw, out.bytes_); length != 0) {
+  if (const std::size_t length = normalize_plain(raw, out.bytes_); length != 0) {
     out.bytes_[length] = '\0';
     out.length_ = static_cast<uint8_t>(length);
     return DomainError::kOk;

@@ -32,26 +32,32 @@ bool has_binary(std::string_view line) noexcept {
   const auto is_binary = [](unsigned char byte) noexcept {
     return (byte < 0x20 && byte != '\t') || byte == 0x7f;
   };
-  std::size_t i = 0;
-  for (; line.size() - i >= 8; i += 8) {
+  const auto suspect = [](const char* bytes) noexcept {
     uint64_t word;
-    std::memcpy(&word, line.data() + i, 8);
+    std::memcpy(&word, bytes, 8);
     const uint64_t del = word ^ (kOnes * 0x7f);
-    const bool suspect = (((word - kOnes * 0x20) & ~word) | ((del - kOnes) & ~del)) & kHighBits;
-    if (suspect) {
-      for (std::size_t j = i; j < i + 8; ++j) {
-        if (is_binary(static_cast<unsigned char>(line[j]))) {
-          return true;
-        }
+    return ((((word - kOnes * 0x20) & ~word) | ((del - kOnes) & ~del)) & kHighBits) != 0;
+  };
+  const auto any_binary = [&](std::size_t from, std::size_t to) noexcept {
+    for (std::size_t j = from; j < to; ++j) {
+      if (is_binary(static_cast<unsigned char>(line[j]))) {
+        return true;
       }
     }
+    return false;
+  };
+  if (line.size() < 8) {
+    return any_binary(0, line.size());
   }
-  for (; i < line.size(); ++i) {
-    if (is_binary(static_cast<unsigned char>(line[i]))) {
+  // Whole words, then the last eight bytes (overlapping the word before them).
+  std::size_t i = 0;
+  for (; line.size() - i > 8; i += 8) {
+    if (suspect(line.data() + i) && any_binary(i, i + 8)) {
       return true;
     }
   }
-  return false;
+  const std::size_t last = line.size() - 8;
+  return suspect(line.data() + last) && any_binary(last, line.size());
 }
 
 // A SASL response line: base64, "=" (empty) or "*" (cancel). Commands always hold a space or

@@ -196,7 +196,8 @@ class SmtpSession {
   uint32_t recipient_count_ = 0;
   uint32_t data_count_ = 0;
 
-  std::array<Pending, kMaxPendingCommands> pending_{};
+  // Only [pending_head_, pending_head_ + pending_count_) is ever read: not zeroed per session.
+  std::array<Pending, kMaxPendingCommands> pending_;
   uint32_t pending_head_ = 0;
   uint32_t pending_count_ = 0;
 
