@@ -36,6 +36,45 @@ BOOST_AUTO_TEST_CASE(nested_objects_and_arrays_get_commas_right) {
   BOOST_TEST(!json.overflowed());
 }
 
+BOOST_AUTO_TEST_CASE(fused_members_and_plain_strings_get_commas_right) {
+  std::array<char, 256> buffer;
+  JsonLineWriter json(buffer);
+  json.begin_object();
+  json.member_plain_string("a", "x.example");
+  json.member_number("n", 250);
+  json.member_number("zero", 0);
+  json.member_raw("z", "null");
+  json.key("list");
+  json.begin_array();
+  json.plain_string("p");
+  json.plain_string("");
+  json.number(18446744073709551615ull);
+  json.begin_object();
+  json.member_raw("t", "true");
+  json.end_object();
+  json.end_array();
+  json.member_plain_string("last", "");
+  json.end_object();
+  BOOST_TEST(json.view() ==
+             R"({"a":"x.example","n":250,"zero":0,"z":null,"list":["p","",18446744073709551615,{"t":true}],"last":""})");
+  BOOST_TEST(!json.overflowed());
+  BOOST_TEST(JsonLineWriter::is_plain_text("user.name+tag@mail.example"));
+  BOOST_TEST(JsonLineWriter::is_plain_text(""));
+  BOOST_TEST(!JsonLineWriter::is_plain_text("a\"b"));
+  BOOST_TEST(!JsonLineWriter::is_plain_text("0123456789abcde\\"));
+  BOOST_TEST(!JsonLineWriter::is_plain_text("0123456789abcdef\x7f"));
+  BOOST_TEST(!JsonLineWriter::is_plain_text("caf\xc3\xa9"));
+}
+
+BOOST_AUTO_TEST_CASE(a_member_that_does_not_fit_is_an_overflow) {
+  std::array<char, 12> buffer;
+  JsonLineWriter json(buffer);
+  json.begin_object();
+  json.member_plain_string("key", "value");  // {"key":"value" is 14 bytes
+  BOOST_TEST(json.overflowed());
+  BOOST_TEST(json.view() == "{");
+}
+
 BOOST_AUTO_TEST_CASE(wire_bytes_are_escaped_and_invalid_utf8_replaced) {
   std::array<char, 256> buffer;
   JsonLineWriter json(buffer);
