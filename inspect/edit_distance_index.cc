@@ -7,13 +7,17 @@
 #include <array>
 #include <bit>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "inspect/hash_mix.h"
 
 namespace misdirect::inspect {
 
 namespace {
 
-constexpr std::size_t kMinimumSlots = 16;
+constexpr std::size_t kMinimumBuckets = 2;
 
 constexpr auto kPowers = [] {
   std::array<uint64_t, kMaxDomainBytes + 2> powers{};
@@ -50,6 +54,32 @@ void fill_suffix_hashes(std::string_view x, uint64_t* suffix_hashes) noexcept {
   }
 }
 
+// Never 0: 0 marks an empty slot.
+uint32_t tag_of(uint64_t hash) noexcept {
+  const auto tag = static_cast<uint32_t>(hash);
+  return tag == 0 ? 1 : tag;
+}
+
+// Bit i set iff tags[i] == tag, for the sixteen tags of a bucket (kBucketSlots).
+unsigned matching_slots(const uint32_t* tags, uint32_t tag) noexcept {
+#if defined(__SSE2__)
+  const __m128i wanted = _mm_set1_epi32(static_cast<int>(tag));
+  unsigned bits = 0;
+  for (int quarter = 0; quarter < 4; ++quarter) {
+    const __m128i four = _mm_load_si128(reinterpret_cast<const __m128i*>(tags) + quarter);
+    const int equal = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(four, wanted)));
+    bits |= static_cast<unsigned>(equal) << (quarter * 4);
+  }
+  return bits;
+#else
+  unsigned bits = 0;
+  for (unsigned i = 0; i < 16; ++i) {
+    bits |= static_cast<unsigned>(tags[i] == tag) << i;
+  }
+  return bits;
+#endif
+}
+
 }  // namespace
 
 bool within_one_edit(std::string_view a, std::string_view b) noexcept {
@@ -75,9 +105,11 @@ EditDistanceIndex::EditDistanceIndex(const std::vector<std::string>& protected_d
   for (const std::string& domain : protected_domains_) {
     characters += domain.size() + 1;
   }
-  const std::size_t slots = std::bit_ceil(std::max(kMinimumSlots, characters * 2));
-  slots_.assign(slots, 0);
-  shift_ = 64 - static_cast<unsigned>(std::countr_zero(slots));
+  const std::size_t buckets =
+      std::bit_ceil(std::max(kMinimumBuckets, characters * 2 / kBucketSlots + 1));
+  buckets_.assign(buckets, Bucket{});
+  owners_.assign(buckets * kBucketSlots, 0);
+  shift_ = 64 - static_cast<unsigned>(std::countr_zero(buckets));
   uint64_t suffix_hashes[kMaxDomainBytes + 1];
   uint64_t hashes[kMaxDomainBytes + 1];
   for (std::size_t p = 0; p < protected_domains_.size(); ++p) {
@@ -97,37 +129,44 @@ EditDistanceIndex::EditDistanceIndex(const std::vector<std::string>& protected_d
 }
 
 void EditDistanceIndex::insert(uint64_t hash, uint32_t protected_index) {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = hash >> shift_;
-  while (slots_[i] != 0) {
-    i = (i + 1) & mask;
+  const uint32_t tag = tag_of(hash);
+  const std::size_t mask = buckets_.size() - 1;
+  for (std::size_t b = hash >> shift_;; b = (b + 1) & mask) {
+    for (std::size_t i = 0; i < kBucketSlots; ++i) {
+      if (buckets_[b].tags[i] == 0) {
+        buckets_[b].tags[i] = tag;
+        owners_[b * kBucketSlots + i] = protected_index;
+        return;
+      }
+    }
   }
-  slots_[i] = (hash << 32) | (static_cast<uint64_t>(protected_index) + 1);
 }
 
 void EditDistanceIndex::confirm(uint64_t hash, std::string_view suffix, std::size_t start,
                                 NearMiss& best) const noexcept {
-  const uint64_t tag = hash & 0xFFFFFFFFULL;
-  const std::size_t mask = slots_.size() - 1;
-  // At most half full: an empty slot ends every probe sequence.
-  for (std::size_t i = hash >> shift_; slots_[i] != 0; i = (i + 1) & mask) {
-    if ((slots_[i] >> 32) != tag) {
-      continue;
+  const uint32_t tag = tag_of(hash);
+  const std::size_t mask = buckets_.size() - 1;
+  for (std::size_t b = hash >> shift_;; b = (b + 1) & mask) {
+    const Bucket& bucket = buckets_[b];
+    for (unsigned matches = matching_slots(bucket.tags, tag); matches != 0; matches &= matches - 1) {
+      const uint32_t p = owners_[b * kBucketSlots + static_cast<std::size_t>(std::countr_zero(matches))];
+      if (best.found && p >= best.protected_index) {
+        continue;
+      }
+      const std::string_view target = protected_domains_[p];
+      if (suffix != target && within_one_edit(suffix, target)) {
+        best = NearMiss{true, p, start};
+      }
     }
-    const auto p = static_cast<uint32_t>((slots_[i] & 0xFFFFFFFFULL) - 1);
-    if (best.found && p >= best.protected_index) {
-      continue;
-    }
-    const std::string_view target = protected_domains_[p];
-    if (suffix != target && within_one_edit(suffix, target)) {
-      best = NearMiss{true, p, start};
+    if (bucket.tags[kBucketSlots - 1] == 0) {
+      return;  // a bucket fills in order: not full, so the search ends here
     }
   }
 }
 
 NearMiss EditDistanceIndex::find(std::string_view domain) const noexcept {
   NearMiss best;
-  if (protected_domains_.empty() || domain.empty() || domain.size() > kMaxDomainBytes) {
+  if (buckets_.empty() || domain.empty() || domain.size() > kMaxDomainBytes) {
     return best;
   }
   uint64_t suffix_hashes[kMaxDomainBytes + 1];
@@ -140,7 +179,7 @@ NearMiss EditDistanceIndex::find(std::string_view domain) const noexcept {
       const std::size_t count = neighbourhood(domain, start, suffix_hashes, hashes);
       for (std::size_t h = 0; h < count; ++h) {
         hashes[h] = mix_hash(hashes[h]);
-        __builtin_prefetch(&slots_[hashes[h] >> shift_]);
+        __builtin_prefetch(&buckets_[hashes[h] >> shift_]);
       }
       const std::string_view suffix = domain.substr(start);
       for (std::size_t h = 0; h < count; ++h) {

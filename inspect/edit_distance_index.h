@@ -40,7 +40,9 @@ class EditDistanceIndex {
   // list order. Hot path: no allocation.
   NearMiss find(std::string_view canonical_domain) const noexcept;
 
-  std::size_t memory_bytes() const noexcept { return slots_.capacity() * sizeof(uint64_t); }
+  std::size_t memory_bytes() const noexcept {
+    return buckets_.capacity() * sizeof(Bucket) + owners_.capacity() * sizeof(uint32_t);
+  }
 
  private:
   void insert(uint64_t hash, uint32_t protected_index);
@@ -49,9 +51,16 @@ class EditDistanceIndex {
                NearMiss& best) const noexcept;
 
   std::vector<std::string> protected_domains_;
-  // One slot per (hash, protected domain): the hash's low 32 bits above the domain's index + 1.
-  // A multimap: equal hashes sit in consecutive probe positions.
-  std::vector<uint64_t> slots_;
+  // Buckets of sixteen 32-bit tags (one cache line; 0: empty) with their protected indexes beside
+  // them. A hash names a bucket whose tags are compared all at once; only a full bucket sends the
+  // search on to the next one, and the table is at most half full, so a probe is one cache line
+  // and one well-predicted branch.
+  static constexpr std::size_t kBucketSlots = 16;
+  struct alignas(64) Bucket {
+    uint32_t tags[kBucketSlots];
+  };
+  std::vector<Bucket> buckets_;
+  std::vector<uint32_t> owners_;  // [bucket * kBucketSlots + slot]: the protected index
   unsigned shift_ = 64;
   // Which suffix lengths can be within one edit of some protected domain.
   std::bitset<kMaxDomainBytes + 2> lengths_;
