@@ -94,7 +94,7 @@ uint64_t FlowTable::observe(uint64_t now_ns) noexcept {
 
 // --- index -------------------------------------------------------------------------------------
 
-uint32_t FlowTable::tag_matches(const Bucket& bucket, uint32_t tag) noexcept {
+inline uint32_t FlowTable::tag_matches(const Bucket& bucket, uint32_t tag) noexcept {
 #if defined(__SSE2__)
   // Two 4-lane compares over the 7 tags; the eighth lane is flows[0] and is masked off.
   const auto* bytes = reinterpret_cast<const char*>(&bucket);
@@ -216,10 +216,6 @@ Flow* FlowTable::find(const FlowKey& key) noexcept {
   const uint64_t hash = key.hash();
   const uint32_t index = lookup(key, static_cast<uint32_t>(hash), home_bucket(hash));
   return index == kNone ? nullptr : &pool_[index];
-}
-
-void FlowTable::prefetch_bucket(uint64_t hash) const noexcept {
-  __builtin_prefetch(&buckets_[home_bucket(hash)]);
 }
 
 void FlowTable::prefetch_flow(uint64_t hash) const noexcept {

@@ -172,7 +172,7 @@ class FlowTable {
   // Bulk lookup without a burst API (whose creations could evict flows found earlier in the same
   // burst): for a burst, call prefetch_bucket for every packet's key hash, then prefetch_flow for
   // every one, then find_or_create one by one. Each stage hides the cache miss of the next.
-  void prefetch_bucket(uint64_t hash) const noexcept;
+  void prefetch_bucket(uint64_t hash) const noexcept { __builtin_prefetch(&buckets_[home_bucket(hash)]); }
   // Prefetches the flow records (all three lines) whose tag matches in the (by now cached) home
   // bucket.
   void prefetch_flow(uint64_t hash) const noexcept;

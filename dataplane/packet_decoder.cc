@@ -2,7 +2,6 @@
 #include "dataplane/packet_decoder.h"
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -77,61 +76,7 @@ DecodeResult PacketDecoder::short_header(Layer layer, uint32_t needed,
   return DecodeResult::kDropped;
 }
 
-bool PacketDecoder::decode_ipv4_tcp_fast(const PacketView& packet, DecodedPacket& out) noexcept {
-  constexpr uint32_t kIpOffset = kEthernetHeaderBytes;
-  constexpr uint32_t kTcpOffset = kEthernetHeaderBytes + kIpv4MinHeaderBytes;
-  const uint8_t* frame = packet.data;
-  const uint32_t captured = packet.captured_length;
-  if (packet.link_type != LinkType::kEthernet || frame == nullptr ||
-      captured < kTcpOffset + kTcpMinHeaderBytes) {
-    return false;
-  }
-  const uint32_t wire = std::max(packet.wire_length, captured);
-  const uint8_t* ip = frame + kIpOffset;
-  const uint8_t* tcp = frame + kTcpOffset;
-  const uint32_t ethertype = (uint32_t{frame[12]} << 8) | frame[13];
-  const uint32_t total_length = (uint32_t{ip[2]} << 8) | ip[3];
-  const uint32_t flags_offset = (uint32_t{ip[6]} << 8) | ip[7];
-  const uint32_t tcp_header_bytes = static_cast<uint32_t>(tcp[12] >> 4) * 4;
-  // Version 4 with a 20-byte header; not a fragment (the DF bit may be set); TCP; an IP length
-  // that holds the TCP header and fits the frame; a TCP header wholly captured.
-  if (ethertype != kEthertypeIpv4 || ip[0] != 0x45 || (flags_offset & 0x3fffu) != 0 ||
-      ip[9] != kProtoTcp || tcp_header_bytes < kTcpMinHeaderBytes ||
-      total_length < kIpv4MinHeaderBytes + tcp_header_bytes || total_length > wire - kIpOffset ||
-      kTcpOffset + tcp_header_bytes > captured) {
-    return false;
-  }
-  out = DecodedPacket{};
-  out.timestamp_ns = packet.timestamp_ns;
-  out.src.version = 4;
-  out.dst.version = 4;
-  std::memcpy(out.src.bytes.data(), ip + 12, 4);
-  std::memcpy(out.dst.bytes.data(), ip + 16, 4);
-  out.ip_protocol = kProtoTcp;
-  out.ip_bytes = total_length;
-  out.src_port = static_cast<uint16_t>((uint32_t{tcp[0]} << 8) | tcp[1]);
-  out.dst_port = static_cast<uint16_t>((uint32_t{tcp[2]} << 8) | tcp[3]);
-  out.seq = (uint32_t{tcp[4]} << 24) | (uint32_t{tcp[5]} << 16) | (uint32_t{tcp[6]} << 8) | tcp[7];
-  out.ack = (uint32_t{tcp[8]} << 24) | (uint32_t{tcp[9]} << 16) | (uint32_t{tcp[10]} << 8) | tcp[11];
-  out.tcp_flags = tcp[13];
-  out.payload = tcp + tcp_header_bytes;
-  out.payload_length = total_length - kIpv4MinHeaderBytes - tcp_header_bytes;
-  // What the capture holds of the IP packet, less the headers (Ethernet padding is not payload).
-  const uint32_t ip_captured = std::min(captured - kIpOffset, total_length);
-  out.captured_payload_length = ip_captured - kIpv4MinHeaderBytes - tcp_header_bytes;
-  counters_.add(DecodeCounter::kPackets);
-  counters_.add(DecodeCounter::kIpv4);
-  counters_.add(DecodeCounter::kTcp);
-  if (out.captured_payload_length < out.payload_length) {
-    counters_.add(DecodeCounter::kTruncatedPayload);
-  }
-  return true;
-}
-
-DecodeResult PacketDecoder::decode(const PacketView& packet, DecodedPacket& out) noexcept {
-  if (decode_ipv4_tcp_fast(packet, out)) [[likely]] {
-    return DecodeResult::kTcp;
-  }
+DecodeResult PacketDecoder::decode_general(const PacketView& packet, DecodedPacket& out) noexcept {
   out = DecodedPacket{};
   out.timestamp_ns = packet.timestamp_ns;
   counters_.add(DecodeCounter::kPackets);

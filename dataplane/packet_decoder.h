@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <optional>
 
@@ -127,7 +128,12 @@ class PacketDecoder {
 
   // `out` is overwritten. Its `payload` points into the frame or, for a reassembled datagram,
   // into the reassembler's buffer until the next decode() or expire() call.
-  DecodeResult decode(const PacketView& packet, DecodedPacket& out) noexcept;
+  DecodeResult decode(const PacketView& packet, DecodedPacket& out) noexcept {
+    if (decode_ipv4_tcp_fast(packet, out)) [[likely]] {
+      return DecodeResult::kTcp;
+    }
+    return decode_general(packet, out);
+  }
   // Packet time moves on: drop incomplete datagrams whose reassembly timeout has passed.
   void expire(uint64_t now_ns) noexcept;
 
@@ -146,9 +152,11 @@ class PacketDecoder {
   };
 
   // The common frame — Ethernet, IPv4 without options or fragmentation, TCP, headers captured —
-  // with every bound checked once up front. False (nothing counted) when the frame is anything
-  // else; decode() then takes the general path, which decodes it from scratch.
+  // with every bound checked once up front (inline, so the worker's loop holds it). False
+  // (nothing counted, `out` untouched) when the frame is anything else; decode() then takes the
+  // general path, which decodes it from scratch.
   bool decode_ipv4_tcp_fast(const PacketView& packet, DecodedPacket& out) noexcept;
+  DecodeResult decode_general(const PacketView& packet, DecodedPacket& out) noexcept;
   DecodeResult decode_ethertype(uint16_t ethertype, Layer layer, DecodedPacket& out) noexcept;
   DecodeResult decode_ipv4(Layer layer, DecodedPacket& out) noexcept;
   DecodeResult decode_ipv6(Layer layer, DecodedPacket& out) noexcept;
@@ -168,5 +176,72 @@ class PacketDecoder {
   IpReassembler reassembler_;
   CounterArray<DecodeCounter> counters_;
 };
+
+
+inline bool PacketDecoder::decode_ipv4_tcp_fast(const PacketView& packet, DecodedPacket& out) noexcept {
+  constexpr uint32_t kIpOffset = 14;                // Ethernet header
+  constexpr uint32_t kTcpOffset = kIpOffset + 20;   // IPv4 header without options
+  constexpr uint32_t kMinTcpHeaderBytes = 20;
+  const uint8_t* frame = packet.data;
+  const uint32_t captured = packet.captured_length;
+  if (packet.link_type != LinkType::kEthernet || frame == nullptr ||
+      captured < kTcpOffset + kMinTcpHeaderBytes) {
+    return false;
+  }
+  // Fixed offsets, all inside the 54 bytes just checked; multi-byte fields read as big-endian
+  // words (memcpy + byte swap: no alignment assumed).
+  const auto load16 = [](const uint8_t* at) {
+    uint16_t value;
+    std::memcpy(&value, at, sizeof(value));
+    return static_cast<uint32_t>(__builtin_bswap16(value));
+  };
+  const auto load32 = [](const uint8_t* at) {
+    uint32_t value;
+    std::memcpy(&value, at, sizeof(value));
+    return __builtin_bswap32(value);
+  };
+  const uint8_t* ip = frame + kIpOffset;
+  const uint8_t* tcp = frame + kTcpOffset;
+  const uint32_t wire = packet.wire_length > captured ? packet.wire_length : captured;
+  const uint32_t total_length = load16(ip + 2);
+  const uint32_t tcp_header_bytes = static_cast<uint32_t>(tcp[12] >> 4) * 4;
+  // Ethertype IPv4; version 4 with a 20-byte header; not a fragment (DF may be set); TCP; an IP
+  // length that holds the TCP header and fits the frame; a TCP header wholly captured.
+  if (load16(frame + 12) != 0x0800 || ip[0] != 0x45 || (load16(ip + 6) & 0x3fffu) != 0 || ip[9] != 6 ||
+      tcp_header_bytes < kMinTcpHeaderBytes || total_length < 20 + tcp_header_bytes ||
+      total_length > wire - kIpOffset || kTcpOffset + tcp_header_bytes > captured) {
+    return false;
+  }
+  out.timestamp_ns = packet.timestamp_ns;
+  out.src.bytes = {};
+  out.dst.bytes = {};
+  std::memcpy(out.src.bytes.data(), ip + 12, 4);
+  std::memcpy(out.dst.bytes.data(), ip + 16, 4);
+  out.src.version = 4;
+  out.dst.version = 4;
+  out.ip_protocol = 6;
+  out.ip_bytes = total_length;
+  out.reassembled = false;
+  out.vlan_ids[0] = 0;
+  out.vlan_ids[1] = 0;
+  out.vlan_count = 0;
+  out.src_port = static_cast<uint16_t>(load16(tcp));
+  out.dst_port = static_cast<uint16_t>(load16(tcp + 2));
+  out.tcp_flags = tcp[13];
+  out.seq = load32(tcp + 4);
+  out.ack = load32(tcp + 8);
+  out.payload = tcp + tcp_header_bytes;
+  out.payload_length = total_length - 20 - tcp_header_bytes;
+  // What the capture holds of the IP packet, less the headers (Ethernet padding is not payload).
+  const uint32_t ip_captured = captured - kIpOffset < total_length ? captured - kIpOffset : total_length;
+  out.captured_payload_length = ip_captured - 20 - tcp_header_bytes;
+  counters_.add(DecodeCounter::kPackets);
+  counters_.add(DecodeCounter::kIpv4);
+  counters_.add(DecodeCounter::kTcp);
+  if (out.captured_payload_length < out.payload_length) {
+    counters_.add(DecodeCounter::kTruncatedPayload);
+  }
+  return true;
+}
 
 }  // namespace misdirect::dataplane

@@ -235,7 +235,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
 // slot, so the slots are simply released with the pool.
 Worker::Impl::~Impl() = default;
 
-void Worker::Impl::advance_clock(uint64_t timestamp_ns) noexcept {
+inline void Worker::Impl::advance_clock(uint64_t timestamp_ns) noexcept {
   if (new_source) {
     new_source = false;
     clock_offset_ns = clock_ns >= timestamp_ns ? clock_ns - timestamp_ns + 1'000'000'000 : 0;
