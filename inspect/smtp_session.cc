@@ -73,12 +73,17 @@ bool looks_like_sasl_response(std::string_view line) noexcept {
   return true;
 }
 
-// "FROM" / "TO" then optional spaces then ':'; returns what follows the colon.
+// "FROM" / "TO" (given in capitals) then optional spaces then ':'; returns what follows the colon.
 bool strip_keyword_colon(std::string_view arguments, std::string_view keyword,
                          std::string_view& rest) noexcept {
-  if (arguments.size() < keyword.size() ||
-      !equals_caseless(arguments.substr(0, keyword.size()), keyword)) {
+  if (arguments.size() < keyword.size()) {
     return false;
+  }
+  for (std::size_t i = 0; i < keyword.size(); ++i) {
+    // Clearing 0x20 maps a-z onto A-Z and nothing else onto a capital letter.
+    if ((static_cast<unsigned char>(arguments[i]) & 0xdf) != static_cast<unsigned char>(keyword[i])) {
+      return false;
+    }
   }
   std::string_view tail = arguments.substr(keyword.size());
   while (!tail.empty() && is_space(tail.front())) {
@@ -255,7 +260,8 @@ void SmtpSession::on_client_line(std::string_view raw, bool too_long) noexcept {
   }
   std::string_view verb_text = line;
   std::string_view arguments;
-  std::size_t space = 0;
+  // Verbs are four letters (STARTTLS eight): look there first.
+  std::size_t space = line.size() > 4 && is_space(line[4]) ? 4 : 0;
   while (space < line.size() && !is_space(line[space])) {
     ++space;
   }
@@ -570,6 +576,19 @@ void SmtpSession::feed_server(const uint8_t* data, std::size_t size) noexcept {
       i = static_cast<std::size_t>(newline - data) + 1;
       server_skip_line_ = false;
       continue;
+    }
+    if (reply_digits_ == 0 && size - i >= 4 && data[i + 3] == ' ') {
+      // The usual last line of a reply, "ddd " whole in this chunk: read at once.
+      const unsigned d0 = data[i] - '0';
+      const unsigned d1 = data[i + 1] - '0';
+      const unsigned d2 = data[i + 2] - '0';
+      if (d0 <= 9 && d1 <= 9 && d2 <= 9) {
+        i += 4;
+        server_skip_line_ = true;
+        continuation_code_ = 0;
+        on_reply(static_cast<uint16_t>(d0 * 100 + d1 * 10 + d2));
+        continue;
+      }
     }
     const uint8_t byte = data[i++];
     if (reply_digits_ < 3) {

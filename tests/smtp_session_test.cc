@@ -765,6 +765,29 @@ BOOST_AUTO_TEST_CASE(malformed_replies_are_counted) {
         {"anomaly server malformed_reply", "anomaly server malformed_reply"});
 }
 
+BOOST_AUTO_TEST_CASE(reply_codes_are_read_whole_or_in_pieces_alike) {
+  // "ddd " whole in a chunk is read at once; anything else digit by digit.
+  check(envelope({
+            server("220 mx\r\n"),
+            client("RCPT TO:<a@x.example>\r\nRCPT TO:<b@x.example>\r\nRCPT TO:<c@x.example>\r\n"
+                   "RCPT TO:<d@x.example>\r\n"),
+            server("2a0 odd\r\n550-no\r\n550 no\r\n251\r\n 250 x\r\n452 full\r\n"),
+            finish(),
+        }),
+        {
+            "rcpt t1 r1 <a@x.example> @x.example",
+            "rcpt t1 r2 <b@x.example> @x.example",
+            "rcpt t1 r3 <c@x.example> @x.example",
+            "rcpt t1 r4 <d@x.example> @x.example",
+            "anomaly server malformed_reply",
+            "reply t1 r1 550",
+            "reply t1 r2 251",
+            "anomaly server malformed_reply",
+            "reply t1 r3 452",
+            "end t1 session_end 0",
+        });
+}
+
 BOOST_AUTO_TEST_CASE(midstream_pickup_inside_a_body_reports_no_recipients_from_it) {
   check(envelope({
             client("rest of a message line\r\nRCPT TO:<fake@army.ml>\r\n.\r\n"),
