@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -28,11 +29,13 @@ TcpReassembler::TcpReassembler(const TcpReassemblerConfig& config) : config_(con
   }
   piece_count_ = static_cast<uint32_t>(config.memcap_bytes / kPieceBytes);
   // The data is not initialised: pages of pieces never used are never touched.
-  pieces_.reset(new Piece[piece_count_]);
+  piece_storage_.reset(new std::byte[sizeof(Piece) * std::size_t{piece_count_}]);
+  pieces_ = reinterpret_cast<Piece*>(piece_storage_.get());
   data_.reset(new uint8_t[std::size_t{piece_count_} * kPieceBytes]);
   // A direction with a hole holds a piece or has seen its FIN; one timer a piece covers the first.
   timer_count_ = piece_count_;
-  timers_.reset(new HoleTimer[timer_count_]);
+  timer_storage_.reset(new std::byte[sizeof(HoleTimer) * std::size_t{timer_count_}]);
+  timers_ = reinterpret_cast<HoleTimer*>(timer_storage_.get());
 }
 
 TcpReassembler::~TcpReassembler() = default;
@@ -50,7 +53,7 @@ uint32_t TcpReassembler::allocate_piece() noexcept {
     return kNone;
   }
   ++pieces_in_use_;
-  pieces_[index] = Piece{};
+  new (&pieces_[index]) Piece{};
   return index;
 }
 
@@ -93,7 +96,7 @@ void TcpReassembler::append_timer(Flow& flow, FlowDirection direction, TcpStream
     counters_.add(ReassemblyCounter::kHoleTimersExhausted);
     return;
   }
-  timers_[index] = HoleTimer{&flow, now_ns_, timer_tail_, kNone, direction};
+  new (&timers_[index]) HoleTimer{&flow, now_ns_, timer_tail_, kNone, direction};
   if (timer_tail_ != kNone) {
     timers_[timer_tail_].next = index;
   } else {

@@ -255,7 +255,9 @@ class TcpReassembler {
 
   TcpReassemblerConfig config_;
   uint32_t piece_count_ = 0;
-  std::unique_ptr<Piece[]> pieces_;
+  // Pieces and timers are constructed when first handed out: pages never used are never touched.
+  std::unique_ptr<std::byte[]> piece_storage_;
+  Piece* pieces_ = nullptr;
   std::unique_ptr<uint8_t[]> data_;
   uint32_t piece_free_ = kNone;  // freed pieces
   uint32_t piece_fresh_ = 0;     // pieces never used: [piece_fresh_, piece_count_)
@@ -263,7 +265,8 @@ class TcpReassembler {
   uint64_t bytes_held_ = 0;
 
   uint32_t timer_count_ = 0;
-  std::unique_ptr<HoleTimer[]> timers_;
+  std::unique_ptr<std::byte[]> timer_storage_;
+  HoleTimer* timers_ = nullptr;
   uint32_t timer_free_ = kNone;
   uint32_t timer_fresh_ = 0;
   uint32_t timer_head_ = kNone;  // oldest open hole
