@@ -397,11 +397,15 @@ void FlowTable::end_flow(uint32_t flow_index, FlowEndReason reason, FlowEviction
 }
 
 void FlowTable::drain(FlowEvictionSink& sink) noexcept {
+  // Each slot's list is taken whole (as expire_slot does): nothing is inserted while draining.
   for (uint32_t slot = 0; slot <= slot_mask_; ++slot) {
-    while (slot_heads_[slot] != kNone) {
-      const uint32_t index = slot_heads_[slot];
-      wheel_remove(index);
+    uint32_t index = slot_heads_[slot];
+    slot_heads_[slot] = kNone;
+    slot_tails_[slot] = kNone;
+    while (index != kNone) {
+      const uint32_t next = pool_[index].wheel_next;
       end_flow(index, FlowEndReason::kShutdown, sink);
+      index = next;
     }
   }
 }

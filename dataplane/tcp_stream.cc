@@ -600,8 +600,21 @@ void TcpReassembler::advance(uint64_t now_ns, StreamSink& sink) noexcept {
 }
 
 void TcpReassembler::finish(Flow& flow, StreamSink& sink) noexcept {
-  finish_stream(flow, FlowDirection::kAToB, sink);
-  finish_stream(flow, FlowDirection::kBToA, sink);
+  for (const FlowDirection direction : {FlowDirection::kAToB, FlowDirection::kBToA}) {
+    TcpStream& stream = flow.stream(direction);
+    if (stream.ended()) {
+      continue;
+    }
+    // Most flows end holding nothing, with no hole and no FIN still ahead: only the end to say.
+    if (stream.held_head == kNone && stream.hole_timer == kNone &&
+        !(stream.fin_seen() && stream.fin_seq > stream.next_seq)) {
+      stream.flags |= TcpStream::kEnded;
+      counters_.add(ReassemblyCounter::kStreamsEnded);
+      sink.on_stream_end(flow, direction);
+      continue;
+    }
+    finish_stream(flow, direction, sink);
+  }
 }
 
 void TcpReassembler::release(Flow& flow) noexcept {
