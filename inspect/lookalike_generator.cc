@@ -267,7 +267,8 @@ void add_suffix_variants(std::string_view registrable, const std::vector<std::st
 // makes noise, not look-alikes.
 void add_label_variants(std::string_view registrable, std::string_view suffix, Emitter& out) {
   const std::string_view r = registrable;
-  const std::string tail = "." + std::string(suffix);
+  std::string tail(1, '.');  // not "." + std::string(suffix): GCC 12 -O3 warns falsely (-Wrestrict)
+  tail.append(suffix);
   std::vector<bool> editable(r.size(), true);
   for (std::size_t start = 0; start < r.size();) {
     std::size_t end = r.find('.', start);
