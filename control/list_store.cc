@@ -80,8 +80,15 @@ ListStore::ListStore(std::string state_dir)
     : dir_(std::move(state_dir)), path_(dir_ + "/" + kFileName) {}
 
 std::string ListStore::prepare() const {
-  if (::mkdir(dir_.c_str(), 0750) != 0 && errno != EEXIST) {
-    return errno_text("--state-dir: cannot create", dir_);
+  // Like `mkdir -p`, each missing level 0750: /var/lib/misdirect/sensor1 on a fresh machine.
+  for (std::size_t slash = dir_.find('/', 1); ; slash = dir_.find('/', slash + 1)) {
+    const std::string level = dir_.substr(0, slash);
+    if (!level.empty() && ::mkdir(level.c_str(), 0750) != 0 && errno != EEXIST) {
+      return errno_text("--state-dir: cannot create", level);
+    }
+    if (slash == std::string::npos) {
+      break;
+    }
   }
   struct stat status {};
   if (::stat(dir_.c_str(), &status) != 0) {

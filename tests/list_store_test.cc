@@ -51,6 +51,17 @@ BOOST_FIXTURE_TEST_CASE(prepare_creates_the_directory, StateDir) {
   BOOST_TEST(ListStore(file).prepare() == "--state-dir: " + file + " is not a directory");
 }
 
+BOOST_FIXTURE_TEST_CASE(prepare_creates_missing_parents_private, StateDir) {
+  const std::string nested = root + "/var/lib/misdirect";
+  BOOST_TEST(ListStore(nested).prepare() == "");
+  BOOST_TEST(std::filesystem::is_directory(nested));
+  const auto permissions = std::filesystem::status(root + "/var").permissions();
+  BOOST_TEST(((permissions & std::filesystem::perms::others_all) == std::filesystem::perms::none));
+  const std::string file = root + "/plain";
+  std::ofstream(file) << "x";
+  BOOST_TEST(ListStore(file + "/below").prepare().find("--state-dir: cannot create " + file) == 0u);
+}
+
 BOOST_FIXTURE_TEST_CASE(saved_lists_load_back, StateDir) {
   const ListStore store(path);
   BOOST_REQUIRE(store.prepare().empty());
