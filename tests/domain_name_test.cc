@@ -173,6 +173,54 @@ BOOST_AUTO_TEST_CASE(plain_domains_and_the_ones_that_need_the_full_rules_agree) 
   BOOST_TEST(domain.view() == "");
 }
 
+BOOST_AUTO_TEST_CASE(every_byte_position_of_a_plain_name_is_checked) {
+  // Plain names are read eight bytes at a time (the last word overlapping): put each kind of byte
+  // at each position so that every lane of a word and the overlap see it.
+  const std::string base = "abcdefghi.jklmnopq.rst";  // 22 bytes: two words and an overlap
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    if (base[at] == '.') {
+      continue;
+    }
+    std::string upper = base;
+    upper[at] = static_cast<char>(upper[at] - 'a' + 'A');
+    BOOST_TEST(normalized(upper) == base);
+    for (const char bad : {'@', '[', '`', '{', '/', ':', '_', ' ', '\x7f', '\0', '+'}) {
+      std::string text = base;
+      text[at] = bad;
+      BOOST_TEST(error_of(text) == DomainError::kInvalidCharacter, "byte " << static_cast<int>(bad) << " at " << at);
+    }
+    std::string non_ascii = base;
+    non_ascii[at] = '\x80';
+    BOOST_TEST(error_of(non_ascii) == DomainError::kInvalidUtf8);
+  }
+  for (std::size_t length = 1; length <= 17; ++length) {
+    for (std::size_t dot = 0; dot < length; ++dot) {
+      std::string text(length, 'a');
+      text[dot] = '.';
+      const DomainError expected = length == 1 ? DomainError::kEmpty
+                                   : dot == 0 ? DomainError::kEmptyLabel
+                                              : DomainError::kOk;
+      BOOST_TEST(error_of(text) == expected, text);
+      if (dot > 0 && dot + 1 < length) {
+        std::string hyphen_before = text;
+        hyphen_before[dot - 1] = '-';
+        BOOST_TEST(error_of(hyphen_before) == DomainError::kHyphenAtLabelEdge, hyphen_before);
+        std::string hyphen_after = text;
+        hyphen_after[dot + 1] = '-';
+        BOOST_TEST(error_of(hyphen_after) == DomainError::kHyphenAtLabelEdge, hyphen_after);
+        std::string two_dots = text;
+        two_dots[dot + 1] = '.';
+        BOOST_TEST(error_of(two_dots) == DomainError::kEmptyLabel, two_dots);
+      }
+    }
+  }
+  BOOST_TEST(normalized("ABCDEFG.XN--BCHER-KVA") == "abcdefg.xn--bcher-kva");
+  BOOST_TEST(normalized("abcdefgh.xn--bcher-kva.Example") == "abcdefgh.xn--bcher-kva.example");
+  BOOST_TEST(error_of("abcdefgh.12345678") == DomainError::kNumericTld);
+  BOOST_TEST(normalized("12345678.abcdefg1") == "12345678.abcdefg1");
+  BOOST_TEST(normalized("A-B-C-D-E-F-G-H-I.Z") == "a-b-c-d-e-f-g-h-i.z");
+}
+
 BOOST_AUTO_TEST_CASE(assign_copies_canonical_text) {
   CanonicalDomain domain;
   BOOST_TEST(domain.assign("army.mil"));
