@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +33,7 @@ struct ControlServer::Client {
   uint8_t events = 0;           // EventKind mask; 0: not a subscriber
   uint64_t dropped_unreported = 0;
   uint64_t dropped_since_progress = 0;
+  uint64_t last_request_ms = 0;  // accepted, or last complete request line
   bool read_closed = false;
   bool closed = false;
 
@@ -266,7 +268,31 @@ void ControlServer::poll_once(int timeout_ms) {
   if (fds[0].revents & POLLIN) {
     accept_clients();
   }
+  close_idle_clients();
   prune_closed();
+}
+
+uint64_t ControlServer::now_ms() const {
+  if (config_.clock_ms != nullptr) {
+    return config_.clock_ms();
+  }
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000 + static_cast<uint64_t>(now.tv_nsec) / 1'000'000;
+}
+
+void ControlServer::close_idle_clients() {
+  if (config_.idle_timeout_ms == 0) {
+    return;
+  }
+  const uint64_t now = now_ms();
+  for (const auto& client : clients_) {
+    if (!client->closed && client->events == 0 && client->pending() == 0 &&
+        now - client->last_request_ms >= config_.idle_timeout_ms) {
+      counters_.add(ControlCounter::kIdleTimeouts);
+      close_client(*client);
+    }
+  }
 }
 
 void ControlServer::accept_clients() {
@@ -310,6 +336,7 @@ void ControlServer::accept_clients() {
     auto client = std::make_unique<Client>();
     client->fd = fd;
     client->peer = *peer;
+    client->last_request_ms = now_ms();
     clients_.push_back(std::move(client));
   }
 }
@@ -397,6 +424,7 @@ void ControlServer::read_from(Client& client, bool readable) {
 }
 
 void ControlServer::handle_line(Client& client, std::string_view line) {
+  client.last_request_ms = now_ms();
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);  // tolerate CRLF from interactive tools
   }

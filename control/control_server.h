@@ -31,6 +31,11 @@ struct ControlServerConfig {
   // A subscriber that drops this many records without taking a single byte in between is
   // disconnected: it is not reading at all, and keeping it costs a buffer for nothing.
   uint64_t subscriber_drop_limit = 100000;
+  // A client that is not subscribed and has sent no complete request for this long is closed, so
+  // silent connections cannot hold every one of the max_clients slots. 0: never.
+  uint64_t idle_timeout_ms = 60'000;
+  // Milliseconds on a monotonic clock; tests give their own.
+  uint64_t (*clock_ms)() = nullptr;  // null: CLOCK_MONOTONIC
 };
 
 enum class ControlCounter : uint16_t {
@@ -47,6 +52,7 @@ enum class ControlCounter : uint16_t {
   kSubscriberDrops,
   kSubscriberDisconnects,
   kWriteErrors,
+  kIdleTimeouts,
   kCount
 };
 
@@ -64,6 +70,7 @@ inline constexpr dataplane::CounterInfo kControlCounterInfo[] = {
     {"subscriber_drops", "records a subscriber's full buffer could not take"},
     {"subscriber_disconnects", "subscribers disconnected for not reading"},
     {"write_errors", "connections closed because a write failed"},
+    {"idle_timeouts", "connections closed after idle_timeout_ms without a request (not subscribers)"},
 };
 static_assert(std::size(kControlCounterInfo) == static_cast<std::size_t>(ControlCounter::kCount));
 
@@ -113,6 +120,8 @@ class ControlServer {
   void flush(Client& client);
   void close_client(Client& client);
   void prune_closed();
+  void close_idle_clients();
+  uint64_t now_ms() const;
 
   std::string answer(Client& client, const Request& request);
   std::string answer_lists_set(const JsonValue& id, std::vector<std::string> protected_domains,

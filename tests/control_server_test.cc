@@ -462,6 +462,44 @@ BOOST_FIXTURE_TEST_CASE(a_subscriber_past_the_drop_bound_is_disconnected, Fixtur
   ::close(stalled);
 }
 
+uint64_t g_fake_now_ms = 0;
+
+BOOST_FIXTURE_TEST_CASE(silent_clients_are_closed_after_the_idle_timeout_but_subscribers_stay, Fixture) {
+  g_fake_now_ms = 1'000;
+  config.idle_timeout_ms = 60'000;
+  config.clock_ms = [] { return g_fake_now_ms; };
+  ControlServer server(config, sensor);
+  const int silent = connect_to(config.socket_path);
+  const int talker = connect_to(config.socket_path);
+  const int subscriber = connect_to(config.socket_path);
+  ask(server, subscriber, R"({"cmd":"subscribe","events":["alert"]})");
+  ask(server, talker, R"({"cmd":"ping"})");
+  server.poll_once(0);
+  BOOST_TEST(server.stats().clients == 3U);
+
+  g_fake_now_ms += 59'999;
+  server.poll_once(0);
+  BOOST_TEST(server.stats().clients == 3U);
+  ask(server, talker, R"({"cmd":"ping"})");  // a request restarts its clock
+  g_fake_now_ms += 1;
+  server.poll_once(0);
+  Received silent_received;
+  BOOST_TEST(wait_for_close(server, silent, silent_received));
+  BOOST_TEST(server.stats().clients == 2U);
+  BOOST_TEST(server.counters_json().find("idle_timeouts")->to_json() == "1");
+
+  g_fake_now_ms += 60'000;
+  server.poll_once(0);
+  Received talker_received;
+  BOOST_TEST(wait_for_close(server, talker, talker_received));
+  BOOST_TEST(server.stats().clients == 1U);
+  BOOST_TEST(server.stats().subscribers == 1U);
+  BOOST_TEST(server.counters_json().find("idle_timeouts")->to_json() == "2");
+  ::close(silent);
+  ::close(talker);
+  ::close(subscriber);
+}
+
 BOOST_FIXTURE_TEST_CASE(refuses_a_stale_path_that_is_not_a_socket, Fixture) {
   std::filesystem::create_directories(dir.path() + "/run");
   { std::FILE* file = std::fopen(config.socket_path.c_str(), "w"); std::fclose(file); }
