@@ -9,9 +9,12 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -283,10 +286,22 @@ class LiveSensorControl final : public SensorControl {
   LiveSensorControl(dataplane::LiveSensor& sensor, const inspect::MatcherOptions& options)
       : sensor_(sensor), options_(options) {}
 
+  // Called every millisecond while a push compiles: the main lcore is the one that moves the
+  // workers' records to the EVE output, and a large list (or the Hyperscan engine) can take
+  // seconds to compile, longer than the record rings can wait. The control socket itself waits.
+  void set_work_while_compiling(std::function<void()> work) { work_while_compiling_ = std::move(work); }
+
   ListSwapResult replace_lists(const inspect::DomainLists& lists) override {
     ListSwapResult result;
     result.generation = generation();
-    inspect::MatcherBuildResult built = inspect::Matcher::build(lists, options_);
+    std::future<inspect::MatcherBuildResult> building = std::async(
+        std::launch::async, [&lists, this] { return inspect::Matcher::build(lists, options_); });
+    while (building.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+      if (work_while_compiling_) {
+        work_while_compiling_();
+      }
+    }
+    inspect::MatcherBuildResult built = building.get();
     if (!built.matcher) {
       result.error = built.error;
       return result;
@@ -318,6 +333,7 @@ class LiveSensorControl final : public SensorControl {
  private:
   dataplane::LiveSensor& sensor_;
   inspect::MatcherOptions options_;
+  std::function<void()> work_while_compiling_;
 };
 
 // The records' way out of the control thread: the EVE file (reopened on SIGHUP) and the
@@ -489,6 +505,11 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
                options.exit_on_eof ? ", exit at end of input" : "; SIGINT/SIGTERM to stop");
 
   const auto emit = [&](dataplane::RecordType type, std::string_view line) { output.emit(type, line); };
+  control.set_work_while_compiling([&] {
+    if (sensor.drain_records(emit) != 0) {
+      output.flush();
+    }
+  });
   const auto emit_stats = [&](bool final_record) {
     const std::string stats = sensor.stats_json(wall_clock_ns(), final_record);
     output.emit(dataplane::RecordType::kStats, stats);

@@ -22,9 +22,10 @@ class SensorControl {
  public:
   virtual ~SensorControl() = default;
 
-  // Compiles `lists` on the calling (control) thread, publishes the result with one atomic store,
-  // and frees the old matcher once every worker has passed a quiescent state. On failure nothing
-  // changes.
+  // Compiles `lists` (the live sensor compiles on a helper thread and keeps moving records while
+  // it waits; the call returns when the compile is done), publishes the result with one atomic
+  // store, and frees the old matcher once every worker has passed a quiescent state. On failure
+  // nothing changes.
   virtual ListSwapResult replace_lists(const inspect::DomainLists& lists) = 0;
   virtual inspect::DomainLists current_lists() const = 0;
   virtual uint64_t generation() const = 0;
