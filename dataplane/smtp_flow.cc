@@ -114,9 +114,15 @@ void SmtpFlow::copy_field(BoundedText& field, std::string_view value) noexcept {
 void SmtpFlow::on_helo(const inspect::Helo& helo) noexcept { copy_field(helo_, helo.hostname); }
 
 SmtpFlow::Transaction* SmtpFlow::find_transaction(uint32_t id) noexcept {
-  for (Transaction& transaction : transactions_) {
-    if (transaction.in_use && transaction.id == id) {
-      return &transaction;
+  // Nearly every event is about the transaction the last one was about.
+  Transaction& recent = transactions_[recent_transaction_];
+  if (recent.in_use && recent.id == id) {
+    return &recent;
+  }
+  for (std::size_t i = 0; i < transactions_.size(); ++i) {
+    if (transactions_[i].in_use && transactions_[i].id == id) {
+      recent_transaction_ = static_cast<uint8_t>(i);
+      return &transactions_[i];
     }
   }
   return nullptr;

@@ -200,6 +200,7 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   uint64_t now_ns_ = 0;
   BoundedText helo_;
   std::array<Transaction, kMaxOpenTransactions> transactions_;
+  uint8_t recent_transaction_ = 0;  // where find_transaction last found one
   uint32_t recipient_count_ = 0;
   uint32_t alerted_count_ = 0;
   uint64_t alerted_hashes_[kMaxAlertedRecipients];
