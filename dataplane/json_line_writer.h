@@ -23,8 +23,7 @@ class JsonLineWriter {
     length_ = 0;
     overflowed_ = false;
     depth_ = 0;
-    after_key_ = false;
-    need_comma_[0] = false;
+    comma_due_ = false;
   }
 
   void begin_object() noexcept { open('{'); }
@@ -38,7 +37,7 @@ class JsonLineWriter {
     if (out != nullptr) {
       put_name(out, name);
     }
-    after_key_ = true;
+    comma_due_ = false;  // the value that follows is part of this member
   }
 
   // Bytes from the wire may be anything: control characters are escaped and invalid UTF-8 is
@@ -101,14 +100,12 @@ class JsonLineWriter {
  private:
   static constexpr int kMaxDepth = 16;
 
-  // The comma that separates this value from the one before it, if one is due.
+  // The comma that separates this value from the one before it, if one is due. One flag is
+  // enough for every level: a comma is due after any value, key–value member or closed
+  // container, and never right after an opening bracket or a key.
   bool take_separator() noexcept {
-    if (after_key_) {
-      after_key_ = false;
-      return false;
-    }
-    const bool comma = need_comma_[depth_];
-    need_comma_[depth_] = true;
+    const bool comma = comma_due_;
+    comma_due_ = true;
     return comma;
   }
   // Room for a value of `count` bytes and the comma before it (written here): where the value
@@ -134,13 +131,14 @@ class JsonLineWriter {
     } else {
       overflowed_ = true;
     }
-    need_comma_[depth_] = false;
+    comma_due_ = false;
   }
   void close(char bracket) noexcept {
     put(bracket);
     if (depth_ > 0) {
       --depth_;
     }
+    comma_due_ = true;
   }
   // Room for `count` more bytes: where to write them (the length already includes them), or
   // null with the overflow flagged and nothing written.
@@ -188,9 +186,13 @@ class JsonLineWriter {
     return count + (value >= 10 ? 1 : 0);
   }
   static void put_digits(char* out, std::size_t count, uint64_t value) noexcept {
-    for (std::size_t i = count; i-- > 0;) {
-      out[i] = static_cast<char>('0' + value % 10);
-      value /= 10;
+    std::size_t i = count;
+    for (; value > UINT32_MAX; value /= 10) {
+      out[--i] = static_cast<char>('0' + value % 10);
+    }
+    // 32-bit arithmetic for the rest: cheaper division by 10.
+    for (auto rest = static_cast<uint32_t>(value); i > 0; rest /= 10) {
+      out[--i] = static_cast<char>('0' + rest % 10);
     }
   }
   // Most copies are a few dozen bytes or less (names, addresses, domains): whole words, the last
@@ -222,8 +224,7 @@ class JsonLineWriter {
   std::size_t length_ = 0;
   bool overflowed_ = false;
   int depth_ = 0;
-  bool need_comma_[kMaxDepth] = {};
-  bool after_key_ = false;
+  bool comma_due_ = false;
 };
 
 }  // namespace misdirect::dataplane
