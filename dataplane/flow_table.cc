@@ -173,6 +173,10 @@ uint32_t FlowTable::allocate_flow() noexcept {
   if (pool_free_ != kNone) {
     const uint32_t index = pool_free_;
     pool_free_ = pool_[index].wheel_next;
+    // The next creation reads the new head's link and writes the whole record: fetch it now.
+    if (pool_free_ != kNone) {
+      prefetch_record(pool_free_);
+    }
     return index;
   }
   if (pool_fresh_ < config_.max_flows) {
@@ -223,10 +227,7 @@ void FlowTable::prefetch_flow(uint64_t hash) const noexcept {
   for (uint32_t mask = tag_matches(bucket, static_cast<uint32_t>(hash)); mask != 0; mask &= mask - 1) {
     const uint32_t flow = bucket.flows[std::countr_zero(mask)];
     if (flow != kNone) {
-      const auto* record = reinterpret_cast<const char*>(&pool_[flow]);
-      __builtin_prefetch(record);
-      __builtin_prefetch(record + 64);
-      __builtin_prefetch(record + 128);
+      prefetch_record(flow);
     }
   }
 }
@@ -328,6 +329,9 @@ void FlowTable::expire_slot(uint64_t tick, FlowEvictionSink& sink) noexcept {
   while (index != kNone) {
     Flow& flow = pool_[index];
     const uint32_t next = flow.wheel_next;
+    if (next != kNone) {
+      prefetch_record(next);  // the walk goes from one cold record to the next
+    }
     const uint64_t deadline = deadline_ns(flow);
     if (deadline <= now_ns_) {
       end_flow(index, flow.closed() ? FlowEndReason::kClosed : FlowEndReason::kIdleTimeout, sink);
@@ -404,6 +408,9 @@ void FlowTable::drain(FlowEvictionSink& sink) noexcept {
     slot_tails_[slot] = kNone;
     while (index != kNone) {
       const uint32_t next = pool_[index].wheel_next;
+      if (next != kNone) {
+        prefetch_record(next);
+      }
       end_flow(index, FlowEndReason::kShutdown, sink);
       index = next;
     }
