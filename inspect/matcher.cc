@@ -295,12 +295,15 @@ struct Matcher::State {
 };
 
 MatcherScratch::MatcherScratch(MatcherScratch&& other) noexcept
-    : scratch_(std::exchange(other.scratch_, nullptr)), ready_(std::exchange(other.ready_, false)) {}
+    : scratch_(std::exchange(other.scratch_, nullptr)),
+      cache_(std::move(other.cache_)),
+      ready_(std::exchange(other.ready_, false)) {}
 
 MatcherScratch& MatcherScratch::operator=(MatcherScratch&& other) noexcept {
   if (this != &other) {
     hs_free_scratch(scratch_);
     scratch_ = std::exchange(other.scratch_, nullptr);
+    cache_ = std::move(other.cache_);
     ready_ = std::exchange(other.ready_, false);
   }
   return *this;
@@ -358,6 +361,53 @@ MatcherBuildResult Matcher::build(const DomainLists& lists, const MatcherOptions
 }
 
 Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratch) const noexcept {
+  VerdictCache* cache = scratch.cache_.get();
+  if (cache == nullptr || !scratch.ready_) {
+    return judge_uncached(canonical_domain, scratch);
+  }
+  if (const CachedVerdict* cached = cache->find(canonical_domain)) {
+    Verdict verdict;
+    if (!cached->lookalike) {
+      return verdict;
+    }
+    verdict.lookalike = true;
+    verdict.kind = cached->kind;
+    verdict.protected_domain = state_->lists.protected_domains[cached->protected_index];
+    if (cached->variant != nullptr) {
+      verdict.variant = std::string_view(cached->variant, cached->variant_length);
+    } else {
+      const std::string_view suffix = canonical_domain.substr(cached->suffix_start);
+      std::memcpy(scratch.edit_variant_, suffix.data(), suffix.size());
+      verdict.variant = std::string_view(scratch.edit_variant_, suffix.size());
+    }
+    return verdict;
+  }
+  uint32_t protected_index = 0;
+  const Verdict verdict = judge_tiers(canonical_domain, scratch, protected_index);
+  CachedVerdict remembered;
+  if (verdict.lookalike) {
+    remembered.lookalike = true;
+    remembered.kind = verdict.kind;
+    remembered.protected_index = protected_index;
+    if (verdict.kind == LookalikeKind::kEditDistance) {
+      remembered.suffix_start = static_cast<uint8_t>(canonical_domain.size() - verdict.variant.size());
+    } else {
+      remembered.variant = verdict.variant.data();
+      remembered.variant_length = static_cast<uint8_t>(verdict.variant.size());
+    }
+  }
+  cache->store(canonical_domain, remembered);
+  return verdict;
+}
+
+Verdict Matcher::judge_uncached(std::string_view canonical_domain,
+                                MatcherScratch& scratch) const noexcept {
+  uint32_t protected_index = 0;
+  return judge_tiers(canonical_domain, scratch, protected_index);
+}
+
+Verdict Matcher::judge_tiers(std::string_view canonical_domain, MatcherScratch& scratch,
+                             uint32_t& protected_index) const noexcept {
   const State& state = *state_;
   Verdict verdict;
   if (canonical_domain.empty() || canonical_domain.size() > kMaxDomainBytes || !scratch.ready_) {
@@ -370,7 +420,8 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
   if (exact.longest != nullptr) {
     verdict.lookalike = true;
     verdict.kind = exact.longest->kind();
-    verdict.protected_domain = state.lists.protected_domains[exact.longest->protected_index()];
+    protected_index = exact.longest->protected_index();
+    verdict.protected_domain = state.lists.protected_domains[protected_index];
     verdict.variant = state.index.text(*exact.longest);
     return verdict;
   }
@@ -384,7 +435,8 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
               skeleton.view().substr(skeleton.view().size() - folded.longest_length)) {
         verdict.lookalike = true;
         verdict.kind = LookalikeKind::kHomoglyph;
-        verdict.protected_domain = state.lists.protected_domains[folded.longest->protected_index()];
+        protected_index = folded.longest->protected_index();
+        verdict.protected_domain = state.lists.protected_domains[protected_index];
         verdict.variant = state.index.text(*folded.longest);
         return verdict;
       }
@@ -397,7 +449,8 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
     std::memcpy(scratch.edit_variant_, suffix.data(), suffix.size());
     verdict.lookalike = true;
     verdict.kind = LookalikeKind::kEditDistance;
-    verdict.protected_domain = state.lists.protected_domains[near.protected_index];
+    protected_index = near.protected_index;
+    verdict.protected_domain = state.lists.protected_domains[protected_index];
     verdict.variant = std::string_view(scratch.edit_variant_, suffix.size());
   }
   return verdict;
@@ -409,6 +462,9 @@ MatcherScratch Matcher::make_scratch() const {
     if (database != nullptr && hs_alloc_scratch(database, &scratch.scratch_) != HS_SUCCESS) {
       throw std::bad_alloc();
     }
+  }
+  if (state_->options.verdict_cache) {
+    scratch.cache_ = std::make_unique<VerdictCache>();
   }
   scratch.ready_ = true;
   return scratch;

@@ -19,6 +19,7 @@
 #include "inspect/domain_lists.h"
 #include "inspect/edit_distance_index.h"
 #include "inspect/lookalike_kind.h"
+#include "inspect/verdict_cache.h"
 
 struct hs_database;
 struct hs_scratch;
@@ -34,6 +35,8 @@ std::optional<MatcherEngine> engine_from_name(std::string_view name) noexcept;
 struct MatcherOptions {
   bool edit_distance = true;  // the approximate layer (edit distance 1 of a protected domain)
   MatcherEngine engine = MatcherEngine::kHash;
+  // Each scratch remembers the verdicts of the last few thousand domains it judged (VerdictCache).
+  bool verdict_cache = true;
 };
 
 // A recipient domain's judgement. Views point into the Matcher and live as long as it does, except
@@ -60,10 +63,15 @@ class MatcherScratch {
 
   // False for a default-constructed or moved-from scratch: judge() then refuses.
   bool ready() const noexcept { return ready_; }
+  // Null without MatcherOptions::verdict_cache.
+  const VerdictCacheStats* cache_stats() const noexcept {
+    return cache_ != nullptr ? &cache_->stats() : nullptr;
+  }
 
  private:
   friend class Matcher;
   hs_scratch* scratch_ = nullptr;  // Hyperscan engine only
+  std::unique_ptr<VerdictCache> cache_;
   bool ready_ = false;
   // An edit-distance verdict's variant is the recipient's own suffix, which the Matcher does not
   // hold; it is copied here, so that Verdict::variant stays valid until the next judge().
@@ -84,6 +92,8 @@ class Matcher {
 
   // Judges a canonical domain (see normalize_domain). Hot path: no allocation, no throw.
   Verdict judge(std::string_view canonical_domain, MatcherScratch& scratch) const noexcept;
+  // The same, without the scratch's verdict cache (benchmarks, and the cache's own tests).
+  Verdict judge_uncached(std::string_view canonical_domain, MatcherScratch& scratch) const noexcept;
 
   // Cold: a scratch sized for this database (one per worker thread).
   MatcherScratch make_scratch() const;
@@ -99,6 +109,9 @@ class Matcher {
 
  private:
   Matcher();
+  // The three tiers; `protected_index` is set for a look-alike (the verdict cache keeps it).
+  Verdict judge_tiers(std::string_view canonical_domain, MatcherScratch& scratch,
+                      uint32_t& protected_index) const noexcept;
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -235,6 +235,68 @@ BOOST_DATA_TEST_CASE(engine_agrees_with_the_hash_set_baseline, kEngines, engine)
   }
 }
 
+BOOST_DATA_TEST_CASE(the_verdict_cache_gives_back_the_same_verdicts, kEngines, engine) {
+  Built built = build(engine, {"army.mil", "examplebank.com"}, {"example.org"});
+  const std::vector<std::string> domains = {
+      "army.ml", "mail.army.ml", "amry.mil", "examplebanx.com", "mx.examplebanx.com",
+      "\xD0\xB0rm\xD1\x83.mil", "example.org", "gmail.com", "army.mil",
+      "a-very-long-subdomain-name.of-a-look-alike.army.ml"};  // past the cache's 39 bytes
+  std::vector<std::string> first;
+  for (const std::string& domain : domains) {
+    first.push_back(describe(judge(built, domain)));
+  }
+  BOOST_TEST(first[0] == "tld-swap army.mil army.ml");
+  BOOST_TEST(first[4] == "edit-distance examplebank.com examplebanx.com");
+  BOOST_TEST(first[5] == "homoglyph army.mil army.mil");
+  BOOST_TEST(first[9] == "tld-swap army.mil army.ml");
+  const VerdictCacheStats before = *built.scratch.cache_stats();
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    BOOST_TEST_INFO(domains[i]);
+    BOOST_TEST(describe(judge(built, domains[i])) == first[i]);
+  }
+  const VerdictCacheStats after = *built.scratch.cache_stats();
+  BOOST_TEST(after.hits - before.hits == domains.size() - 1);
+  BOOST_TEST(after.bypassed - before.bypassed == 1U);
+  // The uncached judgement agrees, and a matcher built without the cache has none.
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    CanonicalDomain domain;
+    BOOST_TEST_REQUIRE((normalize_domain(domains[i], domain) == DomainError::kOk));
+    BOOST_TEST(describe(built.matcher->judge_uncached(domain.view(), built.scratch)) == first[i]);
+  }
+  MatcherOptions uncached;
+  uncached.verdict_cache = false;
+  Built plain = build(engine, {"army.mil"}, {}, uncached);
+  BOOST_TEST(plain.scratch.cache_stats() == nullptr);
+  BOOST_TEST(describe(judge(plain, "army.ml")) == "tld-swap army.mil army.ml");
+}
+
+BOOST_DATA_TEST_CASE(a_new_matcher_does_not_inherit_old_verdicts, kEngines, engine) {
+  Built old_lists = build(engine, {"army.mil"});
+  BOOST_TEST(describe(judge(old_lists, "army.ml")) == "tld-swap army.mil army.ml");
+  Built new_lists = build(engine, {"navy.mil"}, {"army.ml"});
+  BOOST_TEST(describe(judge(new_lists, "army.ml")) == "-");
+  BOOST_TEST(describe(judge(new_lists, "navy.ml")) == "tld-swap navy.mil navy.ml");
+}
+
+BOOST_DATA_TEST_CASE(many_domains_replace_each_other_in_the_cache_without_mixing_verdicts, kEngines,
+                     engine) {
+  Built built = build(engine, {"army.mil"});
+  // Three times the cache's entries: later domains take earlier ones' places.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3 * static_cast<int>(VerdictCache::kEntries); ++i) {
+      const std::string host = "h" + std::to_string(i);
+      const std::string domain = i % 3 == 0 ? host + ".army.ml" : host + ".example.net";
+      const std::string verdict = describe(judge(built, domain));
+      if (i % 3 == 0) {
+        BOOST_TEST(verdict == "tld-swap army.mil army.ml");
+      } else {
+        BOOST_TEST(verdict == "-");
+      }
+    }
+  }
+  BOOST_TEST(built.scratch.cache_stats()->misses > 0U);
+}
+
 BOOST_DATA_TEST_CASE(scratch_moves, kEngines, engine) {
   Built built = build(engine, {"army.mil"});
   MatcherScratch moved = std::move(built.scratch);
