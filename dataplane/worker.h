@@ -65,6 +65,10 @@ class Worker {
   // past the previous one while records keep the capture's own timestamps.
   void set_source_name(const std::string& name);
 
+  // Packets in order, as if one at a time. Works in stages of up to 32: decode, key and hash
+  // every packet and prefetch its hash bucket, then prefetch every flow record, then process
+  // each — so a burst of 32 or more pays its cache misses side by side, a burst of 1 one by one.
+  // The packets' bytes must stay valid until this returns.
   void process_burst(std::span<const PacketView> packets) noexcept;
   // Time moves on without packets: expire idle flows, give up on old holes. `now_ns` is packet
   // time in replay and the clock in the live sensor; it never goes backwards.
