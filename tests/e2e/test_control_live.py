@@ -331,6 +331,36 @@ class ControlLiveTest(unittest.TestCase):
         # Every frame written (sessions and filler, before and after the push) was inspected.
         self.assertEqual(sensor.final_packets(), sensor.frames_sent)
 
+    def test_ten_thousand_protected_domains_pushed_while_traffic_flows(self):
+        sensor = self.start(("army.mil",))
+        watcher = Client(sensor.socket_path)
+        watcher.ask({"cmd": "subscribe", "events": ["alert", "smtp"]})
+
+        def name(i):
+            letters = ""
+            while len(letters) < 6 or i > 0:
+                letters += chr(ord("a") + i % 26)
+                i //= 26
+            return letters + "bank.com"
+        domains = ["army.mil"] + [name(i) for i in range(9999)]
+        pusher = Client(sensor.socket_path, timeout=120)
+        answer = pusher.ask({"id": 1, "cmd": "lists.set", "protected": domains})
+        self.assertTrue(answer.get("ok"), answer)
+        self.assertEqual(answer["protected"], 10000)
+        self.assertGreater(answer["patterns"], 10000 * 100)
+        self.assertGreater(answer["compile_ms"], 0)
+
+        last = name(9998)
+        records = self.run_session(sensor, watcher, ["a@army.ml", f"b@{last[:-1]}", "c@gmail.com"])
+        self.assertEqual(sorted(a["misdirect"]["recipient"] for a in alerts_in(records)),
+                         sorted(["a@army.ml", f"b@{last[:-1]}"]))
+        self.assertEqual({a["misdirect"]["generation"] for a in alerts_in(records)}, {answer["generation"]})
+        self.assertEqual(sensor.drops(sensor.stats(watcher)), {})
+        pusher.close()
+        watcher.close()
+        self.assertEqual(sensor.stop(), 0, sensor.log())
+        self.assertEqual(sensor.final_packets(), sensor.frames_sent)
+
     def test_a_bad_push_is_refused_and_the_old_lists_still_alert(self):
         sensor = self.start(("army.mil",))
         bad = write_list(os.path.join(self.workdir, "bad.txt"), ["navy.mil", "ar my.mil"])
