@@ -121,8 +121,12 @@ std::string escape_regex(std::string_view domain) {
   return escaped;
 }
 
-std::string describe_compile_error(hs_compile_error_t* error, std::string_view pattern) {
-  std::string message = "pattern \"" + std::string(pattern) + "\": ";
+// Names the pattern Hyperscan refused (its index in `patterns`) and why.
+std::string describe_compile_error(hs_compile_error_t* error,
+                                   const std::vector<std::string>& patterns) {
+  const std::size_t bad = error != nullptr && error->expression >= 0
+                              ? static_cast<std::size_t>(error->expression) : 0;
+  std::string message = "pattern \"" + (bad < patterns.size() ? patterns[bad] : std::string()) + "\": ";
   message += error != nullptr && error->message != nullptr ? error->message : "compile failed";
   hs_free_compile_error(error);
   return message;
@@ -191,9 +195,7 @@ std::string compile_exact_database(const SuffixIndex& index, DatabasePtr& out) {
   if (hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
                            static_cast<unsigned int>(patterns.size()), HS_MODE_BLOCK, nullptr,
                            &database, &error) != HS_SUCCESS) {
-    const std::size_t bad = error != nullptr && error->expression >= 0
-                                ? static_cast<std::size_t>(error->expression) : 0;
-    return describe_compile_error(error, patterns[bad]);
+    return describe_compile_error(error, patterns);
   }
   out.reset(database);
   return {};
@@ -221,9 +223,7 @@ std::string compile_approximate_database(const std::vector<std::string>& protect
   if (hs_compile_ext_multi(expressions.data(), flags.data(), ids.data(), extensions.data(),
                            static_cast<unsigned int>(patterns.size()), HS_MODE_BLOCK, nullptr,
                            &database, &error) != HS_SUCCESS) {
-    const std::size_t bad = error != nullptr && error->expression >= 0
-                                ? static_cast<std::size_t>(error->expression) : 0;
-    return describe_compile_error(error, patterns[bad]) + " (edit distance 1)";
+    return describe_compile_error(error, patterns) + " (edit distance 1)";
   }
   out.reset(database);
   return {};
