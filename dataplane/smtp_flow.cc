@@ -2,6 +2,7 @@
 #include "dataplane/smtp_flow.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "inspect/domain_name.h"
@@ -353,6 +354,40 @@ void write_address(JsonLineWriter& json, std::string_view address, bool plain) n
   }
 }
 
+// One smtp-record recipient with no look-alike verdict and an address that needs no escaping,
+// written as one piece (the common case, once per recipient of every transaction):
+// {"address":"…","domain":"…" or null,"reply_code":N or null,"lookalike":null}
+void write_plain_recipient(JsonLineWriter& json, std::string_view address, bool domain_valid,
+                           std::string_view domain, bool replied, uint16_t reply_code) noexcept {
+  constexpr std::string_view kAddress = R"({"address":")";
+  constexpr std::string_view kDomain = R"(","domain":)";
+  constexpr std::string_view kReplyCode = R"(,"reply_code":)";
+  constexpr std::string_view kNoLookalike = R"(,"lookalike":null})";
+  constexpr std::string_view kNull = "null";
+  const std::size_t digits = replied ? JsonLineWriter::digit_count(reply_code) : kNull.size();
+  const std::size_t size = kAddress.size() + address.size() + kDomain.size() +
+                           (domain_valid ? domain.size() + 2 : kNull.size()) + kReplyCode.size() +
+                           digits + kNoLookalike.size();
+  char* const start = json.value_bytes(size);
+  if (start == nullptr) {
+    return;
+  }
+  char* out = JsonLineWriter::append(start, kAddress);
+  out = JsonLineWriter::append(out, address);
+  out = JsonLineWriter::append(out, kDomain);
+  if (domain_valid) {
+    *out++ = '"';
+    out = JsonLineWriter::append(out, domain);  // canonical: a-z, 0-9, '-' and '.'
+    *out++ = '"';
+  } else {
+    out = JsonLineWriter::append(out, kNull);
+  }
+  out = JsonLineWriter::append(out, kReplyCode);
+  out = replied ? JsonLineWriter::append_digits(out, digits, reply_code) : JsonLineWriter::append(out, kNull);
+  out = JsonLineWriter::append(out, kNoLookalike);
+  assert(out == start + size);
+}
+
 void write_alert_header(JsonLineWriter& json, inspect::LookalikeKind kind) noexcept {
   json.key("app_proto");
   json.plain_string("smtp");
@@ -534,6 +569,11 @@ void SmtpFlow::write_smtp_record(const Transaction& transaction) noexcept {
       continue;
     }
     const RecipientText text = text_of(entry);
+    if (entry.address_plain && !entry.lookalike) {
+      write_plain_recipient(json, text.address, entry.domain_valid, text.domain, entry.replied,
+                            entry.reply_code);
+      continue;
+    }
     json.begin_object();
     if (entry.address_plain) {
       json.member_plain_string("address", text.address);
