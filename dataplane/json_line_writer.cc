@@ -5,6 +5,10 @@
 #include <cstdio>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace misdirect::dataplane {
 namespace {
 
@@ -77,18 +81,54 @@ constexpr char kHexDigits[] = "0123456789abcdef";
 
 }  // namespace
 
+#if defined(__SSE2__)
+namespace {
+
+// Lanes of `block` that are not plain, as a movemask.
+int escape_lanes(__m128i block) noexcept {
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(block, _mm_set1_epi8(0x1f)), block);
+  const __m128i high = _mm_cmpeq_epi8(_mm_max_epu8(block, _mm_set1_epi8(0x7f)), block);
+  const __m128i quote = _mm_cmpeq_epi8(block, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(block, _mm_set1_epi8('\\'));
+  return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(control, high), _mm_or_si128(quote, backslash)));
+}
+
+}  // namespace
+#endif
+
 bool JsonLineWriter::is_plain_text(std::string_view text) noexcept {
-  std::size_t i = 0;
-  if (text.size() >= 8) {
-    for (; text.size() - i > 8; i += 8) {
-      if (has_escape(load_word(text.data() + i))) {
+  const char* data = text.data();
+  const std::size_t size = text.size();
+#if defined(__SSE2__)
+  // Sixteen bytes a step (8 to 15 bytes as two overlapping halves; the last block overlapping),
+  // never reading outside the text.
+  if (size >= 16) {
+    for (std::size_t i = 0;; i += 16) {
+      const std::size_t at = size - i > 16 ? i : size - 16;
+      if (escape_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + at))) != 0) {
+        return false;
+      }
+      if (at == size - 16) {
+        return true;
+      }
+    }
+  }
+  if (size >= 8) {
+    return escape_lanes(_mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(data)),
+                                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(data + size - 8)))) == 0;
+  }
+#else
+  if (size >= 8) {
+    for (std::size_t i = 0; size - i > 8; i += 8) {
+      if (has_escape(load_word(data + i))) {
         return false;
       }
     }
-    return !has_escape(load_word(text.data() + text.size() - 8));
+    return !has_escape(load_word(data + size - 8));
   }
-  for (; i < text.size(); ++i) {
-    if (!is_plain(static_cast<unsigned char>(text[i]))) {
+#endif
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!is_plain(static_cast<unsigned char>(data[i]))) {
       return false;
     }
   }

@@ -375,6 +375,25 @@ BOOST_AUTO_TEST_CASE(nul_and_binary_bytes_never_become_addresses) {
                     });
 }
 
+BOOST_AUTO_TEST_CASE(a_binary_byte_anywhere_in_a_line_of_any_length_is_found) {
+  // Lines are checked sixteen bytes a step (short ones as two overlapping halves): one binary
+  // byte at each position of lines of 6 to 40 bytes; TAB and bytes from 0x80 are not binary.
+  for (std::size_t length = 6; length <= 40; ++length) {
+    const std::string clean = "NOOP " + std::string(length - 5, 'x');
+    for (std::size_t at = 5; at < length; ++at) {
+      for (const char bad : {'\x01', '\x7f', '\x1f', '\0'}) {
+        std::string line = clean;
+        line[at] = bad;
+        const auto run = feed_both_ways({client(line + "\r\n")});
+        check(run.events, {"anomaly client binary_in_command", "cmd NOOP"});
+      }
+      std::string allowed = clean;
+      allowed[at] = at % 2 == 0 ? '\t' : '\xe9';
+      check(feed_both_ways({client(allowed + "\r\n")}).events, {"cmd NOOP"});
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(rcpt_before_mail_gets_an_implicit_transaction) {
   check(envelope({
             server("220 mx\r\n"),
