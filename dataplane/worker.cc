@@ -596,6 +596,14 @@ void Worker::append_stats_json(std::string& out) const {
     out += std::to_string(impl.smtp_anomalies[static_cast<std::size_t>(i)]);
   }
   out += '}';
+  // The current matcher's verdict cache (a list push starts a new one, so these restart too).
+  const inspect::VerdictCacheStats* cache =
+      impl.binding.scratch != nullptr ? impl.binding.scratch->cache_stats() : nullptr;
+  if (cache != nullptr) {
+    out += ",\"verdict_cache\":{\"generation\":" + std::to_string(impl.binding.generation) +
+           ",\"hits\":" + std::to_string(cache->hits) + ",\"misses\":" +
+           std::to_string(cache->misses) + ",\"bypassed\":" + std::to_string(cache->bypassed) + '}';
+  }
 }
 
 Worker::Totals Worker::totals() const noexcept {

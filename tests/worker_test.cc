@@ -243,6 +243,19 @@ BOOST_AUTO_TEST_CASE(a_new_matcher_judges_recipients_after_it_is_bound) {
   BOOST_TEST(contains(harness.records.alerts[0], R"("generation":8)"));
 }
 
+BOOST_AUTO_TEST_CASE(stats_show_the_verdict_cache_of_the_bound_matcher) {
+  Harness harness;
+  TcpConversation first("10.0.0.1", 40011, "10.0.0.2", 25);
+  TcpConversation second("10.0.0.1", 40012, "10.0.0.2", 25);
+  harness.send(plain_session(first));   // army.ml, hq.army.mil, amry.mil: three misses
+  harness.send(plain_session(second));  // the same three domains again: three hits
+  harness.finish();
+  BOOST_TEST(harness.records.alerts.size() == 4u);
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("verdict_cache":{"generation":7,"hits":3,"misses":3,"bypassed":0})"));
+}
+
 BOOST_AUTO_TEST_CASE(a_recipient_repeated_in_one_flow_alerts_once) {
   Harness harness;
   TcpConversation c("10.0.0.1", 40006, "10.0.0.2", 25);
