@@ -224,18 +224,16 @@ class JsonLineWriter {
       out[i - 1] = static_cast<char>('0' + value);
     }
   }
-  // Most copies are a few dozen bytes or less (names, addresses, domains): whole words, the last
-  // one overlapping, instead of a call to memcpy.
+  // Most copies are a few dozen bytes or less (names, addresses, domains): two overlapping
+  // fixed-size moves instead of a call to memcpy.
   static void copy(char* out, const char* in, std::size_t size) noexcept {
-    if (size >= 8) {
-      if (size > 64) {
-        std::memcpy(out, in, size);
-        return;
-      }
-      std::size_t i = 0;
-      for (; size - i > 8; i += 8) {
-        std::memcpy(out + i, in + i, 8);
-      }
+    if (size > 32) {
+      std::memcpy(out, in, size);
+    } else if (size > 16) {
+      std::memcpy(out, in, 16);
+      std::memcpy(out + size - 16, in + size - 16, 16);
+    } else if (size >= 8) {
+      std::memcpy(out, in, 8);
       std::memcpy(out + size - 8, in + size - 8, 8);
     } else if (size >= 4) {
       std::memcpy(out, in, 4);
