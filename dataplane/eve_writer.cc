@@ -94,9 +94,17 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
                                  const FlowIdentity* flow, std::string_view pcap_filename) noexcept {
   json_.reset();
   json_.begin_object();
-  char timestamp[kTimestampBytes];
-  json_.key("timestamp");
-  json_.plain_string(format_timestamp(timestamp_ns, timestamp));
+  const uint64_t second = timestamp_ns / 1'000'000'000;
+  if (second != timestamp_second_) {
+    format_timestamp(timestamp_ns, timestamp_);
+    timestamp_second_ = second;
+  } else {
+    const auto microseconds = static_cast<unsigned>((timestamp_ns / 1000) % 1'000'000);
+    put_2_digits(timestamp_ + 20, microseconds / 10000);
+    put_2_digits(timestamp_ + 22, microseconds / 100 % 100);
+    put_2_digits(timestamp_ + 24, microseconds % 100);
+  }
+  json_.member_plain_string("timestamp", std::string_view(timestamp_, kTimestampBytes - 1));
   if (flow != nullptr) {
     json_.key("flow_id");
     json_.number(flow->flow_id);

@@ -32,6 +32,10 @@ class EveWriter {
 
  private:
   JsonLineWriter json_;
+  // The timestamp of the last record: records come in bursts within one second, so only the
+  // microseconds are formatted again while the second is the same.
+  uint64_t timestamp_second_ = UINT64_MAX;
+  char timestamp_[kTimestampBytes] = {};
 };
 
 }  // namespace misdirect::dataplane

@@ -217,6 +217,20 @@ BOOST_AUTO_TEST_CASE(record_header_orients_client_to_server_and_lists_vlans) {
              R"("dest_port":25,"proto":"TCP","vlan":[100,200],"k":1})");
 }
 
+BOOST_AUTO_TEST_CASE(consecutive_records_get_their_own_timestamps) {
+  std::array<char, 256> buffer;
+  EveWriter eve(buffer);
+  const auto stamp = [&](uint64_t ns) {
+    eve.begin("stats", ns, nullptr, "");
+    return std::string(eve.finish());
+  };
+  BOOST_TEST(stamp(1'000'000'000) == R"({"timestamp":"1970-01-01T00:00:01.000000+0000","event_type":"stats"})");
+  BOOST_TEST(stamp(1'999'999'000) == R"({"timestamp":"1970-01-01T00:00:01.999999+0000","event_type":"stats"})");
+  BOOST_TEST(stamp(1'000'001'000) == R"({"timestamp":"1970-01-01T00:00:01.000001+0000","event_type":"stats"})");
+  BOOST_TEST(stamp(86'400'000'000'000) == R"({"timestamp":"1970-01-02T00:00:00.000000+0000","event_type":"stats"})");
+  BOOST_TEST(stamp(1'000'500'000) == R"({"timestamp":"1970-01-01T00:00:01.000500+0000","event_type":"stats"})");
+}
+
 BOOST_AUTO_TEST_CASE(record_without_flow_has_no_addresses) {
   std::array<char, 256> buffer;
   EveWriter eve(buffer);
