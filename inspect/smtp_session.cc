@@ -402,7 +402,11 @@ void SmtpSession::on_mail(std::string_view arguments) noexcept {
 void SmtpSession::on_rcpt(std::string_view arguments) noexcept {
   std::string_view rest;
   SmtpPath path;
-  if (strip_keyword_colon(arguments, "TO", rest)) {
+  if (arguments.size() >= 3 && (arguments[0] & 0xdf) == 'T' && (arguments[1] & 0xdf) == 'O' &&
+      arguments[2] == ':') {
+    // "TO:" as nearly every client sends it; other spellings take the general path below.
+    path = parse_smtp_path(arguments.substr(3));
+  } else if (strip_keyword_colon(arguments, "TO", rest)) {
     path = parse_smtp_path(rest);
   } else {
     path.error = SmtpPathError::kMissing;
