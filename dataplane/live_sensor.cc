@@ -115,6 +115,7 @@ struct alignas(64) LiveSensor::WorkerContext {
   // End-of-input evidence (only meaningful when `queues` is not empty).
   alignas(64) std::atomic<uint64_t> empty_polls{0};
   std::atomic<uint64_t> last_packet_ns{0};
+  std::atomic<uint64_t> first_packet_ns{0};  // 0: none read yet
   std::atomic<bool> finished{false};
 };
 
@@ -131,6 +132,7 @@ struct alignas(64) LiveSensor::RxContext {
   std::vector<uint16_t> batch_sizes;
   alignas(64) std::atomic<uint64_t> empty_polls{0};
   std::atomic<uint64_t> last_packet_ns{0};
+  std::atomic<uint64_t> first_packet_ns{0};  // 0: none read yet
   std::atomic<bool> finished{false};
 };
 
@@ -494,6 +496,9 @@ void LiveSensor::run_worker(WorkerContext& w) {
       } else {
         w.empty_polls.store(0, std::memory_order_relaxed);
         w.last_packet_ns.store(now_ns, std::memory_order_relaxed);
+        if (w.first_packet_ns.load(std::memory_order_relaxed) == 0) {
+          w.first_packet_ns.store(now_ns, std::memory_order_relaxed);
+        }
       }
     }
     // In capture time only the frames move the clock, as in replay.
@@ -569,11 +574,34 @@ void LiveSensor::run_rx(RxContext& rx) {
                            std::memory_order_relaxed);
     } else {
       rx.empty_polls.store(0, std::memory_order_relaxed);
-      rx.last_packet_ns.store(wall_clock_ns(), std::memory_order_relaxed);
+      const uint64_t now_ns = wall_clock_ns();
+      rx.last_packet_ns.store(now_ns, std::memory_order_relaxed);
+      if (rx.first_packet_ns.load(std::memory_order_relaxed) == 0) {
+        rx.first_packet_ns.store(now_ns, std::memory_order_relaxed);
+      }
     }
   }
   rx.finished.store(true, std::memory_order_release);
   rx_finished_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+uint64_t LiveSensor::input_span_ns() const noexcept {
+  uint64_t first = UINT64_MAX;
+  uint64_t last = 0;
+  const auto widen = [&](const std::atomic<uint64_t>& first_ns, const std::atomic<uint64_t>& last_ns) {
+    const uint64_t started = first_ns.load(std::memory_order_relaxed);
+    if (started != 0) {
+      first = std::min(first, started);
+      last = std::max(last, last_ns.load(std::memory_order_relaxed));
+    }
+  };
+  for (const auto& worker : workers_) {
+    widen(worker->first_packet_ns, worker->last_packet_ns);
+  }
+  for (const auto& rx : rx_lcores_) {
+    widen(rx->first_packet_ns, rx->last_packet_ns);
+  }
+  return last > first ? last - first : 0;
 }
 
 bool LiveSensor::input_ended() const noexcept {
@@ -653,6 +681,7 @@ std::string LiveSensor::stats_json(uint64_t now_ns, bool final_record) const {
   append_member(out, "generation", generation != nullptr ? generation->generation : 0);
   append_member(out, "workers", config_.workers);
   append_member(out, "rx_lcores", rx_lcores_.size());
+  append_member(out, "input_span_ns", input_span_ns());
   out += ",\"final\":";
   out += final_record ? "true" : "false";
   out += '}';

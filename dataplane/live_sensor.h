@@ -89,6 +89,9 @@ class LiveSensor {
 
   // True once every polling lcore has been idle long enough to call the input ended.
   bool input_ended() const noexcept;
+  // Wall-clock time from the first packet any port gave to the last (0 before two reads): how
+  // long the input took to flow through, without EAL start-up and shutdown.
+  uint64_t input_span_ns() const noexcept;
   void request_stop() noexcept;
   bool stopped() const noexcept { return stop_.load(std::memory_order_relaxed); }
   // Every lcore has left its loop (workers have finished their flows).
