@@ -132,6 +132,7 @@ class DpdkCliTest(unittest.TestCase):
         self.assertTrue(stats["sensor"]["final"])
         self.assertEqual(stats["totals"]["received"], 0)
         self.assertEqual(stats["rx_lcores"][0]["packets"], 0)
+        self.assertEqual(stats["sensor"]["input_span_ns"], 0, "no packet read, no span")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ class DpdkParityTest(unittest.TestCase):
                 self.assertEqual(totals["in_flight"], 0, totals)
                 self.assertEqual(totals["port_rx_nombuf"], 0, totals)
                 self.assertEqual(sum(w["packets"] for w in stats["workers"]), group["packets"])
+                # The input's span (first read to last): positive once one port's input took more
+                # than one read of at most 32 frames, and no longer than the run that read it.
+                span_ns = stats["sensor"]["input_span_ns"]
+                if len(group["paths"]) == 1 and group["packets"] > 64:
+                    self.assertGreater(span_ns, 0)
+                self.assertLessEqual(span_ns / 1e9, stats["sensor"]["uptime_seconds"] + 1)
 
     def test_captures_net_pcap_cannot_replay(self):
         """One skip (not one per capture) naming every capture left out, with its reason."""
