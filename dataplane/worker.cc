@@ -119,6 +119,8 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   void start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept;
   FlowApp* app_for(Flow& flow) noexcept;
   void release_app(Flow& flow) noexcept;
+  // Finishes the flow's SMTP session (its records are written) and frees its slots.
+  void end_session(Flow& flow) noexcept;
   void become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept;
   void stop_inspecting(Flow& flow) noexcept;
   void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
@@ -499,22 +501,19 @@ void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t m
   // A port-based SMTP flow whose session has not started yet: the session starts at the next byte.
 }
 
-void Worker::Impl::on_stream_end(Flow&, FlowDirection) noexcept {
-  // The session ends with the flow (closed_timeout_ns later), so that replies that trail the
-  // client's FIN are still matched.
+void Worker::Impl::on_stream_end(Flow& flow, FlowDirection) noexcept {
+  // While one direction is still open the session waits, so that replies that trail the client's
+  // FIN are still matched. Once both have ended nothing more can reach it: it ends now rather
+  // than with the flow record (closed_timeout_ns later), so that its slot serves the next session
+  // (a busy relay ends more sessions within one closed timeout than there are slots).
+  if (!flow.streams[0].ended() || !flow.streams[1].ended()) {
+    return;
+  }
+  end_session(flow);
+  flow.app_state &= static_cast<uint8_t>(~kAppInspect);  // the last ACKs skip the reassembler
 }
 
-void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
-  if ((flow.app_state & kAppInspect) != 0) {
-    // Holes still open become gaps and held bytes after them are delivered before the end.
-    reassembler.finish(flow, *this);
-  } else {
-    reassembler.release(flow);
-  }
-  if (release_after_segment == &flow) {
-    release_after_segment = nullptr;
-  }
-  flow.app_state = 0;
+void Worker::Impl::end_session(Flow& flow) noexcept {
   if (flow.app_slot == Flow::kNoApp) {
     return;
   }
@@ -528,6 +527,20 @@ void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
   }
   free_flow_apps.push_back(flow.app_slot);
   flow.app_slot = Flow::kNoApp;
+}
+
+void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
+  if ((flow.app_state & kAppInspect) != 0) {
+    // Holes still open become gaps and held bytes after them are delivered before the end.
+    reassembler.finish(flow, *this);
+  } else {
+    reassembler.release(flow);
+  }
+  if (release_after_segment == &flow) {
+    release_after_segment = nullptr;
+  }
+  flow.app_state = 0;
+  end_session(flow);
 }
 
 void Worker::Impl::housekeeping(uint64_t now) noexcept {

@@ -286,6 +286,40 @@ BOOST_AUTO_TEST_CASE(a_full_flow_table_evicts_and_flushes_the_oldest_flow) {
   BOOST_TEST(!contains(stats, R"("flows_evicted":0)"));
 }
 
+BOOST_AUTO_TEST_CASE(a_session_closed_both_ways_frees_its_slot_before_the_closed_timeout) {
+  // Two session slots and five sessions one after another, all within one closed timeout: each
+  // session must end (and write its records) when both directions have, not when the flow
+  // record expires, or the third would find no slot.
+  WorkerConfig config = Harness::small_config();
+  config.max_smtp_sessions = 2;
+  Harness harness(config);
+  for (uint16_t i = 0; i < 5; ++i) {
+    TcpConversation c("10.0.3.1", static_cast<uint16_t>(41000 + i), "10.0.0.2", 25);
+    harness.send(plain_session(c));
+    BOOST_TEST(harness.records.smtp.size() == i + 1u);  // written at the close, not at the end
+  }
+  BOOST_TEST(harness.records.alerts.size() == 10u);
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("smtp_sessions_unavailable":0)"));
+  BOOST_TEST(contains(stats, R"("sessions":5)"));
+  harness.finish();
+  BOOST_TEST(harness.records.smtp.size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_session_half_closed_still_reads_the_replies_that_trail_the_fin) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40013, "10.0.0.2", 25);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"),
+                c.client("MAIL FROM:<a@x.example>\r\n"), c.client("RCPT TO:<bob@army.ml>\r\n"),
+                c.client_fin()});
+  BOOST_TEST(harness.records.smtp.empty());
+  harness.send({c.server("250 ok\r\n550 no\r\n"), c.server_fin(), c.ack()});
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("accepted":false)"));
+  BOOST_TEST(harness.records.smtp.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(bursts_give_the_same_records_and_counters_as_single_packets) {
   // Five flows interleaved frame by frame — two SMTP sessions by port, one found by behaviour,
   // one HTTP flow that stops being inspected, one evicted (the table holds 4) — sent one frame
