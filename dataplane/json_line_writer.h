@@ -14,6 +14,8 @@
 #include <span>
 #include <string_view>
 
+#include "dataplane/short_copy.h"
+
 namespace misdirect::dataplane {
 
 class JsonLineWriter {
@@ -224,25 +226,8 @@ class JsonLineWriter {
       out[i - 1] = static_cast<char>('0' + value);
     }
   }
-  // Most copies are a few dozen bytes or less (names, addresses, domains): two overlapping
-  // fixed-size moves instead of a call to memcpy.
   static void copy(char* out, const char* in, std::size_t size) noexcept {
-    if (size > 32) {
-      std::memcpy(out, in, size);
-    } else if (size > 16) {
-      std::memcpy(out, in, 16);
-      std::memcpy(out + size - 16, in + size - 16, 16);
-    } else if (size >= 8) {
-      std::memcpy(out, in, 8);
-      std::memcpy(out + size - 8, in + size - 8, 8);
-    } else if (size >= 4) {
-      std::memcpy(out, in, 4);
-      std::memcpy(out + size - 4, in + size - 4, 4);
-    } else {
-      for (std::size_t i = 0; i < size; ++i) {
-        out[i] = in[i];
-      }
-    }
+    copy_short(out, in, size);
   }
   // The escaping path of string(): from the first byte that is not plain printable ASCII.
   void escape_rest(std::string_view value) noexcept;

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cstring>
 
+#include "dataplane/short_copy.h"
 #include "inspect/domain_name.h"
 #include "inspect/matcher.h"
 
@@ -37,25 +38,10 @@ std::string_view signature_for(inspect::LookalikeKind kind) noexcept {
 
 bool is_positive(uint16_t reply_code) noexcept { return reply_code >= 200 && reply_code < 300; }
 
-// Appends `part` at `out` (room already checked); returns the end. Addresses and domains are
-// short: two overlapping fixed-size moves rather than a call to memcpy.
+// Appends `part` at `out` (room already checked); returns the end.
 inline char* append_text(char* out, std::string_view part) noexcept {
-  const char* in = part.data();
-  const std::size_t size = part.size();
-  if (size > 32) {
-    std::memcpy(out, in, size);
-  } else if (size > 16) {
-    std::memcpy(out, in, 16);
-    std::memcpy(out + size - 16, in + size - 16, 16);
-  } else if (size >= 8) {
-    std::memcpy(out, in, 8);
-    std::memcpy(out + size - 8, in + size - 8, 8);
-  } else {
-    for (std::size_t i = 0; i < size; ++i) {  // also nothing for an empty view with no storage
-      out[i] = in[i];
-    }
-  }
-  return out + size;
+  copy_short(out, part.data(), part.size());
+  return out + part.size();
 }
 
 }  // namespace
