@@ -341,6 +341,19 @@ void ControlServer::accept_clients() {
   }
 }
 
+// A line past max_message_bytes: answered, counted, and the connection closed (whatever follows
+// cannot be trusted to start a request).
+void ControlServer::refuse_oversized(Client& client) {
+  counters_.add(ControlCounter::kOversized);
+  counters_.add(ControlCounter::kErrors);
+  queue_response(client, make_error_response(JsonValue::null(), ErrorCode::kMessageTooLarge,
+                                             "request line longer than " +
+                                                 std::to_string(config_.max_message_bytes) +
+                                                 " bytes"));
+  flush(client);
+  close_client(client);
+}
+
 // Answers every complete line while the output has room, then (when `readable`) reads what the
 // budget allows and answers again.
 void ControlServer::read_from(Client& client, bool readable) {
@@ -358,14 +371,7 @@ void ControlServer::read_from(Client& client, bool readable) {
       client.input.erase(0, newline + 1);
       client.scanned = 0;
       if (line.size() > config_.max_message_bytes) {
-        counters_.add(ControlCounter::kOversized);
-        counters_.add(ControlCounter::kErrors);
-        queue_response(client, make_error_response(
-                                   JsonValue::null(), ErrorCode::kMessageTooLarge,
-                                   "request line longer than " +
-                                       std::to_string(config_.max_message_bytes) + " bytes"));
-        flush(client);
-        close_client(client);
+        refuse_oversized(client);
         return;
       }
       handle_line(client, line);
@@ -375,14 +381,7 @@ void ControlServer::read_from(Client& client, bool readable) {
     }
     if (client.input.size() > config_.max_message_bytes) {
       // No newline within the limit: whatever follows cannot be a valid request.
-      counters_.add(ControlCounter::kOversized);
-      counters_.add(ControlCounter::kErrors);
-      queue_response(client, make_error_response(
-                                 JsonValue::null(), ErrorCode::kMessageTooLarge,
-                                 "request line longer than " +
-                                     std::to_string(config_.max_message_bytes) + " bytes"));
-      flush(client);
-      close_client(client);
+      refuse_oversized(client);
       return;
     }
     if (saw_eof) {

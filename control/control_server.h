@@ -115,6 +115,7 @@ class ControlServer {
 
   void accept_clients();
   void read_from(Client& client, bool readable);
+  void refuse_oversized(Client& client);
   void handle_line(Client& client, std::string_view line);
   void queue_response(Client& client, std::string line);
   void flush(Client& client);
