@@ -365,7 +365,8 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
   if (cache == nullptr || !scratch.ready_) {
     return judge_uncached(canonical_domain, scratch);
   }
-  if (const CachedVerdict* cached = cache->find(canonical_domain)) {
+  uint64_t hash = 0;
+  if (const CachedVerdict* cached = cache->find(canonical_domain, hash)) {
     Verdict verdict;
     if (!cached->lookalike) {
       return verdict;
@@ -396,7 +397,7 @@ Verdict Matcher::judge(std::string_view canonical_domain, MatcherScratch& scratc
       remembered.variant_length = static_cast<uint8_t>(verdict.variant.size());
     }
   }
-  cache->store(canonical_domain, remembered);
+  cache->store(canonical_domain, hash, remembered);
   return verdict;
 }
 

@@ -18,12 +18,12 @@ uint64_t VerdictCache::hash_of(std::string_view domain) noexcept {
   return hash == 0 ? 1 : hash;
 }
 
-const CachedVerdict* VerdictCache::find(std::string_view domain) noexcept {
+const CachedVerdict* VerdictCache::find(std::string_view domain, uint64_t& hash) noexcept {
   if (domain.size() > kMaxCachedDomainBytes) {
     ++stats_.bypassed;
     return nullptr;
   }
-  const uint64_t hash = hash_of(domain);
+  hash = hash_of(domain);
   const Entry& entry = entries_[hash & (kEntries - 1)];
   if (entry.hash == hash && entry.length == domain.size() &&
       std::memcmp(entry.domain, domain.data(), domain.size()) == 0) {
@@ -34,11 +34,11 @@ const CachedVerdict* VerdictCache::find(std::string_view domain) noexcept {
   return nullptr;
 }
 
-void VerdictCache::store(std::string_view domain, const CachedVerdict& verdict) noexcept {
+void VerdictCache::store(std::string_view domain, uint64_t hash,
+                         const CachedVerdict& verdict) noexcept {
   if (domain.size() > kMaxCachedDomainBytes) {
     return;
   }
-  const uint64_t hash = hash_of(domain);
   Entry& entry = entries_[hash & (kEntries - 1)];
   entry.hash = hash;
   entry.verdict = verdict;

@@ -42,10 +42,11 @@ class VerdictCache {
 
   VerdictCache();  // cold: allocates kEntries entries
 
-  // The cached verdict for `domain`, or null. Hot path.
-  const CachedVerdict* find(std::string_view domain) noexcept;
-  // Remembers `verdict` for `domain` (ignored past kMaxCachedDomainBytes). Hot path.
-  void store(std::string_view domain, const CachedVerdict& verdict) noexcept;
+  // The cached verdict for `domain`, or null; sets `hash` for store(). Hot path.
+  const CachedVerdict* find(std::string_view domain, uint64_t& hash) noexcept;
+  // Remembers `verdict` for `domain`, whose hash find() gave (ignored past
+  // kMaxCachedDomainBytes). Hot path.
+  void store(std::string_view domain, uint64_t hash, const CachedVerdict& verdict) noexcept;
 
   const VerdictCacheStats& stats() const noexcept { return stats_; }
 
