@@ -17,7 +17,7 @@
 #include "control/peer_credentials.h"
 #include "control/sensor_control.h"
 #include "dataplane/counter_table.h"
-#include "dataplane/record_sink.h"
+#include "dataplane/output/record_sink.h"
 
 namespace misdirect::control {
 

@@ -26,7 +26,7 @@
 #include "control/control_server.h"
 #include "control/list_store.h"
 #include "control/sensor_control.h"
-#include "dataplane/live_sensor.h"
+#include "dataplane/live/live_sensor.h"
 #include "inspect/domain_lists.h"
 #include "inspect/matcher.h"
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "control/commands.h"
-#include "dataplane/eve_writer.h"
+#include "dataplane/output/eve_writer.h"
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
 #include "inspect/domain_lists.h"

@@ -12,7 +12,7 @@
 #include <span>
 #include <string>
 
-#include "dataplane/packet_view.h"
+#include "dataplane/decode/packet_view.h"
 
 struct pcap;
 

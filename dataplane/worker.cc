@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/app_detector.h"
-#include "dataplane/eve_writer.h"
-#include "dataplane/flow_table.h"
-#include "dataplane/packet_decoder.h"
-#include "dataplane/smtp_flow.h"
-#include "dataplane/tcp_stream.h"
+#include "dataplane/flow/app_detector.h"
+#include "dataplane/output/eve_writer.h"
+#include "dataplane/flow/flow_table.h"
+#include "dataplane/decode/packet_decoder.h"
+#include "dataplane/app/smtp_flow.h"
+#include "dataplane/flow/tcp_stream.h"
 #include "inspect/matcher.h"
 
 namespace misdirect::dataplane {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet_view.h"
-#include "dataplane/record_sink.h"
+#include "dataplane/decode/packet_view.h"
+#include "dataplane/output/record_sink.h"
 
 namespace misdirect::inspect {
 class Matcher;

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/app_detector.h"
+#include "dataplane/flow/app_detector.h"
 
 using misdirect::dataplane::AppDetection;
 using misdirect::dataplane::AppDetector;

@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "dataplane/eve_writer.h"
-#include "dataplane/json_line_writer.h"
+#include "dataplane/output/eve_writer.h"
+#include "dataplane/output/json_line_writer.h"
 
 using misdirect::dataplane::EveWriter;
 using misdirect::dataplane::FlowIdentity;

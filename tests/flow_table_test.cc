@@ -1,5 +1,5 @@
 // FlowTable tests: one flow for both directions, expiry by the timer wheel, eviction when full.
-#include "dataplane/flow_table.h"
+#include "dataplane/flow/flow_table.h"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,6 +1,6 @@
 // IpReassembler tests: order, overlap (first wins), duplicates, timeout, slot and byte caps,
 // bad fragments, IPv6 keys. Frames end to end are in packet_decoder_test.cc.
-#include "dataplane/ip_reassembler.h"
+#include "dataplane/decode/ip_reassembler.h"
 
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>

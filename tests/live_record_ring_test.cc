@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/live_fanout.h"
-#include "dataplane/live_record_ring.h"
+#include "dataplane/live/live_fanout.h"
+#include "dataplane/output/live_record_ring.h"
 
 using misdirect::dataplane::fanout_hash;
 using misdirect::dataplane::RecordRing;

@@ -1,6 +1,6 @@
 // PacketDecoder tests: every encapsulation, padding, truncated captures, each malformed case's
 // counter, and fragments decoded end to end.
-#include "dataplane/packet_decoder.h"
+#include "dataplane/decode/packet_decoder.h"
 
 #include <boost/test/unit_test.hpp>
 

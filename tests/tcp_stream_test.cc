@@ -1,5 +1,5 @@
 // TcpReassembler tests: ordering, duplicates, overlaps, wrap-around, gaps, memcaps, FIN/RST.
-#include "dataplane/tcp_stream.h"
+#include "dataplane/flow/tcp_stream.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/flow_table.h"
+#include "dataplane/flow/flow_table.h"
 
 namespace misdirect::dataplane {
 namespace {

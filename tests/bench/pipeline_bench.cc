@@ -44,12 +44,12 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/flow_key.h"
-#include "dataplane/flow_table.h"
-#include "dataplane/packet_decoder.h"
-#include "dataplane/packet_view.h"
+#include "dataplane/flow/flow_key.h"
+#include "dataplane/flow/flow_table.h"
+#include "dataplane/decode/packet_decoder.h"
+#include "dataplane/decode/packet_view.h"
 #include "dataplane/pcap_source.h"
-#include "dataplane/record_sink.h"
+#include "dataplane/output/record_sink.h"
 #include "dataplane/worker.h"
 #include "inspect/domain_lists.h"
 #include "inspect/matcher.h"

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "dataplane/packet_decoder.h"
+#include "dataplane/decode/packet_decoder.h"
 
 namespace {
 

@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <span>
 
-#include "dataplane/flow_table.h"
-#include "dataplane/tcp_stream.h"
+#include "dataplane/flow/flow_table.h"
+#include "dataplane/flow/tcp_stream.h"
 
 namespace {
 

@@ -33,8 +33,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/decoded_packet.h"
-#include "dataplane/packet_view.h"
+#include "dataplane/decode/decoded_packet.h"
+#include "dataplane/decode/packet_view.h"
 
 namespace misdirect::test_support {
 

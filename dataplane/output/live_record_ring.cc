@@ -1,5 +1,5 @@
 // RecordRing: the worker → control thread record hand-over (see live_record_ring.h).
-#include "dataplane/live_record_ring.h"
+#include "dataplane/output/live_record_ring.h"
 
 #include <bit>
 #include <chrono>

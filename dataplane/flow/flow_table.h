@@ -26,8 +26,8 @@
 #include <memory>
 
 #include "dataplane/counter_table.h"
-#include "dataplane/flow_key.h"
-#include "dataplane/tcp_stream.h"
+#include "dataplane/flow/flow_key.h"
+#include "dataplane/flow/tcp_stream.h"
 
 namespace misdirect::dataplane {
 

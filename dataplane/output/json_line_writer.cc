@@ -1,5 +1,5 @@
 // JsonLineWriter: fixed-buffer JSON with UTF-8 validation of wire bytes.
-#include "dataplane/json_line_writer.h"
+#include "dataplane/output/json_line_writer.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // MatcherSlot: RCU publication of the look-alike matcher (see live_matcher_slot.h).
-#include "dataplane/live_matcher_slot.h"
+#include "dataplane/live/live_matcher_slot.h"
 
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/live_matcher_slot.h"
-#include "dataplane/live_port.h"
-#include "dataplane/live_record_ring.h"
+#include "dataplane/live/live_matcher_slot.h"
+#include "dataplane/live/live_port.h"
+#include "dataplane/output/live_record_ring.h"
 #include "dataplane/worker.h"
 
 struct rte_mbuf;

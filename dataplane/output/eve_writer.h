@@ -6,8 +6,8 @@
 #include <span>
 #include <string_view>
 
-#include "dataplane/flow_identity.h"
-#include "dataplane/json_line_writer.h"
+#include "dataplane/flow/flow_identity.h"
+#include "dataplane/output/json_line_writer.h"
 
 namespace misdirect::dataplane {
 

@@ -1,5 +1,5 @@
 // IpReassembler: puts IPv4 and IPv6 fragments back together into one contiguous datagram.
-#include "dataplane/ip_reassembler.h"
+#include "dataplane/decode/ip_reassembler.h"
 
 #include <algorithm>
 #include <cstring>

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "dataplane/decoded_packet.h"
+#include "dataplane/decode/decoded_packet.h"
 
 namespace misdirect::dataplane {
 

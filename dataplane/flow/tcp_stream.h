@@ -41,9 +41,9 @@
 #include <span>
 
 #include "dataplane/counter_table.h"
-#include "dataplane/decoded_packet.h"
-#include "dataplane/flow_key.h"
-#include "dataplane/tcp_seq.h"
+#include "dataplane/decode/decoded_packet.h"
+#include "dataplane/flow/flow_key.h"
+#include "dataplane/flow/tcp_seq.h"
 
 namespace misdirect::dataplane {
 

@@ -1,5 +1,5 @@
 // LivePort: probing, configuring and reading one ethdev (see live_port.h).
-#include "dataplane/live_port.h"
+#include "dataplane/live/live_port.h"
 
 #include <rte_ethdev.h>
 #include <rte_ether.h>

@@ -1,5 +1,5 @@
 // FlowTable: the flow pool, its hash index and its timer wheel.
-#include "dataplane/flow_table.h"
+#include "dataplane/flow/flow_table.h"
 
 #include <algorithm>
 #include <bit>

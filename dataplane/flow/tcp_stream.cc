@@ -1,5 +1,5 @@
 // TcpStream: per-direction TCP reassembly — ordering, holes, overlaps and memory bounds.
-#include "dataplane/tcp_stream.h"
+#include "dataplane/flow/tcp_stream.h"
 
 #include <algorithm>
 #include <cassert>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dataplane/flow_table.h"
+#include "dataplane/flow/flow_table.h"
 
 namespace misdirect::dataplane {
 

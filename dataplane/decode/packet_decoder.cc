@@ -1,5 +1,5 @@
 // PacketDecoder: one captured frame in, the L2–L4 facts the packet path needs out (DecodedPacket).
-#include "dataplane/packet_decoder.h"
+#include "dataplane/decode/packet_decoder.h"
 
 #include <algorithm>
 #include <optional>

@@ -1,5 +1,5 @@
 // EveWriter: shared EVE record fields.
-#include "dataplane/eve_writer.h"
+#include "dataplane/output/eve_writer.h"
 
 #include <arpa/inet.h>
 

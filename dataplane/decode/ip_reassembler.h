@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "dataplane/counter_table.h"
-#include "dataplane/decoded_packet.h"
+#include "dataplane/decode/decoded_packet.h"
 
 namespace misdirect::dataplane {
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "dataplane/decoded_packet.h"
+#include "dataplane/decode/decoded_packet.h"
 
 namespace misdirect::dataplane {
 

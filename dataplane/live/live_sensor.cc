@@ -1,5 +1,5 @@
 // LiveSensor: ports, lcores, fan-out and shutdown of the DPDK sensor (see live_sensor.h).
-#include "dataplane/live_sensor.h"
+#include "dataplane/live/live_sensor.h"
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -19,9 +19,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include "dataplane/eve_writer.h"
-#include "dataplane/live_counters.h"
-#include "dataplane/live_fanout.h"
+#include "dataplane/output/eve_writer.h"
+#include "dataplane/live/live_counters.h"
+#include "dataplane/live/live_fanout.h"
 
 namespace misdirect::dataplane {
 namespace {

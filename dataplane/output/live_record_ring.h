@@ -14,7 +14,7 @@
 #include <memory>
 #include <string_view>
 
-#include "dataplane/record_sink.h"
+#include "dataplane/output/record_sink.h"
 
 namespace misdirect::dataplane {
 

@@ -25,11 +25,11 @@
 #include <iterator>
 #include <optional>
 
-#include "dataplane/byte_reader.h"
+#include "dataplane/decode/byte_reader.h"
 #include "dataplane/counter_table.h"
-#include "dataplane/decoded_packet.h"
-#include "dataplane/ip_reassembler.h"
-#include "dataplane/packet_view.h"
+#include "dataplane/decode/decoded_packet.h"
+#include "dataplane/decode/ip_reassembler.h"
+#include "dataplane/decode/packet_view.h"
 
 namespace misdirect::dataplane {
 

@@ -1,5 +1,5 @@
 // AppDetector: SMTP by behaviour, and the CONNECT / SOCKS5 tunnels that may carry it.
-#include "dataplane/app_detector.h"
+#include "dataplane/flow/app_detector.h"
 
 #include <algorithm>
 

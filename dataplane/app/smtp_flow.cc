@@ -1,11 +1,11 @@
 // SmtpFlow: envelope storage, recipient judgement and alert/smtp records for one SMTP connection.
-#include "dataplane/smtp_flow.h"
+#include "dataplane/app/smtp_flow.h"
 
 #include <algorithm>
 #include <cassert>
 #include <cstring>
 
-#include "dataplane/short_copy.h"
+#include "dataplane/output/short_copy.h"
 #include "inspect/domain_name.h"
 #include "inspect/matcher.h"
 

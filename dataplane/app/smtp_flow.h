@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "dataplane/counter_table.h"
-#include "dataplane/eve_writer.h"
-#include "dataplane/flow_identity.h"
-#include "dataplane/record_sink.h"
+#include "dataplane/output/eve_writer.h"
+#include "dataplane/flow/flow_identity.h"
+#include "dataplane/output/record_sink.h"
 #include "dataplane/worker.h"
 #include "inspect/lookalike_kind.h"
 #include "inspect/smtp_event.h"
