@@ -1,4 +1,6 @@
 // `misdirect replay`: captures through the shared packet path with libpcap — no root, no EAL.
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "control/capture_paths.h"
 #include "control/commands.h"
+#include "control/replay_progress.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
@@ -27,19 +31,27 @@ constexpr std::string_view kUsage =
     "usage: misdirect replay --protected FILE [--allow FILE] [--eve FILE|-] [--ports LIST]\n"
     "                        [--smtp-log all|lookalike|none] [--no-port-detection]\n"
     "                        [--no-edit-distance] [--matcher-engine hash|hyperscan]\n"
-    "                        [--max-flows N] PCAP...\n"
+    "                        [--max-flows N] [--bpf EXPR] [--recursive] [--quiet]\n"
+    "                        CAPTURE|DIR|- ...\n"
     "\n"
     "Reads pcap/pcapng captures with libpcap and writes EVE JSON lines (alert, smtp, stats) to\n"
-    "stdout or --eve FILE. --ports lists the SMTP ports (default 25,587,2525); other ports are\n"
-    "still detected by behaviour unless --no-port-detection. Exit 0 when every capture was read\n"
-    "to its end, 1 when a capture was cut short or unreadable (what was readable is processed),\n"
-    "2 for bad options or lists.\n";
+    "stdout or --eve FILE. A capture may be gzip or zstd compressed; - reads one from standard\n"
+    "input; a directory stands for the captures in it in name order (--recursive: and in its\n"
+    "subdirectories). --bpf applies a libpcap filter to every capture. --ports lists the SMTP\n"
+    "ports (default 25,587,2525); other ports are still detected by behaviour unless\n"
+    "--no-port-detection. Progress goes to stderr when it is a terminal; a summary line always\n"
+    "ends the run (--quiet: neither). Exit 0 when every capture was read to its end, 1 when a\n"
+    "capture was cut short or unreadable (what was readable is processed), 2 for bad options,\n"
+    "filters or lists.\n";
 
 struct ReplayOptions {
   std::string protected_path;
   std::string allow_path;
   std::string eve_path = "-";
   std::vector<std::string> pcaps;
+  std::string bpf;
+  bool recursive = false;
+  bool quiet = false;
   dataplane::WorkerConfig worker;
   inspect::MatcherOptions matcher;
 };
@@ -139,6 +151,14 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
         return 2;
       }
       options.worker.max_flows = flows;
+    } else if (arg == "--bpf") {
+      const char* v = value(arg);
+      if (v == nullptr) return 2;
+      options.bpf = v;
+    } else if (arg == "--recursive") {
+      options.recursive = true;
+    } else if (arg == "--quiet") {
+      options.quiet = true;
     } else if (arg.starts_with("--")) {
       std::fprintf(stderr, "misdirect replay: unknown option %s\n%.*s", argv[i],
                    static_cast<int>(kUsage.size()), kUsage.data());
@@ -151,6 +171,16 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
     std::fprintf(stderr, "misdirect replay: --protected FILE is required\n%.*s",
                  static_cast<int>(kUsage.size()), kUsage.data());
     return 2;
+  }
+  if (std::count(options.pcaps.begin(), options.pcaps.end(), "-") > 1) {
+    std::fprintf(stderr, "misdirect replay: - (standard input) may be given once\n");
+    return 2;
+  }
+  if (!options.bpf.empty()) {
+    if (const std::string error = dataplane::check_bpf_filter(options.bpf); !error.empty()) {
+      std::fprintf(stderr, "misdirect replay: --bpf: %s\n", error.c_str());
+      return 2;
+    }
   }
   if (options.pcaps.empty()) {
     std::fprintf(stderr, "misdirect replay: no capture given\n%.*s", static_cast<int>(kUsage.size()),
@@ -181,12 +211,24 @@ class LineFileSink final : public dataplane::RecordSink {
   bool failed_ = false;
 };
 
-void print_progress(const std::string& path, const dataplane::PcapSource& source) {
-  const uint64_t size = source.file_size();
-  const unsigned percent = size == 0 ? 100 : static_cast<unsigned>(source.file_offset() * 100 / size);
-  std::fprintf(stderr, "\rreplay: %s %3u%% (%llu packets)", path.c_str(), percent,
-               static_cast<unsigned long long>(source.packets_read()));
-  std::fflush(stderr);
+uint64_t clock_ns(clockid_t clock) noexcept {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+// Stored size of every input, or 0 when one of them has none (a pipe): the progress line's ETA.
+uint64_t total_stored_size(const std::vector<std::string>& paths) {
+  uint64_t total = 0;
+  for (const std::string& path : paths) {
+    struct stat status {};
+    const int result = path == "-" ? ::fstat(STDIN_FILENO, &status) : ::stat(path.c_str(), &status);
+    if (result != 0 || !S_ISREG(status.st_mode)) {
+      return 0;
+    }
+    total += static_cast<uint64_t>(status.st_size);
+  }
+  return total;
 }
 
 }  // namespace
@@ -235,38 +277,56 @@ int run_replay_command(int argc, char** argv) {
   dataplane::Worker worker(options.worker, sink);
   worker.bind_matcher(dataplane::MatcherBinding{built.matcher.get(), &scratch, 1});
 
-  const bool show_progress = isatty(STDERR_FILENO) != 0;
+  CapturePaths captures = expand_capture_paths(options.pcaps, options.recursive);
   int exit_code = 0;
+  for (const std::string& error : captures.errors) {
+    std::fprintf(stderr, "misdirect replay: %s\n", error.c_str());
+    exit_code = 1;
+  }
+
+  const uint64_t start_ns = clock_ns(CLOCK_MONOTONIC);
+  ReplayProgress progress(!options.quiet && isatty(STDERR_FILENO) != 0 ? stderr : nullptr, start_ns);
+  ReplayTally tally;
+  tally.file_count = static_cast<uint32_t>(captures.paths.size());
+  tally.stored_bytes_total = total_stored_size(captures.paths);
+  const auto count_into_tally = [&] {
+    const dataplane::Worker::Totals totals = worker.totals();
+    tally.packets = totals.packets;
+    tally.smtp_sessions = totals.smtp_sessions;
+    tally.recipients = totals.recipients;
+    tally.alerts = totals.alerts;
+  };
+  uint64_t stored_bytes_before = 0;  // of the files already read
   uint64_t last_timestamp_ns = 0;
-  for (const std::string& path : options.pcaps) {
+  for (const std::string& path : captures.paths) {
+    ++tally.file_index;
+    tally.file_name = path == "-" ? std::string_view("standard input") : std::string_view(path);
     std::string error;
-    std::unique_ptr<dataplane::PcapSource> source = dataplane::PcapSource::open(path, error);
+    std::unique_ptr<dataplane::PcapSource> source = dataplane::PcapSource::open(path, error, options.bpf);
     if (!source) {
+      progress.end();
       std::fprintf(stderr, "misdirect replay: %s\n", error.c_str());
       exit_code = 1;
       continue;
     }
     worker.set_source_name(path);
-    const bool large = show_progress && source->file_size() > (64u << 20);
-    uint64_t progress_at = 0;
     std::array<dataplane::PacketView, dataplane::PcapSource::kMaxBurst> burst;
     for (std::size_t count; (count = source->next_burst(burst)) > 0;) {
       worker.process_burst(std::span<const dataplane::PacketView>(burst.data(), count));
       for (std::size_t i = 0; i < count; ++i) {
         last_timestamp_ns = std::max(last_timestamp_ns, burst[i].timestamp_ns);
       }
-      if (large && source->packets_read() - progress_at >= 0x10000) {
-        progress_at = source->packets_read();
-        print_progress(path, *source);
+      if (progress.enabled()) {
+        count_into_tally();
+        tally.stored_bytes_read = stored_bytes_before + source->file_offset();
+        progress.update(tally, clock_ns(CLOCK_MONOTONIC));
       }
     }
-    if (large) {
-      print_progress(path, *source);
-      std::fputc('\n', stderr);
-    }
+    stored_bytes_before += source->file_offset();
     // Flows never span files: each capture's open flows end with it.
     worker.finish(last_timestamp_ns);
     if (!source->error().empty()) {
+      progress.end();
       std::fprintf(stderr, "misdirect replay: %s\n", source->error().c_str());
       exit_code = 1;
     }
@@ -274,9 +334,12 @@ int run_replay_command(int argc, char** argv) {
 
   std::string stats;
   {
+    // Stamped with the last packet's time; a run that read no packet has none, and takes the
+    // time it ended rather than the Unix epoch.
+    const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : clock_ns(CLOCK_REALTIME);
     char timestamp[dataplane::kTimestampBytes];
     stats += "{\"timestamp\":\"";
-    stats += dataplane::format_timestamp(last_timestamp_ns, timestamp);
+    stats += dataplane::format_timestamp(stamp_ns, timestamp);
     stats += "\",\"event_type\":\"stats\",\"stats\":{";
     worker.append_stats_json(stats);
     stats += "}}";
@@ -286,6 +349,12 @@ int run_replay_command(int argc, char** argv) {
     std::fclose(eve);
   } else {
     std::fflush(stdout);
+  }
+  progress.end();
+  if (!options.quiet) {
+    count_into_tally();
+    const std::string summary = ReplayProgress::format_summary(tally, clock_ns(CLOCK_MONOTONIC) - start_ns);
+    std::fprintf(stderr, "%s\n", summary.c_str());
   }
   if (sink.failed()) {
     std::fprintf(stderr, "misdirect replay: writing EVE output to %s failed\n",

@@ -2,7 +2,6 @@
 #include "dataplane/pcap_source.h"
 
 #include <pcap/pcap.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,35 +29,67 @@ std::optional<LinkType> link_type_from_dlt(int dlt) noexcept {
   }
 }
 
-std::unique_ptr<PcapSource> PcapSource::open(const std::string& path, std::string& error) {
-  char pcap_error[PCAP_ERRBUF_SIZE] = {};
-  struct stat status {};
-  if (::stat(path.c_str(), &status) != 0) {
-    error = path + ": cannot open: no such file or not readable";
+std::string check_bpf_filter(const std::string& expression) {
+  // Ethernet stands for every link type here; open() compiles again for the capture's own.
+  pcap* dead = pcap_open_dead(DLT_EN10MB, static_cast<int>(PcapSource::kMaxCapturedBytes));
+  if (dead == nullptr) {
+    return "cannot create a libpcap handle to check the filter";
+  }
+  bpf_program program{};
+  std::string error;
+  if (pcap_compile(dead, &program, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    error = pcap_geterr(dead);
+  } else {
+    pcap_freecode(&program);
+  }
+  pcap_close(dead);
+  return error;
+}
+
+std::unique_ptr<PcapSource> PcapSource::open(const std::string& path, std::string& error,
+                                             const std::string& bpf_filter) {
+  std::unique_ptr<CaptureInput> input = CaptureInput::open(path, error);
+  if (!input) {
     return nullptr;
   }
-  pcap* handle =
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, pcap_error);
+  const std::string name = path == "-" ? std::string("standard input") : path;
+  char pcap_error[PCAP_ERRBUF_SIZE] = {};
+  // On success libpcap owns the stream; on failure it leaves it to us (the CaptureInput).
+  std::FILE* stream = input->take_stream();
+  pcap* handle = pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_NANO, pcap_error);
   if (handle == nullptr) {
-    error = path + ": not a readable pcap or pcapng file: " + pcap_error;
+    std::fclose(stream);
+    error = name + ": not a readable pcap or pcapng file: " +
+            (input->error().empty() ? std::string(pcap_error) : input->error());
     return nullptr;
   }
   const int dlt = pcap_datalink(handle);
   const std::optional<LinkType> link_type = link_type_from_dlt(dlt);
   if (!link_type) {
-    const char* name = pcap_datalink_val_to_name(dlt);
-    error = path + ": unsupported link type " + std::to_string(dlt) + " (" +
-            (name != nullptr ? name : "unknown") +
+    const char* dlt_name = pcap_datalink_val_to_name(dlt);
+    error = name + ": unsupported link type " + std::to_string(dlt) + " (" +
+            (dlt_name != nullptr ? dlt_name : "unknown") +
             "); misdirect reads Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback";
     pcap_close(handle);
     return nullptr;
   }
-  return std::unique_ptr<PcapSource>(
-      new PcapSource(handle, path, *link_type, static_cast<uint64_t>(status.st_size)));
+  if (!bpf_filter.empty()) {
+    bpf_program program{};
+    if (pcap_compile(handle, &program, bpf_filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+        pcap_setfilter(handle, &program) != 0) {
+      error = name + ": --bpf: " + pcap_geterr(handle);
+      pcap_freecode(&program);
+      pcap_close(handle);
+      return nullptr;
+    }
+    pcap_freecode(&program);
+  }
+  return std::unique_ptr<PcapSource>(new PcapSource(handle, std::move(input), name, *link_type));
 }
 
-PcapSource::PcapSource(pcap* handle, std::string path, LinkType link_type, uint64_t file_size) noexcept
-    : handle_(handle), path_(std::move(path)), link_type_(link_type), file_size_(file_size) {}
+PcapSource::PcapSource(pcap* handle, std::unique_ptr<CaptureInput> input, std::string path,
+                       LinkType link_type) noexcept
+    : handle_(handle), input_(std::move(input)), path_(std::move(path)), link_type_(link_type) {}
 
 PcapSource::~PcapSource() { pcap_close(handle_); }
 
@@ -80,7 +111,10 @@ bool PcapSource::next(PacketView& packet) noexcept {
     char where[64];
     std::snprintf(where, sizeof where, "stopped after packet %llu: ",
                   static_cast<unsigned long long>(packets_read_));
-    error_ = path_ + ": " + where + pcap_geterr(handle_);
+    // A bad compressed stream makes libpcap's read fail; the decompressor knows why.
+    error_ = path_ + ": " + where + (input_->error().empty() ? std::string(pcap_geterr(handle_)) : input_->error());
+  } else if (result == PCAP_ERROR_BREAK && !input_->error().empty()) {
+    error_ = path_ + ": " + input_->error();
   }
   return false;
 }
@@ -108,15 +142,6 @@ std::size_t PcapSource::next_burst(std::span<PacketView> out) noexcept {
     free_space += packet.captured_length;
   }
   return count;
-}
-
-uint64_t PcapSource::file_offset() const noexcept {
-  std::FILE* file = pcap_file(handle_);
-  if (file == nullptr) {
-    return 0;
-  }
-  const long offset = std::ftell(file);
-  return offset < 0 ? 0 : static_cast<uint64_t>(offset);
 }
 
 }  // namespace misdirect::dataplane

@@ -1,4 +1,5 @@
-// PcapSource: packets from a capture file (pcap or pcapng) through libpcap, for `misdirect replay`.
+// PcapSource: packets from a capture (pcap or pcapng; a file or standard input; plain, gzip or
+// zstd — see CaptureInput) through libpcap, for `misdirect replay`, optionally through a BPF filter.
 // One packet at a time (next: libpcap's buffer is valid until the next read, so the view is
 // handed on before the next read and nothing is copied), or a burst at a time (next_burst: each
 // packet is copied into the source's burst buffer, valid until the next read, so that the worker
@@ -12,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "dataplane/capture_input.h"
 #include "dataplane/decode/packet_view.h"
 
 struct pcap;
@@ -21,10 +23,17 @@ namespace misdirect::dataplane {
 // The packet path's link type for a libpcap DLT, or nothing when the packet path can't read it.
 std::optional<LinkType> link_type_from_dlt(int dlt) noexcept;
 
+// Checks a libpcap filter expression before any capture is opened. Empty when it compiles;
+// otherwise libpcap's message.
+std::string check_bpf_filter(const std::string& expression);
+
 class PcapSource {
  public:
-  // Opens `path`. On failure returns null and sets `error` to one line naming the file and problem.
-  static std::unique_ptr<PcapSource> open(const std::string& path, std::string& error);
+  // Opens `path` ("-": standard input). A non-empty `bpf_filter` is compiled for the capture's
+  // link type and applied by libpcap: packets it rejects never reach next(). On failure returns
+  // null and sets `error` to one line naming the file and problem.
+  static std::unique_ptr<PcapSource> open(const std::string& path, std::string& error,
+                                          const std::string& bpf_filter = std::string());
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -43,17 +52,19 @@ class PcapSource {
   // Empty after a clean end; otherwise where reading stopped and why.
   const std::string& error() const noexcept { return error_; }
   uint64_t packets_read() const noexcept { return packets_read_; }
-  // Bytes of the file read so far and its size, for progress lines.
-  uint64_t file_offset() const noexcept;
-  uint64_t file_size() const noexcept { return file_size_; }
+  // Bytes of the stored file read so far (compressed bytes for a compressed file) and its size
+  // (0 when unknown: a pipe), for progress lines.
+  uint64_t file_offset() const noexcept { return input_->stored_bytes_read(); }
+  uint64_t file_size() const noexcept { return input_->stored_size(); }
+  CaptureCompression compression() const noexcept { return input_->compression(); }
 
  private:
-  PcapSource(pcap* handle, std::string path, LinkType link_type, uint64_t file_size) noexcept;
+  PcapSource(pcap* handle, std::unique_ptr<CaptureInput> input, std::string path, LinkType link_type) noexcept;
 
   pcap* handle_;
+  std::unique_ptr<CaptureInput> input_;  // read by handle_: destroyed after it
   std::string path_;
   LinkType link_type_;
-  uint64_t file_size_;
   uint64_t packets_read_ = 0;
   std::string error_;
   // kMaxBurst × kMaxCapturedBytes, allocated on the first next_burst; pages past the largest

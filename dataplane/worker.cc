@@ -626,6 +626,8 @@ Worker::Totals Worker::totals() const noexcept {
   totals.bytes = impl.counters.get(WorkerCounter::kBytes);
   totals.alerts = impl.smtp_counters.get(SmtpCounter::kAlerts);
   totals.records_dropped = impl.smtp_counters.get(SmtpCounter::kRecordsDropped);
+  totals.smtp_sessions = impl.smtp_counters.get(SmtpCounter::kSessions);
+  totals.recipients = impl.smtp_counters.get(SmtpCounter::kRecipients);
   return totals;
 }
 

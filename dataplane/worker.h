@@ -86,6 +86,8 @@ class Worker {
     uint64_t bytes = 0;
     uint64_t alerts = 0;
     uint64_t records_dropped = 0;
+    uint64_t smtp_sessions = 0;
+    uint64_t recipients = 0;
   };
   Totals totals() const noexcept;
 
