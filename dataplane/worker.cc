@@ -15,6 +15,7 @@
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/decode/packet_decoder.h"
 #include "dataplane/app/smtp_flow.h"
+#include "dataplane/output/smtp_record_writer.h"
 #include "dataplane/flow/tcp_stream.h"
 #include "inspect/matcher.h"
 
@@ -145,6 +146,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   CounterArray<WorkerCounter> counters;
   CounterArray<SmtpCounter> smtp_counters;
   std::array<uint64_t, kSmtpAnomalyKindCount> smtp_anomalies{};
+  SmtpRecordWriter smtp_records;
   SmtpFlowEnvironment environment;
 
   // FlowApp records, constructed when first used: pages for flows never inspected stay untouched.
@@ -212,6 +214,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
       pcap_filename(worker_config.pcap_filename),
       record_buffer(new char[kRecordBufferBytes]),
       eve(std::span<char>(record_buffer.get(), kRecordBufferBytes)),
+      smtp_records(eve, record_sink, smtp_counters, worker_config.smtp_log),
       flow_app_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(FlowApp)]),
       smtp_slots(new SmtpSlot[worker_config.max_smtp_sessions]),
       line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]) {
@@ -224,12 +227,10 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
     free_smtp_slots.push_back(i);
   }
   environment.matcher = &binding;
-  environment.eve = &eve;
-  environment.sink = &sink;
+  environment.output = &smtp_records;
   environment.counters = &smtp_counters;
   environment.anomalies = &smtp_anomalies;
-  environment.smtp_log = config.smtp_log;
-  environment.pcap_filename = pcap_filename;
+  smtp_records.set_pcap_filename(pcap_filename);
   environment.smtp_config.max_line_bytes = config.max_line_bytes;
 }
 
@@ -562,7 +563,7 @@ void Worker::bind_matcher(const MatcherBinding& binding) noexcept { impl_->bindi
 
 void Worker::set_source_name(const std::string& name) {
   impl_->pcap_filename = name;
-  impl_->environment.pcap_filename = impl_->pcap_filename;
+  impl_->smtp_records.set_pcap_filename(impl_->pcap_filename);
   impl_->new_source = true;
 }
 

@@ -11,17 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/matcher_binding.h"
 #include "dataplane/decode/packet_view.h"
 #include "dataplane/output/record_sink.h"
-
-namespace misdirect::inspect {
-class Matcher;
-class MatcherScratch;
-}  // namespace misdirect::inspect
+#include "dataplane/output/smtp_log_mode.h"
 
 namespace misdirect::dataplane {
-
-enum class SmtpLogMode : uint8_t { kAll, kLookalike, kNone };
 
 struct WorkerConfig {
   uint32_t worker_id = 0;
@@ -43,14 +38,6 @@ struct WorkerConfig {
   SmtpLogMode smtp_log = SmtpLogMode::kAll;
   // Replay only: the capture being read, written as `pcap_filename` (empty: field omitted).
   std::string pcap_filename;
-};
-
-// The look-alike judgement the worker uses now. Owned by whoever published it (the replay driver,
-// or the control plane under RCU); the worker only borrows it between quiescent points.
-struct MatcherBinding {
-  const inspect::Matcher* matcher = nullptr;
-  inspect::MatcherScratch* scratch = nullptr;  // this worker's scratch for `matcher`
-  uint64_t generation = 0;
 };
 
 class Worker {

@@ -1,11 +1,11 @@
-// SmtpFlow: envelope storage, recipient judgement and alert/smtp records for one SMTP connection.
+// SmtpFlow: envelope storage, recipient judgement, and when one SMTP connection's records are due.
 #include "dataplane/app/smtp_flow.h"
 
 #include <algorithm>
 #include <cassert>
 #include <cstring>
 
-#include "dataplane/output/short_copy.h"
+#include "dataplane/short_copy.h"
 #include "inspect/domain_name.h"
 #include "inspect/matcher.h"
 
@@ -13,30 +13,6 @@ namespace misdirect::dataplane {
 namespace {
 
 using inspect::Direction;
-
-constexpr uint32_t kSignatureIdBase = 9'900'001;
-
-std::string_view signature_for(inspect::LookalikeKind kind) noexcept {
-  switch (kind) {
-    case inspect::LookalikeKind::kTldSwap: return "MISDIRECT SMTP recipient at a look-alike domain (tld-swap)";
-    case inspect::LookalikeKind::kOmission: return "MISDIRECT SMTP recipient at a look-alike domain (omission)";
-    case inspect::LookalikeKind::kInsertion: return "MISDIRECT SMTP recipient at a look-alike domain (insertion)";
-    case inspect::LookalikeKind::kReplacement: return "MISDIRECT SMTP recipient at a look-alike domain (replacement)";
-    case inspect::LookalikeKind::kTransposition: return "MISDIRECT SMTP recipient at a look-alike domain (transposition)";
-    case inspect::LookalikeKind::kRepetition: return "MISDIRECT SMTP recipient at a look-alike domain (repetition)";
-    case inspect::LookalikeKind::kHyphenation: return "MISDIRECT SMTP recipient at a look-alike domain (hyphenation)";
-    case inspect::LookalikeKind::kVowelSwap: return "MISDIRECT SMTP recipient at a look-alike domain (vowel-swap)";
-    case inspect::LookalikeKind::kBitsquatting: return "MISDIRECT SMTP recipient at a look-alike domain (bitsquatting)";
-    case inspect::LookalikeKind::kHomoglyph: return "MISDIRECT SMTP recipient at a look-alike domain (homoglyph)";
-    case inspect::LookalikeKind::kDotOmission: return "MISDIRECT SMTP recipient at a look-alike domain (dot-omission)";
-    case inspect::LookalikeKind::kDotInsertion: return "MISDIRECT SMTP recipient at a look-alike domain (dot-insertion)";
-    case inspect::LookalikeKind::kSubdomainLabel: return "MISDIRECT SMTP recipient at a look-alike domain (subdomain-label)";
-    case inspect::LookalikeKind::kEditDistance: return "MISDIRECT SMTP recipient at a look-alike domain (edit-distance)";
-  }
-  return "MISDIRECT SMTP recipient at a look-alike domain";
-}
-
-bool is_positive(uint16_t reply_code) noexcept { return reply_code >= 200 && reply_code < 300; }
 
 // Appends `part` at `out` (room already checked); returns the end.
 inline char* append_text(char* out, std::string_view part) noexcept {
@@ -71,7 +47,7 @@ void SmtpFlow::gap(Direction direction, uint64_t byte_count, uint64_t now_ns) no
 void SmtpFlow::finish(uint64_t now_ns) noexcept {
   now_ns_ = now_ns;
   session_.finish();
-  for (Transaction& transaction : transactions_) {
+  for (SmtpTransaction& transaction : transactions_) {
     if (transaction.in_use) {
       close_transaction(transaction);
     }
@@ -95,7 +71,7 @@ void SmtpFlow::on_event(const inspect::SmtpEvent& event) noexcept {
   } else if (std::holds_alternative<inspect::TlsStarted>(event)) {
     environment_.counters->add(SmtpCounter::kTlsSessions);
     // Nothing after this point can be read: what is pending is written now.
-    for (Transaction& transaction : transactions_) {
+    for (SmtpTransaction& transaction : transactions_) {
       if (transaction.in_use) {
         close_transaction(transaction);
       }
@@ -108,7 +84,7 @@ void SmtpFlow::on_event(const inspect::SmtpEvent& event) noexcept {
   }
 }
 
-void SmtpFlow::copy_field(BoundedText& field, std::string_view value) noexcept {
+void SmtpFlow::copy_field(SmtpBoundedText& field, std::string_view value) noexcept {
   if (value.size() > field.bytes.size()) {
     environment_.counters->add(SmtpCounter::kFieldsTruncated);
     value = value.substr(0, field.bytes.size());
@@ -121,9 +97,9 @@ void SmtpFlow::copy_field(BoundedText& field, std::string_view value) noexcept {
 
 void SmtpFlow::on_helo(const inspect::Helo& helo) noexcept { copy_field(helo_, helo.hostname); }
 
-SmtpFlow::Transaction* SmtpFlow::find_transaction(uint32_t id) noexcept {
+SmtpTransaction* SmtpFlow::find_transaction(uint32_t id) noexcept {
   // Nearly every event is about the transaction the last one was about.
-  Transaction& recent = transactions_[recent_transaction_];
+  SmtpTransaction& recent = transactions_[recent_transaction_];
   if (recent.in_use && recent.id == id) {
     return &recent;
   }
@@ -136,12 +112,12 @@ SmtpFlow::Transaction* SmtpFlow::find_transaction(uint32_t id) noexcept {
   return nullptr;
 }
 
-SmtpFlow::Transaction& SmtpFlow::open_transaction(uint32_t id) noexcept {
-  if (Transaction* existing = find_transaction(id)) {
+SmtpTransaction& SmtpFlow::open_transaction(uint32_t id) noexcept {
+  if (SmtpTransaction* existing = find_transaction(id)) {
     return *existing;
   }
-  Transaction* slot = nullptr;
-  for (Transaction& transaction : transactions_) {
+  SmtpTransaction* slot = nullptr;
+  for (SmtpTransaction& transaction : transactions_) {
     if (!transaction.in_use) {
       slot = &transaction;
       break;
@@ -149,8 +125,8 @@ SmtpFlow::Transaction& SmtpFlow::open_transaction(uint32_t id) noexcept {
   }
   if (slot == nullptr) {
     // Too many transactions open at once (a server that never answers): write the oldest now.
-    Transaction* oldest = &transactions_[0];
-    for (Transaction& transaction : transactions_) {
+    SmtpTransaction* oldest = &transactions_[0];
+    for (SmtpTransaction& transaction : transactions_) {
       if (transaction.id < oldest->id) {
         oldest = &transaction;
       }
@@ -171,14 +147,14 @@ SmtpFlow::Transaction& SmtpFlow::open_transaction(uint32_t id) noexcept {
 }
 
 void SmtpFlow::on_mail_from(const inspect::MailFrom& mail) noexcept {
-  Transaction& transaction = open_transaction(mail.transaction);
+  SmtpTransaction& transaction = open_transaction(mail.transaction);
   transaction.has_mail = true;
   copy_field(transaction.mail_from, mail.address);
 }
 
 void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   environment_.counters->add(SmtpCounter::kRecipients);
-  Transaction& transaction = open_transaction(rcpt.transaction);
+  SmtpTransaction& transaction = open_transaction(rcpt.transaction);
   (void)transaction;
 
   inspect::CanonicalDomain domain;
@@ -209,7 +185,7 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
     }
     return;
   }
-  Recipient& entry = recipients_[recipient_count_++];
+  SmtpRecipient& entry = recipients_[recipient_count_++];
   entry.transaction = rcpt.transaction;
   entry.recipient = rcpt.recipient;
   entry.text_offset = text_used_;
@@ -222,7 +198,6 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   entry.domain_valid = domain_valid;
   entry.lookalike = verdict.lookalike;
   entry.alert_written = false;
-  entry.address_plain = JsonLineWriter::is_plain_text(address);
   entry.kind = verdict.kind;
   entry.generation = generation;
   char* out = text_ + text_used_;
@@ -231,16 +206,17 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   out = append_text(out, verdict.protected_domain);
   out = append_text(out, verdict.variant);
   text_used_ = static_cast<uint32_t>(out - text_);
+  environment_.output->keep_recipient(entry, address);
 }
 
 void SmtpFlow::on_rcpt_reply(const inspect::RcptReply& reply) noexcept {
-  if (is_positive(reply.code)) {
+  if (is_positive_reply(reply.code)) {
     environment_.counters->add(SmtpCounter::kRecipientsAccepted);
   } else {
     environment_.counters->add(SmtpCounter::kRecipientsRejected);
   }
   for (uint32_t i = recipient_count_; i-- > 0;) {
-    Recipient& entry = recipients_[i];
+    SmtpRecipient& entry = recipients_[i];
     if (entry.recipient != reply.recipient) {
       continue;
     }
@@ -249,7 +225,7 @@ void SmtpFlow::on_rcpt_reply(const inspect::RcptReply& reply) noexcept {
     if (entry.lookalike && !entry.alert_written) {
       write_alert(entry, find_transaction(entry.transaction));
     }
-    if (Transaction* transaction = find_transaction(entry.transaction)) {
+    if (SmtpTransaction* transaction = find_transaction(entry.transaction)) {
       maybe_close(*transaction);
     }
     return;
@@ -257,7 +233,7 @@ void SmtpFlow::on_rcpt_reply(const inspect::RcptReply& reply) noexcept {
 }
 
 void SmtpFlow::on_transaction_end(const inspect::TransactionEnd& end) noexcept {
-  Transaction* transaction = find_transaction(end.transaction);
+  SmtpTransaction* transaction = find_transaction(end.transaction);
   if (transaction == nullptr) {
     // Ended before anything of it was kept (e.g. already forced out): nothing to write.
     return;
@@ -269,7 +245,7 @@ void SmtpFlow::on_transaction_end(const inspect::TransactionEnd& end) noexcept {
   maybe_close(*transaction);
 }
 
-void SmtpFlow::maybe_close(Transaction& transaction) noexcept {
+void SmtpFlow::maybe_close(SmtpTransaction& transaction) noexcept {
   if (!transaction.ended) {
     return;
   }
@@ -281,9 +257,9 @@ void SmtpFlow::maybe_close(Transaction& transaction) noexcept {
   close_transaction(transaction);
 }
 
-void SmtpFlow::close_transaction(Transaction& transaction) noexcept {
+void SmtpFlow::close_transaction(SmtpTransaction& transaction) noexcept {
   for (uint32_t i = 0; i < recipient_count_; ++i) {
-    Recipient& entry = recipients_[i];
+    SmtpRecipient& entry = recipients_[i];
     if (entry.transaction != transaction.id) {
       continue;
     }
@@ -298,22 +274,19 @@ void SmtpFlow::close_transaction(Transaction& transaction) noexcept {
   if (transaction.delivered) {
     environment_.counters->add(SmtpCounter::kDelivered);
   }
-  write_smtp_record(transaction);
+  environment_.output->transaction(envelope(), transaction);
   release_recipients(transaction.id);
   transaction.in_use = false;
 }
 
-SmtpFlow::RecipientText SmtpFlow::text_of(const Recipient& recipient) const noexcept {
-  const char* base = text_ + recipient.text_offset;
-  RecipientText text;
-  text.address = {base, recipient.address_length};
-  base += recipient.address_length;
-  text.domain = {base, recipient.domain_length};
-  base += recipient.domain_length;
-  text.protected_domain = {base, recipient.protected_length};
-  base += recipient.protected_length;
-  text.variant = {base, recipient.variant_length};
-  return text;
+SmtpEnvelope SmtpFlow::envelope() const noexcept {
+  SmtpEnvelope view;
+  view.flow = &identity_;
+  view.timestamp_ns = now_ns_;
+  view.helo = helo_.view();
+  view.recipients = std::span<const SmtpRecipient>(recipients_, recipient_count_);
+  view.text = text_;
+  return view;
 }
 
 void SmtpFlow::release_recipients(uint32_t transaction) noexcept {
@@ -321,7 +294,7 @@ void SmtpFlow::release_recipients(uint32_t transaction) noexcept {
   uint32_t kept = 0;
   uint32_t text_end = 0;
   for (uint32_t i = 0; i < recipient_count_; ++i) {
-    Recipient entry = recipients_[i];
+    SmtpRecipient entry = recipients_[i];
     if (entry.transaction == transaction) {
       continue;
     }
@@ -337,97 +310,6 @@ void SmtpFlow::release_recipients(uint32_t transaction) noexcept {
   recipient_count_ = kept;
   text_used_ = text_end;
 }
-
-void SmtpFlow::emit(RecordType type, std::string_view line) noexcept {
-  if (line.empty()) {
-    environment_.counters->add(SmtpCounter::kRecordsTooLarge);
-    return;
-  }
-  if (!environment_.sink->on_record(type, line)) {
-    environment_.counters->add(SmtpCounter::kRecordsDropped);
-    return;
-  }
-  environment_.counters->add(type == RecordType::kAlert ? SmtpCounter::kAlerts
-                                                        : SmtpCounter::kSmtpRecords);
-}
-
-namespace {
-
-void write_address(JsonLineWriter& json, std::string_view address, bool plain) noexcept {
-  if (plain) {
-    json.plain_string(address);
-  } else {
-    json.string(address);
-  }
-}
-
-// One smtp-record recipient with no look-alike verdict and an address that needs no escaping,
-// written as one piece (the common case, once per recipient of every transaction):
-// {"address":"…","domain":"…" or null,"reply_code":N or null,"lookalike":null}
-void write_plain_recipient(JsonLineWriter& json, std::string_view address, bool domain_valid,
-                           std::string_view domain, bool replied, uint16_t reply_code) noexcept {
-  constexpr std::string_view kAddress = R"({"address":")";
-  constexpr std::string_view kDomain = R"(","domain":)";
-  constexpr std::string_view kReplyCode = R"(,"reply_code":)";
-  constexpr std::string_view kNoLookalike = R"(,"lookalike":null})";
-  constexpr std::string_view kNull = "null";
-  const std::size_t digits = replied ? JsonLineWriter::digit_count(reply_code) : kNull.size();
-  const std::size_t size = kAddress.size() + address.size() + kDomain.size() +
-                           (domain_valid ? domain.size() + 2 : kNull.size()) + kReplyCode.size() +
-                           digits + kNoLookalike.size();
-  char* const start = json.value_bytes(size);
-  if (start == nullptr) {
-    return;
-  }
-  char* out = JsonLineWriter::append(start, kAddress);
-  out = JsonLineWriter::append(out, address);
-  out = JsonLineWriter::append(out, kDomain);
-  if (domain_valid) {
-    *out++ = '"';
-    out = JsonLineWriter::append(out, domain);  // canonical: a-z, 0-9, '-' and '.'
-    *out++ = '"';
-  } else {
-    out = JsonLineWriter::append(out, kNull);
-  }
-  out = JsonLineWriter::append(out, kReplyCode);
-  out = replied ? JsonLineWriter::append_digits(out, digits, reply_code) : JsonLineWriter::append(out, kNull);
-  out = JsonLineWriter::append(out, kNoLookalike);
-  assert(out == start + size);
-}
-
-void write_alert_header(JsonLineWriter& json, inspect::LookalikeKind kind) noexcept {
-  json.key("app_proto");
-  json.plain_string("smtp");
-  json.key("alert");
-  json.begin_object();
-  json.key("action");
-  json.plain_string("allowed");
-  json.key("gid");
-  json.number(1);
-  json.key("signature_id");
-  json.number(kSignatureIdBase + static_cast<uint32_t>(kind));
-  json.key("rev");
-  json.number(1);
-  json.key("signature");
-  json.plain_string(signature_for(kind));
-  json.key("category");
-  json.plain_string("Potential Corporate Privacy Violation");
-  json.key("severity");
-  json.number(1);
-  json.end_object();
-}
-
-void write_verdict(JsonLineWriter& json, std::string_view protected_domain, inspect::LookalikeKind kind,
-                   std::string_view variant) noexcept {
-  json.key("protected");
-  json.string(protected_domain);
-  json.key("kind");
-  json.plain_string(inspect::kind_name(kind));
-  json.key("variant");
-  json.string(variant);
-}
-
-}  // namespace
 
 bool SmtpFlow::already_alerted(std::string_view address) noexcept {
   // FNV-1a over the address with ASCII case folded: "Bob@ARMY.ML" repeats "bob@army.ml".
@@ -450,167 +332,27 @@ bool SmtpFlow::already_alerted(std::string_view address) noexcept {
   return false;
 }
 
-void SmtpFlow::write_alert(Recipient& recipient, const Transaction* transaction) noexcept {
-  const RecipientText text = text_of(recipient);
+void SmtpFlow::write_alert(SmtpRecipient& recipient, const SmtpTransaction* transaction) noexcept {
+  const SmtpRecipientText text = envelope().text_of(recipient);
   recipient.alert_written = true;
-  AlertFacts facts{text, recipient.kind, recipient.generation, recipient.replied, recipient.reply_code};
+  SmtpAlertFacts facts{text, recipient.kind, recipient.generation, recipient.replied, recipient.reply_code};
   write_alert_record(facts, transaction, &recipient);
 }
 
 void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
                                      std::string_view protected_domain, std::string_view variant,
                                      inspect::LookalikeKind kind, uint64_t generation) noexcept {
-  AlertFacts facts{RecipientText{rcpt.address, domain, protected_domain, variant}, kind, generation,
+  SmtpAlertFacts facts{SmtpRecipientText{rcpt.address, domain, protected_domain, variant}, kind, generation,
                    false, 0};
   write_alert_record(facts, find_transaction(rcpt.transaction), nullptr);
 }
 
-void SmtpFlow::write_alert_record(const AlertFacts& facts, const Transaction* transaction,
-                                  const Recipient* kept) noexcept {
+void SmtpFlow::write_alert_record(const SmtpAlertFacts& facts, const SmtpTransaction* transaction,
+                                  const SmtpRecipient* kept) noexcept {
   if (already_alerted(facts.text.address)) {
     return;
   }
-  JsonLineWriter& json =
-      environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);
-  write_alert_header(json, facts.kind);
-  json.key("smtp");
-  json.begin_object();
-  json.key("helo");
-  json.string(helo_.view());
-  json.key("mail_from");
-  if (transaction != nullptr && transaction->has_mail) {
-    json.string(transaction->mail_from.view());
-  } else {
-    json.null();
-  }
-  // The transaction's recipients up to this one; an untracked recipient stands alone.
-  json.key("rcpt_to");
-  json.begin_array();
-  if (kept == nullptr) {
-    json.string(facts.text.address);
-  }
-  for (uint32_t i = 0; kept != nullptr && i < recipient_count_; ++i) {
-    const Recipient& other = recipients_[i];
-    if (other.transaction == kept->transaction) {
-      write_address(json, text_of(other).address, other.address_plain);
-    }
-    if (&other == kept) {
-      break;
-    }
-  }
-  json.end_array();
-  json.end_object();
-  json.key("misdirect");
-  json.begin_object();
-  json.key("recipient");
-  json.string(facts.text.address);
-  json.key("domain");
-  json.string(facts.text.domain);
-  write_verdict(json, facts.text.protected_domain, facts.kind, facts.text.variant);
-  json.key("accepted");
-  if (facts.replied) {
-    json.boolean(is_positive(facts.reply_code));
-  } else {
-    json.null();
-  }
-  json.key("reply_code");
-  if (facts.replied) {
-    json.number(facts.reply_code);
-  } else {
-    json.null();
-  }
-  json.key("generation");
-  json.number(facts.generation);
-  json.end_object();
-  emit(RecordType::kAlert, environment_.eve->finish());
-}
-
-void SmtpFlow::write_smtp_record(const Transaction& transaction) noexcept {
-  bool has_recipient = false;
-  bool has_lookalike = false;
-  for (uint32_t i = 0; i < recipient_count_; ++i) {
-    if (recipients_[i].transaction == transaction.id) {
-      has_recipient = true;
-      has_lookalike = has_lookalike || recipients_[i].lookalike;
-    }
-  }
-  if (!has_recipient && !transaction.has_mail) {
-    return;
-  }
-  if (environment_.smtp_log == SmtpLogMode::kNone ||
-      (environment_.smtp_log == SmtpLogMode::kLookalike && !has_lookalike)) {
-    return;
-  }
-  JsonLineWriter& json =
-      environment_.eve->begin("smtp", now_ns_, &identity_, environment_.pcap_filename);
-  json.member_plain_string("app_proto", "smtp");
-  json.key("smtp");
-  json.begin_object();
-  json.key("helo");
-  json.string(helo_.view());
-  json.key("mail_from");
-  if (transaction.has_mail) {
-    json.string(transaction.mail_from.view());
-  } else {
-    json.null();
-  }
-  json.key("rcpt_to");
-  json.begin_array();
-  for (uint32_t i = 0; i < recipient_count_; ++i) {
-    if (recipients_[i].transaction == transaction.id) {
-      write_address(json, text_of(recipients_[i]).address, recipients_[i].address_plain);
-    }
-  }
-  json.end_array();
-  json.end_object();
-  json.key("misdirect");
-  json.begin_object();
-  json.member_number("transaction", transaction.id);
-  json.member_raw("delivered", transaction.delivered ? "true" : "false");
-  json.member_plain_string("end", inspect::transaction_end_reason_name(transaction.reason));
-  json.key("recipients");
-  json.begin_array();
-  for (uint32_t i = 0; i < recipient_count_; ++i) {
-    const Recipient& entry = recipients_[i];
-    if (entry.transaction != transaction.id) {
-      continue;
-    }
-    const RecipientText text = text_of(entry);
-    if (entry.address_plain && !entry.lookalike) {
-      write_plain_recipient(json, text.address, entry.domain_valid, text.domain, entry.replied,
-                            entry.reply_code);
-      continue;
-    }
-    json.begin_object();
-    if (entry.address_plain) {
-      json.member_plain_string("address", text.address);
-    } else {
-      json.key("address");
-      json.string(text.address);
-    }
-    if (entry.domain_valid) {
-      json.member_plain_string("domain", text.domain);  // canonical: a-z, 0-9, '-' and '.'
-    } else {
-      json.member_raw("domain", "null");
-    }
-    if (entry.replied) {
-      json.member_number("reply_code", entry.reply_code);
-    } else {
-      json.member_raw("reply_code", "null");
-    }
-    if (entry.lookalike) {
-      json.key("lookalike");
-      json.begin_object();
-      write_verdict(json, text.protected_domain, entry.kind, text.variant);
-      json.end_object();
-    } else {
-      json.member_raw("lookalike", "null");
-    }
-    json.end_object();
-  }
-  json.end_array();
-  json.end_object();
-  emit(RecordType::kSmtp, environment_.eve->finish());
+  environment_.output->alert(envelope(), transaction, facts, kept);
 }
 
 }  // namespace misdirect::dataplane

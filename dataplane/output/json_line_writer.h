@@ -14,7 +14,7 @@
 #include <span>
 #include <string_view>
 
-#include "dataplane/output/short_copy.h"
+#include "dataplane/short_copy.h"
 
 namespace misdirect::dataplane {
 

@@ -1,0 +1,63 @@
+// SmtpCounter: the counters of a worker's SMTP flows and of their records, one table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+
+#include "dataplane/counter_table.h"
+#include "inspect/smtp_event.h"
+
+namespace misdirect::dataplane {
+
+enum class SmtpCounter : uint16_t {
+  kSessions,
+  kCommands,
+  kTransactions,
+  kDelivered,
+  kRecipients,
+  kRecipientsAccepted,
+  kRecipientsRejected,
+  kRecipientsUnanswered,
+  kRecipientDomainsInvalid,
+  kLookalikeRecipients,
+  kAlerts,
+  kSmtpRecords,
+  kTlsSessions,
+  kRecipientsUntracked,
+  kTransactionsForced,
+  kFieldsTruncated,
+  kRepeatAlertsSuppressed,
+  kAlertMemoryFull,
+  kRecordsTooLarge,
+  kRecordsDropped,
+  kCount,
+};
+
+inline constexpr CounterInfo kSmtpCounterInfo[] = {
+    {"sessions", "SMTP sessions inspected"},
+    {"commands", "client command lines"},
+    {"transactions", "mail transactions ended"},
+    {"delivered", "transactions whose message the server accepted"},
+    {"recipients", "RCPT TO commands"},
+    {"recipients_accepted", "RCPT TO answered 2xx"},
+    {"recipients_rejected", "RCPT TO answered 4xx/5xx"},
+    {"recipients_unanswered", "RCPT TO with no reply seen"},
+    {"recipient_domains_invalid", "recipient domains that failed normalisation"},
+    {"lookalike_recipients", "recipients at a look-alike domain"},
+    {"alerts", "alert records written"},
+    {"smtp_records", "smtp records written"},
+    {"tls_sessions", "sessions that turned to TLS after STARTTLS"},
+    {"recipients_untracked", "recipients beyond the per-session storage bound (alerted at once, not in smtp records)"},
+    {"transactions_forced", "transactions written early because too many were open at once"},
+    {"fields_truncated", "HELO or MAIL FROM values cut at their storage bound"},
+    {"repeat_alerts_suppressed", "look-alike recipients sent again in the same flow (one alert per flow and recipient)"},
+    {"alert_memory_full", "alerts written without repeat suppression because the per-session memory was full"},
+    {"records_too_large", "records that did not fit the record buffer"},
+    {"records_dropped", "records the output refused (ring full)"},
+};
+static_assert(std::size(kSmtpCounterInfo) == static_cast<std::size_t>(SmtpCounter::kCount));
+
+inline constexpr int kSmtpAnomalyKindCount = static_cast<int>(inspect::SmtpAnomalyKind::kCommandOutOfSequence) + 1;
+
+}  // namespace misdirect::dataplane

@@ -1,0 +1,126 @@
+// SmtpEnvelope: what an SMTP session has said about its mail transactions, as SmtpFlow keeps it —
+// the HELO name, each transaction's MAIL FROM and end, each recipient with its reply and verdict —
+// and SmtpRecordOutput, the one way that state leaves the flow (as records, written in output/).
+//
+// SmtpFlow decides *when* a record is due; the output decides what it looks like. The values here
+// are views into the flow's bounded storage, valid only during the output call.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "dataplane/flow/flow_identity.h"
+#include "inspect/lookalike_kind.h"
+#include "inspect/smtp_event.h"
+
+namespace misdirect::dataplane {
+
+// A 2xx reply: the server took the recipient or the message.
+inline bool is_positive_reply(uint16_t reply_code) noexcept { return reply_code >= 200 && reply_code < 300; }
+
+// HELO and MAIL FROM values are kept up to this many bytes (longer ones are cut, counted).
+inline constexpr std::size_t kSmtpMaxFieldBytes = 320;
+
+struct SmtpBoundedText {
+  std::array<char, kSmtpMaxFieldBytes> bytes;
+  uint16_t length = 0;
+  std::string_view view() const noexcept { return {bytes.data(), length}; }
+};
+
+// One mail transaction (MAIL FROM up to its end or the end of the session).
+struct SmtpTransaction {
+  bool in_use = false;
+  bool ended = false;
+  bool delivered = false;
+  bool has_mail = false;
+  uint32_t id = 0;
+  uint16_t end_code = 0;
+  inspect::TransactionEndReason reason = inspect::TransactionEndReason::kSessionEnd;
+  SmtpBoundedText mail_from;
+};
+
+// One kept recipient. Its strings live back to back in the flow's text store from `text_offset`:
+// address, canonical domain, protected domain, variant.
+// No default member initialisers: the table is large and is filled entry by entry, so its
+// untouched pages are never written.
+struct SmtpRecipient {
+  uint32_t transaction;
+  uint32_t recipient;
+  uint32_t text_offset;
+  uint16_t address_length;
+  uint16_t domain_length;
+  uint16_t protected_length;
+  uint16_t variant_length;
+  uint16_t reply_code;
+  bool replied;
+  bool domain_valid;
+  bool lookalike;
+  bool alert_written;
+  // Set by SmtpRecordOutput::keep_recipient: what the output wants to remember about the address
+  // (the EVE writer: whether it needs escaping — checked once, written often).
+  uint8_t output_hint;
+  inspect::LookalikeKind kind;
+  uint64_t generation;
+};
+
+// A recipient's view of its strings.
+struct SmtpRecipientText {
+  std::string_view address;
+  std::string_view domain;
+  std::string_view protected_domain;
+  std::string_view variant;
+};
+
+// What one alert says about its recipient.
+struct SmtpAlertFacts {
+  SmtpRecipientText text;
+  inspect::LookalikeKind kind;
+  uint64_t generation;
+  bool replied;
+  uint16_t reply_code;
+};
+
+// The session as the output sees it at the moment of a record.
+struct SmtpEnvelope {
+  const FlowIdentity* flow = nullptr;
+  uint64_t timestamp_ns = 0;
+  std::string_view helo;
+  std::span<const SmtpRecipient> recipients;  // every kept recipient, in arrival order
+  const char* text = nullptr;                 // the text store the recipients point into
+
+  SmtpRecipientText text_of(const SmtpRecipient& recipient) const noexcept {
+    const char* base = text + recipient.text_offset;
+    SmtpRecipientText out;
+    out.address = {base, recipient.address_length};
+    base += recipient.address_length;
+    out.domain = {base, recipient.domain_length};
+    base += recipient.domain_length;
+    out.protected_domain = {base, recipient.protected_length};
+    base += recipient.protected_length;
+    out.variant = {base, recipient.variant_length};
+    return out;
+  }
+};
+
+// Where SmtpFlow's records go. Implemented in output/ (SmtpRecordWriter); the calls are on the
+// packet path: no allocation, no blocking.
+class SmtpRecordOutput {
+ public:
+  // A recipient was just kept: the output may note what it needs in `recipient.output_hint`.
+  virtual void keep_recipient(SmtpRecipient& recipient, std::string_view address) noexcept = 0;
+  // One look-alike recipient's alert. `transaction` may be null (not kept); `kept` is the
+  // recipient's entry (its transaction's recipients up to it are listed), or null for a recipient
+  // beyond the storage bound.
+  virtual void alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
+                     const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept = 0;
+  // A transaction is over (ended and answered, forced out, or the session ended).
+  virtual void transaction(const SmtpEnvelope& envelope, const SmtpTransaction& transaction) noexcept = 0;
+
+ protected:
+  ~SmtpRecordOutput() = default;
+};
+
+}  // namespace misdirect::dataplane

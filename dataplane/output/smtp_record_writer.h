@@ -1,0 +1,44 @@
+// SmtpRecordWriter: SMTP flows' `alert` and `smtp` EVE records — what they look like, which
+// `--smtp-log` mode keeps, and where they go (the worker's RecordSink), counted.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "dataplane/app/smtp_counters.h"
+#include "dataplane/app/smtp_envelope.h"
+#include "dataplane/counter_table.h"
+#include "dataplane/output/eve_writer.h"
+#include "dataplane/output/record_sink.h"
+#include "dataplane/output/smtp_log_mode.h"
+
+namespace misdirect::dataplane {
+
+class SmtpRecordWriter final : public SmtpRecordOutput {
+ public:
+  // All four are the worker's and outlive the writer. `counters` gets alerts, smtp_records,
+  // records_too_large and records_dropped.
+  SmtpRecordWriter(EveWriter& eve, RecordSink& sink, CounterArray<SmtpCounter>& counters,
+                   SmtpLogMode smtp_log) noexcept
+      : eve_(eve), sink_(sink), counters_(counters), smtp_log_(smtp_log) {}
+
+  // Replay: the capture being read, written as `pcap_filename` (empty: field omitted). The text
+  // must stay valid until the next call.
+  void set_pcap_filename(std::string_view name) noexcept { pcap_filename_ = name; }
+
+  void keep_recipient(SmtpRecipient& recipient, std::string_view address) noexcept override;
+  void alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
+             const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept override;
+  void transaction(const SmtpEnvelope& envelope, const SmtpTransaction& transaction) noexcept override;
+
+ private:
+  void emit(RecordType type, std::string_view line) noexcept;
+
+  EveWriter& eve_;
+  RecordSink& sink_;
+  CounterArray<SmtpCounter>& counters_;
+  SmtpLogMode smtp_log_;
+  std::string_view pcap_filename_;
+};
+
+}  // namespace misdirect::dataplane
