@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "control/build_info.h"
 #include "control/commands.h"
 
 namespace {
@@ -16,6 +17,8 @@ void print_usage(std::FILE* out) {
       "      the DPDK poll-mode sensor on span ports\n"
       "  variants [--list] DOMAIN...\n"
       "      the look-alikes misdirect generates for protected domains, counted per kind\n"
+      "  version (or --version)\n"
+      "      version, git revision, build type, DPDK and Hyperscan versions\n"
       "\n"
       "  misdirect COMMAND --help shows a command's options.\n",
       out);
@@ -37,6 +40,14 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(command, "variants") == 0) {
     return misdirect::control::run_variants_command(argc - 1, argv + 1);
+  }
+  if (std::strcmp(command, "version") == 0 || std::strcmp(command, "--version") == 0) {
+    if (argc > 2) {
+      std::fprintf(stderr, "misdirect version: takes no arguments\n");
+      return 2;
+    }
+    std::fputs(misdirect::control::version_text(misdirect::control::build_info()).c_str(), stdout);
+    return 0;
   }
   if (std::strcmp(command, "--help") == 0 || std::strcmp(command, "-h") == 0 ||
       std::strcmp(command, "help") == 0) {
