@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "inspect/domain_name.h"
-#include "inspect/hash_set_matcher.h"
+#include "tests/support/hash_set_matcher.h"
 #include "inspect/lookalike_generator.h"
 #include "inspect/matcher.h"
 
 namespace misdirect::inspect {
 namespace {
+
+using test_support::HashSetMatcher;
 
 struct Built {
   std::unique_ptr<const Matcher> matcher;

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dataplane/flow/flow_table.h"
+#include "dataplane/flow/flow.h"
 
 namespace misdirect::dataplane {
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/worker.h"
+#include "dataplane/app/matcher_binding.h"
 #include "inspect/matcher.h"
 
 struct rte_rcu_qsbr;
@@ -49,14 +49,16 @@ class MatcherSlot {
   void online(uint32_t worker_id) noexcept;
   void offline(uint32_t worker_id) noexcept;
   void quiescent(uint32_t worker_id) noexcept;
-  // Rebinds `worker` when a newer generation was published; `bound` remembers what it has.
-  void refresh(uint32_t worker_id, Worker& worker, const MatcherGeneration*& bound) noexcept {
+  // True when a newer generation was published since `bound` (which then remembers it): the
+  // worker's new binding is in `binding`.
+  bool refresh(uint32_t worker_id, const MatcherGeneration*& bound, MatcherBinding& binding) noexcept {
     MatcherGeneration* now = current_.load(std::memory_order_acquire);
-    if (now != bound) {
-      bound = now;
-      worker.bind_matcher(
-          MatcherBinding{now->matcher.get(), &now->scratches[worker_id], now->generation});
+    if (now == bound) {
+      return false;
     }
+    bound = now;
+    binding = MatcherBinding{now->matcher.get(), &now->scratches[worker_id], now->generation};
+    return true;
   }
 
  private:

@@ -446,7 +446,9 @@ void LiveSensor::run_worker(WorkerContext& w) {
     // Read before the rings are emptied: once RX is known to be done, an empty ring is final.
     const bool stopping = stop_.load(std::memory_order_acquire);
     const bool rx_done = stopping && rx_lcores_done();
-    matchers_->refresh(w.id, *w.worker, bound);
+    if (MatcherBinding binding; matchers_->refresh(w.id, bound, binding)) {
+      w.worker->bind_matcher(binding);
+    }
     const uint64_t request = w.stats_request.load(std::memory_order_acquire);
     if (request != answered) {
       w.stats_text.clear();

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "inspect/domain_name.h"
-#include "inspect/hash_set_matcher.h"
+#include "tests/support/hash_set_matcher.h"
 #include "inspect/lookalike_generator.h"
 #include "inspect/matcher.h"
 
@@ -28,7 +28,7 @@ namespace {
 using misdirect::inspect::CanonicalDomain;
 using misdirect::inspect::DomainError;
 using misdirect::inspect::DomainLists;
-using misdirect::inspect::HashSetMatcher;
+using misdirect::test_support::HashSetMatcher;
 using misdirect::inspect::Matcher;
 using misdirect::inspect::MatcherEngine;
 using misdirect::inspect::MatcherOptions;

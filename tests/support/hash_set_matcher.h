@@ -2,7 +2,7 @@
 // std::unordered_map of suffixes instead of Hyperscan.
 //
 // It exists to check the Matcher (the two must agree on every domain) and to measure it against
-// the obvious alternative (docs/benchmarks.md, "Matcher"). Not used on the data path.
+// the obvious alternative (docs/benchmarks.md, "Matcher"). Test code: not in the production library.
 #pragma once
 
 #include <memory>
@@ -15,7 +15,10 @@
 #include "inspect/lookalike_generator.h"
 #include "inspect/matcher.h"
 
-namespace misdirect::inspect {
+namespace misdirect::test_support {
+
+// The baseline speaks the Matcher's vocabulary (DomainLists, Verdict, LookalikeEntry, ...).
+using namespace ::misdirect::inspect;
 
 class HashSetMatcher {
  public:
@@ -50,4 +53,4 @@ class HashSetMatcher {
   std::unordered_map<std::string_view, uint32_t, Hash, std::equal_to<>> index_;
 };
 
-}  // namespace misdirect::inspect
+}  // namespace misdirect::test_support

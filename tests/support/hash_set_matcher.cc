@@ -1,10 +1,10 @@
 // HashSetMatcher: each label-aligned suffix of the recipient looked up in one hash map.
-#include "inspect/hash_set_matcher.h"
+#include "tests/support/hash_set_matcher.h"
 
 #include "inspect/confusables.h"
 #include "inspect/domain_name.h"
 
-namespace misdirect::inspect {
+namespace misdirect::test_support {
 
 namespace {
 
@@ -99,4 +99,4 @@ Verdict HashSetMatcher::judge(std::string_view canonical_domain) const noexcept 
   return verdict;
 }
 
-}  // namespace misdirect::inspect
+}  // namespace misdirect::test_support
