@@ -15,10 +15,12 @@ namespace {
 
 void print_usage(std::FILE* out) {
   std::fputs(
-      "usage: misdirect variants [--list] DOMAIN...\n"
+      "usage: misdirect variants [--list] [--public-suffix-list FILE] DOMAIN...\n"
       "\n"
       "  Counts the look-alikes misdirect generates for each DOMAIN, per kind, and in total.\n"
       "  --list   print every look-alike with its kind instead, one per line (\"army.ml tld-swap\")\n"
+      "  --public-suffix-list FILE   the Public Suffix List to split domains by (.dat or .dafsa;\n"
+      "           default: Debian's /usr/share/publicsuffix/public_suffix_list.dafsa)\n"
       "\n"
       "  Edit-distance typos and IDN confusables are matched too but not enumerated here.\n",
       out);
@@ -28,11 +30,20 @@ void print_usage(std::FILE* out) {
 
 int run_variants_command(int argc, char** argv) {
   bool list = false;
+  std::string public_suffix_list(inspect::kDebianPublicSuffixList);
   std::vector<inspect::CanonicalDomain> domains;
   for (int i = 1; i < argc; ++i) {
     const char* arg = argv[i];
     if (std::strcmp(arg, "--list") == 0) {
       list = true;
+      continue;
+    }
+    if (std::strcmp(arg, "--public-suffix-list") == 0) {
+      if (i + 1 == argc) {
+        std::fprintf(stderr, "misdirect variants: --public-suffix-list needs a FILE\n");
+        return 2;
+      }
+      public_suffix_list = argv[++i];
       continue;
     }
     if (std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0) {
@@ -59,9 +70,16 @@ int run_variants_command(int argc, char** argv) {
     return 2;
   }
 
+  const inspect::PublicSuffixListLoad suffixes = inspect::PublicSuffixList::load(public_suffix_list);
+  if (suffixes.list == nullptr) {
+    std::fprintf(stderr, "misdirect variants: %s\n", suffixes.error.c_str());
+    return 1;
+  }
+
   std::size_t grand_total = 0;
   for (const inspect::CanonicalDomain& domain : domains) {
-    const std::vector<inspect::Lookalike> lookalikes = inspect::generate_lookalikes(domain.view());
+    const std::vector<inspect::Lookalike> lookalikes =
+        inspect::generate_lookalikes(*suffixes.list, domain.view());
     grand_total += lookalikes.size();
     if (list) {
       for (const inspect::Lookalike& lookalike : lookalikes) {

@@ -1,22 +1,41 @@
 // Domain normalisation: the one canonical form every comparison uses.
 //
-// What normalize_domain does, label by label (labels are split on '.' and, as IDNA allows for
-// typed input, on the ideographic full stops U+3002, U+FF0E and U+FF61):
+// Two paths, chosen by the bytes:
+//   - ASCII (every byte below 0x80; nearly every recipient) is ours and never allocates: a one-pass
+//     fast path for plain names, then the full rules below for A-labels and errors.
+//   - A name with a byte at or above 0x80 (an SMTPUTF8 U-label, or a name typed in a list) is
+//     the rare path. It is mapped by libidn2 with UTS #46 processing, nontransitional, as mail
+//     servers map it before they look the name up (Postfix with SMTPUTF8 and IDNA2003
+//     compatibility off, Exim, the resolvers): NFC, width folding (fullwidth ＡＲＭＹ is army),
+//     case mapping as the standard says (İ is i + U+0307, not i; ß stays ß), ignored code points
+//     dropped (zero-width space, soft hyphen, variation selectors), the ideographic full stops read
+//     as dots, and the IDNA2008 validity rules (disallowed code points, CONTEXTJ/CONTEXTO, the
+//     bidi rule, no leading combining mark). Its ASCII output is then checked again by the ASCII
+//     rules, so both paths give one canonical form and one set of reasons.
+//     libidn2 allocates (its output, and its NFC and UTF-32 buffers); it has no variant that
+//     writes into caller storage. That is accepted here because the path is rare and bounded: the
+//     input is at most kMaxIdnaInputBytes (longer is refused before the call, so each call's work
+//     and memory are bounded), every buffer is freed before return, and a caller on the packet
+//     path counts the names that took it (CanonicalDomain::idna_mapped, the SMTP counter
+//     recipient_domains_idna), so an operator sees how often the data path called malloc.
+//     We do not run libidn2 with IDN2_USE_STD3_ASCII_RULES: libidn2 2.3.3 then silently drops a
+//     disallowed ASCII character ("bü_cher" became "bücher"); the ASCII bytes are checked before
+//     the call and the output after it instead, which is what STD3 asks for.
+//
+// The ASCII rules, label by label (labels are split on '.'):
 //   - one trailing dot is dropped (the DNS root); a second one is an empty label;
 //   - ASCII is lowercased; an ASCII label must be letters, digits and hyphens (no underscore: mail
 //     domains are host names), not start or end with a hyphen, and be at most 63 bytes;
 //   - an "xn--" label must be valid Punycode that decodes to at least one non-ASCII code point and
-//     re-encodes to the same text (so every IDN has exactly one spelling);
-//   - a label with raw UTF-8 (an SMTPUTF8 U-label) must be valid UTF-8 and is converted to its
-//     A-label;
-//   - every IDN label (decoded from an A-label or given as a U-label) is lowercased with the simple
-//     Unicode lowercase mapping for Latin-1, Latin Extended-A, Latin Extended Additional, Greek,
-//     Cyrillic, Armenian and fullwidth Latin; other scripts are kept as they are. It must not start
-//     or end with a hyphen nor have "--" in positions 3 and 4 (RFC 5891 §4.2.3.1), its ASCII must
-//     be letters, digits and hyphens, and it must not hold controls, spaces, invisible format
-//     characters (joiners, bidi controls, variation selectors, tags), noncharacters or a leading
-//     combining mark. This is a deliberate approximation of the IDNA2008 tables (RFC 5892), which
-//     are large: it refuses what can never be a registered name and what only serves to hide.
+//     re-encodes to the same text (so every IDN has exactly one spelling); what it decodes to is
+//     lowercased with the simple Unicode lowercase mapping for Latin-1, Latin Extended-A, Latin
+//     Extended Additional, Greek, Cyrillic, Armenian and fullwidth Latin (other scripts are kept),
+//     must not start or end with a hyphen nor have "--" in positions 3 and 4 (RFC 5891 §4.2.3.1),
+//     its ASCII must be letters, digits and hyphens, and it must not hold controls, spaces,
+//     invisible format characters, noncharacters or a leading combining mark. An A-label is ASCII
+//     on the wire, so it stays on our allocation-free path: this is an approximation of the
+//     IDNA2008 tables that refuses what can never be a registered name and what only serves to
+//     hide, and gives an uppercase A-label ("xn--bcher-2pa") the form its lowercase would have;
 //   - the whole domain is at most 253 bytes and its last label is not all digits, which also
 //     refuses an unbracketed IPv4 address; address literals ("[192.0.2.1]") are refused.
 #include "inspect/domain_name.h"
@@ -26,6 +45,8 @@
 #include <bit>
 #include <cstring>
 #include <span>
+
+#include <idn2.h>
 
 #include "inspect/punycode.h"
 
@@ -40,10 +61,6 @@ constexpr std::string_view kAcePrefix = "xn--";
 
 bool is_ldh(char32_t c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-bool is_label_separator(char32_t c) noexcept {
-  return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0xFF61;
 }
 
 bool starts_with_ace_prefix(std::span<const char32_t> label) noexcept {
@@ -101,6 +118,9 @@ Utf8Step decode_utf8(std::string_view text, std::size_t at) noexcept {
 
 // The simple lowercase mapping (UnicodeData.txt field 13) for the scripts domains are most often
 // written in; the ranges are listed because the pairs alternate in some blocks and not others.
+// Only what an A-label decodes to goes through it (U-labels are mapped by libidn2). U+0130 (İ) is
+// left as it is: its simple lowercase is a plain i, which would turn an IDN into an ASCII name
+// that UTS #46 would never produce (it maps İ to i + U+0307).
 char32_t to_lower(char32_t c) noexcept {
   const auto alternate = [c](char32_t first, char32_t last) noexcept {
     return c >= first && c <= last && ((c - first) & 1) == 0;
@@ -110,9 +130,6 @@ char32_t to_lower(char32_t c) noexcept {
   }
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) {
     return c + 0x20;
-  }
-  if (c == 0x130) {
-    return 'i';  // LATIN CAPITAL LETTER I WITH DOT ABOVE lowercases to plain i
   }
   if (alternate(0x100, 0x12E) || alternate(0x132, 0x136) || alternate(0x139, 0x147) ||
       alternate(0x14A, 0x176) || alternate(0x179, 0x17D)) {
@@ -221,38 +238,21 @@ DomainError check_ldh_label(std::span<const char32_t> label) noexcept {
   return DomainError::kOk;
 }
 
-// An IDN label as code points (from a U-label or a decoded A-label): lowercase it in place,
-// validate it and encode it as its A-label. `from_a_label` makes an all-ASCII result an error: an
-// A-label must stand for something that is not plain ASCII.
-DomainError encode_idn_label(std::span<char32_t> label, bool from_a_label,
-                             EncodedLabel& encoded) noexcept {
-  bool ascii = true;
+// What an A-label decodes to (it holds non-ASCII): lowercase it in place, validate it and encode
+// it again as its A-label.
+DomainError encode_decoded_label(std::span<char32_t> label, EncodedLabel& encoded) noexcept {
   for (char32_t& c : label) {
     c = to_lower(c);
-    ascii = ascii && c < 0x80;
-  }
-  if (ascii) {
-    // Only reachable through a lowercase mapping that lands in ASCII (U+0130 → i).
-    if (from_a_label || starts_with_ace_prefix(label)) {
-      return DomainError::kInvalidPunycode;
-    }
-    const DomainError error = check_ldh_label(label);
-    if (error != DomainError::kOk) {
-      return error;
-    }
-  } else {
-    for (const char32_t c : label) {
-      if (c < 0x80 ? !is_ldh(c) : is_refused_non_ascii(c)) {
-        return DomainError::kInvalidCharacter;
-      }
-    }
-    if (is_combining_mark(label.front())) {
+    if (c < 0x80 ? !is_ldh(c) : is_refused_non_ascii(c)) {
       return DomainError::kInvalidCharacter;
     }
-    if (label.front() == '-' || label.back() == '-' ||
-        (label.size() >= 4 && label[2] == '-' && label[3] == '-')) {
-      return DomainError::kHyphenAtLabelEdge;
-    }
+  }
+  if (is_combining_mark(label.front())) {
+    return DomainError::kInvalidCharacter;
+  }
+  if (label.front() == '-' || label.back() == '-' ||
+      (label.size() >= 4 && label[2] == '-' && label[3] == '-')) {
+    return DomainError::kHyphenAtLabelEdge;
   }
   const PunycodeResult result = encode_a_label(label, encoded.bytes);
   if (result.error == PunycodeError::kOutputTooSmall) {
@@ -292,20 +292,13 @@ DomainError encode_a_label_input(std::span<const char32_t> label, EncodedLabel& 
   if (!encode.ok() || std::string_view(reencoded, encode.length) != ace_text) {
     return DomainError::kInvalidPunycode;
   }
-  return encode_idn_label(decoded_label, true, encoded);
+  return encode_decoded_label(decoded_label, encoded);
 }
 
-// Validates and encodes one label given as code points (ASCII already lowercased).
-DomainError encode_label(std::span<char32_t> label, EncodedLabel& encoded) noexcept {
+// Validates and encodes one ASCII label given as code points (already lowercased).
+DomainError encode_label(std::span<const char32_t> label, EncodedLabel& encoded) noexcept {
   if (label.empty()) {
     return DomainError::kEmptyLabel;
-  }
-  bool ascii = true;
-  for (const char32_t c : label) {
-    ascii = ascii && c < 0x80;
-  }
-  if (!ascii) {
-    return encode_idn_label(label, false, encoded);
   }
   for (const char32_t c : label) {
     if (!is_ldh(c)) {
@@ -324,23 +317,6 @@ DomainError encode_label(std::span<char32_t> label, EncodedLabel& encoded) noexc
   }
   encoded.length = label.size();
   return DomainError::kOk;
-}
-
-// Drops one trailing label separator (the root), ASCII or ideographic.
-std::string_view strip_root(std::string_view raw) noexcept {
-  if (!raw.empty() && raw.back() == '.') {
-    raw.remove_suffix(1);
-    return raw;
-  }
-  for (const std::string_view stop : {std::string_view("\xE3\x80\x82"),
-                                      std::string_view("\xEF\xBC\x8E"),
-                                      std::string_view("\xEF\xBD\xA1")}) {
-    if (raw.ends_with(stop)) {
-      raw.remove_suffix(stop.size());
-      return raw;
-    }
-  }
-  return raw;
 }
 
 // What a byte becomes in a plain name: letters lowercased, digits, '-' and '.' kept; 0 for every
@@ -478,9 +454,136 @@ std::size_t normalize_plain(std::string_view raw, char* bytes) noexcept {
   return 0;  // an all-numeric top-level label: refused by the full rules
 }
 
+// The outcome of the full rules: the canonical text was written to the caller's buffer.
+struct NormalizedText {
+  DomainError error = DomainError::kOk;
+  std::size_t length = 0;
+};
+
+// The full ASCII rules (the file's opening comment): `raw` holds only bytes below 0x80. Writes
+// the canonical form to `bytes` (kMaxDomainBytes + 1 long); on error what was written is junk.
+NormalizedText normalize_ascii(std::string_view raw, char* bytes) noexcept {
+  if (!raw.empty() && raw.back() == '.') {
+    raw.remove_suffix(1);  // the root
+  }
+  if (raw.empty()) {
+    return {DomainError::kEmpty};
+  }
+  // Labels are collected as code points, then encoded and appended to `bytes`.
+  char32_t label[kMaxLabelCodePoints];
+  std::size_t label_length = 0;
+  std::size_t length = 0;
+  std::size_t last_label_start = 0;
+  for (std::size_t at = 0;; ++at) {
+    const bool end = at == raw.size();
+    if (end || raw[at] == '.') {
+      EncodedLabel encoded;
+      const DomainError error = encode_label(std::span(label, label_length), encoded);
+      if (error != DomainError::kOk) {
+        return {error};
+      }
+      const std::size_t separator = length > 0 ? 1 : 0;
+      if (length + separator + encoded.length > kMaxDomainBytes) {
+        return {DomainError::kTooLong};
+      }
+      if (separator != 0) {
+        bytes[length++] = '.';
+      }
+      last_label_start = length;
+      std::memcpy(bytes + length, encoded.bytes, encoded.length);
+      length += encoded.length;
+      if (end) {
+        break;
+      }
+      label_length = 0;
+      continue;
+    }
+    if (label_length == kMaxLabelCodePoints) {
+      return {DomainError::kLabelTooLong};
+    }
+    label[label_length++] = to_lower(static_cast<unsigned char>(raw[at]));
+  }
+  bool numeric_tld = true;
+  for (std::size_t i = last_label_start; i < length; ++i) {
+    numeric_tld = numeric_tld && bytes[i] >= '0' && bytes[i] <= '9';
+  }
+  if (numeric_tld) {
+    return {DomainError::kNumericTld};
+  }
+  return {DomainError::kOk, length};
+}
+
+// The reasons libidn2 refuses a name, as ours.
+DomainError idna_error(int code) noexcept {
+  switch (code) {
+    case IDN2_ENCODING_ERROR:
+    case IDN2_NFC:
+      return DomainError::kInvalidUtf8;
+    case IDN2_TOO_BIG_DOMAIN:
+      return DomainError::kTooLong;
+    case IDN2_TOO_BIG_LABEL:
+    case IDN2_PUNYCODE_BIG_OUTPUT:
+      return DomainError::kLabelTooLong;
+    case IDN2_2HYPHEN:
+    case IDN2_HYPHEN_STARTEND:
+      return DomainError::kHyphenAtLabelEdge;
+    case IDN2_PUNYCODE_BAD_INPUT:
+    case IDN2_PUNYCODE_OVERFLOW:
+    case IDN2_INVALID_ALABEL:
+    case IDN2_ALABEL_ROUNDTRIP_FAILED:
+      return DomainError::kInvalidPunycode;
+    case IDN2_MALLOC:
+      return DomainError::kIdnaUnavailable;
+    default:
+      // Disallowed, unassigned, CONTEXTJ, CONTEXTO, the bidi rule, a leading combining mark.
+      return DomainError::kInvalidCharacter;
+  }
+}
+
+// Frees what libidn2 returned when the name's judgement is done.
+struct IdnaOutput {
+  uint8_t* text = nullptr;
+  ~IdnaOutput() { idn2_free(text); }
+};
+
+// The rare path (the file's opening comment): a name with a byte at or above 0x80. Our checks
+// come first so that every refusal the ASCII path would give is given the same way: strict UTF-8,
+// and ASCII bytes only from letters, digits, hyphens and dots (UTS #46 maps ASCII only by case).
+NormalizedText normalize_unicode(std::string_view raw, char* bytes) noexcept {
+  if (raw.size() > kMaxIdnaInputBytes) {
+    return {DomainError::kTooLong};
+  }
+  for (std::size_t at = 0; at < raw.size();) {
+    const Utf8Step step = decode_utf8(raw, at);
+    if (step.length == 0) {
+      return {DomainError::kInvalidUtf8};
+    }
+    if (step.code_point < 0x80 && step.code_point != '.' &&
+        !is_ldh(to_lower(step.code_point))) {
+      return {DomainError::kInvalidCharacter};
+    }
+    at += step.length;
+  }
+  char input[kMaxIdnaInputBytes + 1];
+  std::memcpy(input, raw.data(), raw.size());
+  input[raw.size()] = '\0';
+  IdnaOutput mapped;
+  const int code = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(input), &mapped.text,
+                                  IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (code != IDN2_OK) {
+    return {idna_error(code)};
+  }
+  const std::string_view ascii(reinterpret_cast<const char*>(mapped.text));
+  if (std::any_of(ascii.begin(), ascii.end(), [](char c) { return (c & 0x80) != 0; })) {
+    return {DomainError::kInvalidCharacter};  // libidn2 promises ASCII; never trust, refuse
+  }
+  return normalize_ascii(ascii, bytes);
+}
+
 }  // namespace
 
 bool CanonicalDomain::assign(std::string_view canonical) noexcept {
+  idna_mapped_ = false;
   if (canonical.size() > kMaxDomainBytes) {
     length_ = 0;
     bytes_[0] = '\0';
@@ -514,11 +617,14 @@ std::string_view describe(DomainError error) noexcept {
       return "invalid IDN A-label (xn-- punycode)";
     case DomainError::kNumericTld:
       return "all-numeric top-level label";
+    case DomainError::kIdnaUnavailable:
+      return "the IDNA library could not map the name (out of memory)";
   }
   return "unknown error";
 }
 
 DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept {
+  out.idna_mapped_ = false;
   if (const std::size_t length = normalize_plain(raw, out.bytes_); length != 0) {
     out.bytes_[length] = '\0';
     out.length_ = static_cast<uint8_t>(length);
@@ -532,66 +638,19 @@ DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcep
   if (raw.front() == '[') {
     return DomainError::kInvalidCharacter;  // an address literal is not a domain
   }
-  raw = strip_root(raw);
-  if (raw.empty()) {
-    return DomainError::kEmpty;
+  NormalizedText result;
+  if (std::any_of(raw.begin(), raw.end(), [](char c) { return (c & 0x80) != 0; })) {
+    out.idna_mapped_ = true;
+    result = normalize_unicode(raw, out.bytes_);
+  } else {
+    result = normalize_ascii(raw, out.bytes_);
   }
-
-  // Labels are collected as code points, then encoded and appended to out.bytes_; out.length_ is
-  // set only once the whole domain is valid, so a refused domain leaves `out` empty.
-  char32_t label[kMaxLabelCodePoints];
-  std::size_t label_length = 0;
-  std::size_t length = 0;
-  std::size_t last_label_start = 0;
-  std::size_t at = 0;
-  for (;;) {
-    const bool end = at == raw.size();
-    Utf8Step step;
-    if (!end) {
-      step = decode_utf8(raw, at);
-      if (step.length == 0) {
-        return DomainError::kInvalidUtf8;
-      }
-    }
-    if (end || is_label_separator(step.code_point)) {
-      EncodedLabel encoded;
-      const DomainError error = encode_label(std::span(label, label_length), encoded);
-      if (error != DomainError::kOk) {
-        return error;
-      }
-      const std::size_t separator = length > 0 ? 1 : 0;
-      if (length + separator + encoded.length > kMaxDomainBytes) {
-        return DomainError::kTooLong;
-      }
-      if (separator != 0) {
-        out.bytes_[length++] = '.';
-      }
-      last_label_start = length;
-      std::memcpy(out.bytes_ + length, encoded.bytes, encoded.length);
-      length += encoded.length;
-      if (end) {
-        break;
-      }
-      label_length = 0;
-      at += step.length;
-      continue;
-    }
-    if (label_length == kMaxLabelCodePoints) {
-      return DomainError::kLabelTooLong;
-    }
-    label[label_length++] = step.code_point < 0x80 ? to_lower(step.code_point) : step.code_point;
-    at += step.length;
+  if (result.error != DomainError::kOk) {
+    out.bytes_[0] = '\0';
+    return result.error;
   }
-
-  bool numeric_tld = true;
-  for (std::size_t i = last_label_start; i < length; ++i) {
-    numeric_tld = numeric_tld && out.bytes_[i] >= '0' && out.bytes_[i] <= '9';
-  }
-  if (numeric_tld) {
-    return DomainError::kNumericTld;
-  }
-  out.bytes_[length] = '\0';
-  out.length_ = static_cast<uint8_t>(length);
+  out.bytes_[result.length] = '\0';
+  out.length_ = static_cast<uint8_t>(result.length);
   return DomainError::kOk;
 }
 

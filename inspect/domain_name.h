@@ -1,7 +1,9 @@
 // Domain and mailbox normalisation: the one canonical form every comparison uses.
 //
 // Canonical = lowercase ASCII, no trailing dot, IDN labels as validated A-labels ("xn--…").
-// SMTPUTF8 U-labels (raw UTF-8) are converted to A-labels. Never allocates.
+// SMTPUTF8 U-labels (raw UTF-8) are mapped with UTS #46 (libidn2) and converted to A-labels, as
+// a mail server maps them before it looks the name up. An ASCII name never allocates; a name with
+// a byte at or above 0x80 is the rare path and does (domain_name.cc says why that is accepted).
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,9 @@ namespace misdirect::inspect {
 
 inline constexpr std::size_t kMaxDomainBytes = 253;
 inline constexpr std::size_t kMaxLabelBytes = 63;
+// The most bytes of a non-ASCII name given to the IDNA library: four UTF-8 bytes for every byte
+// of the longest domain. Longer is refused (kTooLong) before the call.
+inline constexpr std::size_t kMaxIdnaInputBytes = 4 * kMaxDomainBytes;
 
 enum class DomainError : uint8_t {
   kOk,
@@ -24,6 +29,7 @@ enum class DomainError : uint8_t {
   kInvalidUtf8,
   kInvalidPunycode,
   kNumericTld,
+  kIdnaUnavailable,  // libidn2 failed for want of memory
 };
 std::string_view describe(DomainError error) noexcept;
 
@@ -36,6 +42,9 @@ class CanonicalDomain {
 
   std::string_view view() const noexcept { return {bytes_, length_}; }
   bool empty() const noexcept { return length_ == 0; }
+  // True when normalize_domain took the rare non-ASCII path (libidn2, which allocates), whatever
+  // its outcome; the packet path counts these.
+  bool idna_mapped() const noexcept { return idna_mapped_; }
 
   // Copies text that is already canonical (a list entry, a generated variant, a skeleton). It does
   // not validate: untrusted input goes through normalize_domain. Returns false, leaving the domain
@@ -50,10 +59,12 @@ class CanonicalDomain {
   friend DomainError normalize_domain(std::string_view, CanonicalDomain&) noexcept;
   char bytes_[kMaxDomainBytes + 1];
   uint8_t length_ = 0;
+  bool idna_mapped_ = false;
 };
 
 // Normalises `raw` (as sent on the wire or written in a list) into `out`.
-// Address literals ("[192.0.2.1]") are refused with kInvalidCharacter.
+// Address literals ("[192.0.2.1]") are refused with kInvalidCharacter. A refused name leaves
+// `out` empty.
 DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept;
 
 }  // namespace misdirect::inspect

@@ -3,6 +3,7 @@
 // A domain is split into the registrable part (the labels left of the public suffix, "army" in
 // "army.mil", "mod" in "mod.gov.uk") and the public suffix. Character rules edit the registrable
 // part; tld-swap rules edit only the suffix and keep a result only if its last label is a real TLD.
+// Both the split and "a real TLD" come from the Public Suffix List (public_suffix_list.h).
 #include "inspect/lookalike_generator.h"
 
 #include <algorithm>
@@ -13,7 +14,6 @@
 #include "inspect/domain_name.h"
 #include "inspect/keyboard_layouts.h"
 #include "inspect/punycode.h"
-#include "inspect/tld_list.h"
 
 namespace misdirect::inspect {
 
@@ -46,6 +46,15 @@ constexpr std::pair<char, char32_t> kUnicodeHomoglyphs[] = {
     {'x', U'\u0445'}, {'y', U'\u0443'}, {'i', U'\u0456'}, {'j', U'\u0458'}, {'s', U'\u0455'},
     {'h', U'\u04BB'}, {'o', U'\u03BF'},
 };
+
+// Generic TLDs every protected domain's TLD is swapped for ("army.mil" → "army.com"). A short list
+// on purpose: all 1,450 TLDs would make thousands of variants a domain.
+constexpr std::string_view kCommonSwapTlds[] = {
+    "com", "net", "org", "info", "biz", "co", "io", "us", "eu", "me", "cc", "gov", "mil", "edu",
+};
+
+// Labels inserted into a public suffix ("mod.gov.uk" → "mod.gov.co.uk", "army.mil" → "army.mil.co").
+constexpr std::string_view kInsertedSuffixLabels[] = {"co", "com", "net", "org", "gov", "ac"};
 
 // Label-level swaps people make or registrars exploit, applied wherever the key is a whole label
 // of the suffix (or the whole suffix), even when the result's TLD does not exist (gov → gv).
@@ -178,10 +187,10 @@ class CollectingVisitor final : public LookalikeVisitor {
 // omission, transposition and insertion. Kept only if the last label is a real TLD (or the result
 // comes from the known-swap table). They depend on the suffix alone, so a list of many domains
 // under a few suffixes computes each suffix's swaps once (LookalikeGenerator).
-std::vector<std::string> suffix_swaps(std::string_view suffix) {
+std::vector<std::string> suffix_swaps(const PublicSuffixList& suffixes, std::string_view suffix) {
   std::vector<std::string> swaps;
   auto add_if_real = [&](const std::string& new_suffix) {
-    if (is_known_tld(last_label(new_suffix))) {
+    if (suffixes.is_tld(last_label(new_suffix))) {
       swaps.push_back(new_suffix);
     }
   };
@@ -217,7 +226,7 @@ std::vector<std::string> suffix_swaps(std::string_view suffix) {
     add_if_real(s + c);                                                              // appended
   }
   const std::vector<std::string_view> labels = split_labels(suffix);
-  for (std::string_view tld : common_swap_tlds()) {
+  for (std::string_view tld : kCommonSwapTlds) {
     std::vector<std::string_view> replaced = labels;
     replaced.back() = tld;
     add_if_real(join_labels(replaced, "."));                                         // army.com
@@ -234,7 +243,7 @@ std::vector<std::string> suffix_swaps(std::string_view suffix) {
     }
   }
   for (std::size_t i = 0; i <= labels.size(); ++i) {
-    for (std::string_view label : inserted_suffix_labels()) {
+    for (std::string_view label : kInsertedSuffixLabels) {
       std::vector<std::string_view> more = labels;
       more.insert(more.begin() + static_cast<std::ptrdiff_t>(i), label);
       add_if_real(join_labels(more, "."));                                           // mod.gov.co.uk
@@ -369,11 +378,11 @@ void add_unicode_homoglyphs(std::string_view registrable, std::string_view suffi
   }
 }
 
-void add_dot_omissions(std::string_view domain, Emitter& out) {
+void add_dot_omissions(const PublicSuffixList& suffixes, std::string_view domain, Emitter& out) {
   for (std::size_t i = 0; i < domain.size(); ++i) {
     if (domain[i] == '.') {
       std::string joined = std::string(domain.substr(0, i)) + std::string(domain.substr(i + 1));
-      if (is_known_tld(last_label(joined))) {
+      if (suffixes.is_tld(last_label(joined))) {
         out.add({joined}, LookalikeKind::kDotOmission);
       }
     }
@@ -405,7 +414,7 @@ int kind_priority(LookalikeKind kind) noexcept {
 }
 
 void LookalikeGenerator::visit(std::string_view canonical_domain, LookalikeVisitor& visitor) {
-  const std::string_view suffix = public_suffix(canonical_domain);
+  const std::string_view suffix = suffixes_.public_suffix(canonical_domain);
   if (suffix.size() >= canonical_domain.size()) {
     return;  // a bare TLD has no registrable label to imitate
   }
@@ -413,19 +422,20 @@ void LookalikeGenerator::visit(std::string_view canonical_domain, LookalikeVisit
       canonical_domain.substr(0, canonical_domain.size() - suffix.size() - 1);
   auto cached = suffix_swaps_.find(suffix);
   if (cached == suffix_swaps_.end()) {
-    cached = suffix_swaps_.emplace(std::string(suffix), suffix_swaps(suffix)).first;
+    cached = suffix_swaps_.emplace(std::string(suffix), suffix_swaps(suffixes_, suffix)).first;
   }
   Emitter out(canonical_domain, visitor);
   add_suffix_variants(registrable, cached->second, out);
-  add_dot_omissions(canonical_domain, out);
+  add_dot_omissions(suffixes_, canonical_domain, out);
   add_label_variants(registrable, suffix, out);
   add_unicode_homoglyphs(registrable, suffix, out);
   add_subdomain_labels(canonical_domain, out);
 }
 
-std::vector<Lookalike> generate_lookalikes(std::string_view canonical_domain) {
+std::vector<Lookalike> generate_lookalikes(const PublicSuffixList& suffixes,
+                                          std::string_view canonical_domain) {
   CollectingVisitor collected;
-  LookalikeGenerator().visit(canonical_domain, collected);
+  LookalikeGenerator(suffixes).visit(canonical_domain, collected);
   return collected.take();
 }
 
@@ -437,7 +447,8 @@ std::array<std::size_t, kLookalikeKindCount> count_by_kind(const std::vector<Loo
   return counts;
 }
 
-std::vector<LookalikeEntry> build_lookalike_table(const DomainLists& lists) {
+std::vector<LookalikeEntry> build_lookalike_table(const DomainLists& lists,
+                                                  const PublicSuffixList& suffixes) {
   std::vector<LookalikeEntry> table;
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t p = 0; p < lists.protected_domains.size(); ++p) {
@@ -454,7 +465,7 @@ std::vector<LookalikeEntry> build_lookalike_table(const DomainLists& lists) {
     }
   }
   for (std::size_t p = 0; p < lists.protected_domains.size(); ++p) {
-    for (Lookalike& lookalike : generate_lookalikes(lists.protected_domains[p])) {
+    for (Lookalike& lookalike : generate_lookalikes(suffixes, lists.protected_domains[p])) {
       auto [it, inserted] = index.try_emplace(lookalike.domain, table.size());
       if (inserted) {
         table.push_back(LookalikeEntry{std::move(lookalike.domain),

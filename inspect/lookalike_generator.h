@@ -14,6 +14,7 @@
 
 #include "inspect/domain_lists.h"
 #include "inspect/lookalike_kind.h"
+#include "inspect/public_suffix_list.h"
 
 namespace misdirect::inspect {
 
@@ -41,11 +42,14 @@ class LookalikeVisitor {
 
 // Generates look-alikes for many domains in turn. The tld-swap rules depend only on the public
 // suffix, so each suffix's swaps are worked out once and kept for the next domain under it.
+// `suffixes` must outlive the generator.
 class LookalikeGenerator {
  public:
+  explicit LookalikeGenerator(const PublicSuffixList& suffixes) : suffixes_(suffixes) {}
   void visit(std::string_view canonical_domain, LookalikeVisitor& visitor);
 
  private:
+  const PublicSuffixList& suffixes_;
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept {
@@ -57,7 +61,8 @@ class LookalikeGenerator {
 
 // The look-alikes of one canonical domain, without the domain itself and without duplicates
 // (a duplicate keeps the kind of highest priority), ordered by kind priority then by name.
-std::vector<Lookalike> generate_lookalikes(std::string_view canonical_domain);
+std::vector<Lookalike> generate_lookalikes(const PublicSuffixList& suffixes,
+                                          std::string_view canonical_domain);
 
 // How many look-alikes of each kind a list holds (indexed by LookalikeKind).
 std::array<std::size_t, kLookalikeKindCount> count_by_kind(const std::vector<Lookalike>& lookalikes);
@@ -75,6 +80,7 @@ struct LookalikeEntry {
 // Protected and allowed domains come first (a variant equal to one of them is dropped: it is that
 // domain, not a typo); a variant produced for two protected domains keeps the higher-priority kind,
 // then the earlier protected domain.
-std::vector<LookalikeEntry> build_lookalike_table(const DomainLists& lists);
+std::vector<LookalikeEntry> build_lookalike_table(const DomainLists& lists,
+                                                  const PublicSuffixList& suffixes);
 
 }  // namespace misdirect::inspect

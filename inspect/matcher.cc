@@ -148,7 +148,7 @@ class IndexingVisitor final : public LookalikeVisitor {
 
 // Protected and allowed domains first, so that a variant equal to one of them is dropped; a
 // variant produced for two protected domains keeps the higher-priority kind, then the earlier one.
-SuffixIndex build_index(const DomainLists& lists) {
+SuffixIndex build_index(const DomainLists& lists, const PublicSuffixList& suffixes) {
   if (lists.protected_domains.empty() && lists.allow.empty()) {
     return SuffixIndex();
   }
@@ -161,7 +161,7 @@ SuffixIndex build_index(const DomainLists& lists) {
   for (const std::string& domain : lists.allow) {
     builder.add(domain, SuffixRole::kAllowed, LookalikeKind::kTldSwap, 0);
   }
-  LookalikeGenerator generator;
+  LookalikeGenerator generator(suffixes);
   for (std::size_t p = 0; p < lists.protected_domains.size(); ++p) {
     IndexingVisitor visitor(builder, static_cast<uint32_t>(p));
     generator.visit(lists.protected_domains[p], visitor);
@@ -317,11 +317,15 @@ Matcher::~Matcher() = default;
 MatcherBuildResult Matcher::build(const DomainLists& lists, const MatcherOptions& options) {
   // The build time is reported, not acted on; reading the clock here keeps it off the fast path.
   const auto started = std::chrono::steady_clock::now();
+  const PublicSuffixListLoad suffixes = PublicSuffixList::load(options.public_suffix_list);
+  if (suffixes.list == nullptr) {
+    return {nullptr, suffixes.error};
+  }
   std::unique_ptr<Matcher> matcher(new Matcher());
   State& state = *matcher->state_;
   state.lists = lists;
   state.options = options;
-  state.index = build_index(lists);
+  state.index = build_index(lists, *suffixes.list);
   state.pattern_count = state.index.size();
   const bool edit_distance = options.edit_distance && !lists.protected_domains.empty();
   if (edit_distance) {

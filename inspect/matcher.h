@@ -19,6 +19,7 @@
 #include "inspect/domain_lists.h"
 #include "inspect/edit_distance_index.h"
 #include "inspect/lookalike_kind.h"
+#include "inspect/public_suffix_list.h"
 #include "inspect/verdict_cache.h"
 
 struct hs_database;
@@ -37,6 +38,9 @@ struct MatcherOptions {
   MatcherEngine engine = MatcherEngine::kHash;
   // Each scratch remembers the verdicts of the last few thousand domains it judged (VerdictCache).
   bool verdict_cache = true;
+  // The Public Suffix List the look-alike generator splits domains by (public_suffix_list.h),
+  // read at every build so that an updated list takes effect with the next list push.
+  std::string public_suffix_list = std::string(kDebianPublicSuffixList);
 };
 
 // A recipient domain's judgement. Views point into the Matcher and live as long as it does, except
@@ -82,7 +86,8 @@ struct MatcherBuildResult;
 
 class Matcher {
  public:
-  // Compiles `lists`. On failure returns a null matcher and an error naming the bad pattern.
+  // Compiles `lists`. On failure returns a null matcher and an error naming the bad pattern (or
+  // the Public Suffix List that could not be read).
   // An empty protected list is legal: the matcher then judges every domain "not a look-alike".
   static MatcherBuildResult build(const DomainLists& lists, const MatcherOptions& options);
 

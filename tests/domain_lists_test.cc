@@ -69,6 +69,15 @@ BOOST_AUTO_TEST_CASE(u_labels_are_converted_and_duplicates_keep_the_first) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(an_nfd_entry_protects_the_same_domain_as_nfc) {
+  // "mu\u0308nchen.de" (u + combining diaeresis) and "münchen.de" are one domain after UTS #46.
+  const ListParseResult result =
+      parse_domain_list("mu\xCC\x88nchen.de\nm\xC3\xBCnchen.de\n\xEF\xBC\xA1RMY.mil\n", "protected.txt");
+  BOOST_TEST_REQUIRE(result.ok());
+  BOOST_TEST(result.domains == (Domains{"xn--mnchen-3ya.de", "army.mil"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_line_refuses_the_whole_list_with_its_line_number) {
   const ListParseResult result =
       parse_domain_list("army.mil\n# fine so far\nnavy.mil\nar my.mil\nmod.gov.uk\n",

@@ -89,6 +89,8 @@ BOOST_AUTO_TEST_CASE(length_limits) {
 }
 
 BOOST_AUTO_TEST_CASE(a_labels_are_validated) {
+  // An A-label decoding to İ keeps it: its simple lowercase (plain i) would make it ASCII.
+  BOOST_TEST(normalized("xn--nfo-eua.example") == "xn--nfo-eua.example");
   BOOST_TEST(normalized("xn--bcher-kva.example") == "xn--bcher-kva.example");
   BOOST_TEST(normalized("XN--BCHER-KVA.Example") == "xn--bcher-kva.example");
   BOOST_TEST(normalized("xn--rmy-5cd.mil") == "xn--rmy-5cd.mil");
@@ -121,8 +123,69 @@ BOOST_AUTO_TEST_CASE(u_labels_become_a_labels) {
   // Ideographic full stops separate labels as '.' does.
   BOOST_TEST(normalized("bücher\xE3\x80\x82" "example") == "xn--bcher-kva.example");
   BOOST_TEST(normalized("bücher.example\xEF\xBC\x8E") == "xn--bcher-kva.example");
-  // U+0130 lowercases to plain i, leaving an ASCII label.
-  BOOST_TEST(normalized("\xC4\xB0nfo.example") == "info.example");
+}
+
+// UTS #46 (libidn2, nontransitional): what a mail server maps a U-label to before it looks it up.
+BOOST_AUTO_TEST_CASE(u_labels_are_mapped_with_uts46) {
+  // Fullwidth letters, as an SMTPUTF8 client may send them: the mail goes to army.ml.
+  BOOST_TEST(normalized("\xEF\xBC\xA1\xEF\xBC\xB2\xEF\xBC\xAD\xEF\xBC\xB9.ml") == "army.ml");  // ＡＲＭＹ.ml
+  BOOST_TEST(normalized("\xEF\xBD\x81rmy.ml") == "army.ml");                                   // ａrmy.ml
+  BOOST_TEST(normalized("\xEF\xBD\x81\xEF\xBD\x92\xEF\xBD\x8D\xEF\xBD\x99\xE3\x80\x82ml") == "army.ml");  // ａｒｍｙ。ml
+  // NFD (u + combining diaeresis) is the same name as NFC ü.
+  BOOST_TEST(normalized("mu\xCC\x88nchen.de") == "xn--mnchen-3ya.de");
+  BOOST_TEST(normalized("mu\xCC\x88nchen.de") == normalized("m\xC3\xBCnchen.de"));
+  // İ (U+0130) maps to i + U+0307, an IDN: it is not folded to a plain i.
+  BOOST_TEST(normalized("\xC4\xB0nfo.example") == "xn--info-qwc.example");
+  BOOST_TEST(normalized("i\xCC\x87nfo.example") == "xn--info-qwc.example");
+  // Nontransitional: ß and ς stay themselves (IDNA2003 mapped them to ss and σ).
+  BOOST_TEST(normalized("stra\xC3\x9F" "e.de") == "xn--strae-oqa.de");
+  BOOST_TEST(normalized("STRA\xE1\xBA\x9E" "E.de") == "strasse.de");  // capital ẞ is mapped to ss
+  // Ignored code points are dropped: a zero-width space or soft hyphen hides nothing.
+  BOOST_TEST(normalized("ar\xE2\x80\x8Bmy.mil") == "army.mil");
+  BOOST_TEST(normalized("ar\xC2\xADmy.ml") == "army.ml");
+  // A fullwidth "xn--" is an A-label once mapped, and is validated as one.
+  BOOST_TEST(normalized("\xEF\xBD\x98\xEF\xBD\x8E\xEF\xBC\x8D\xEF\xBC\x8D" "bcher-kva.example") ==
+             "xn--bcher-kva.example");
+  BOOST_TEST(error_of("\xEF\xBD\x98\xEF\xBD\x8E\xEF\xBC\x8D\xEF\xBC\x8D" "abc-.example") ==
+             DomainError::kInvalidPunycode);
+  // Roman numeral Ⅻ is the letters xii.
+  BOOST_TEST(normalized("\xE2\x85\xAB.example") == "xii.example");
+  // An uppercase A-label beside a U-label is lowercased like any ASCII.
+  BOOST_TEST(normalized("b\xC3\xBC" "cher.XN--BCHER-KVA.Example") == "xn--bcher-kva.xn--bcher-kva.example");
+}
+
+BOOST_AUTO_TEST_CASE(uts46_refusals) {
+  // A fullwidth low line maps to '_', which no host name holds (libidn2's STD3 mode would drop it).
+  BOOST_TEST(error_of("b\xC3\xBC\xEF\xBC\xBF" "cher.example") == DomainError::kInvalidCharacter);
+  // The small full stop maps to '.' only outside host names (STD3): refused, not a separator.
+  BOOST_TEST(error_of("b\xC3\xBC\xEF\xB9\x92" "cher.example") == DomainError::kInvalidCharacter);
+  // A zero-width joiner outside its CONTEXTJ rule; the bidi rule (Latin then Hebrew in a label).
+  BOOST_TEST(error_of("a\xCC\x88\xE2\x80\x8D.example") == DomainError::kInvalidCharacter);
+  BOOST_TEST(error_of("a\xD7\x90.example") == DomainError::kInvalidCharacter);
+  BOOST_TEST(normalized("\xD7\x90\xD7\x91.com") == "xn--4dbc.com");
+  // An ideographic full stop at the end is the root; empty labels stay errors.
+  BOOST_TEST(normalized("b\xC3\xBC" "cher.example\xE3\x80\x82") == "xn--bcher-kva.example");
+  BOOST_TEST(error_of("b\xC3\xBC" "cher..example") == DomainError::kEmptyLabel);
+  BOOST_TEST(error_of("\xE3\x80\x82" "b\xC3\xBC" "cher.example") == DomainError::kEmptyLabel);
+  BOOST_TEST(error_of("b\xC3\xBC" "cher.123") == DomainError::kNumericTld);
+  // A non-ASCII name longer than the library is given is refused before the call.
+  std::string long_name = "b\xC3\xBC" "cher.";
+  long_name += std::string(kMaxIdnaInputBytes, 'a');
+  BOOST_TEST(error_of(long_name) == DomainError::kTooLong);
+}
+
+BOOST_AUTO_TEST_CASE(the_rare_path_is_reported) {
+  CanonicalDomain domain;
+  BOOST_TEST((normalize_domain("army.ml", domain) == DomainError::kOk));
+  BOOST_TEST(!domain.idna_mapped());
+  BOOST_TEST((normalize_domain("xn--rmy-5cd.mil", domain) == DomainError::kOk));
+  BOOST_TEST(!domain.idna_mapped());
+  BOOST_TEST((normalize_domain("\xEF\xBC\xA1rmy.ml", domain) == DomainError::kOk));
+  BOOST_TEST(domain.idna_mapped());
+  BOOST_TEST((normalize_domain("b\xC3", domain) == DomainError::kInvalidUtf8));
+  BOOST_TEST(domain.idna_mapped());
+  BOOST_TEST(domain.assign("army.ml"));
+  BOOST_TEST(!domain.idna_mapped());
 }
 
 BOOST_AUTO_TEST_CASE(bad_u_labels_are_refused) {
@@ -131,8 +194,8 @@ BOOST_AUTO_TEST_CASE(bad_u_labels_are_refused) {
   BOOST_TEST(error_of("b\xED\xA0\x80.example") == DomainError::kInvalidUtf8);  // surrogate
   BOOST_TEST(error_of("b\xFF.example") == DomainError::kInvalidUtf8);
   BOOST_TEST(error_of("bü_cher.example") == DomainError::kInvalidCharacter);
-  BOOST_TEST(error_of("ar\xE2\x80\x8Bmy.mil") == DomainError::kInvalidCharacter);  // zero-width space
-  BOOST_TEST(error_of("b\xC2\xA0ucher.example") == DomainError::kInvalidCharacter);  // NBSP
+  BOOST_TEST(error_of("b\xC2\xA0ucher.example") == DomainError::kInvalidCharacter);  // NBSP → space
+  BOOST_TEST(error_of("b\xC3\xBC cher.example") == DomainError::kInvalidCharacter);
   BOOST_TEST(error_of("\xCC\x88u.example") == DomainError::kInvalidCharacter);  // leading combining
   BOOST_TEST(error_of("-bücher.example") == DomainError::kHyphenAtLabelEdge);
   BOOST_TEST(normalized("büc--her.example") == "xn--bc--her-n2a.example");

@@ -8,7 +8,7 @@
 #include "inspect/keyboard_layouts.h"
 #include "inspect/lookalike_generator.h"
 #include "inspect/lookalike_kind.h"
-#include "inspect/tld_list.h"
+#include "tests/support/public_suffixes.h"
 
 namespace misdirect::inspect {
 namespace {
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(kind_names_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(army_mil_every_kind) {
-  const std::vector<Lookalike> v = generate_lookalikes("army.mil");
+  const std::vector<Lookalike> v = generate_lookalikes(test_public_suffixes(), "army.mil");
   expect_kind(v, "army.ml", LookalikeKind::kTldSwap);
   expect_kind(v, "army.com", LookalikeKind::kTldSwap);
   expect_kind(v, "army.il", LookalikeKind::kTldSwap);
@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(army_mil_every_kind) {
 }
 
 BOOST_AUTO_TEST_CASE(examplebank_com_every_kind) {
-  const std::vector<Lookalike> v = generate_lookalikes("examplebank.com");
+  const std::vector<Lookalike> v = generate_lookalikes(test_public_suffixes(), "examplebank.com");
   expect_kind(v, "examplebank.co", LookalikeKind::kTldSwap);
   expect_kind(v, "examplebank.cm", LookalikeKind::kTldSwap);
   expect_kind(v, "examplebank.net", LookalikeKind::kTldSwap);
@@ -96,8 +96,8 @@ BOOST_AUTO_TEST_CASE(examplebank_com_every_kind) {
 }
 
 BOOST_AUTO_TEST_CASE(mod_gov_uk_suffix_and_dots) {
-  BOOST_TEST(public_suffix("mod.gov.uk") == "gov.uk");
-  const std::vector<Lookalike> v = generate_lookalikes("mod.gov.uk");
+  BOOST_TEST(test_public_suffixes().public_suffix("mod.gov.uk") == "gov.uk");
+  const std::vector<Lookalike> v = generate_lookalikes(test_public_suffixes(), "mod.gov.uk");
   expect_kind(v, "mod.gv.uk", LookalikeKind::kTldSwap);
   expect_kind(v, "mod.uk.gov", LookalikeKind::kTldSwap);
   expect_kind(v, "mod.uk", LookalikeKind::kTldSwap);
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(mod_gov_uk_suffix_and_dots) {
 }
 
 BOOST_AUTO_TEST_CASE(co_uk_known_swap) {
-  const std::vector<Lookalike> v = generate_lookalikes("examplebank.co.uk");
+  const std::vector<Lookalike> v = generate_lookalikes(test_public_suffixes(), "examplebank.co.uk");
   expect_kind(v, "examplebank.uk.co", LookalikeKind::kTldSwap);
   expect_kind(v, "examplebank.co", LookalikeKind::kTldSwap);
   expect_kind(v, "examplebankco.uk", LookalikeKind::kDotOmission);
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(priority_picks_the_first_rule) {
   BOOST_TEST(kind_priority(LookalikeKind::kTldSwap) < kind_priority(LookalikeKind::kOmission));
   BOOST_TEST(kind_priority(LookalikeKind::kHomoglyph) <
              kind_priority(LookalikeKind::kReplacement));
-  const std::vector<Lookalike> v = generate_lookalikes("army.mil");
+  const std::vector<Lookalike> v = generate_lookalikes(test_public_suffixes(), "army.mil");
   std::vector<std::string> names;
   for (const Lookalike& lookalike : v) {
     names.push_back(lookalike.domain);
@@ -140,12 +140,12 @@ BOOST_AUTO_TEST_CASE(priority_picks_the_first_rule) {
   // "qrmy.mil" is a keyboard replacement and a bitsquat ('a' ^ 0x10 = 'q'): replacement first.
   expect_kind(v, "qrmy.mil", LookalikeKind::kReplacement);
   // "examplebank.co" is a suffix omission and a known swap: both tld-swap.
-  expect_kind(generate_lookalikes("examplebank.com"), "examplebank.co", LookalikeKind::kTldSwap);
+  expect_kind(generate_lookalikes(test_public_suffixes(), "examplebank.com"), "examplebank.co", LookalikeKind::kTldSwap);
 }
 
 BOOST_AUTO_TEST_CASE(every_variant_is_a_valid_hostname) {
   for (const char* domain : {"army.mil", "examplebank.com", "mod.gov.uk", "a-b.co.uk"}) {
-    for (const Lookalike& lookalike : generate_lookalikes(domain)) {
+    for (const Lookalike& lookalike : generate_lookalikes(test_public_suffixes(), domain)) {
       const std::string& d = lookalike.domain;
       BOOST_TEST_INFO(domain << " → " << d);
       BOOST_TEST(d.find("..") == std::string::npos);
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(every_variant_is_a_valid_hostname) {
 }
 
 BOOST_AUTO_TEST_CASE(counts_for_army_mil) {
-  const std::vector<Lookalike> v = generate_lookalikes("army.mil");
+  const std::vector<Lookalike> v = generate_lookalikes(test_public_suffixes(), "army.mil");
   const auto counts = count_by_kind(v);
   std::size_t total = 0;
   for (std::size_t count : counts) {
@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(table_drops_variants_equal_to_protected_or_allowed) {
   DomainLists lists;
   lists.protected_domains = {"army.mil", "arny.mil"};
   lists.allow = {"amry.mil"};
-  const std::vector<LookalikeEntry> table = build_lookalike_table(lists);
+  const std::vector<LookalikeEntry> table = build_lookalike_table(lists, test_public_suffixes());
   std::size_t arny = 0;
   std::size_t amry = 0;
   for (const LookalikeEntry& entry : table) {
@@ -206,15 +206,34 @@ BOOST_AUTO_TEST_CASE(keyboard_neighbours_per_layout) {
   BOOST_TEST(neighbours.find('z') != std::string_view::npos);  // qwerty and azerty
 }
 
-BOOST_AUTO_TEST_CASE(tld_list) {
-  BOOST_TEST(is_known_tld("ml"));
-  BOOST_TEST(is_known_tld("mil"));
-  BOOST_TEST(is_known_tld("uk"));
-  BOOST_TEST(!is_known_tld("mi"));
-  BOOST_TEST(!is_known_tld("gv"));
-  BOOST_TEST(public_suffix("army.mil") == "mil");
-  BOOST_TEST(public_suffix("hq.examplebank.co.uk") == "co.uk");
-  BOOST_TEST(public_suffix("gov.uk") == "uk");
+BOOST_AUTO_TEST_CASE(government_suffixes_from_the_public_suffix_list) {
+  // gov.ie was missing from the hand-picked table: "justice.gov" was taken as the registrable
+  // part, so edits of "gov" were named as typos of the name and the suffix swaps missed.
+  const std::vector<Lookalike> ie = generate_lookalikes(test_public_suffixes(), "justice.gov.ie");
+  expect_kind(ie, "justice.gv.ie", LookalikeKind::kTldSwap);   // the known gov → gv swap
+  expect_kind(ie, "justice.giv.ie", LookalikeKind::kTldSwap);  // a neighbouring key in the suffix
+  expect_kind(ie, "justice.gov.com", LookalikeKind::kTldSwap);
+  expect_kind(ie, "justice.ie", LookalikeKind::kTldSwap);      // a suffix label dropped
+  expect_kind(ie, "justixe.gov.ie", LookalikeKind::kReplacement);
+  BOOST_TEST(!kind_of(ie, "justice.gov.ie").has_value());
+  expect_kind(generate_lookalikes(test_public_suffixes(), "navy.mil.ph"), "navy.ml.ph",
+              LookalikeKind::kTldSwap);
+  expect_kind(generate_lookalikes(test_public_suffixes(), "bundesheer.gv.at"), "bundesheer.at",
+              LookalikeKind::kTldSwap);
+  expect_kind(generate_lookalikes(test_public_suffixes(), "mindefensa.gov.co"), "mindefensa.gv.co",
+              LookalikeKind::kTldSwap);
+}
+
+BOOST_AUTO_TEST_CASE(tld_swap_variants_stay_bounded) {
+  // The Public Suffix List knows about 1,450 TLDs, five times the old table: the real-TLD filter
+  // keeps more single-character edits of a TLD, but the swaps stay a few dozen a domain.
+  for (const char* domain : {"army.mil", "examplebank.com", "mod.gov.uk", "justice.gov.ie",
+                             "examplebank.com.au", "xn--mnchen-3ya.de"}) {
+    const auto counts = count_by_kind(generate_lookalikes(test_public_suffixes(), domain));
+    BOOST_TEST_INFO(domain);
+    BOOST_TEST(counts[static_cast<std::size_t>(LookalikeKind::kTldSwap)] > 10u);
+    BOOST_TEST(counts[static_cast<std::size_t>(LookalikeKind::kTldSwap)] <= 120u);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

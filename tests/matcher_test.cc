@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "inspect/domain_lists.h"
 #include "inspect/domain_name.h"
 #include "tests/support/hash_set_matcher.h"
 #include "inspect/lookalike_generator.h"
 #include "inspect/matcher.h"
+#include "tests/support/public_suffixes.h"
 
 namespace misdirect::inspect {
 namespace {
@@ -119,6 +121,36 @@ BOOST_DATA_TEST_CASE(idn_homoglyph_through_the_skeleton, kEngines, engine) {
   BOOST_TEST(describe(judge(built, "b\xC3\xBC" "cher.example")) == "-");
 }
 
+BOOST_DATA_TEST_CASE(domains_are_judged_as_uts46_maps_them, kEngines, engine) {
+  // Fullwidth ＡＲＭＹ.ml is army.ml to the mail server: judged (and reported) as that, a tld-swap,
+  // not as the homoglyph skeleton of an A-label nobody can deliver to.
+  Built built = build(engine, {"army.mil"});
+  BOOST_TEST(describe(judge(built, "\xEF\xBC\xA1\xEF\xBC\xB2\xEF\xBC\xAD\xEF\xBC\xB9.ml")) ==
+             "tld-swap army.mil army.ml");
+  BOOST_TEST(describe(judge(built, "\xEF\xBC\xA1\xEF\xBC\xB2\xEF\xBC\xAD\xEF\xBC\xB9.mil")) == "-");
+  // A protected domain typed in NFD protects the NFC spelling, and its look-alikes alert.
+  const ListParseResult parsed = parse_domain_list("mu\xCC\x88nchen.de\n", "protected.txt");
+  BOOST_TEST_REQUIRE(parsed.ok());
+  Built nfd = build(engine, parsed.domains);
+  BOOST_TEST(describe(judge(nfd, "m\xC3\xBCnchen.de")) == "-");
+  BOOST_TEST(describe(judge(nfd, "mu\xCC\x88nchen.de")) == "-");
+  BOOST_TEST(describe(judge(nfd, "m\xC3\xBCnchen.com")) == "tld-swap xn--mnchen-3ya.de xn--mnchen-3ya.com");
+}
+
+BOOST_DATA_TEST_CASE(a_missing_public_suffix_list_refuses_the_build, kEngines, engine) {
+  DomainLists lists;
+  lists.protected_domains = {"army.mil"};
+  MatcherOptions options;
+  options.engine = engine;
+  options.public_suffix_list = "/nonexistent/public_suffix_list.dat";
+  const MatcherBuildResult built = Matcher::build(lists, options);
+  BOOST_TEST(built.matcher == nullptr);
+  BOOST_TEST(built.error ==
+             "cannot read the Public Suffix List \"/nonexistent/public_suffix_list.dat\": No such "
+             "file or directory (install Debian's publicsuffix package, or give a copy of "
+             "public_suffix_list.dat from publicsuffix.org)");
+}
+
 BOOST_DATA_TEST_CASE(edit_distance_catches_what_no_rule_listed, kEngines, engine) {
   Built built = build(engine, {"examplebank.com"});
   // k → x is no keyboard neighbour, no bitsquat, no homoglyph: only edit distance sees it.
@@ -160,7 +192,7 @@ BOOST_DATA_TEST_CASE(empty_protected_list_judges_nothing, kEngines, engine) {
 
 BOOST_DATA_TEST_CASE(reports_sizes_and_keeps_the_lists, kEngines, engine) {
   Built built = build(engine, {"army.mil"}, {"example.org"});
-  const std::size_t variants = generate_lookalikes("army.mil").size();
+  const std::size_t variants = generate_lookalikes(test_public_suffixes(), "army.mil").size();
   BOOST_TEST(built.matcher->pattern_count() == variants + 2 + 1);  // + protected, allowed, approx
   BOOST_TEST(built.matcher->database_bytes() > 0u);
   BOOST_TEST(built.matcher->lists().protected_domains == std::vector<std::string>{"army.mil"});
@@ -203,13 +235,14 @@ BOOST_DATA_TEST_CASE(engine_agrees_with_the_hash_set_baseline, kEngines, engine)
     BOOST_TEST_REQUIRE(built.matcher != nullptr);
     MatcherScratch scratch = built.matcher->make_scratch();
     const std::unique_ptr<const HashSetMatcher> baseline = HashSetMatcher::build(lists, options);
+    BOOST_TEST_REQUIRE(baseline != nullptr);
 
     std::vector<std::string> corpus = {"example.org", "notarmy.ml", "army.ml.example.org",
                                        "xn--rmy-5cd.mil", "xn--rmy-5cd.ml", "examplebanx.com",
                                        "mail.examplebanx.com", "exampiebank.co.uk"};
     for (const std::string& domain : lists.protected_domains) {
       corpus.push_back(domain);
-      for (const Lookalike& lookalike : generate_lookalikes(domain)) {
+      for (const Lookalike& lookalike : generate_lookalikes(test_public_suffixes(), domain)) {
         corpus.push_back(lookalike.domain);
         corpus.push_back("mx1." + lookalike.domain);
         corpus.push_back("x" + lookalike.domain);

@@ -159,6 +159,9 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
 
   inspect::CanonicalDomain domain;
   const bool domain_valid = inspect::normalize_domain(rcpt.domain, domain) == inspect::DomainError::kOk;
+  if (domain.idna_mapped()) {
+    environment_.counters->add(SmtpCounter::kRecipientDomainsIdna);
+  }
   if (!domain_valid) {
     environment_.counters->add(SmtpCounter::kRecipientDomainsInvalid);
   }

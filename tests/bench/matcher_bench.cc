@@ -74,6 +74,12 @@ std::vector<std::string> protected_list(std::size_t size) {
 // subdomains (never alerts), a third unrelated domains (misses).
 std::vector<CanonicalDomain> corpus(const std::vector<std::string>& protected_domains,
                                     std::size_t count) {
+  const misdirect::inspect::PublicSuffixListLoad suffixes =
+      misdirect::inspect::PublicSuffixList::load(misdirect::inspect::kDebianPublicSuffixList);
+  if (suffixes.list == nullptr) {
+    std::fprintf(stderr, "matcher_bench: %s\n", suffixes.error.c_str());
+    std::exit(1);
+  }
   Random random{12345};
   std::vector<CanonicalDomain> out;
   std::vector<std::vector<misdirect::inspect::Lookalike>> cache(protected_domains.size());
@@ -83,7 +89,7 @@ std::vector<CanonicalDomain> corpus(const std::vector<std::string>& protected_do
     switch (random.below(3)) {
       case 0: {
         if (cache[p].empty()) {
-          cache[p] = misdirect::inspect::generate_lookalikes(protected_domains[p]);
+          cache[p] = misdirect::inspect::generate_lookalikes(*suffixes.list, protected_domains[p]);
         }
         raw = cache[p][random.below(static_cast<uint32_t>(cache[p].size()))].domain;
         if (random.below(2) == 0) {

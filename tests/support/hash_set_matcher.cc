@@ -16,10 +16,14 @@ bool has_a_label(std::string_view domain) noexcept {
 
 std::unique_ptr<const HashSetMatcher> HashSetMatcher::build(const DomainLists& lists,
                                                            const MatcherOptions& options) {
+  const PublicSuffixListLoad suffixes = PublicSuffixList::load(options.public_suffix_list);
+  if (suffixes.list == nullptr) {
+    return nullptr;
+  }
   std::unique_ptr<HashSetMatcher> matcher(new HashSetMatcher());
   matcher->lists_ = lists;
   matcher->options_ = options;
-  matcher->table_ = build_lookalike_table(lists);
+  matcher->table_ = build_lookalike_table(lists, *suffixes.list);
   matcher->index_.reserve(matcher->table_.size());
   for (std::size_t i = 0; i < matcher->table_.size(); ++i) {
     matcher->index_.emplace(matcher->table_[i].domain, static_cast<uint32_t>(i));

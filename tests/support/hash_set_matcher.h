@@ -22,7 +22,8 @@ using namespace ::misdirect::inspect;
 
 class HashSetMatcher {
  public:
-  // Never fails: there is nothing to compile. An empty protected list judges nothing a look-alike.
+  // Null only when the Public Suffix List cannot be read. An empty protected list judges nothing
+  // a look-alike.
   static std::unique_ptr<const HashSetMatcher> build(const DomainLists& lists,
                                                      const MatcherOptions& options);
 
