@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -22,7 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "control/command_line.h"
 #include "control/commands.h"
+#include "control/list_files.h"
+#include "control/sensor_options.h"
 #include "control/control_server.h"
 #include "control/list_store.h"
 #include "control/sensor_control.h"
@@ -32,33 +34,6 @@
 
 namespace misdirect::control {
 namespace {
-
-constexpr std::string_view kUsage =
-    "usage: misdirect live [EAL ARGS] -- --protected FILE [--allow FILE] [--eve FILE|-]\n"
-    "         [--control PATH] [--control-group NAME] [--state-dir DIR]\n"
-    "         [--workers N] [--burst N] [--mbufs N] [--max-frame BYTES] [--rx-descriptors N]\n"
-    "         [--ring-size N] [--port-ids LIST] [--ports LIST] [--stats-interval SECONDS]\n"
-    "         [--exit-on-eof] [--eof-idle-ms MS] [--lossless] [--wall-clock]\n"
-    "         [--smtp-log all|lookalike|none]\n"
-    "         [--no-port-detection] [--no-edit-distance] [--matcher-engine hash|hyperscan]\n"
-    "         [--max-flows N]\n"
-    "\n"
-    "The DPDK poll-mode sensor. EAL arguments come first (ports are any ethdev: -a PCI, --vdev\n"
-    "net_pcap0,rx_pcap=FILE, --vdev net_af_packet0,iface=IF), then --, then misdirect's own.\n"
-    "  --protected/--allow  domain lists (without --protected: the lists saved in --state-dir)\n"
-    "  --eve FILE|-         EVE JSON lines (alert, smtp, stats); default - (stdout); SIGHUP reopens\n"
-    "  --control PATH       serve the control socket (docs/control.md)\n"
-    "  --workers N          worker lcores (default 1); software fan-out needs one more RX lcore\n"
-    "  --port-ids LIST      ethdev port ids to read (default: every probed port)\n"
-    "  --ports LIST         SMTP ports, as for replay (default 25,587,2525)\n"
-    "  --stats-interval S   a stats record every S seconds (default 60; 0: only at exit)\n"
-    "  --exit-on-eof        stop when every port has been quiet for --eof-idle-ms (default 500):\n"
-    "                       the end of a net_pcap rx_pcap file\n"
-    "  --lossless           a full fan-out ring makes RX wait instead of drop (for files)\n"
-    "  --wall-clock         packet time from the clock even on net_pcap (default there: the\n"
-    "                       capture's timestamps, so timeouts fire as in replay)\n"
-    "SIGINT/SIGTERM stop RX, drain the rings, flush every open flow, write final stats, exit 0.\n"
-    "Exit 2 for bad options, lists or set-up failures; 1 when EVE output could not be written.\n";
 
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_reopen = 0;
@@ -79,188 +54,93 @@ uint64_t monotonic_ns() {
 }
 
 struct LiveOptions {
-  std::string protected_path;
-  std::string allow_path;
-  std::string eve_path = "-";
+  SensorOptions shared;
   std::string control_path;
   std::string control_group;
   std::string state_dir;
   uint64_t stats_interval_s = 60;
   bool exit_on_eof = false;
-  dataplane::LiveSensorConfig sensor;
-  inspect::MatcherOptions matcher;
+  dataplane::LiveSensorConfig sensor;  // its `worker` is shared.worker, copied after parsing
 };
 
-template <typename Number>
-bool parse_number(std::string_view name, std::string_view text, uint64_t min, uint64_t max,
-                  Number& out, std::string& error) {
-  uint64_t value = 0;
-  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size() ||
-      value < min || value > max) {
-    error = std::string(name) + ": \"" + std::string(text) + "\" is not a number from " +
-            std::to_string(min) + " to " + std::to_string(max);
-    return false;
-  }
-  out = static_cast<Number>(value);
-  return true;
-}
-
-bool parse_list(std::string_view name, std::string_view text, uint64_t min, uint64_t max,
-                std::vector<uint16_t>& out, std::string& error) {
-  out.clear();
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    uint16_t value = 0;
-    if (!parse_number(name, text.substr(0, comma), min, max, value, error)) {
-      return false;
+// Returns -1 when the sensor should start, otherwise the exit code (after --help, or a problem).
+int parse_options(const std::vector<std::string>& args, LiveOptions& options) {
+  CommandLine line(
+      "live", "misdirect live [EAL ARGS] --",
+      "The DPDK poll-mode sensor. EAL arguments come first (ports are any ethdev: -a PCI, --vdev\n"
+      "net_pcap0,rx_pcap=FILE, --vdev net_af_packet0,iface=IF), then --, then misdirect's own.\n"
+      "Without --protected, the lists the last push saved in --state-dir are used.",
+      "SIGINT/SIGTERM stop RX, drain the rings, flush every open flow, write final stats, exit 0;\n"
+      "SIGHUP reopens --eve. Exit 2 for bad options, lists or set-up failures; 1 when EVE output\n"
+      "could not be written. docs/live.md and docs/control.md say more.");
+  line.set_unknown_option_hint(" (EAL arguments go before --)");
+  add_sensor_options(line, options.shared);
+  dataplane::LiveSensorConfig& sensor = options.sensor;
+  line.add_text("--control", "PATH", options.control_path, "serve the control socket (docs/control.md)");
+  line.add_text("--control-group", "NAME", options.control_group,
+                "the group whose members may use the control socket");
+  line.add_text("--state-dir", "DIR", options.state_dir, "where pushed lists are saved and found again");
+  line.add_number("--workers", "N", sensor.workers, 1, dataplane::LiveSensor::kMaxWorkers,
+                  "worker lcores (default 1); software fan-out needs one more RX lcore");
+  line.add_number("--burst", "N", sensor.burst, 1, dataplane::LiveSensor::kMaxBurst,
+                  "frames per rte_eth_rx_burst (default 32)");
+  line.add_number("--mbufs", "N", sensor.mbufs, 1023, 1u << 26,
+                  "mbuf pool size (default: sized from descriptors, rings and bursts)");
+  line.add_number("--max-frame", "BYTES", sensor.max_frame_bytes, 1518, 65000,
+                  "data room of each mbuf past the headroom (default 9216)");
+  line.add_number("--rx-descriptors", "N", sensor.rx_descriptors, 32, 32768,
+                  "RX descriptors per queue (default 1024)");
+  line.add_value("--ring-size", "N", [&sensor](std::string_view text) {
+    uint64_t slots = 0;
+    std::string problem = CommandLine::parse_number(text, 64, 1u << 20, slots);
+    if (problem.empty() && (slots & (slots - 1)) != 0) {
+      problem = "is not a power of two";
     }
-    out.push_back(value);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-  }
-  if (out.empty()) {
-    error = std::string(name) + ": empty list";
-    return false;
-  }
-  return true;
-}
-
-// Returns 0 when parsed, -1 after --help, otherwise the exit code (after printing the problem).
-int parse_options(int argc, char** argv, LiveOptions& options) {
-  std::string error;
-  for (int i = 0; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const char* value = nullptr;
-    const auto need_value = [&]() {
-      if (i + 1 >= argc) {
-        error = std::string(arg) + " needs a value";
-        return false;
-      }
-      value = argv[++i];
-      return true;
-    };
-    bool ok = true;
-    if (arg == "--help" || arg == "-h") {
-      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
-      return -1;
-    } else if (arg == "--protected") {
-      ok = need_value() && (options.protected_path = value, true);
-    } else if (arg == "--allow") {
-      ok = need_value() && (options.allow_path = value, true);
-    } else if (arg == "--eve") {
-      ok = need_value() && (options.eve_path = value, true);
-    } else if (arg == "--control") {
-      ok = need_value() && (options.control_path = value, true);
-    } else if (arg == "--control-group") {
-      ok = need_value() && (options.control_group = value, true);
-    } else if (arg == "--state-dir") {
-      ok = need_value() && (options.state_dir = value, true);
-    } else if (arg == "--workers") {
-      ok = need_value() && parse_number(arg, value, 1, dataplane::LiveSensor::kMaxWorkers,
-                                        options.sensor.workers, error);
-    } else if (arg == "--burst") {
-      ok = need_value() && parse_number(arg, value, 1, dataplane::LiveSensor::kMaxBurst,
-                                        options.sensor.burst, error);
-    } else if (arg == "--mbufs") {
-      ok = need_value() && parse_number(arg, value, 1023, 1u << 26, options.sensor.mbufs, error);
-    } else if (arg == "--max-frame") {
-      ok = need_value() && parse_number(arg, value, 1518, 65000, options.sensor.max_frame_bytes, error);
-    } else if (arg == "--rx-descriptors") {
-      ok = need_value() && parse_number(arg, value, 32, 32768, options.sensor.rx_descriptors, error);
-    } else if (arg == "--ring-size") {
-      ok = need_value() &&
-           parse_number(arg, value, 64, 1u << 20, options.sensor.fanout_ring_size, error);
-      if (ok && (options.sensor.fanout_ring_size & (options.sensor.fanout_ring_size - 1)) != 0) {
-        error = "--ring-size: \"" + std::string(value) + "\" is not a power of two";
-        ok = false;
-      }
-    } else if (arg == "--port-ids") {
-      ok = need_value() && parse_list(arg, value, 0, 65534, options.sensor.port_ids, error);
-    } else if (arg == "--ports") {
-      ok = need_value() && parse_list(arg, value, 1, 65535, options.sensor.worker.smtp_ports, error);
-    } else if (arg == "--stats-interval") {
-      ok = need_value() && parse_number(arg, value, 0, 86400, options.stats_interval_s, error);
-    } else if (arg == "--lossless") {
-      options.sensor.lossless = true;
-    } else if (arg == "--wall-clock") {
-      options.sensor.wall_clock = true;
-    } else if (arg == "--exit-on-eof") {
-      options.exit_on_eof = true;
-    } else if (arg == "--eof-idle-ms") {
-      uint64_t milliseconds = 0;
-      ok = need_value() && parse_number(arg, value, 50, 3'600'000, milliseconds, error);
-      options.sensor.eof_idle_ns = milliseconds * 1'000'000;
-    } else if (arg == "--smtp-log") {
-      if ((ok = need_value())) {
-        const std::string_view mode = value;
-        if (mode == "all") {
-          options.sensor.worker.smtp_log = dataplane::SmtpLogMode::kAll;
-        } else if (mode == "lookalike") {
-          options.sensor.worker.smtp_log = dataplane::SmtpLogMode::kLookalike;
-        } else if (mode == "none") {
-          options.sensor.worker.smtp_log = dataplane::SmtpLogMode::kNone;
-        } else {
-          error = "--smtp-log: \"" + std::string(mode) + "\" is not all, lookalike or none";
-          ok = false;
-        }
-      }
-    } else if (arg == "--no-port-detection") {
-      options.sensor.worker.port_agnostic_detection = false;
-    } else if (arg == "--no-edit-distance") {
-      options.matcher.edit_distance = false;
-    } else if (arg == "--matcher-engine") {
-      if (need_value()) {
-        const std::optional<inspect::MatcherEngine> engine = inspect::engine_from_name(value);
-        if (engine) {
-          options.matcher.engine = *engine;
-        } else {
-          error = "--matcher-engine: \"" + std::string(value) + "\" is not hash or hyperscan";
-          ok = false;
-        }
-      }
-    } else if (arg == "--max-flows") {
-      ok = need_value() && parse_number(arg, value, 16, 1u << 28, options.sensor.worker.max_flows, error);
-    } else {
-      error = "unknown option " + std::string(arg) +
-              (arg.starts_with("-") ? " (EAL arguments go before --)" : "");
-      ok = false;
+    if (problem.empty()) {
+      sensor.fanout_ring_size = static_cast<uint32_t>(slots);
     }
-    if (!ok) {
-      std::fprintf(stderr, "misdirect live: %s\n", error.c_str());
-      return 2;
-    }
+    return problem;
+  }, "slots in each fan-out ring, a power of two (default 1024)");
+  line.add_number_list("--port-ids", "LIST", sensor.port_ids, 0, 65534,
+                       "ethdev port ids to read (default: every probed port)");
+  line.add_number("--stats-interval", "SECONDS", options.stats_interval_s, 0, 86400,
+                  "a stats record every SECONDS (default 60; 0: only at exit)");
+  line.add_flag("--exit-on-eof", options.exit_on_eof, true,
+                "stop when every port has been quiet for --eof-idle-ms: the end of a net_pcap file");
+  line.add_value("--eof-idle-ms", "MS", [&sensor](std::string_view text) {
+    uint64_t milliseconds = 0;
+    std::string problem = CommandLine::parse_number(text, 50, 3'600'000, milliseconds);
+    sensor.eof_idle_ns = problem.empty() ? milliseconds * 1'000'000 : sensor.eof_idle_ns;
+    return problem;
+  }, "how long every port must stay quiet before --exit-on-eof stops (default 500)");
+  line.add_flag("--lossless", sensor.lossless, true,
+                "a full fan-out ring makes RX wait instead of drop (for files)");
+  line.add_flag("--wall-clock", sensor.wall_clock, true,
+                "packet time from the clock even on net_pcap (default there: the capture's timestamps)");
+  if (const int code = line.parse(args); code >= 0) {
+    return code;
   }
-  if (options.protected_path.empty() && options.state_dir.empty()) {
-    std::fprintf(stderr,
-                 "misdirect live: --protected FILE is required (or --state-dir DIR holding lists "
-                 "saved by a push)\n%.*s",
-                 static_cast<int>(kUsage.size()), kUsage.data());
+  sensor.worker = options.shared.worker;
+  if (options.shared.protected_path.empty() && options.state_dir.empty()) {
+    line.print_error("--protected FILE is required (or --state-dir DIR holding lists saved by a push)");
     return 2;
   }
-  if (!options.allow_path.empty() && options.protected_path.empty()) {
-    std::fprintf(stderr, "misdirect live: --allow needs --protected\n");
+  if (!options.shared.allow_path.empty() && options.shared.protected_path.empty()) {
+    line.print_error("--allow needs --protected");
     return 2;
   }
-  return 0;
+  return -1;
 }
 
 // Lists from the files given, or else the ones the last push saved in the state directory.
 bool load_lists(const LiveOptions& options, inspect::DomainLists& lists) {
-  if (!options.protected_path.empty()) {
-    inspect::ListParseResult protected_list = inspect::read_domain_list_file(options.protected_path);
-    if (!protected_list.ok()) {
-      std::fprintf(stderr, "misdirect live: %s\n", protected_list.error.c_str());
+  if (!options.shared.protected_path.empty()) {
+    ListFilesResult files = read_list_files(options.shared.protected_path, options.shared.allow_path);
+    if (!files.ok()) {
+      std::fprintf(stderr, "misdirect live: %s\n", files.error.c_str());
       return false;
     }
-    lists.protected_domains = std::move(protected_list.domains);
-    if (!options.allow_path.empty()) {
-      inspect::ListParseResult allow_list = inspect::read_domain_list_file(options.allow_path);
-      if (!allow_list.ok()) {
-        std::fprintf(stderr, "misdirect live: %s\n", allow_list.error.c_str());
-        return false;
-      }
-      lists.allow = std::move(allow_list.domains);
-    }
+    lists = std::move(files.lists);
     return true;
   }
   const ListLoadResult saved = ListStore(options.state_dir).load();
@@ -477,11 +357,11 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return 2;
   }
 
-  RecordOutput output(options.eve_path, nullptr);
+  RecordOutput output(options.shared.eve_path, nullptr);
   if (!output.open()) {
     return 2;
   }
-  LiveSensorControl control(sensor, options.matcher);
+  LiveSensorControl control(sensor, options.shared.matcher);
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
     ControlServerConfig config;
@@ -587,8 +467,9 @@ int run_live_command(int argc, char** argv) {
     }
   }
   LiveOptions options;
-  if (const int code = parse_options(argc - own_first, argv + own_first, options); code != 0) {
-    return code < 0 ? 0 : code;
+  if (const int code = parse_options(std::vector<std::string>(argv + own_first, argv + argc), options);
+      code >= 0) {
+    return code;
   }
 
   // Lists and the matcher before EAL: a bad list fails fast, without touching any port.
@@ -596,7 +477,7 @@ int run_live_command(int argc, char** argv) {
   if (!load_lists(options, lists)) {
     return 2;
   }
-  inspect::MatcherBuildResult built = inspect::Matcher::build(lists, options.matcher);
+  inspect::MatcherBuildResult built = inspect::Matcher::build(lists, options.shared.matcher);
   if (!built.matcher) {
     std::fprintf(stderr, "misdirect live: cannot build the look-alike matcher: %s\n",
                  built.error.c_str());

@@ -16,7 +16,10 @@
 #include <vector>
 
 #include "control/capture_paths.h"
+#include "control/command_line.h"
 #include "control/commands.h"
+#include "control/list_files.h"
+#include "control/sensor_options.h"
 #include "control/replay_progress.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/pcap_source.h"
@@ -27,167 +30,53 @@
 namespace misdirect::control {
 namespace {
 
-constexpr std::string_view kUsage =
-    "usage: misdirect replay --protected FILE [--allow FILE] [--eve FILE|-] [--ports LIST]\n"
-    "                        [--smtp-log all|lookalike|none] [--no-port-detection]\n"
-    "                        [--no-edit-distance] [--matcher-engine hash|hyperscan]\n"
-    "                        [--max-flows N] [--bpf EXPR] [--recursive] [--quiet]\n"
-    "                        CAPTURE|DIR|- ...\n"
-    "\n"
-    "Reads pcap/pcapng captures with libpcap and writes EVE JSON lines (alert, smtp, stats) to\n"
-    "stdout or --eve FILE. A capture may be gzip or zstd compressed; - reads one from standard\n"
-    "input; a directory stands for the captures in it in name order (--recursive: and in its\n"
-    "subdirectories). --bpf applies a libpcap filter to every capture. --ports lists the SMTP\n"
-    "ports (default 25,587,2525); other ports are still detected by behaviour unless\n"
-    "--no-port-detection. Progress goes to stderr when it is a terminal; a summary line always\n"
-    "ends the run (--quiet: neither). Exit 0 when every capture was read to its end, 1 when a\n"
-    "capture was cut short or unreadable (what was readable is processed), 2 for bad options,\n"
-    "filters or lists.\n";
-
 struct ReplayOptions {
-  std::string protected_path;
-  std::string allow_path;
-  std::string eve_path = "-";
+  SensorOptions sensor;
   std::vector<std::string> pcaps;
   std::string bpf;
   bool recursive = false;
   bool quiet = false;
-  dataplane::WorkerConfig worker;
-  inspect::MatcherOptions matcher;
 };
 
-bool parse_ports(std::string_view text, std::vector<uint16_t>& ports, std::string& error) {
-  ports.clear();
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
-    unsigned value = 0;
-    const auto result = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (item.empty() || result.ec != std::errc() || result.ptr != item.data() + item.size() ||
-        value == 0 || value > 65535) {
-      error = "--ports: \"" + std::string(item) + "\" is not a port number (1-65535)";
-      return false;
-    }
-    ports.push_back(static_cast<uint16_t>(value));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-  }
-  if (ports.empty()) {
-    error = "--ports: empty list";
-    return false;
-  }
-  return true;
-}
-
-// Returns 0 when parsed, otherwise the exit code (after printing the problem).
+// Returns -1 when the replay should run, otherwise the exit code (after --help, or a problem).
 int parse_options(int argc, char** argv, ReplayOptions& options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto value = [&](std::string_view name) -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "misdirect replay: %.*s needs a value\n", static_cast<int>(name.size()),
-                     name.data());
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
-      return -1;
-    } else if (arg == "--protected") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      options.protected_path = v;
-    } else if (arg == "--allow") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      options.allow_path = v;
-    } else if (arg == "--eve") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      options.eve_path = v;
-    } else if (arg == "--ports") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      std::string error;
-      if (!parse_ports(v, options.worker.smtp_ports, error)) {
-        std::fprintf(stderr, "misdirect replay: %s\n", error.c_str());
-        return 2;
-      }
-    } else if (arg == "--smtp-log") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      const std::string_view mode = v;
-      if (mode == "all") {
-        options.worker.smtp_log = dataplane::SmtpLogMode::kAll;
-      } else if (mode == "lookalike") {
-        options.worker.smtp_log = dataplane::SmtpLogMode::kLookalike;
-      } else if (mode == "none") {
-        options.worker.smtp_log = dataplane::SmtpLogMode::kNone;
-      } else {
-        std::fprintf(stderr, "misdirect replay: --smtp-log: \"%s\" is not all, lookalike or none\n", v);
-        return 2;
-      }
-    } else if (arg == "--no-port-detection") {
-      options.worker.port_agnostic_detection = false;
-    } else if (arg == "--no-edit-distance") {
-      options.matcher.edit_distance = false;
-    } else if (arg == "--matcher-engine") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      const std::optional<inspect::MatcherEngine> engine = inspect::engine_from_name(v);
-      if (!engine) {
-        std::fprintf(stderr, "misdirect replay: --matcher-engine: \"%s\" is not hash or hyperscan\n", v);
-        return 2;
-      }
-      options.matcher.engine = *engine;
-    } else if (arg == "--max-flows") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      const std::string_view text = v;
-      uint32_t flows = 0;
-      const auto result = std::from_chars(text.data(), text.data() + text.size(), flows);
-      if (result.ec != std::errc() || result.ptr != text.data() + text.size() || flows < 16) {
-        std::fprintf(stderr, "misdirect replay: --max-flows: \"%s\" is not a number >= 16\n", v);
-        return 2;
-      }
-      options.worker.max_flows = flows;
-    } else if (arg == "--bpf") {
-      const char* v = value(arg);
-      if (v == nullptr) return 2;
-      options.bpf = v;
-    } else if (arg == "--recursive") {
-      options.recursive = true;
-    } else if (arg == "--quiet") {
-      options.quiet = true;
-    } else if (arg.starts_with("--")) {
-      std::fprintf(stderr, "misdirect replay: unknown option %s\n%.*s", argv[i],
-                   static_cast<int>(kUsage.size()), kUsage.data());
-      return 2;
-    } else {
-      options.pcaps.emplace_back(arg);
-    }
+  CommandLine line(
+      "replay", "misdirect replay",
+      "Reads pcap/pcapng captures with libpcap and writes EVE JSON lines (alert, smtp, stats) to\n"
+      "stdout or --eve FILE. A capture may be gzip or zstd compressed; - reads one from standard\n"
+      "input; a directory stands for the captures in it in name order (--recursive: and in its\n"
+      "subdirectories). SMTP on ports other than --ports is still detected by its behaviour unless\n"
+      "--no-port-detection.",
+      "Progress goes to stderr when it is a terminal; a summary line always ends the run (--quiet:\n"
+      "neither). Exit 0 when every capture was read to its end, 1 when a capture was cut short or\n"
+      "unreadable (what was readable is processed), 2 for bad options, filters or lists.");
+  add_sensor_options(line, options.sensor);
+  line.add_text("--bpf", "EXPR", options.bpf, "a libpcap filter applied to every capture");
+  line.add_flag("--recursive", options.recursive, true, "a directory also stands for its subdirectories' captures");
+  line.add_flag("--quiet", options.quiet, true, "no progress line and no summary on stderr");
+  line.add_operands("CAPTURE|DIR|-", options.pcaps, "captures, read in the order given");
+  if (const int code = line.parse(argc - 1, argv + 1); code >= 0) {
+    return code;
   }
-  if (options.protected_path.empty()) {
-    std::fprintf(stderr, "misdirect replay: --protected FILE is required\n%.*s",
-                 static_cast<int>(kUsage.size()), kUsage.data());
+  if (options.sensor.protected_path.empty()) {
+    line.print_error("--protected FILE is required");
     return 2;
   }
   if (std::count(options.pcaps.begin(), options.pcaps.end(), "-") > 1) {
-    std::fprintf(stderr, "misdirect replay: - (standard input) may be given once\n");
+    line.print_error("- (standard input) may be given once");
     return 2;
   }
   if (!options.bpf.empty()) {
     if (const std::string error = dataplane::check_bpf_filter(options.bpf); !error.empty()) {
-      std::fprintf(stderr, "misdirect replay: --bpf: %s\n", error.c_str());
+      line.print_error("--bpf: " + error);
       return 2;
     }
   }
   if (options.pcaps.empty()) {
-    std::fprintf(stderr, "misdirect replay: no capture given\n%.*s", static_cast<int>(kUsage.size()),
-                 kUsage.data());
+    line.print_error("no capture given");
     return 2;
   }
-  return 0;
+  return -1;
 }
 
 // Writes each record as one line; a write error (a closed pipe, a full disk) is remembered and
@@ -235,28 +124,17 @@ uint64_t total_stored_size(const std::vector<std::string>& paths) {
 
 int run_replay_command(int argc, char** argv) {
   ReplayOptions options;
-  if (const int code = parse_options(argc, argv, options); code != 0) {
-    return code < 0 ? 0 : code;
+  if (const int code = parse_options(argc, argv, options); code >= 0) {
+    return code;
   }
+  const SensorOptions& sensor = options.sensor;
 
-  inspect::DomainLists lists;
-  {
-    inspect::ListParseResult protected_list = inspect::read_domain_list_file(options.protected_path);
-    if (!protected_list.ok()) {
-      std::fprintf(stderr, "misdirect replay: %s\n", protected_list.error.c_str());
-      return 2;
-    }
-    lists.protected_domains = std::move(protected_list.domains);
-    if (!options.allow_path.empty()) {
-      inspect::ListParseResult allow_list = inspect::read_domain_list_file(options.allow_path);
-      if (!allow_list.ok()) {
-        std::fprintf(stderr, "misdirect replay: %s\n", allow_list.error.c_str());
-        return 2;
-      }
-      lists.allow = std::move(allow_list.domains);
-    }
+  const ListFilesResult lists = read_list_files(sensor.protected_path, sensor.allow_path);
+  if (!lists.ok()) {
+    std::fprintf(stderr, "misdirect replay: %s\n", lists.error.c_str());
+    return 2;
   }
-  inspect::MatcherBuildResult built = inspect::Matcher::build(lists, options.matcher);
+  inspect::MatcherBuildResult built = inspect::Matcher::build(lists.lists, sensor.matcher);
   if (!built.matcher) {
     std::fprintf(stderr, "misdirect replay: cannot build the look-alike matcher: %s\n",
                  built.error.c_str());
@@ -265,16 +143,16 @@ int run_replay_command(int argc, char** argv) {
   inspect::MatcherScratch scratch = built.matcher->make_scratch();
 
   std::FILE* eve = stdout;
-  if (options.eve_path != "-") {
-    eve = std::fopen(options.eve_path.c_str(), "a");
+  if (sensor.eve_path != "-") {
+    eve = std::fopen(sensor.eve_path.c_str(), "a");
     if (eve == nullptr) {
-      std::fprintf(stderr, "misdirect replay: --eve %s: %s\n", options.eve_path.c_str(),
+      std::fprintf(stderr, "misdirect replay: --eve %s: %s\n", sensor.eve_path.c_str(),
                    std::strerror(errno));
       return 2;
     }
   }
   LineFileSink sink(eve);
-  dataplane::Worker worker(options.worker, sink);
+  dataplane::Worker worker(sensor.worker, sink);
   worker.bind_matcher(dataplane::MatcherBinding{built.matcher.get(), &scratch, 1});
 
   CapturePaths captures = expand_capture_paths(options.pcaps, options.recursive);
@@ -358,7 +236,7 @@ int run_replay_command(int argc, char** argv) {
   }
   if (sink.failed()) {
     std::fprintf(stderr, "misdirect replay: writing EVE output to %s failed\n",
-                 options.eve_path == "-" ? "stdout" : options.eve_path.c_str());
+                 sensor.eve_path == "-" ? "stdout" : sensor.eve_path.c_str());
     return 1;
   }
   return exit_code;

@@ -1,0 +1,32 @@
+// SensorOptions: the options `misdirect replay` and `misdirect live` share — the lists, the EVE
+// output, what the workers inspect and how the matcher judges — declared once, so the two commands
+// take the same flags with the same meaning and word a bad value the same way.
+//
+// To add a flag both commands take: a field here (with its default), one CommandLine::add_* call in
+// add_sensor_options(), and a line in docs/ (docs/live.md's option table, README's synopsis). A flag
+// only one command takes goes into that command's own options (ReplayOptions, LiveOptions).
+#pragma once
+
+#include <string>
+
+#include "dataplane/worker.h"
+#include "inspect/matcher.h"
+
+namespace misdirect::control {
+
+class CommandLine;
+
+struct SensorOptions {
+  std::string protected_path;  // --protected FILE
+  std::string allow_path;      // --allow FILE
+  std::string eve_path = "-";  // --eve FILE|-   ("-": stdout)
+  // --ports, --smtp-log, --no-port-detection, --max-flows; live copies it into each worker.
+  dataplane::WorkerConfig worker;
+  // --no-edit-distance, --matcher-engine.
+  inspect::MatcherOptions matcher;
+};
+
+// Declares the shared flags on `line`; parsing fills `options`.
+void add_sensor_options(CommandLine& line, SensorOptions& options);
+
+}  // namespace misdirect::control
