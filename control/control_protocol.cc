@@ -139,8 +139,10 @@ class RequestChecker {
  private:
   bool string_list(const JsonValue& value, std::string_view name, std::vector<std::string>& out) {
     if (!value.is_array()) {
-      return fail(ErrorCode::kInvalidRequest, "\"" + std::string(name) + "\" must be an array, not " +
-                                                  std::string(JsonValue::describe(value.kind())));
+      // Built by appending: GCC 12 at -O3 reports a false -Wrestrict for `"literal" + string&&`.
+      std::string message = "\"";
+      message.append(name).append("\" must be an array, not ").append(JsonValue::describe(value.kind()));
+      return fail(ErrorCode::kInvalidRequest, message);
     }
     const JsonValue::Array& elements = value.as_array();
     out.reserve(elements.size());
