@@ -4,13 +4,14 @@
 // sink call; a consumer that keeps them copies them into bounded storage of its own.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <variant>
 
-namespace misdirect::inspect {
+#include "inspect/direction.h"
 
-enum class Direction : uint8_t { kClientToServer = 0, kServerToClient = 1 };
+namespace misdirect::inspect {
 
 // Client command verbs, case-insensitive on the wire.
 enum class SmtpVerb : uint8_t {
@@ -76,7 +77,11 @@ struct TransactionEnd {
 
 // The client's first bytes after the server's 220 to STARTTLS were a TLS record: the
 // rest of the session is encrypted and the machine stops parsing.
-struct TlsStarted {};
+// `record_header` is the first three octets of the TLS record (16 03 0x), which the machine read
+// to decide; the rest of the stream follows (SmtpSession::last_feed_consumed says where).
+struct TlsStarted {
+  std::array<uint8_t, 3> record_header;
+};
 
 enum class SmtpAnomalyKind : uint8_t {
   kLineTooLong,

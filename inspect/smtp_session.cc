@@ -166,9 +166,11 @@ void SmtpSession::anomaly(SmtpAnomalyKind kind, Direction direction) noexcept {
 }
 
 void SmtpSession::feed(Direction direction, std::span<const uint8_t> bytes) noexcept {
+  last_feed_consumed_ = 0;
   if (encrypted_ || finished_ || bytes.empty()) {
     return;
   }
+  last_feed_consumed_ = bytes.size();
   if (direction == kClient) {
     feed_client(bytes.data(), bytes.size());
   } else {
@@ -204,8 +206,12 @@ void SmtpSession::feed_client(const uint8_t* data, std::size_t size) noexcept {
         }
         break;
       case ClientState::kStopped:
+        last_feed_consumed_ = position;
         return;
     }
+  }
+  if (encrypted_) {
+    last_feed_consumed_ = position;
   }
 }
 
@@ -537,7 +543,7 @@ void SmtpSession::consume_tls_check(uint8_t byte) noexcept {
     return;
   }
   if (match) {
-    start_tls();
+    start_tls(byte);
     return;
   }
   // Plaintext after STARTTLS: a decrypted capture or a broken client. If the server's 220 has
@@ -559,8 +565,8 @@ void SmtpSession::leave_tls_check() noexcept {
   }
 }
 
-void SmtpSession::start_tls() noexcept {
-  emit(TlsStarted{});
+void SmtpSession::start_tls(uint8_t minor_version) noexcept {
+  emit(TlsStarted{{0x16, 0x03, minor_version}});
   end_through(last_transaction_, false, 0, TransactionEndReason::kTlsStarted);
   encrypted_ = true;
   client_state_ = ClientState::kStopped;

@@ -80,6 +80,9 @@ class SmtpSession {
   void finish() noexcept;
 
   bool encrypted() const noexcept;
+  // Octets of the last feed() the machine read: all of them, unless parsing stopped at a TLS
+  // record header inside them — then the TLS stream goes on from this offset.
+  std::size_t last_feed_consumed() const noexcept { return last_feed_consumed_; }
 
   // The client stream has bytes still in flight behind a hole (the reassembler holds later
   // data): server replies that match no outstanding command may answer commands not yet seen.
@@ -141,7 +144,7 @@ class SmtpSession {
   void apply_reply(const Pending& command, uint16_t code) noexcept;
   void reach(uint32_t transaction) noexcept;
   void end_through(uint32_t last, bool delivered, uint16_t code, TransactionEndReason reason) noexcept;
-  void start_tls() noexcept;
+  void start_tls(uint8_t minor_version) noexcept;
   // A client line is complete: whatever server line is half read was complete for the client
   // (a client answers only after a whole line), so it ends here; an unfinished multi-line reply
   // to EHLO/HELO ends too (the client would not go on before the last line).
@@ -202,6 +205,7 @@ class SmtpSession {
   uint32_t pending_count_ = 0;
 
   bool encrypted_ = false;
+  std::size_t last_feed_consumed_ = 0;
   bool finished_ = false;
 };
 

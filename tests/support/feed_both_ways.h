@@ -158,3 +158,179 @@ inline std::vector<std::string> without_commands(const std::vector<std::string>&
 }
 
 }  // namespace misdirect::test_support
+
+// --- DNS -----------------------------------------------------------------------------------------
+// The same discipline for DnsSession: a script of whole DNS messages, run as UDP datagrams, and as
+// one TCP connection (each message after its two-octet length) whole, byte by byte and in seeded
+// random chunks; all four runs must give the same events.
+#include "inspect/dns_session.h"
+
+namespace misdirect::test_support {
+
+struct DnsStep {
+  inspect::Direction direction = inspect::Direction::kClientToServer;
+  std::vector<uint8_t> message;
+};
+
+inline std::string render_dns_name(std::string_view name) { return name.empty() ? "<root>" : std::string(name); }
+
+inline std::string render_dns_event(const inspect::DnsEvent& event) {
+  using namespace misdirect::inspect;
+  struct Renderer {
+    std::string operator()(const DnsMessageBegin& e) const {
+      std::string out = std::string(e.header.response() ? "response " : "query ") + std::to_string(e.header.id);
+      if (e.header.response()) {
+        out += " " + std::string(dns_rcode_name(e.header.rcode()));
+        out += e.matched ? " matched " + std::string(dns_type_name(e.query_type)) : " unmatched";
+      }
+      return out;
+    }
+    std::string operator()(const DnsQuestion& e) const {
+      return "question " + render_dns_name(e.name) + " " + std::string(dns_type_name(e.type));
+    }
+    std::string operator()(const DnsRecord& e) const {
+      std::string out = std::string(dns_section_name(e.section)) + " " + render_dns_name(e.name) + " " +
+                        std::string(dns_type_name(e.type)) + " ttl " + std::to_string(e.ttl);
+      if (e.address_length > 0) {
+        out += " addr";
+        for (uint8_t i = 0; i < e.address_length; ++i) {
+          out += (i == 0 ? " " : ".") + std::to_string(e.address[i]);
+        }
+      }
+      if (e.type == kDnsTypeMx) {
+        out += " pref " + std::to_string(e.preference);
+      }
+      if (!e.target.empty()) {
+        out += " -> " + std::string(e.target);
+      }
+      if (!e.mailbox.empty()) {
+        out += " mbox " + std::string(e.mailbox) + " serial " + std::to_string(e.soa[0]);
+      }
+      if (!e.text.empty()) {
+        out += " text \"" + std::string(e.text) + "\"";
+      }
+      return out;
+    }
+    std::string operator()(const DnsMessageEnd& e) const {
+      return "end " + std::to_string(e.id) + (e.records_skipped > 0 ? " skipped " + std::to_string(e.records_skipped) : "");
+    }
+    std::string operator()(const DnsAnomaly& e) const {
+      return std::string("anomaly ") + std::string(dns_anomaly_name(e.kind)) + (e.malformed ? " malformed" : "");
+    }
+  };
+  return std::visit(Renderer{}, event);
+}
+
+class RecordingDnsSink final : public inspect::DnsEventSink {
+ public:
+  void on_event(const inspect::DnsEvent& event) noexcept override { events.push_back(render_dns_event(event)); }
+  std::vector<std::string> events;
+};
+
+inline std::vector<std::string> run_dns_udp(const std::vector<DnsStep>& script) {
+  RecordingDnsSink sink;
+  inspect::DnsSession session(inspect::DnsTransport::kUdp, sink);
+  for (const DnsStep& step : script) {
+    session.feed(step.direction, step.message);
+  }
+  session.finish();
+  return std::move(sink.events);
+}
+
+template <typename ChunkSize>
+std::vector<std::string> run_dns_tcp(const std::vector<DnsStep>& script, ChunkSize chunk_size,
+                                     std::size_t buffer_bytes = 2 * inspect::DnsSession::kDefaultTcpMessageBytes) {
+  RecordingDnsSink sink;
+  std::vector<uint8_t> buffer(buffer_bytes);
+  inspect::DnsSession session(inspect::DnsTransport::kTcp, sink, buffer);
+  for (const DnsStep& step : script) {
+    std::vector<uint8_t> framed = {static_cast<uint8_t>(step.message.size() >> 8),
+                                   static_cast<uint8_t>(step.message.size())};
+    framed.insert(framed.end(), step.message.begin(), step.message.end());
+    std::size_t offset = 0;
+    while (offset < framed.size()) {
+      const std::size_t length = std::min(chunk_size(framed.size() - offset), framed.size() - offset);
+      session.feed(step.direction, std::span<const uint8_t>(framed.data() + offset, length));
+      offset += length;
+    }
+  }
+  session.finish();
+  return std::move(sink.events);
+}
+
+inline std::vector<std::string> feed_dns_both_ways(const std::vector<DnsStep>& script) {
+  const std::vector<std::string> udp = run_dns_udp(script);
+  const std::vector<std::string> whole = run_dns_tcp(script, [](std::size_t rest) { return rest; });
+  const std::vector<std::string> bytes = run_dns_tcp(script, [](std::size_t) { return std::size_t{1}; });
+  BOOST_TEST(udp == whole, boost::test_tools::per_element());
+  BOOST_TEST(whole == bytes, boost::test_tools::per_element());
+  for (const uint32_t seed : {1u, 7u, 42u}) {
+    std::mt19937 random(seed);
+    const std::vector<std::string> chunked = run_dns_tcp(script, [&random](std::size_t) {
+      return static_cast<std::size_t>(std::uniform_int_distribution<int>(1, 9)(random));
+    });
+    BOOST_TEST(whole == chunked, boost::test_tools::per_element());
+  }
+  return udp;
+}
+
+inline std::vector<uint8_t> from_hex(std::string_view hex) {
+  std::vector<uint8_t> out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+}  // namespace misdirect::test_support
+
+// --- TLS ClientHello -----------------------------------------------------------------------------
+// The client's TLS bytes whole, byte by byte and in seeded random chunks: every run must report
+// the same events.
+#include "inspect/tls_client_hello.h"
+
+namespace misdirect::test_support {
+
+inline std::string render_tls_event(const inspect::TlsEvent& event) {
+  if (const auto* hello = std::get_if<inspect::TlsClientHello>(&event)) {
+    return "hello sni=" + std::string(hello->server_name) + " version=" +
+           std::string(inspect::tls_version_name(hello->highest_version));
+  }
+  return "anomaly " + std::string(inspect::tls_anomaly_name(std::get<inspect::TlsAnomaly>(event).kind));
+}
+
+class RecordingTlsSink final : public inspect::TlsEventSink {
+ public:
+  void on_event(const inspect::TlsEvent& event) noexcept override { events.push_back(render_tls_event(event)); }
+  std::vector<std::string> events;
+};
+
+template <typename ChunkSize>
+std::vector<std::string> run_tls(const std::vector<uint8_t>& bytes, ChunkSize chunk_size) {
+  RecordingTlsSink sink;
+  inspect::TlsHelloParser parser(sink);
+  std::size_t offset = 0;
+  while (offset < bytes.size()) {
+    const std::size_t length = std::min(chunk_size(bytes.size() - offset), bytes.size() - offset);
+    parser.feed(inspect::Direction::kClientToServer, std::span<const uint8_t>(bytes.data() + offset, length));
+    offset += length;
+  }
+  parser.finish();
+  return std::move(sink.events);
+}
+
+inline std::vector<std::string> feed_tls_both_ways(const std::vector<uint8_t>& bytes) {
+  const auto whole = run_tls(bytes, [](std::size_t rest) { return rest; });
+  const auto single = run_tls(bytes, [](std::size_t) { return std::size_t{1}; });
+  BOOST_TEST(whole == single, boost::test_tools::per_element());
+  for (const uint32_t seed : {1u, 7u, 42u}) {
+    std::mt19937 random(seed);
+    const auto chunked = run_tls(bytes, [&random](std::size_t) {
+      return static_cast<std::size_t>(std::uniform_int_distribution<int>(1, 40)(random));
+    });
+    BOOST_TEST(whole == chunked, boost::test_tools::per_element());
+  }
+  return whole;
+}
+
+}  // namespace misdirect::test_support
