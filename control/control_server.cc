@@ -141,6 +141,7 @@ uint8_t event_bit(dataplane::RecordType type) noexcept {
     case dataplane::RecordType::kAlert:
       return static_cast<uint8_t>(EventKind::kAlert);
     case dataplane::RecordType::kSmtp:
+    case dataplane::RecordType::kDns:  // protocol records: subscribers of "smtp" get dns too
       return static_cast<uint8_t>(EventKind::kSmtp);
     case dataplane::RecordType::kStats:
       return static_cast<uint8_t>(EventKind::kStats);

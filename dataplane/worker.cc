@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/dns_flow.h"
+#include "dataplane/app/learned_address_book.h"
 #include "dataplane/flow/app_detector.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/flow/flow_table.h"
@@ -24,6 +26,9 @@ namespace {
 
 constexpr uint16_t kImplicitTlsPort = 465;
 constexpr std::size_t kRecordBufferBytes = 512 * 1024;  // one smtp record with ~1000 recipients
+// One dns record: at most DnsMessageParser::kMaxRecords records of a 64 KiB message, escaped.
+constexpr std::size_t kDnsRecordBufferBytes = 256 * 1024;
+constexpr std::size_t kDnsTcpBufferBytes = 2 * inspect::DnsSession::kDefaultTcpMessageBytes;
 constexpr uint64_t kHousekeepingIntervalNs = 100'000'000;
 constexpr uint32_t kNoSlot = UINT32_MAX;
 // process_burst works through its packets in stages over this many at a time (decode all, then
@@ -35,7 +40,10 @@ constexpr std::size_t kStageBurst = 32;
 // has just read) so that flows no longer inspected never touch the FlowApp side table.
 constexpr uint8_t kAppInspect = 0x01;     // reassembly runs: detection or SMTP parsing wants bytes
 constexpr uint8_t kAppSmtpByPort = 0x02;  // on a configured SMTP port: SMTP without detection
-constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort: endpoint B is the client
+constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort or kAppDns: endpoint B is the client
+constexpr uint8_t kAppDns = 0x08;         // on a DNS port (UDP datagrams or a TCP stream): DnsFlow
+constexpr uint8_t kAppImplicitTls = 0x10; // with kAppSmtpByPort: port 465, TLS from the first byte
+constexpr uint8_t kProtoUdp = 17;
 
 enum class WorkerCounter : uint16_t {
   kPackets,
@@ -52,6 +60,9 @@ enum class WorkerCounter : uint16_t {
   kSmtpSessionsUnavailable,
   kSmtpStreamGaps,
   kDetectionAbandoned,
+  kDnsDatagrams,
+  kDnsFlows,
+  kDnsSessionsUnavailable,
   kCount,
 };
 
@@ -65,11 +76,14 @@ constexpr CounterInfo kWorkerCounterInfo[] = {
     {"smtp_flows_by_port", "flows on a configured SMTP port"},
     {"smtp_flows_detected", "flows found to be SMTP by behaviour (220 greeting, EHLO/HELO answer)"},
     {"smtp_flows_tunnelled", "of those, SMTP inside an HTTP CONNECT or SOCKS5 tunnel"},
-    {"implicit_tls_flows", "flows on port 465 (SMTP over TLS: counted, not parsed)"},
+    {"implicit_tls_flows", "flows on port 465 (SMTP over TLS: only the ClientHello is read)"},
     {"other_flows", "TCP flows that are not SMTP"},
     {"smtp_sessions_unavailable", "SMTP flows not inspected because every session slot was in use"},
     {"smtp_stream_gaps", "gaps reported to SMTP sessions"},
     {"detection_abandoned", "flows whose detection met a gap before deciding"},
+    {"dns_datagrams", "UDP datagrams to or from a DNS port (given to the flow table and DnsFlow)"},
+    {"dns_flows", "UDP or TCP flows on a DNS port"},
+    {"dns_sessions_unavailable", "DNS flows not inspected because every DNS slot (or TCP buffer) was in use"},
 };
 static_assert(std::size(kWorkerCounterInfo) == static_cast<std::size_t>(WorkerCounter::kCount));
 
@@ -79,12 +93,20 @@ static_assert(std::size(kWorkerCounterInfo) == static_cast<std::size_t>(WorkerCo
 struct FlowApp {
   AppDetection detection;
   uint32_t smtp_slot = kNoSlot;
+  uint32_t dns_slot = kNoSlot;
+  uint32_t dns_tcp_buffer = kNoSlot;
 };
 
 // One SMTP session's memory: the SmtpFlow, built in place when a flow becomes SMTP.
 struct alignas(64) SmtpSlot {
   alignas(SmtpFlow) unsigned char storage[sizeof(SmtpFlow)];
   SmtpFlow* get() noexcept { return std::launder(reinterpret_cast<SmtpFlow*>(storage)); }
+};
+
+// One DNS flow's memory: the DnsFlow, built in place when a DNS flow's first message arrives.
+struct alignas(64) DnsSlot {
+  alignas(DnsFlow) unsigned char storage[sizeof(DnsFlow)];
+  DnsFlow* get() noexcept { return std::launder(reinterpret_cast<DnsFlow*>(storage)); }
 };
 
 template <typename Enum, std::size_t N>
@@ -115,6 +137,8 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   // One stage-sized run of packets; see kStageBurst.
   void process_stage(std::span<const PacketView> packets) noexcept;
   void process_tcp(std::size_t staged) noexcept;
+  void process_udp(std::size_t staged) noexcept;
+  DnsFlow* dns_for(Flow& flow) noexcept;
   void advance_clock(uint64_t timestamp_ns) noexcept;
   void housekeeping(uint64_t now) noexcept;
   void start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept;
@@ -123,6 +147,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   // Finishes the flow's SMTP session (its records are written) and frees its slots.
   void end_session(Flow& flow) noexcept;
   void become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept;
+  FlowIdentity identity_of(const Flow& flow, int client_side) const noexcept;
   void stop_inspecting(Flow& flow) noexcept;
   void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
                  std::span<const uint8_t> bytes) noexcept;
@@ -138,6 +163,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   FlowTable flows;
   TcpReassembler reassembler;
   std::bitset<65536> smtp_ports;
+  std::bitset<65536> learned_smtp_ports;
   MatcherBinding binding;
   std::string pcap_filename;
 
@@ -149,6 +175,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   SmtpRecordWriter smtp_records;
   SmtpFlowEnvironment environment;
 
+
   // FlowApp records, constructed when first used: pages for flows never inspected stay untouched.
   std::unique_ptr<std::byte[]> flow_app_storage;
   uint32_t flow_apps_fresh = 0;  // records never used: [flow_apps_fresh, max_flows)
@@ -159,6 +186,19 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::unique_ptr<SmtpSlot[]> smtp_slots;
   std::unique_ptr<char[]> line_buffers;
   std::vector<uint32_t> free_smtp_slots;
+  // DNS: ports, slots, the dns record writer, counters, and what answers taught.
+  std::bitset<65536> dns_ports;
+  std::unique_ptr<char[]> dns_record_buffer;
+  EveWriter dns_eve;
+  CounterArray<DnsCounter> dns_counters;
+  std::array<uint64_t, inspect::kDnsAnomalyKindCount> dns_anomalies{};
+  CounterArray<LearnedCounter> learned_counters;
+  std::unique_ptr<LearnedAddressBook> own_learned_book;  // when the config gave none
+  DnsFlowEnvironment dns_environment;
+  std::unique_ptr<DnsSlot[]> dns_slots;
+  std::vector<uint32_t> free_dns_slots;
+  std::unique_ptr<uint8_t[]> dns_tcp_buffers;
+  std::vector<uint32_t> free_dns_tcp_buffers;
 
   // Two clocks: `now_ns` is the time records carry (packet time); `clock_ns` drives the flow table,
   // reassembly and fragment timers and never goes backwards. They differ by `clock_offset_ns` when
@@ -217,7 +257,11 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
       smtp_records(eve, record_sink, smtp_counters, worker_config.smtp_log),
       flow_app_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(FlowApp)]),
       smtp_slots(new SmtpSlot[worker_config.max_smtp_sessions]),
-      line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]) {
+      line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]),
+      dns_record_buffer(new char[kDnsRecordBufferBytes]),
+      dns_eve(std::span<char>(dns_record_buffer.get(), kDnsRecordBufferBytes)),
+      dns_slots(new DnsSlot[worker_config.max_dns_sessions]),
+      dns_tcp_buffers(new uint8_t[std::size_t{worker_config.max_dns_tcp_sessions} * kDnsTcpBufferBytes]) {
   for (const uint16_t port : config.smtp_ports) {
     smtp_ports.set(port);
   }
@@ -232,6 +276,45 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
   environment.anomalies = &smtp_anomalies;
   smtp_records.set_pcap_filename(pcap_filename);
   environment.smtp_config.max_line_bytes = config.max_line_bytes;
+  environment.roles = config.roles;
+  for (const uint16_t port : config.learned_smtp_ports) {
+    learned_smtp_ports.set(port);
+  }
+
+  for (const uint16_t port : config.dns_ports) {
+    dns_ports.set(port);
+  }
+  free_dns_slots.reserve(config.max_dns_sessions);
+  for (uint32_t i = config.max_dns_sessions; i-- > 0;) {
+    free_dns_slots.push_back(i);
+  }
+  free_dns_tcp_buffers.reserve(config.max_dns_tcp_sessions);
+  for (uint32_t i = config.max_dns_tcp_sessions; i-- > 0;) {
+    free_dns_tcp_buffers.push_back(i);
+  }
+  LearnedAddressBook* book = config.learned_book;
+  uint32_t book_worker = config.worker_id;
+  if (book == nullptr) {
+    LearnedBookConfig book_config;
+    book_config.workers = 1;
+    book_config.facts_per_worker = config.learned_facts;
+    book_config.max_age_ns = config.learned_max_age_ns;
+    own_learned_book = std::make_unique<LearnedAddressBook>(book_config);
+    book = own_learned_book.get();
+    book_worker = 0;
+  }
+  dns_environment.matcher = &binding;
+  dns_environment.eve = &eve;
+  dns_environment.dns_eve = &dns_eve;
+  dns_environment.sink = &sink;
+  dns_environment.counters = &dns_counters;
+  dns_environment.anomalies = &dns_anomalies;
+  dns_environment.learned = book;
+  dns_environment.learned_counters = &learned_counters;
+  dns_environment.worker_id = book_worker;
+  dns_environment.roles = config.roles;
+  dns_environment.dns_log = config.dns_log;
+  dns_environment.pcap_filename = pcap_filename;
 }
 
 // Sessions still open when a worker is destroyed without finish() own nothing outside their
@@ -276,6 +359,22 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         }
         continue;
       }
+      if (result == DecodeResult::kOtherIp && entry.decoded.ip_protocol == kProtoUdp &&
+          (dns_ports.test(entry.decoded.src_port) || dns_ports.test(entry.decoded.dst_port))) {
+        // DNS over UDP takes the TCP packets' way through the flow table (its datagrams are
+        // read in place, so they too must be processed before the burst's frames are released).
+        counters.add(WorkerCounter::kDnsDatagrams);
+        entry.key = FlowKey::from_packet(entry.decoded);
+        entry.hash = entry.key.hash();
+        entry.clock_ns = clock_ns;
+        entry.now_ns = now_ns;
+        flows.prefetch_bucket(entry.hash);
+        ++tcp;
+        if (entry.decoded.reassembled) {
+          break;
+        }
+        continue;
+      }
       switch (result) {
         case DecodeResult::kOtherIp:
           counters.add(WorkerCounter::kOtherIpPackets);
@@ -298,7 +397,11 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
     for (std::size_t i = 0; i < tcp; ++i) {
       clock_ns = staged[i].clock_ns;
       now_ns = staged[i].now_ns;
-      process_tcp(i);
+      if (staged[i].decoded.ip_protocol == kProtoUdp) [[unlikely]] {
+        process_udp(i);
+      } else {
+        process_tcp(i);
+      }
     }
     clock_ns = stage_clock_ns;
     now_ns = stage_now_ns;
@@ -325,6 +428,80 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
   }
 }
 
+void Worker::Impl::process_udp(std::size_t index) noexcept {
+  const Staged& entry = staged[index];
+  const FlowLookup lookup = flows.find_or_create(entry.key, entry.hash, clock_ns, *this);
+  Flow& flow = *lookup.flow;
+  flows.account(flow, lookup.direction, entry.decoded);
+  if (lookup.created) {
+    start_flow(flow, entry.decoded, lookup.direction);
+  }
+  if ((flow.app_state & (kAppInspect | kAppDns)) != (kAppInspect | kAppDns)) {
+    return;
+  }
+  DnsFlow* dns = dns_for(flow);
+  if (dns == nullptr) {
+    return;
+  }
+  const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+  const bool from_client = static_cast<int>(index_of(lookup.direction)) == client_side;
+  // A datagram cut short by the capture is given as captured: the parser counts it malformed.
+  dns->feed(from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
+            std::span<const uint8_t>(entry.decoded.payload, entry.decoded.captured_payload_length), now_ns);
+}
+
+FlowIdentity Worker::Impl::identity_of(const Flow& flow, int client_side) const noexcept {
+  FlowIdentity identity;
+  identity.flow_id = flow.flow_id;
+  const bool client_is_a = client_side == 0;
+  identity.client.bytes = client_is_a ? flow.key.address_a : flow.key.address_b;
+  identity.server.bytes = client_is_a ? flow.key.address_b : flow.key.address_a;
+  identity.client.version = flow.key.ip_version;
+  identity.server.version = flow.key.ip_version;
+  identity.client_port = client_is_a ? flow.key.port_a : flow.key.port_b;
+  identity.server_port = client_is_a ? flow.key.port_b : flow.key.port_a;
+  identity.vlan_ids[0] = flow.key.vlan_ids[0];
+  identity.vlan_ids[1] = flow.key.vlan_ids[1];
+  identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
+  identity.protocol = flow.key.protocol;
+  return identity;
+}
+
+DnsFlow* Worker::Impl::dns_for(Flow& flow) noexcept {
+  FlowApp* app = app_for(flow);
+  if (app == nullptr) {
+    stop_inspecting(flow);
+    return nullptr;
+  }
+  if (app->dns_slot != kNoSlot) {
+    return dns_slots[app->dns_slot].get();
+  }
+  const bool tcp = flow.key.protocol != kProtoUdp;
+  if (free_dns_slots.empty() || (tcp && free_dns_tcp_buffers.empty())) {
+    counters.add(WorkerCounter::kDnsSessionsUnavailable);
+    if (tcp) {
+      stop_inspecting(flow);
+    } else {
+      flow.app_state &= static_cast<uint8_t>(~kAppInspect);
+      release_app(flow);
+    }
+    return nullptr;
+  }
+  app->dns_slot = free_dns_slots.back();
+  free_dns_slots.pop_back();
+  std::span<uint8_t> buffer;
+  if (tcp) {
+    app->dns_tcp_buffer = free_dns_tcp_buffers.back();
+    free_dns_tcp_buffers.pop_back();
+    buffer = std::span<uint8_t>(dns_tcp_buffers.get() + std::size_t{app->dns_tcp_buffer} * kDnsTcpBufferBytes,
+                                kDnsTcpBufferBytes);
+  }
+  const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+  return new (dns_slots[app->dns_slot].storage)
+      DnsFlow(dns_environment, identity_of(flow, client_side),
+              tcp ? inspect::DnsTransport::kTcp : inspect::DnsTransport::kUdp, buffer);
+}
+
 FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
   if (flow.app_slot != Flow::kNoApp) {
     return &flow_app(flow.app_slot);
@@ -349,8 +526,9 @@ FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
 }
 
 void Worker::Impl::release_app(Flow& flow) noexcept {
-  if (flow.app_slot == Flow::kNoApp || flow_app(flow.app_slot).smtp_slot != kNoSlot) {
-    return;  // an SMTP session keeps its FlowApp until the flow ends
+  if (flow.app_slot == Flow::kNoApp || flow_app(flow.app_slot).smtp_slot != kNoSlot ||
+      flow_app(flow.app_slot).dns_slot != kNoSlot) {
+    return;  // an SMTP or DNS session keeps its FlowApp until the flow ends
   }
   free_flow_apps.push_back(flow.app_slot);
   flow.app_slot = Flow::kNoApp;
@@ -361,9 +539,21 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
   flow.app_state = kAppInspect;
   const uint16_t port_a = flow.key.port_a;
   const uint16_t port_b = flow.key.port_b;
+  const bool dns_a = dns_ports.test(port_a);
+  const bool dns_b = dns_ports.test(port_b);
+  if (dns_a || dns_b) {
+    // The querier is the side off the DNS port; with both on it, the sender of the first packet.
+    const int client_side = dns_a != dns_b ? (dns_a ? 1 : 0) : static_cast<int>(index_of(direction));
+    counters.add(WorkerCounter::kDnsFlows);
+    flow.app_state = kAppInspect | kAppDns | (client_side == 1 ? kAppClientIsB : 0);
+    return;
+  }
   if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
+    // SMTP over TLS: nothing of the session is readable but the ClientHello (its server name)
+    // and the server's address (a look-alike's DNS answer may have given it).
     counters.add(WorkerCounter::kImplicitTlsFlows);
-    flow.app_state = 0;
+    const int client_side = port_a == kImplicitTlsPort && port_b != kImplicitTlsPort ? 1 : 0;
+    flow.app_state |= kAppSmtpByPort | kAppImplicitTls | (client_side == 1 ? kAppClientIsB : 0);
     return;
   }
   const bool smtp_a = smtp_ports.test(port_a);
@@ -398,22 +588,19 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexce
   app.smtp_slot = free_smtp_slots.back();
   free_smtp_slots.pop_back();
 
-  FlowIdentity identity;
-  identity.flow_id = flow.flow_id;
-  const bool client_is_a = client_side == 0;
-  identity.client.bytes = client_is_a ? flow.key.address_a : flow.key.address_b;
-  identity.server.bytes = client_is_a ? flow.key.address_b : flow.key.address_a;
-  identity.client.version = flow.key.ip_version;
-  identity.server.version = flow.key.ip_version;
-  identity.client_port = client_is_a ? flow.key.port_a : flow.key.port_b;
-  identity.server_port = client_is_a ? flow.key.port_b : flow.key.port_a;
-  identity.vlan_ids[0] = flow.key.vlan_ids[0];
-  identity.vlan_ids[1] = flow.key.vlan_ids[1];
-  identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
-
+  const FlowIdentity identity = identity_of(flow, client_side);
+  SmtpFlowStart start;
+  start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
+  // An SMTP connection to an address a look-alike's DNS answer gave (any worker may have seen
+  // the answer: the book is shared, read without locks).
+  LearnedFact evidence;
+  if (learned_smtp_ports.test(identity.server_port) && dns_environment.learned != nullptr &&
+      dns_environment.learned->find_address(identity.server, now_ns, evidence, learned_counters)) {
+    start.evidence = &evidence;
+  }
   char* line_buffer = line_buffers.get() + std::size_t{app.smtp_slot} * config.max_line_bytes;
   new (smtp_slots[app.smtp_slot].storage)
-      SmtpFlow(environment, identity, std::span<char>(line_buffer, config.max_line_bytes));
+      SmtpFlow(environment, identity, std::span<char>(line_buffer, config.max_line_bytes), start);
 }
 
 void Worker::Impl::stop_inspecting(Flow& flow) noexcept {
@@ -447,6 +634,16 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
     return;
   }
   FlowApp& app = *app_record;
+  if ((flow.app_state & kAppDns) != 0) {
+    DnsFlow* dns = dns_for(flow);
+    if (dns != nullptr && !bytes.empty()) {
+      const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+      dns->feed(static_cast<int>(index_of(direction)) == client_side ? inspect::Direction::kClientToServer
+                                                                     : inspect::Direction::kServerToClient,
+                bytes, now_ns);
+    }
+    return;
+  }
   if (app.detection.protocol == AppProtocol::kSmtp) {
     if (app.smtp_slot == kNoSlot) {
       become_smtp(flow, app, app.detection.client_side);
@@ -485,6 +682,16 @@ void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t m
   // No FlowApp yet: no bytes arrived, so no session started and detection saw nothing.
   const FlowApp empty;
   const FlowApp& app = flow.app_slot != Flow::kNoApp ? flow_app(flow.app_slot) : empty;
+  if ((flow.app_state & kAppDns) != 0) {
+    if (app.dns_slot != kNoSlot) {
+      const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+      dns_slots[app.dns_slot].get()->gap(static_cast<int>(index_of(direction)) == client_side
+                                             ? inspect::Direction::kClientToServer
+                                             : inspect::Direction::kServerToClient,
+                                         missing_bytes, now_ns);
+    }
+    return;
+  }
   if (app.smtp_slot != kNoSlot) {
     counters.add(WorkerCounter::kSmtpStreamGaps);
     const int side = static_cast<int>(index_of(direction));
@@ -526,12 +733,25 @@ void Worker::Impl::end_session(Flow& flow) noexcept {
     free_smtp_slots.push_back(app.smtp_slot);
     app.smtp_slot = kNoSlot;
   }
+  if (app.dns_slot != kNoSlot) {
+    DnsFlow* dns = dns_slots[app.dns_slot].get();
+    dns->finish(now_ns);
+    dns->~DnsFlow();
+    free_dns_slots.push_back(app.dns_slot);
+    app.dns_slot = kNoSlot;
+    if (app.dns_tcp_buffer != kNoSlot) {
+      free_dns_tcp_buffers.push_back(app.dns_tcp_buffer);
+      app.dns_tcp_buffer = kNoSlot;
+    }
+  }
   free_flow_apps.push_back(flow.app_slot);
   flow.app_slot = Flow::kNoApp;
 }
 
 void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
-  if ((flow.app_state & kAppInspect) != 0) {
+  if (flow.key.protocol == kProtoUdp) {
+    // No reassembly for datagrams.
+  } else if ((flow.app_state & kAppInspect) != 0) {
     // Holes still open become gaps and held bytes after them are delivered before the end.
     reassembler.finish(flow, *this);
   } else {
@@ -564,6 +784,7 @@ void Worker::bind_matcher(const MatcherBinding& binding) noexcept { impl_->bindi
 void Worker::set_source_name(const std::string& name) {
   impl_->pcap_filename = name;
   impl_->smtp_records.set_pcap_filename(impl_->pcap_filename);
+  impl_->dns_environment.pcap_filename = impl_->pcap_filename;
   impl_->new_source = true;
 }
 
@@ -595,6 +816,8 @@ void Worker::append_stats_json(std::string& out) const {
   out += ',';
   append_counters(out, "flows", impl.flows.counters(), kFlowCounterInfo);
   out += ",\"flows_active\":" + std::to_string(impl.flows.active());
+  // Every alert record of every role (smtp.alerts + dns.alerts).
+  out += ",\"alerts\":" + std::to_string(totals().alerts);
   out += ',';
   append_counters(out, "tcp", impl.reassembler.counters(), kReassemblyCounterInfo);
   out += ',';
@@ -610,6 +833,21 @@ void Worker::append_stats_json(std::string& out) const {
     out += std::to_string(impl.smtp_anomalies[static_cast<std::size_t>(i)]);
   }
   out += '}';
+  out += ',';
+  append_counters(out, "dns", impl.dns_counters, kDnsCounterInfo);
+  out += ",\"dns_anomalies\":{";
+  for (int i = 0; i < inspect::kDnsAnomalyKindCount; ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += '"';
+    out += inspect::dns_anomaly_name(static_cast<inspect::DnsAnomalyKind>(i));
+    out += "\":";
+    out += std::to_string(impl.dns_anomalies[static_cast<std::size_t>(i)]);
+  }
+  out += '}';
+  out += ',';
+  append_counters(out, "learned", impl.learned_counters, kLearnedCounterInfo);
   // The current matcher's verdict cache (a list push starts a new one, so these restart too).
   const inspect::VerdictCacheStats* cache =
       impl.binding.scratch != nullptr ? impl.binding.scratch->cache_stats() : nullptr;
@@ -625,8 +863,9 @@ Worker::Totals Worker::totals() const noexcept {
   Totals totals;
   totals.packets = impl.counters.get(WorkerCounter::kPackets);
   totals.bytes = impl.counters.get(WorkerCounter::kBytes);
-  totals.alerts = impl.smtp_counters.get(SmtpCounter::kAlerts);
-  totals.records_dropped = impl.smtp_counters.get(SmtpCounter::kRecordsDropped);
+  totals.alerts = impl.smtp_counters.get(SmtpCounter::kAlerts) + impl.dns_counters.get(DnsCounter::kAlerts);
+  totals.records_dropped = impl.smtp_counters.get(SmtpCounter::kRecordsDropped) +
+                           impl.dns_counters.get(DnsCounter::kRecordsDropped);
   totals.smtp_sessions = impl.smtp_counters.get(SmtpCounter::kSessions);
   totals.recipients = impl.smtp_counters.get(SmtpCounter::kRecipients);
   return totals;

@@ -15,8 +15,14 @@
 #include "dataplane/decode/packet_view.h"
 #include "dataplane/output/record_sink.h"
 #include "dataplane/output/smtp_log_mode.h"
+#include "inspect/lookalike_role.h"
 
 namespace misdirect::dataplane {
+
+class LearnedAddressBook;
+
+// Which DNS messages get a `dns` record (all, those about look-alikes, none). Alerts are always written.
+enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
 
 struct WorkerConfig {
   uint32_t worker_id = 0;
@@ -36,6 +42,22 @@ struct WorkerConfig {
   uint32_t max_smtp_sessions = 32768;
   uint32_t max_line_bytes = 4096;
   SmtpLogMode smtp_log = SmtpLogMode::kAll;
+  // DNS (UDP and TCP) on these ports is parsed: dns-query alerts, learned addresses, dns records.
+  std::vector<uint16_t> dns_ports = {53};
+  uint32_t max_dns_sessions = 16384;      // DNS flows inspected at once (~3 KiB each)
+  uint32_t max_dns_tcp_sessions = 1024;   // of those, over TCP (each with 2 × 4 KiB of message buffer)
+  // Which DNS messages get a `dns` record: those about look-alikes (and learned exchangers) by default.
+  DnsLogMode dns_log = DnsLogMode::kLookalike;
+  // Roles a look-alike may alert in (--roles); every role by default.
+  inspect::RoleSet roles;
+  // An SMTP connection to one of these ports whose server address a look-alike's DNS answer gave
+  // raises a dns-learned alert once its recipients turn out unreadable.
+  std::vector<uint16_t> learned_smtp_ports = {25, 465, 587};
+  // Shared by the workers of one sensor (each writes its own table, reads all); null: the worker
+  // keeps a book of its own (replay has one worker). Owned by whoever made the workers.
+  LearnedAddressBook* learned_book = nullptr;
+  uint32_t learned_facts = 4096;                   // per worker, power of two
+  uint64_t learned_max_age_ns = 3'600'000'000'000; // a DNS TTL above this counts as this
   // Replay only: the capture being read, written as `pcap_filename` (empty: field omitted).
   std::string pcap_filename;
 };

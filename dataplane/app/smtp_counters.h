@@ -32,6 +32,14 @@ enum class SmtpCounter : uint16_t {
   kAlertMemoryFull,
   kRecordsTooLarge,
   kRecordsDropped,
+  kLookalikeSenders,
+  kSenderAlerts,
+  kLearnedAlerts,
+  kSniAlerts,
+  kLookalikeSeenAgain,
+  kRoleOff,
+  kClientHellos,
+  kTlsAnomalies,
   kCount,
 };
 
@@ -57,6 +65,14 @@ inline constexpr CounterInfo kSmtpCounterInfo[] = {
     {"alert_memory_full", "alerts written without repeat suppression because the per-session memory was full"},
     {"records_too_large", "records that did not fit the record buffer"},
     {"records_dropped", "records the output refused (ring full)"},
+    {"lookalike_senders", "MAIL FROM addresses at a look-alike domain"},
+    {"sender_alerts", "of the alerts, role sender"},
+    {"learned_alerts", "of the alerts, role dns-learned (server address taught by a look-alike's DNS answer)"},
+    {"sni_alerts", "of the alerts, role tls-sni"},
+    {"lookalike_seen_again", "look-alikes met again in another role on a flow that alerted on them (recorded, not alerted)"},
+    {"role_off", "look-alikes not alerted because --roles turned their role off"},
+    {"client_hellos", "TLS ClientHellos read on SMTP flows (after STARTTLS or on port 465)"},
+    {"tls_anomalies", "TLS streams whose ClientHello could not be read (not a handshake, too long, malformed, cut)"},
 };
 static_assert(std::size(kSmtpCounterInfo) == static_cast<std::size_t>(SmtpCounter::kCount));
 

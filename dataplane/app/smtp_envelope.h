@@ -12,8 +12,10 @@
 #include <span>
 #include <string_view>
 
+#include "dataplane/app/learned_address_book.h"
 #include "dataplane/flow/flow_identity.h"
 #include "inspect/lookalike_kind.h"
+#include "inspect/lookalike_role.h"
 #include "inspect/smtp_event.h"
 
 namespace misdirect::dataplane {
@@ -83,6 +85,39 @@ struct SmtpAlertFacts {
   uint16_t reply_code;
 };
 
+// An alert for a look-alike in another role than recipient: sender (MAIL FROM), dns-learned (the
+// server's address came from a look-alike's DNS answer), tls-sni (the ClientHello's server name).
+struct SmtpRoleAlertFacts {
+  inspect::LookalikeRole role = inspect::LookalikeRole::kSender;
+  std::string_view domain;  // canonical
+  std::string_view protected_domain;
+  inspect::LookalikeKind kind = inspect::LookalikeKind::kTldSwap;
+  std::string_view variant;
+  uint64_t generation = 0;
+  std::string_view sender;                 // kSender: the MAIL FROM address
+  std::string_view reason;                 // kDnsLearned: "starttls", "implicit-tls", "no-recipients"
+  const LearnedFact* evidence = nullptr;   // kDnsLearned: the answer that taught the address
+  std::string_view server_name;            // kTlsSni
+  uint16_t tls_version = 0;                // kTlsSni: the highest version the ClientHello offers
+};
+
+// A look-alike an SMTP flow met, in which roles, and the role that alerted (-1: none).
+struct SmtpLookalikeSeen {
+  SmtpBoundedText variant;
+  uint8_t roles = 0;  // bit per inspect::LookalikeRole
+  int8_t alerted_role = -1;
+};
+
+// An encrypted session that met a look-alike outside its readable part: its one record at the end.
+struct SmtpEncryptedSession {
+  bool implicit_tls = false;
+  bool hello_seen = false;
+  std::string_view server_name;
+  uint16_t tls_version = 0;
+  std::span<const SmtpLookalikeSeen> lookalikes;
+  const LearnedFact* evidence = nullptr;
+};
+
 // The session as the output sees it at the moment of a record.
 struct SmtpEnvelope {
   const FlowIdentity* flow = nullptr;
@@ -118,6 +153,10 @@ class SmtpRecordOutput {
                      const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept = 0;
   // A transaction is over (ended and answered, forced out, or the session ended).
   virtual void transaction(const SmtpEnvelope& envelope, const SmtpTransaction& transaction) noexcept = 0;
+  // One alert of another role than recipient.
+  virtual void role_alert(const SmtpEnvelope& envelope, const SmtpRoleAlertFacts& facts) noexcept = 0;
+  // An encrypted session's record at its end.
+  virtual void encrypted_session(const SmtpEnvelope& envelope, const SmtpEncryptedSession& session) noexcept = 0;
 
  protected:
   ~SmtpRecordOutput() = default;

@@ -23,34 +23,81 @@ inline char* append_text(char* out, std::string_view part) noexcept {
 }  // namespace
 
 SmtpFlow::SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identity,
-                   std::span<char> line_buffer) noexcept
+                   std::span<char> line_buffer, const SmtpFlowStart& start) noexcept
     : environment_(environment),
       identity_(identity),
+      implicit_tls_(start.implicit_tls),
+      tls_(*this),
       session_(environment.smtp_config, *this, line_buffer) {
   environment_.counters->add(SmtpCounter::kSessions);
+  if (start.evidence != nullptr) {
+    has_evidence_ = true;
+    evidence_ = *start.evidence;
+  }
 }
 
 void SmtpFlow::feed(Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns,
                     bool client_lagging) noexcept {
   now_ns_ = now_ns;
+  if (!started_) {
+    started_ = true;
+    if (implicit_tls_) {
+      alert_learned("implicit-tls");
+    }
+  }
+  if (encrypted()) {
+    if (direction == Direction::kClientToServer) {
+      feed_tls(bytes);
+    }
+    return;
+  }
   if (direction == Direction::kServerToClient) {
     session_.set_client_lagging(client_lagging);
   }
   session_.feed(direction, bytes);
+  if (direction == Direction::kClientToServer && session_.encrypted()) {
+    // The TLS stream began inside these bytes: its first three octets were read by the SMTP
+    // machine (TlsStarted gave them to the hello parser), the rest follows from here.
+    feed_tls(bytes.subspan(std::min(session_.last_feed_consumed(), bytes.size())));
+  }
+}
+
+void SmtpFlow::feed_tls(std::span<const uint8_t> bytes) noexcept {
+  if (!bytes.empty() && !tls_.done()) {
+    tls_.feed(Direction::kClientToServer, bytes);
+  }
 }
 
 void SmtpFlow::gap(Direction direction, uint64_t byte_count, uint64_t now_ns) noexcept {
   now_ns_ = now_ns;
+  if (encrypted()) {
+    tls_.on_gap(direction, byte_count);
+    return;
+  }
   session_.on_gap(direction, byte_count);
 }
 
 void SmtpFlow::finish(uint64_t now_ns) noexcept {
   now_ns_ = now_ns;
   session_.finish();
+  tls_.finish();
   for (SmtpTransaction& transaction : transactions_) {
     if (transaction.in_use) {
       close_transaction(transaction);
     }
+  }
+  if (!rcpt_seen_) {
+    alert_learned("no-recipients");  // a no-op when TLS already decided it
+  }
+  if (encrypted() && (has_evidence_ || lookalike_sni_)) {
+    SmtpEncryptedSession session;
+    session.implicit_tls = implicit_tls_;
+    session.hello_seen = hello_seen_;
+    session.server_name = sni_.view();
+    session.tls_version = tls_version_;
+    session.lookalikes = std::span<const SmtpLookalikeSeen>(lookalikes_seen_.data(), lookalikes_seen_count_);
+    session.evidence = has_evidence_ ? &evidence_ : nullptr;
+    environment_.output->encrypted_session(envelope(), session);
   }
 }
 
@@ -68,7 +115,7 @@ void SmtpFlow::on_event(const inspect::SmtpEvent& event) noexcept {
     on_rcpt_reply(*reply);
   } else if (const auto* end = std::get_if<inspect::TransactionEnd>(&event)) {
     on_transaction_end(*end);
-  } else if (std::holds_alternative<inspect::TlsStarted>(event)) {
+  } else if (const auto* tls = std::get_if<inspect::TlsStarted>(&event)) {
     environment_.counters->add(SmtpCounter::kTlsSessions);
     // Nothing after this point can be read: what is pending is written now.
     for (SmtpTransaction& transaction : transactions_) {
@@ -76,6 +123,8 @@ void SmtpFlow::on_event(const inspect::SmtpEvent& event) noexcept {
         close_transaction(transaction);
       }
     }
+    alert_learned("starttls");
+    tls_.feed(Direction::kClientToServer, tls->record_header);
   } else if (const auto* anomaly = std::get_if<inspect::Anomaly>(&event)) {
     const auto index = static_cast<std::size_t>(anomaly->kind);
     if (index < environment_.anomalies->size()) {
@@ -150,10 +199,12 @@ void SmtpFlow::on_mail_from(const inspect::MailFrom& mail) noexcept {
   SmtpTransaction& transaction = open_transaction(mail.transaction);
   transaction.has_mail = true;
   copy_field(transaction.mail_from, mail.address);
+  judge_sender(mail);
 }
 
 void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   environment_.counters->add(SmtpCounter::kRecipients);
+  rcpt_seen_ = true;
   SmtpTransaction& transaction = open_transaction(rcpt.transaction);
   (void)transaction;
 
@@ -352,10 +403,147 @@ void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_vi
 
 void SmtpFlow::write_alert_record(const SmtpAlertFacts& facts, const SmtpTransaction* transaction,
                                   const SmtpRecipient* kept) noexcept {
+  if (!environment_.roles.has(inspect::LookalikeRole::kRecipient)) {
+    environment_.counters->add(SmtpCounter::kRoleOff);
+    return;
+  }
   if (already_alerted(facts.text.address)) {
     return;
   }
+  // Later roles naming the same look-alike on this flow are recorded, not alerted.
+  note_lookalike(inspect::LookalikeRole::kRecipient, facts.text.variant);
   environment_.output->alert(envelope(), transaction, facts, kept);
+}
+
+// ---- roles other than recipient -------------------------------------------------------------
+
+bool SmtpFlow::note_lookalike(inspect::LookalikeRole role, std::string_view variant) noexcept {
+  const auto bit = static_cast<uint8_t>(1u << static_cast<int>(role));
+  for (uint8_t i = 0; i < lookalikes_seen_count_; ++i) {
+    SmtpLookalikeSeen& seen = lookalikes_seen_[i];
+    if (seen.variant.view() == variant) {
+      seen.roles |= bit;
+      if (seen.alerted_role >= 0) {
+        if (role != inspect::LookalikeRole::kRecipient) {
+          environment_.counters->add(SmtpCounter::kLookalikeSeenAgain);
+        }
+        return false;
+      }
+      seen.alerted_role = static_cast<int8_t>(role);
+      return true;
+    }
+  }
+  if (lookalikes_seen_count_ == kMaxLookalikesSeen) {
+    // Beyond the bound a look-alike alerts again rather than not at all (counted).
+    environment_.counters->add(SmtpCounter::kAlertMemoryFull);
+    return true;
+  }
+  SmtpLookalikeSeen& seen = lookalikes_seen_[lookalikes_seen_count_++];
+  copy_field(seen.variant, variant);
+  seen.roles = bit;
+  seen.alerted_role = static_cast<int8_t>(role);
+  return true;
+}
+
+void SmtpFlow::judge_sender(const inspect::MailFrom& mail) noexcept {
+  const std::size_t at = mail.address.rfind('@');
+  const MatcherBinding* binding = environment_.matcher;
+  if (at == std::string_view::npos || binding == nullptr || binding->matcher == nullptr) {
+    return;
+  }
+  inspect::CanonicalDomain domain;
+  if (inspect::normalize_domain(mail.address.substr(at + 1), domain) != inspect::DomainError::kOk) {
+    return;
+  }
+  const inspect::Verdict verdict = binding->matcher->judge(domain.view(), *binding->scratch);
+  if (!verdict.lookalike) {
+    return;
+  }
+  environment_.counters->add(SmtpCounter::kLookalikeSenders);
+  if (!environment_.roles.has(inspect::LookalikeRole::kSender)) {
+    environment_.counters->add(SmtpCounter::kRoleOff);
+    return;
+  }
+  if (note_lookalike(inspect::LookalikeRole::kSender, verdict.variant)) {
+    write_role_alert(inspect::LookalikeRole::kSender, domain.view(), verdict, binding->generation,
+                     mail.address.substr(0, kMaxFieldBytes), {});
+  }
+}
+
+void SmtpFlow::alert_learned(std::string_view reason) noexcept {
+  if (!has_evidence_ || learned_done_) {
+    return;
+  }
+  learned_done_ = true;
+  const MatcherBinding* binding = environment_.matcher;
+  if (binding == nullptr || binding->matcher == nullptr) {
+    return;
+  }
+  // Judged again with today's lists: an address taught by a name that is no longer a look-alike
+  // (the lists changed since) does not alert.
+  const inspect::Verdict verdict = binding->matcher->judge(evidence_.origin_view(), *binding->scratch);
+  if (!verdict.lookalike) {
+    return;
+  }
+  if (!environment_.roles.has(inspect::LookalikeRole::kDnsLearned)) {
+    environment_.counters->add(SmtpCounter::kRoleOff);
+    return;
+  }
+  if (note_lookalike(inspect::LookalikeRole::kDnsLearned, verdict.variant)) {
+    write_role_alert(inspect::LookalikeRole::kDnsLearned, evidence_.origin_view(), verdict, binding->generation,
+                     {}, reason);
+  }
+}
+
+void SmtpFlow::on_event(const inspect::TlsEvent& event) noexcept {
+  if (const auto* hello = std::get_if<inspect::TlsClientHello>(&event)) {
+    environment_.counters->add(SmtpCounter::kClientHellos);
+    on_client_hello(*hello);
+  } else {
+    environment_.counters->add(SmtpCounter::kTlsAnomalies);
+  }
+}
+
+void SmtpFlow::on_client_hello(const inspect::TlsClientHello& hello) noexcept {
+  hello_seen_ = true;
+  tls_version_ = hello.highest_version;
+  copy_field(sni_, hello.server_name);
+  const MatcherBinding* binding = environment_.matcher;
+  inspect::CanonicalDomain domain;
+  if (hello.server_name.empty() || binding == nullptr || binding->matcher == nullptr ||
+      inspect::normalize_domain(hello.server_name, domain) != inspect::DomainError::kOk) {
+    return;
+  }
+  const inspect::Verdict verdict = binding->matcher->judge(domain.view(), *binding->scratch);
+  if (!verdict.lookalike) {
+    return;
+  }
+  lookalike_sni_ = true;
+  if (!environment_.roles.has(inspect::LookalikeRole::kTlsSni)) {
+    environment_.counters->add(SmtpCounter::kRoleOff);
+    return;
+  }
+  if (note_lookalike(inspect::LookalikeRole::kTlsSni, verdict.variant)) {
+    write_role_alert(inspect::LookalikeRole::kTlsSni, domain.view(), verdict, binding->generation, {}, {});
+  }
+}
+
+void SmtpFlow::write_role_alert(inspect::LookalikeRole role, std::string_view domain,
+                                const inspect::Verdict& verdict, uint64_t generation,
+                                std::string_view sender, std::string_view reason) noexcept {
+  SmtpRoleAlertFacts facts;
+  facts.role = role;
+  facts.domain = domain;
+  facts.protected_domain = verdict.protected_domain;
+  facts.kind = verdict.kind;
+  facts.variant = verdict.variant;
+  facts.generation = generation;
+  facts.sender = sender;
+  facts.reason = reason;
+  facts.evidence = role == inspect::LookalikeRole::kDnsLearned ? &evidence_ : nullptr;
+  facts.server_name = sni_.view();
+  facts.tls_version = tls_version_;
+  environment_.output->role_alert(envelope(), facts);
 }
 
 }  // namespace misdirect::dataplane

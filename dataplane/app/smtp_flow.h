@@ -8,6 +8,15 @@
 //           expiry, TLS) — then `accepted` is null.
 //   smtp  — per transaction, once the machine has ended it and every RCPT in it has its reply
 //           (pipelined replies may arrive after the end is known), or at the end of the session.
+//           An encrypted session (STARTTLS or port 465) that met a look-alike outside its readable
+//           part — DNS evidence for its server's address, or a look-alike TLS server name — gets one
+//           more at its end, with the `tls` fields and every look-alike it met and in which roles.
+//
+// Roles other than recipient (sender, dns-learned, tls-sni) alert at most once per flow and
+// look-alike (the matched variant: mx1.army.ml and army.ml are one); recipients alert once per flow
+// and recipient, as always, and register their look-alike so that later roles only record it.
+// dns-learned alerts as soon as the recipients are known to be unreadable: STARTTLS taken (the
+// client's first TLS record), implicit TLS (port 465), or the end of a session with no RCPT TO.
 #pragma once
 
 #include <array>
@@ -22,7 +31,10 @@
 #include "dataplane/flow/flow_identity.h"
 #include "inspect/lookalike_kind.h"
 #include "inspect/smtp_event.h"
+#include "inspect/lookalike_role.h"
+#include "inspect/matcher.h"
 #include "inspect/smtp_session.h"
+#include "inspect/tls_client_hello.h"
 
 namespace misdirect::dataplane {
 
@@ -33,9 +45,17 @@ struct SmtpFlowEnvironment {
   CounterArray<SmtpCounter>* counters = nullptr;
   std::array<uint64_t, kSmtpAnomalyKindCount>* anomalies = nullptr;
   inspect::SmtpConfig smtp_config;
+  inspect::RoleSet roles;
 };
 
-class SmtpFlow final : public inspect::SmtpEventSink {
+// How a new SmtpFlow starts: in plaintext, or already in TLS (port 465); and, when its server's
+// address was taught by a look-alike's DNS answer, that answer.
+struct SmtpFlowStart {
+  bool implicit_tls = false;
+  const LearnedFact* evidence = nullptr;
+};
+
+class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSink {
  public:
   static constexpr std::size_t kTextBytes = 32768;
   static constexpr std::size_t kMaxRecipients = 1024;
@@ -46,7 +66,7 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   static constexpr std::size_t kMaxAlertedRecipients = 256;
 
   SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identity,
-           std::span<char> line_buffer) noexcept;
+           std::span<char> line_buffer, const SmtpFlowStart& start = {}) noexcept;
   SmtpFlow(const SmtpFlow&) = delete;
   SmtpFlow& operator=(const SmtpFlow&) = delete;
 
@@ -56,9 +76,10 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   void gap(inspect::Direction direction, uint64_t byte_count, uint64_t now_ns) noexcept;
   // The flow ended (close, expiry, eviction, shutdown): everything pending is written.
   void finish(uint64_t now_ns) noexcept;
-  bool encrypted() const noexcept { return session_.encrypted(); }
+  bool encrypted() const noexcept { return implicit_tls_ || session_.encrypted(); }
 
   void on_event(const inspect::SmtpEvent& event) noexcept override;
+  void on_event(const inspect::TlsEvent& event) noexcept override;
 
  private:
   void on_helo(const inspect::Helo& helo) noexcept;
@@ -86,6 +107,17 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   bool already_alerted(std::string_view address) noexcept;
   void copy_field(SmtpBoundedText& field, std::string_view value) noexcept;
 
+  // Other roles than recipient.
+  static constexpr std::size_t kMaxLookalikesSeen = 8;
+  // Records `role` for the look-alike `variant`; true when this flow has not alerted on it yet.
+  bool note_lookalike(inspect::LookalikeRole role, std::string_view variant) noexcept;
+  void judge_sender(const inspect::MailFrom& mail) noexcept;
+  void alert_learned(std::string_view reason) noexcept;
+  void on_client_hello(const inspect::TlsClientHello& hello) noexcept;
+  void feed_tls(std::span<const uint8_t> bytes) noexcept;
+  void write_role_alert(inspect::LookalikeRole role, std::string_view domain, const inspect::Verdict& verdict,
+                        uint64_t generation, std::string_view sender, std::string_view reason) noexcept;
+
   SmtpFlowEnvironment& environment_;
   FlowIdentity identity_;
   uint64_t now_ns_ = 0;
@@ -96,6 +128,19 @@ class SmtpFlow final : public inspect::SmtpEventSink {
   uint32_t alerted_count_ = 0;
   uint64_t alerted_hashes_[kMaxAlertedRecipients];
   uint32_t text_used_ = 0;
+  bool implicit_tls_ = false;
+  bool started_ = false;          // the first bytes arrived (an implicit-TLS alert waits for them)
+  bool rcpt_seen_ = false;
+  bool has_evidence_ = false;
+  bool learned_done_ = false;     // the dns-learned decision is made (alerted, recorded or refused)
+  bool hello_seen_ = false;
+  bool lookalike_sni_ = false;
+  uint16_t tls_version_ = 0;
+  SmtpBoundedText sni_;
+  uint8_t lookalikes_seen_count_ = 0;
+  std::array<SmtpLookalikeSeen, kMaxLookalikesSeen> lookalikes_seen_;
+  LearnedFact evidence_;
+  inspect::TlsHelloParser tls_;
   inspect::SmtpSession session_;
   SmtpRecipient recipients_[kMaxRecipients];
   char text_[kTextBytes];

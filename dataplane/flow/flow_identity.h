@@ -15,6 +15,7 @@ struct FlowIdentity {
   uint16_t server_port = 0;
   uint16_t vlan_ids[2] = {0, 0};
   uint8_t vlan_count = 0;
+  uint8_t protocol = 6;  // 6 TCP, 17 UDP
 };
 
 }  // namespace misdirect::dataplane

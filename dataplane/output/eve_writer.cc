@@ -126,7 +126,7 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
     json_.key("dest_port");
     json_.number(flow->server_port);
     json_.key("proto");
-    json_.plain_string("TCP");
+    json_.plain_string(flow->protocol == 17 ? "UDP" : "TCP");
     if (flow->vlan_count > 0) {
       json_.key("vlan");
       json_.begin_array();

@@ -29,6 +29,8 @@ class EveWriter {
                         std::string_view pcap_filename) noexcept;
   // Closes the record. Returns the line, or an empty view when it did not fit the buffer.
   std::string_view finish() noexcept;
+  // The record begun last, for writers that add to it piece by piece (dns records).
+  JsonLineWriter& json() noexcept { return json_; }
 
  private:
   JsonLineWriter json_;

@@ -7,7 +7,7 @@
 
 namespace misdirect::dataplane {
 
-enum class RecordType : uint8_t { kAlert, kSmtp, kStats };
+enum class RecordType : uint8_t { kAlert, kSmtp, kStats, kDns };
 
 class RecordSink {
  public:

@@ -5,35 +5,15 @@
 #include <cassert>
 #include <cstddef>
 
+#include "dataplane/output/lookalike_alert.h"
 #include "inspect/lookalike_kind.h"
+#include "inspect/tls_client_hello.h"
 
 namespace misdirect::dataplane {
 namespace {
 
 // SmtpRecipient::output_hint: the address needs no JSON escaping.
 constexpr uint8_t kAddressPlain = 1;
-
-constexpr uint32_t kSignatureIdBase = 9'900'001;
-
-std::string_view signature_for(inspect::LookalikeKind kind) noexcept {
-  switch (kind) {
-    case inspect::LookalikeKind::kTldSwap: return "MISDIRECT SMTP recipient at a look-alike domain (tld-swap)";
-    case inspect::LookalikeKind::kOmission: return "MISDIRECT SMTP recipient at a look-alike domain (omission)";
-    case inspect::LookalikeKind::kInsertion: return "MISDIRECT SMTP recipient at a look-alike domain (insertion)";
-    case inspect::LookalikeKind::kReplacement: return "MISDIRECT SMTP recipient at a look-alike domain (replacement)";
-    case inspect::LookalikeKind::kTransposition: return "MISDIRECT SMTP recipient at a look-alike domain (transposition)";
-    case inspect::LookalikeKind::kRepetition: return "MISDIRECT SMTP recipient at a look-alike domain (repetition)";
-    case inspect::LookalikeKind::kHyphenation: return "MISDIRECT SMTP recipient at a look-alike domain (hyphenation)";
-    case inspect::LookalikeKind::kVowelSwap: return "MISDIRECT SMTP recipient at a look-alike domain (vowel-swap)";
-    case inspect::LookalikeKind::kBitsquatting: return "MISDIRECT SMTP recipient at a look-alike domain (bitsquatting)";
-    case inspect::LookalikeKind::kHomoglyph: return "MISDIRECT SMTP recipient at a look-alike domain (homoglyph)";
-    case inspect::LookalikeKind::kDotOmission: return "MISDIRECT SMTP recipient at a look-alike domain (dot-omission)";
-    case inspect::LookalikeKind::kDotInsertion: return "MISDIRECT SMTP recipient at a look-alike domain (dot-insertion)";
-    case inspect::LookalikeKind::kSubdomainLabel: return "MISDIRECT SMTP recipient at a look-alike domain (subdomain-label)";
-    case inspect::LookalikeKind::kEditDistance: return "MISDIRECT SMTP recipient at a look-alike domain (edit-distance)";
-  }
-  return "MISDIRECT SMTP recipient at a look-alike domain";
-}
 
 void write_address(JsonLineWriter& json, std::string_view address, bool plain) noexcept {
   if (plain) {
@@ -77,36 +57,22 @@ void write_plain_recipient(JsonLineWriter& json, std::string_view address, bool 
   assert(out == start + size);
 }
 
-void write_alert_header(JsonLineWriter& json, inspect::LookalikeKind kind) noexcept {
-  json.key("app_proto");
-  json.plain_string("smtp");
-  json.key("alert");
+// The DNS answer that taught an SMTP server's address, as alerts and records show it.
+void write_evidence(JsonLineWriter& json, const LearnedFact& evidence) noexcept {
+  char when[kTimestampBytes];
+  char address[kIpTextBytes];
+  char resolver[kIpTextBytes];
+  json.key("dns");
   json.begin_object();
-  json.key("action");
-  json.plain_string("allowed");
-  json.key("gid");
-  json.number(1);
-  json.key("signature_id");
-  json.number(kSignatureIdBase + static_cast<uint32_t>(kind));
-  json.key("rev");
-  json.number(1);
-  json.key("signature");
-  json.plain_string(signature_for(kind));
-  json.key("category");
-  json.plain_string("Potential Corporate Privacy Violation");
-  json.key("severity");
-  json.number(1);
+  json.key("name");
+  json.string(evidence.origin_view());
+  json.key("host");
+  json.string(evidence.host_view());
+  json.member_plain_string("address", format_ip(evidence.address, std::span<char, kIpTextBytes>(address)));
+  json.member_plain_string("learned", format_timestamp(evidence.learned_ns, std::span<char, kTimestampBytes>(when)));
+  json.member_number("ttl", evidence.ttl);
+  json.member_plain_string("resolver", format_ip(evidence.resolver, std::span<char, kIpTextBytes>(resolver)));
   json.end_object();
-}
-
-void write_verdict(JsonLineWriter& json, std::string_view protected_domain, inspect::LookalikeKind kind,
-                   std::string_view variant) noexcept {
-  json.key("protected");
-  json.string(protected_domain);
-  json.key("kind");
-  json.plain_string(inspect::kind_name(kind));
-  json.key("variant");
-  json.string(variant);
 }
 
 }  // namespace
@@ -118,7 +84,7 @@ void SmtpRecordWriter::keep_recipient(SmtpRecipient& recipient, std::string_view
 void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
                              const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept {
   JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
-  write_alert_header(json, facts.kind);
+  write_lookalike_alert_header(json, "smtp", inspect::LookalikeRole::kRecipient, facts.kind);
   json.key("smtp");
   json.begin_object();
   json.key("helo");
@@ -148,11 +114,12 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   json.end_object();
   json.key("misdirect");
   json.begin_object();
+  json.member_plain_string("role", "recipient");
   json.key("recipient");
   json.string(facts.text.address);
   json.key("domain");
   json.string(facts.text.domain);
-  write_verdict(json, facts.text.protected_domain, facts.kind, facts.text.variant);
+  write_lookalike_verdict(json, facts.text.protected_domain, facts.kind, facts.text.variant);
   json.key("accepted");
   if (facts.replied) {
     json.boolean(is_positive_reply(facts.reply_code));
@@ -245,7 +212,7 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
     if (entry.lookalike) {
       json.key("lookalike");
       json.begin_object();
-      write_verdict(json, text.protected_domain, entry.kind, text.variant);
+      write_lookalike_verdict(json, text.protected_domain, entry.kind, text.variant);
       json.end_object();
     } else {
       json.member_raw("lookalike", "null");
@@ -253,6 +220,120 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
     json.end_object();
   }
   json.end_array();
+  json.end_object();
+  emit(RecordType::kSmtp, eve_.finish());
+}
+
+void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAlertFacts& facts) noexcept {
+  const inspect::LookalikeRole role = facts.role;
+  JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  write_lookalike_alert_header(json, "smtp", role, facts.kind);
+  json.key("smtp");
+  json.begin_object();
+  json.key("helo");
+  json.string(envelope.helo);
+  json.key("mail_from");
+  if (!facts.sender.empty()) {
+    json.string(facts.sender);
+  } else {
+    json.null();
+  }
+  json.key("rcpt_to");
+  json.begin_array();
+  json.end_array();
+  json.end_object();
+  if (role == inspect::LookalikeRole::kTlsSni) {
+    json.key("tls");
+    json.begin_object();
+    json.key("sni");
+    json.string(facts.server_name);
+    json.member_plain_string("version", inspect::tls_version_name(facts.tls_version));
+    json.end_object();
+  }
+  json.key("misdirect");
+  json.begin_object();
+  json.member_plain_string("role", inspect::role_name(role));
+  if (role == inspect::LookalikeRole::kSender) {
+    json.key("sender");
+    json.string(facts.sender);
+  }
+  json.key("domain");
+  json.string(facts.domain);
+  write_lookalike_verdict(json, facts.protected_domain, facts.kind, facts.variant);
+  if (role == inspect::LookalikeRole::kDnsLearned && facts.evidence != nullptr) {
+    json.member_plain_string("reason", facts.reason);
+    write_evidence(json, *facts.evidence);
+  }
+  json.member_number("generation", facts.generation);
+  json.end_object();
+  const std::string_view line = eve_.finish();
+  emit(RecordType::kAlert, line);
+  if (!line.empty()) {
+    counters_.add(role == inspect::LookalikeRole::kSender   ? SmtpCounter::kSenderAlerts
+                  : role == inspect::LookalikeRole::kTlsSni ? SmtpCounter::kSniAlerts
+                                                            : SmtpCounter::kLearnedAlerts);
+  }
+}
+
+void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const SmtpEncryptedSession& session) noexcept {
+  if (smtp_log_ == SmtpLogMode::kNone) {
+    return;
+  }
+  JsonLineWriter& json = eve_.begin("smtp", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  json.member_plain_string("app_proto", "smtp");
+  json.key("smtp");
+  json.begin_object();
+  json.key("helo");
+  json.string(envelope.helo);
+  json.member_raw("mail_from", "null");
+  json.key("rcpt_to");
+  json.begin_array();
+  json.end_array();
+  json.end_object();
+  if (session.hello_seen) {
+    json.key("tls");
+    json.begin_object();
+    if (!session.server_name.empty()) {
+      json.key("sni");
+      json.string(session.server_name);
+    }
+    json.member_plain_string("version", inspect::tls_version_name(session.tls_version));
+    json.end_object();
+  }
+  json.key("misdirect");
+  json.begin_object();
+  json.member_raw("encrypted", "true");
+  json.member_plain_string("tls", session.implicit_tls ? "implicit" : "starttls");
+  json.member_raw("delivered", "false");
+  json.key("recipients");
+  json.begin_array();
+  json.end_array();
+  json.key("lookalikes");
+  json.begin_array();
+  for (const SmtpLookalikeSeen& seen : session.lookalikes) {
+    json.begin_object();
+    json.key("variant");
+    json.string(seen.variant.view());
+    json.key("roles");
+    json.begin_array();
+    for (int role = 0; role < inspect::kLookalikeRoleCount; ++role) {
+      if ((seen.roles >> role) & 1u) {
+        json.plain_string(inspect::role_name(static_cast<inspect::LookalikeRole>(role)));
+      }
+    }
+    json.end_array();
+    json.key("alerted");
+    if (seen.alerted_role >= 0) {
+      json.plain_string(inspect::role_name(static_cast<inspect::LookalikeRole>(seen.alerted_role)));
+    } else {
+      json.null();
+    }
+    json.end_object();
+  }
+  json.end_array();
+  if (session.evidence != nullptr) {
+    write_evidence(json, *session.evidence);
+  }
   json.end_object();
   emit(RecordType::kSmtp, eve_.finish());
 }

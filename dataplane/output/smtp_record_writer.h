@@ -30,6 +30,8 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   void alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
              const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept override;
   void transaction(const SmtpEnvelope& envelope, const SmtpTransaction& transaction) noexcept override;
+  void role_alert(const SmtpEnvelope& envelope, const SmtpRoleAlertFacts& facts) noexcept override;
+  void encrypted_session(const SmtpEnvelope& envelope, const SmtpEncryptedSession& session) noexcept override;
 
  private:
   void emit(RecordType type, std::string_view line) noexcept;

@@ -116,7 +116,7 @@ class CountingSink final : public RecordSink {
   uint64_t count(RecordType type) const { return counts_[static_cast<std::size_t>(type)]; }
 
  private:
-  uint64_t counts_[3] = {0, 0, 0};
+  uint64_t counts_[4] = {0, 0, 0, 0};
   uint64_t bytes_ = 0;
 };
 

@@ -23,6 +23,7 @@ PUBLIC = os.path.join(PCAPS, "public")
 KIND_NAMES = {"tld-swap", "omission", "insertion", "replacement", "transposition", "repetition",
               "hyphenation", "vowel-swap", "bitsquatting", "homoglyph", "dot-omission", "dot-insertion",
               "subdomain-label", "edit-distance"}
+ROLE_NAMES = {"recipient", "sender", "header-from", "reply-to", "dns-query", "dns-learned", "tls-sni"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$")
 REPLAY_TIMEOUT_S = 300
 
@@ -112,19 +113,27 @@ def flow_of(record):
 
 
 def alert_key(record):
-    """(flow, recipient, kind, accepted) of an EVE alert; missing fields become '<missing>'."""
+    """(flow, subject, kind, outcome) of an EVE alert; missing fields become '<missing>'. The subject
+    is the recipient for a recipient alert, else "<role> <domain>" (a space: never an address); the
+    outcome is `accepted` for recipients, the response code for dns-query, else None."""
     md = record.get("misdirect") or {}
     try:
         flow = flow_of(record)
     except (KeyError, ValueError, TypeError):
         flow = "<missing>"
-    return (flow, md.get("recipient", "<missing>"), md.get("kind", "<missing>"), md.get("accepted", "<missing>"))
+    role = md.get("role", "<missing>")
+    if role == "recipient":
+        return (flow, md.get("recipient", "<missing>"), md.get("kind", "<missing>"), md.get("accepted", "<missing>"))
+    outcome = md.get("rcode", "<missing>") if role == "dns-query" else None
+    return (flow, f"{role} {md.get('domain', '<missing>')}", md.get("kind", "<missing>"), outcome)
 
 
 def expected_key(row):
     client, server = row["flow"].split("-")  # addresses never contain '-'
-    return (f"{normalise_endpoint(client)}-{normalise_endpoint(server)}", row["recipient"], row["kind"],
-            row["accepted"])
+    flow = f"{normalise_endpoint(client)}-{normalise_endpoint(server)}"
+    if "recipient" in row:
+        return (flow, row["recipient"], row["kind"], row["accepted"])
+    return (flow, f"{row['role']} {row['domain']}", row["kind"], row.get("rcode"))
 
 
 def load_jsonl(path):
@@ -201,28 +210,47 @@ def check_alert_fields(test, alert):
     for name in ("src_port", "dest_port"):
         test.assertIsInstance(alert.get(name), int, where)
         test.assertTrue(0 < alert[name] < 65536, where)
-    test.assertEqual(alert.get("proto"), "TCP", where)
     block = alert.get("alert")
     test.assertIsInstance(block, dict, where)
     for name in ("action", "signature", "category"):
         test.assertIsInstance(block.get(name), str, where)
     for name in ("signature_id", "severity"):
         test.assertIsInstance(block.get(name), int, where)
+    md = alert.get("misdirect")
+    test.assertIsInstance(md, dict, where)
+    test.assertIn(md.get("role"), ROLE_NAMES, where)
+    for name in ("domain", "protected", "kind", "variant"):
+        test.assertIsInstance(md.get(name), str, where)
+    test.assertIn(md["kind"], KIND_NAMES, where)
+    test.assertEqual(md["domain"], md["domain"].lower().rstrip("."), f"domain not canonical: {where}")
+    test.assertTrue(md["domain"] == md["variant"] or md["domain"].endswith("." + md["variant"]),
+                    f"variant is not the registrable suffix of the domain: {where}")
+    if md["role"] == "dns-query":
+        test.assertIn(alert.get("proto"), ("UDP", "TCP"), where)
+        test.assertEqual(alert.get("app_proto"), "dns", where)
+        test.assertIsInstance(md.get("query_type"), str, where)
+        test.assertIn("rcode", md, where)
+        test.assertIsInstance(alert.get("dns", {}).get("queries"), list, where)
+        return
+    test.assertEqual(alert.get("proto"), "TCP", where)
+    if md["role"] == "dns-learned":
+        evidence = md.get("dns")
+        test.assertIsInstance(evidence, dict, where)
+        for name in ("name", "host", "address", "learned", "resolver"):
+            test.assertIsInstance(evidence.get(name), str, where)
+        test.assertIn(md.get("reason"), ("starttls", "implicit-tls", "no-recipients"), where)
+    if md["role"] == "tls-sni":
+        test.assertIsInstance(alert.get("tls", {}).get("sni"), str, where)
+    if md["role"] != "recipient":
+        return
     smtp = alert.get("smtp")
     test.assertIsInstance(smtp, dict, where)
     test.assertIn("helo", smtp, where)
     test.assertIn("mail_from", smtp, where)
     test.assertIsInstance(smtp.get("rcpt_to"), list, where)
-    md = alert.get("misdirect")
-    test.assertIsInstance(md, dict, where)
-    for name in ("recipient", "domain", "protected", "kind", "variant"):
-        test.assertIsInstance(md.get(name), str, where)
-    test.assertIn(md["kind"], KIND_NAMES, where)
+    test.assertIsInstance(md.get("recipient"), str, where)
     test.assertIn("accepted", md, where)
     test.assertIn(md["accepted"], (True, False, None), where)
-    test.assertEqual(md["domain"], md["domain"].lower().rstrip("."), f"domain not canonical: {where}")
-    test.assertTrue(md["domain"] == md["variant"] or md["domain"].endswith("." + md["variant"]),
-                    f"variant is not the registrable suffix of the domain: {where}")
     test.assertIn(md["recipient"], smtp["rcpt_to"], f"rcpt_to so far lacks the recipient: {where}")
 
 

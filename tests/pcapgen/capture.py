@@ -94,6 +94,14 @@ class Capture:
     def expect(self, flow, recipient, kind, accepted):
         self.expected.append({"flow": flow.name, "recipient": recipient, "kind": kind, "accepted": accepted})
 
+    def expect_role(self, flow, role, domain, kind, rcode=None):
+        """An alert for a look-alike `domain` in another role than recipient (dns-query with the
+        response code it carries, dns-learned, tls-sni, sender, ...)."""
+        row = {"flow": flow.name, "role": role, "domain": domain, "kind": kind}
+        if role == "dns-query":
+            row["rcode"] = rcode
+        self.expected.append(row)
+
     def file_name(self):
         return self.name + (".pcapng" if self.file_format == "pcapng" else ".pcap")
 
@@ -229,6 +237,38 @@ class TcpFlow:
         self.close()
 
 
+class UdpFlow:
+    """Datagrams between a client and a server port (DNS): `c` from the client, `s` back."""
+
+    def __init__(self, cap, client, server, link=None, ident_base=0x2000):
+        self.cap = cap
+        self.client_ip, self.client_port = client
+        self.server_ip, self.server_port = server
+        self.v6 = p.is_ipv6(self.client_ip)
+        self.link = link or cap.link
+        self.ident = ident_base
+        self.name = f"{endpoint_text(self.client_ip, self.client_port)}-{endpoint_text(self.server_ip, self.server_port)}"
+
+    def send(self, d, payload):
+        if d == "c":
+            src, dst, sport, dport = self.client_ip, self.server_ip, self.client_port, self.server_port
+        else:
+            src, dst, sport, dport = self.server_ip, self.client_ip, self.server_port, self.client_port
+        datagram = p.udp(src, dst, sport, dport, payload)
+        if self.v6:
+            packet = p.ipv6(src, dst, p.PROTO_UDP, datagram)
+        else:
+            self.ident = (self.ident + 1) & 0xFFFF
+            packet = p.ipv4(src, dst, p.PROTO_UDP, datagram, ident=self.ident)
+        self.cap.emit(self.link.wrap(p.ETH_IPV6 if self.v6 else p.ETH_IPV4, packet, d == "c"))
+
+    def c(self, payload):
+        self.send("c", payload)
+
+    def s(self, payload):
+        self.send("s", payload)
+
+
 def message(subject="report", extra=()):
     return ["From: <alice@example.org>", "To: <bob@example.net>", f"Subject: {subject}", "",
             "Hello,", *extra, "regards"]
@@ -243,6 +283,39 @@ def tls_client_hello(server_name=b"mx.example.net"):
     extensions = struct.pack("!HH", 0, len(sni)) + sni
     body = struct.pack("!H", 0x0303) + bytes(range(32)) + b"\x00" + struct.pack("!HHH", 4, 0xC02F, 0x009C) + \
         b"\x01\x00" + struct.pack("!H", len(extensions)) + extensions
+    handshake = struct.pack("!B", 1) + len(body).to_bytes(3, "big") + body
+    return tls_record(0x16, handshake)
+
+
+def tls_client_hello_13(server_name=b"mx.example.net"):
+    """A TLS 1.3 ClientHello laid out as a current client sends it: a GREASE extension first, the
+    server name among a dozen others (not first), supported_versions with GREASE, an X25519 key
+    share, a 32-octet legacy session id. Deterministic bytes (no randomness in the generator)."""
+    def ext(kind, data):
+        return struct.pack("!HH", kind, len(data)) + data
+    sni = struct.pack("!HBH", len(server_name) + 3, 0, len(server_name)) + server_name
+    suites = [0x3A3A, 0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0x009C, 0x009D]
+    sigalgs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+    extensions = b"".join([
+        ext(0x0A0A, b""),                                                        # GREASE
+        ext(0x0017, b""),                                                        # extended_master_secret
+        ext(0xFF01, b"\x00"),                                                    # renegotiation_info
+        ext(0x000A, struct.pack("!H4H", 8, 0x2A2A, 0x001D, 0x0017, 0x0018)),      # supported_groups
+        ext(0x000B, b"\x01\x00"),                                                # ec_point_formats
+        ext(0x0023, b""),                                                        # session_ticket
+        ext(0x0000, sni),                                                        # server_name
+        ext(0x0005, b"\x01\x00\x00\x00\x00"),                                    # status_request
+        ext(0x000D, struct.pack("!H", 2 * len(sigalgs)) + struct.pack(f"!{len(sigalgs)}H", *sigalgs)),
+        ext(0x0012, b""),                                                        # signed_certificate_timestamp
+        ext(0x0033, struct.pack("!HHH", 36, 0x001D, 32) + bytes(range(0x40, 0x60))),  # key_share
+        ext(0x002D, b"\x01\x01"),                                                # psk_key_exchange_modes
+        ext(0x002B, b"\x06" + struct.pack("!3H", 0x5A5A, 0x0304, 0x0303)),       # supported_versions
+        ext(0x001B, b"\x02\x00\x02"),                                            # compress_certificate
+        ext(0x1A1A, b"\x00"),                                                    # GREASE
+    ])
+    body = struct.pack("!H", 0x0303) + bytes(range(0x80, 0xA0)) + b"\x20" + bytes(range(0xA0, 0xC0)) + \
+        struct.pack("!H", 2 * len(suites)) + struct.pack(f"!{len(suites)}H", *suites) + b"\x01\x00" + \
+        struct.pack("!H", len(extensions)) + extensions
     handshake = struct.pack("!B", 1) + len(body).to_bytes(3, "big") + body
     return tls_record(0x16, handshake)
 

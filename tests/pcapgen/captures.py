@@ -10,9 +10,10 @@ when the reply is not in the capture.
 """
 import struct
 
+import dns
 import packets as p
-from capture import CLIENT_MAC, SERVER_MAC, Capture, EthernetLink, NullLink, RawIpLink, Sll2Link, SllLink, TcpFlow, message, \
-    tls_application_data, tls_client_hello, tls_server_hello
+from capture import CLIENT_MAC, SERVER_MAC, Capture, EthernetLink, NullLink, RawIpLink, Sll2Link, SllLink, TcpFlow, UdpFlow, \
+    message, tls_application_data, tls_client_hello, tls_client_hello_13, tls_server_hello
 from pcapfile import LINKTYPE_USER0, Record, classic_pcap
 
 CATALOGUE = []
@@ -854,6 +855,120 @@ def noise():
     simple_session(cap, flow, [("noise@army.ml", OK_RCPT, "tld-swap")])
     return cap
 
+
+
+# --- DNS and the connections that follow ---------------------------------------------------------
+
+RESOLVER = "192.0.2.53"
+LOOKALIKE_MX = "203.0.113.53"   # what army.ml's MX answer says its mail exchanger is
+PROTECTED_MX = "198.51.100.7"   # army.mil's own
+
+
+@case
+def dns_queries():
+    cap = Capture("dns-queries", description="DNS over UDP and TCP (name compression in every answer): "
+                  "questions for look-alikes and names under them alert once per flow and name with the "
+                  "response code; protected and unrelated names, and malformed messages, never alert.")
+    flow = UdpFlow(cap, (CLIENT, 53001), (RESOLVER, 53))
+    flow.c(dns.query(0x1a2b, "army.ml", dns.MX))
+    flow.s(dns.response(0x1a2b, "army.ml", dns.MX, answers=[dns.rr("army.ml", dns.MX, 300, dns.mx(10, "mx1.army.ml"))],
+                        additional=[dns.rr("mx1.army.ml", dns.A, 300, dns.a(LOOKALIKE_MX))]))
+    cap.expect_role(flow, "dns-query", "army.ml", "tld-swap", "NOERROR")
+    flow = UdpFlow(cap, (CLIENT, 53002), (RESOLVER, 53))
+    flow.c(dns.query(0x0101, "MX1.Army.ML", dns.A))  # case is no disguise; the alert gives the canonical name
+    flow.s(dns.response(0x0101, "MX1.Army.ML", dns.A, answers=[dns.rr("MX1.Army.ML", dns.A, 300, dns.a(LOOKALIKE_MX))]))
+    cap.expect_role(flow, "dns-query", "mx1.army.ml", "tld-swap", "NOERROR")
+    flow = UdpFlow(cap, (CLIENT, 53003), (RESOLVER, 53))
+    flow.c(dns.query(0x0042, "mail.amry.mil", dns.AAAA))
+    flow.s(dns.response(0x0042, "mail.amry.mil", dns.AAAA, rcode=dns.NXDOMAIN,
+                        authority=[dns.rr("amry.mil", dns.SOA, 900, dns.soa("ns.amry.mil", "hostmaster.amry.mil"))]))
+    cap.expect_role(flow, "dns-query", "mail.amry.mil", "transposition", "NXDOMAIN")
+    # The same name asked twice on one flow (a stub resolver on a fixed port): one alert.
+    flow = UdpFlow(cap, (CLIENT, 53004), (RESOLVER, 53))
+    flow.c(dns.query(0x0201, "navy.ml", dns.A))
+    flow.s(dns.response(0x0201, "navy.ml", dns.A, rcode=dns.SERVFAIL))
+    flow.c(dns.query(0x0202, "navy.ml", dns.A))
+    flow.s(dns.response(0x0202, "navy.ml", dns.A, answers=[dns.rr("navy.ml", dns.A, 60, dns.a("203.0.113.60"))]))
+    cap.expect_role(flow, "dns-query", "navy.ml", "tld-swap", "SERVFAIL")
+    # Protected and unrelated names never alert.
+    flow = UdpFlow(cap, (CLIENT, 53005), (RESOLVER, 53))
+    flow.c(dns.query(0x0301, "army.mil", dns.MX))
+    flow.s(dns.response(0x0301, "army.mil", dns.MX, answers=[dns.rr("army.mil", dns.MX, 300, dns.mx(10, "mx.army.mil"))]))
+    flow.c(dns.query(0x0302, "www.example.net", dns.A))
+    flow.s(dns.response(0x0302, "www.example.net", dns.A, answers=[
+        dns.rr("www.example.net", dns.CNAME, 300, dns.name_rdata("army.ml.example.net")),
+        dns.rr("army.ml.example.net", dns.A, 300, dns.a("192.0.2.80"))]))
+    # A malformed query (a compression pointer to itself where the name should be): counted, never alerted.
+    flow = UdpFlow(cap, (CLIENT, 53006), (RESOLVER, 53))
+    flow.c(struct.pack("!HHHHHH", 0x0401, 0x0100, 1, 0, 0, 0) + b"\x04army\x02ml\xc0\x11" + struct.pack("!HH", 1, 1))
+    # DNS over TCP: the query split across two segments, the answer in one.
+    flow = TcpFlow(cap, (CLIENT, 40300), (RESOLVER, 53))
+    flow.handshake()
+    framed = dns.tcp_framed(dns.query(0x0501, "nvy.mil", dns.MX))
+    flow.c(framed[:7])
+    flow.c(framed[7:])
+    flow.s(dns.tcp_framed(dns.response(0x0501, "nvy.mil", dns.MX, answers=[dns.rr("nvy.mil", dns.MX, 300, dns.mx(5, "mail.nvy.mil"))])))
+    flow.close()
+    cap.expect_role(flow, "dns-query", "nvy.mil", "omission", "NOERROR")
+    # IPv6, no answer in the capture: the alert comes at the end of the flow, without a response code.
+    flow = UdpFlow(cap, ("2001:db8::10", 53007), ("2001:db8::53", 53))
+    flow.c(dns.query(0x0601, "armmy.mil", dns.AAAA))
+    cap.expect_role(flow, "dns-query", "armmy.mil", "repetition", None)
+    return cap
+
+
+@case
+def dns_mx_starttls():
+    cap = Capture("dns-mx-starttls", description="The encrypted-envelope case: an MX look-up for army.ml "
+                  "answered with mx1.army.ml at 203.0.113.53, then a STARTTLS session to that address whose "
+                  "recipients are never on the wire: a dns-query alert and a dns-learned alert (the TLS "
+                  "server name is the same look-alike, recorded, not alerted again). A plaintext session to "
+                  "the same address alerts per recipient only; sessions to an address learned for army.mil, "
+                  "or learned with a TTL that has run out, never alert.")
+    lookup = UdpFlow(cap, (CLIENT, 53100), (RESOLVER, 53))
+    lookup.c(dns.query(0x7001, "army.ml", dns.MX))
+    lookup.s(dns.response(0x7001, "army.ml", dns.MX,
+                          answers=[dns.rr("army.ml", dns.MX, 3600, dns.mx(10, "mx1.army.ml")),
+                                   dns.rr("army.ml", dns.MX, 3600, dns.mx(20, "mx2.army.ml"))],
+                          additional=[dns.rr("mx1.army.ml", dns.A, 300, dns.a(LOOKALIKE_MX)),
+                                      dns.rr("mx2.army.ml", dns.A, 1, dns.a("203.0.113.54"))]))
+    cap.expect_role(lookup, "dns-query", "army.ml", "tld-swap", "NOERROR")
+    own = UdpFlow(cap, (CLIENT, 53101), (RESOLVER, 53))
+    own.c(dns.query(0x7002, "army.mil", dns.MX))
+    own.s(dns.response(0x7002, "army.mil", dns.MX, answers=[dns.rr("army.mil", dns.MX, 3600, dns.mx(10, "mx.army.mil"))],
+                       additional=[dns.rr("mx.army.mil", dns.A, 3600, dns.a(PROTECTED_MX))]))
+    cap.sleep(2)  # mx2.army.ml's one-second TTL runs out
+
+    flow = TcpFlow(cap, (CLIENT, 40400), (LOOKALIKE_MX, 25))
+    flow.handshake()
+    flow.greet(banner="220 mx1.army.ml ESMTP\r\n")
+    flow.cmd("STARTTLS", "220 2.0.0 Ready to start TLS")
+    cap.expect_role(flow, "dns-learned", "army.ml", "tld-swap")
+    hello = tls_client_hello_13(b"mx1.army.ml")
+    flow.c(hello[:40])  # the ClientHello across two segments
+    flow.c(hello[40:])
+    flow.s(tls_server_hello())
+    flow.c(tls_application_data(b"\x8f\x11encrypted envelope\x00\x01"))
+    flow.s(tls_application_data(b"\x2a\x07encrypted reply\x00\x02"))
+    flow.close()
+
+    plain = TcpFlow(cap, (CLIENT, 40401), (LOOKALIKE_MX, 25))
+    simple_session(cap, plain, [("clerk@army.ml", OK_RCPT, "tld-swap")])
+
+    expired = TcpFlow(cap, (CLIENT, 40402), ("203.0.113.54", 25))
+    expired.handshake()
+    expired.greet()
+    expired.cmd("STARTTLS", "220 2.0.0 Ready to start TLS")
+    expired.c(tls_client_hello(b"mx.example.net"))
+    expired.close()
+
+    protected = TcpFlow(cap, (CLIENT, 40403), (PROTECTED_MX, 25))
+    protected.handshake()
+    protected.greet()
+    protected.cmd("STARTTLS", "220 2.0.0 Ready to start TLS")
+    protected.c(tls_client_hello(b"mx.army.mil"))
+    protected.close()
+    return cap
 
 
 # --- error cases (not SMTP: files that replay must refuse or stop on) -------------------------

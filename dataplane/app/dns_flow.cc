@@ -1,0 +1,502 @@
+// DnsFlow: DNS questions judged, dns-query alerts, learned addresses and dns records for one flow.
+#include "dataplane/app/dns_flow.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/output/lookalike_alert.h"
+
+namespace misdirect::dataplane {
+namespace {
+
+using inspect::Direction;
+using inspect::DnsRecord;
+
+// "TYPE65280" for a type without a name, as RFC 3597 writes it.
+std::string_view type_text(uint16_t type, std::array<char, 12>& scratch) noexcept {
+  const std::string_view name = inspect::dns_type_name(type);
+  if (!name.empty()) {
+    return name;
+  }
+  char* out = scratch.data();
+  for (const char c : std::string_view("TYPE")) {
+    *out++ = c;
+  }
+  const std::size_t digits = JsonLineWriter::digit_count(type);
+  out = JsonLineWriter::append_digits(out, digits, type);
+  return {scratch.data(), static_cast<std::size_t>(out - scratch.data())};
+}
+
+std::string_view rcode_text(uint8_t rcode, std::array<char, 12>& scratch) noexcept {
+  const std::string_view name = inspect::dns_rcode_name(rcode);
+  if (!name.empty()) {
+    return name;
+  }
+  const std::size_t digits = JsonLineWriter::digit_count(rcode);
+  char* out = JsonLineWriter::append_digits(scratch.data(), digits, rcode);
+  return {scratch.data(), static_cast<std::size_t>(out - scratch.data())};
+}
+
+// The flags word in lowercase hex without leading zeros, as Suricata writes it ("8180").
+std::string_view flags_text(uint16_t flags, std::array<char, 8>& scratch) noexcept {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::size_t length = 0;
+  bool started = false;
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    const unsigned digit = (flags >> shift) & 0xf;
+    if (digit != 0 || started || shift == 0) {
+      scratch[length++] = kHex[digit];
+      started = true;
+    }
+  }
+  return {scratch.data(), length};
+}
+
+FlowIdentity reversed(const FlowIdentity& identity) noexcept {
+  FlowIdentity out = identity;
+  out.client = identity.server;
+  out.server = identity.client;
+  out.client_port = identity.server_port;
+  out.server_port = identity.client_port;
+  return out;
+}
+
+}  // namespace
+
+void DnsFlow::Text::assign(std::string_view value) noexcept {
+  length = static_cast<uint8_t>(std::min(value.size(), bytes.size()));
+  std::memcpy(bytes.data(), value.data(), length);
+}
+
+DnsFlow::DnsFlow(DnsFlowEnvironment& environment, const FlowIdentity& identity,
+                 inspect::DnsTransport transport, std::span<uint8_t> tcp_buffer) noexcept
+    : environment_(environment), identity_(identity), session_(transport, *this, tcp_buffer) {
+  environment_.counters->add(DnsCounter::kSessions);
+}
+
+void DnsFlow::feed(Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns) noexcept {
+  now_ns_ = now_ns;
+  session_.feed(direction, bytes);
+}
+
+void DnsFlow::gap(Direction direction, uint64_t byte_count, uint64_t now_ns) noexcept {
+  now_ns_ = now_ns;
+  session_.on_gap(direction, byte_count);
+}
+
+void DnsFlow::finish(uint64_t now_ns) noexcept {
+  now_ns_ = now_ns;
+  session_.finish();
+  for (PendingAlert& alert : pending_) {
+    if (alert.used) {
+      write_alert(alert, false, 0);
+      alert.used = false;
+    }
+  }
+}
+
+void DnsFlow::on_event(const inspect::DnsEvent& event) noexcept {
+  if (const auto* record = std::get_if<DnsRecord>(&event)) {
+    on_record(*record);
+  } else if (const auto* question = std::get_if<inspect::DnsQuestion>(&event)) {
+    on_question(*question);
+  } else if (const auto* begin = std::get_if<inspect::DnsMessageBegin>(&event)) {
+    on_begin(*begin);
+  } else if (const auto* end = std::get_if<inspect::DnsMessageEnd>(&event)) {
+    on_end(*end);
+  } else if (const auto* anomaly = std::get_if<inspect::DnsAnomaly>(&event)) {
+    const auto index = static_cast<std::size_t>(anomaly->kind);
+    if (index < environment_.anomalies->size()) {
+      (*environment_.anomalies)[index] += 1;
+    }
+    if (anomaly->malformed) {
+      environment_.counters->add(DnsCounter::kMalformed);
+    }
+  }
+}
+
+bool DnsFlow::judge(std::string_view name, inspect::CanonicalDomain& canonical, inspect::Verdict& verdict,
+                    uint64_t& generation) noexcept {
+  const MatcherBinding* binding = environment_.matcher;
+  if (binding == nullptr || binding->matcher == nullptr ||
+      inspect::normalize_domain(name, canonical) != inspect::DomainError::kOk) {
+    return false;
+  }
+  verdict = binding->matcher->judge(canonical.view(), *binding->scratch);
+  generation = binding->generation;
+  return verdict.lookalike;
+}
+
+void DnsFlow::on_begin(const inspect::DnsMessageBegin& begin) noexcept {
+  message_ = begin;
+  logging_ = false;
+  log_decided_ = false;
+  section_open_ = false;
+  queries_open_ = false;
+  interest_count_ = 0;
+  if (!begin.header.response()) {
+    environment_.counters->add(DnsCounter::kQueries);
+    return;
+  }
+  environment_.counters->add(DnsCounter::kResponses);
+  if (!begin.matched) {
+    return;
+  }
+  environment_.counters->add(DnsCounter::kResponsesMatched);
+  // The response code the pending alerts for this id waited for.
+  for (PendingAlert& alert : pending_) {
+    if (alert.used && alert.id == begin.header.id) {
+      write_alert(alert, true, begin.header.rcode());
+      alert.used = false;
+    }
+  }
+}
+
+void DnsFlow::on_question(const inspect::DnsQuestion& question) noexcept {
+  environment_.counters->add(DnsCounter::kQuestions);
+  inspect::CanonicalDomain canonical;
+  inspect::Verdict verdict;
+  uint64_t generation = 0;
+  const bool lookalike = judge(question.name, canonical, verdict, generation);
+  bool relevant = lookalike;
+  if (!question.response) {
+    if (lookalike) {
+      environment_.counters->add(DnsCounter::kLookalikeQuestions);
+      alert_question(question, canonical, verdict, generation);
+    }
+  } else if (environment_.learned != nullptr && environment_.roles.has(inspect::LookalikeRole::kDnsLearned) &&
+             !canonical.empty()) {
+    // Answers about this name teach addresses when it is a look-alike (or under one), or a mail
+    // exchanger some worker learned a look-alike's MX answer named.
+    if (lookalike) {
+      add_interest(canonical.view(), canonical.view());
+    } else {
+      LearnedFact exchange;
+      if (environment_.learned->find_exchange(canonical.view(), now_ns_, exchange, *environment_.learned_counters)) {
+        add_interest(canonical.view(), exchange.origin_view());
+        relevant = true;
+      }
+    }
+  }
+  if (!log_decided_) {
+    log_decided_ = true;
+    const bool log = environment_.dns_log == DnsLogMode::kAll ||
+                     (environment_.dns_log == DnsLogMode::kLookalike && relevant);
+    if (log) {
+      record_begin();
+    }
+  }
+  if (logging_) {
+    record_question(question);
+  }
+}
+
+void DnsFlow::alert_question(const inspect::DnsQuestion& question, const inspect::CanonicalDomain& canonical,
+                             const inspect::Verdict& verdict, uint64_t generation) noexcept {
+  if (!environment_.roles.has(inspect::LookalikeRole::kDnsQuery)) {
+    environment_.counters->add(DnsCounter::kRoleOff);
+    return;
+  }
+  switch (alerted_.remember(canonical.view())) {
+    case AlertedNames::Seen::kRepeat:
+      environment_.counters->add(DnsCounter::kRepeatAlertsSuppressed);
+      return;
+    case AlertedNames::Seen::kFull:
+      environment_.counters->add(DnsCounter::kAlertMemoryFull);
+      break;
+    case AlertedNames::Seen::kNew:
+      break;
+  }
+  PendingAlert alert;
+  alert.used = true;
+  alert.id = question.id;
+  alert.query_type = question.type;
+  alert.kind = verdict.kind;
+  alert.generation = generation;
+  alert.query_ns = now_ns_;
+  alert.name.assign(question.name);
+  alert.domain.assign(canonical.view());
+  alert.protected_domain.assign(verdict.protected_domain);
+  alert.variant.assign(verdict.variant);
+  for (PendingAlert& slot : pending_) {
+    if (!slot.used) {
+      slot = alert;
+      return;
+    }
+  }
+  environment_.counters->add(DnsCounter::kPendingAlertsFull);
+  write_alert(alert, false, 0);
+}
+
+const DnsFlow::Interest* DnsFlow::interest_of(std::string_view canonical) const noexcept {
+  for (uint8_t i = 0; i < interest_count_; ++i) {
+    if (interest_[i].name.view() == canonical) {
+      return &interest_[i];
+    }
+  }
+  return nullptr;
+}
+
+void DnsFlow::add_interest(std::string_view name, std::string_view origin) noexcept {
+  if (interest_count_ == kMaxInterest || interest_of(name) != nullptr) {
+    return;
+  }
+  Interest& entry = interest_[interest_count_++];
+  entry.name.assign(name);
+  entry.origin.assign(origin);
+}
+
+void DnsFlow::on_record(const DnsRecord& record) noexcept {
+  environment_.counters->add(DnsCounter::kRecords);
+  if (logging_) {
+    record_answer(record);
+  }
+  const bool teaches = record.type == inspect::kDnsTypeA || record.type == inspect::kDnsTypeAaaa ||
+                       record.type == inspect::kDnsTypeMx || record.type == inspect::kDnsTypeCname;
+  if (!teaches || record.section == inspect::DnsSection::kAuthority || environment_.learned == nullptr ||
+      !environment_.roles.has(inspect::LookalikeRole::kDnsLearned) || record.dns_class != 1) {
+    return;
+  }
+  inspect::CanonicalDomain owner;
+  if (inspect::normalize_domain(record.name, owner) != inspect::DomainError::kOk) {
+    return;
+  }
+  if (const Interest* interest = interest_of(owner.view())) {
+    const Text origin = interest->origin;  // add_interest may not move it, but learn() takes a view
+    learn(record, owner.view(), origin.view());
+    return;
+  }
+  // Not reached from the question: the owner may be a look-alike (or under one) itself, or a mail
+  // exchanger learned from another flow's answer.
+  inspect::CanonicalDomain canonical;
+  inspect::Verdict verdict;
+  uint64_t generation = 0;
+  if (judge(record.name, canonical, verdict, generation)) {
+    learn(record, owner.view(), owner.view());
+    return;
+  }
+  if (record.type == inspect::kDnsTypeA || record.type == inspect::kDnsTypeAaaa) {
+    LearnedFact exchange;
+    if (environment_.learned->find_exchange(owner.view(), now_ns_, exchange, *environment_.learned_counters)) {
+      learn(record, owner.view(), exchange.origin_view());
+    }
+  }
+}
+
+void DnsFlow::learn(const DnsRecord& record, std::string_view owner, std::string_view origin) noexcept {
+  if (record.type == inspect::kDnsTypeCname || record.type == inspect::kDnsTypeMx) {
+    inspect::CanonicalDomain target;
+    if (inspect::normalize_domain(record.target, target) != inspect::DomainError::kOk) {
+      return;
+    }
+    add_interest(target.view(), origin);
+    if (record.type == inspect::kDnsTypeCname) {
+      return;
+    }
+    LearnedFact fact;
+    fact.kind = LearnedFact::Kind::kExchange;
+    fact.host_length = static_cast<uint8_t>(target.view().size());
+    std::memcpy(fact.host.data(), target.view().data(), fact.host_length);
+    fact.origin_length = static_cast<uint8_t>(std::min(origin.size(), fact.origin.size()));
+    std::memcpy(fact.origin.data(), origin.data(), fact.origin_length);
+    fact.resolver = identity_.server;
+    fact.learned_ns = now_ns_;
+    fact.ttl = record.ttl;
+    environment_.learned->learn(environment_.worker_id, fact, *environment_.learned_counters);
+    return;
+  }
+  LearnedFact fact;
+  fact.kind = LearnedFact::Kind::kAddress;
+  std::memcpy(fact.address.bytes.data(), record.address.data(), record.address_length);
+  fact.address.version = record.address_length == 4 ? 4 : 6;
+  fact.host_length = static_cast<uint8_t>(std::min(owner.size(), fact.host.size()));
+  std::memcpy(fact.host.data(), owner.data(), fact.host_length);
+  fact.origin_length = static_cast<uint8_t>(std::min(origin.size(), fact.origin.size()));
+  std::memcpy(fact.origin.data(), origin.data(), fact.origin_length);
+  fact.resolver = identity_.server;
+  fact.learned_ns = now_ns_;
+  fact.ttl = record.ttl;
+  environment_.learned->learn(environment_.worker_id, fact, *environment_.learned_counters);
+}
+
+void DnsFlow::on_end(const inspect::DnsMessageEnd&) noexcept {
+  if (logging_) {
+    record_finish();
+  }
+  logging_ = false;
+}
+
+void DnsFlow::emit(RecordType type, std::string_view line, DnsCounter written) noexcept {
+  if (line.empty()) {
+    environment_.counters->add(DnsCounter::kRecordsTooLarge);
+    return;
+  }
+  if (!environment_.sink->on_record(type, line)) {
+    environment_.counters->add(DnsCounter::kRecordsDropped);
+    return;
+  }
+  environment_.counters->add(written);
+}
+
+void DnsFlow::write_alert(const PendingAlert& alert, bool answered, uint8_t rcode) noexcept {
+  std::array<char, 12> type_scratch;
+  std::array<char, 12> rcode_scratch;
+  JsonLineWriter& json = environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);
+  write_lookalike_alert_header(json, "dns", inspect::LookalikeRole::kDnsQuery, alert.kind);
+  json.key("dns");
+  json.begin_object();
+  json.member_number("version", 3);
+  json.member_plain_string("type", "request");
+  json.member_number("id", alert.id);
+  json.key("queries");
+  json.begin_array();
+  json.begin_object();
+  json.key("rrname");
+  json.string(alert.name.view());
+  json.member_plain_string("rrtype", type_text(alert.query_type, type_scratch));
+  json.end_object();
+  json.end_array();
+  json.end_object();
+  json.key("misdirect");
+  json.begin_object();
+  json.member_plain_string("role", inspect::role_name(inspect::LookalikeRole::kDnsQuery));
+  json.key("domain");
+  json.string(alert.domain.view());
+  write_lookalike_verdict(json, alert.protected_domain.view(), alert.kind, alert.variant.view());
+  json.member_plain_string("query_type", type_text(alert.query_type, type_scratch));
+  if (answered) {
+    json.member_plain_string("rcode", rcode_text(rcode, rcode_scratch));
+  } else {
+    json.member_raw("rcode", "null");
+  }
+  json.member_number("generation", alert.generation);
+  json.end_object();
+  emit(RecordType::kAlert, environment_.eve->finish(), DnsCounter::kAlerts);
+}
+
+void DnsFlow::record_begin() noexcept {
+  logging_ = true;
+  const inspect::DnsHeader& header = message_.header;
+  const bool response = header.response();
+  // Suricata (version 3) writes a response from the responder's side.
+  const FlowIdentity responder = reversed(identity_);
+  const bool from_client = message_.direction == Direction::kClientToServer;
+  JsonLineWriter& json = environment_.dns_eve->begin("dns", now_ns_, from_client ? &identity_ : &responder,
+                                                     environment_.pcap_filename);
+  std::array<char, 8> flags_scratch;
+  std::array<char, 12> rcode_scratch;
+  json.member_plain_string("app_proto", "dns");
+  json.key("dns");
+  json.begin_object();
+  json.member_number("version", 3);
+  json.member_plain_string("type", response ? "response" : "request");
+  json.member_number("id", header.id);
+  json.member_plain_string("flags", flags_text(header.flags, flags_scratch));
+  if (response) {
+    json.member_raw("qr", "true");
+  }
+  if (header.authoritative()) {
+    json.member_raw("aa", "true");
+  }
+  if (header.truncated()) {
+    json.member_raw("tc", "true");
+  }
+  if (header.recursion_desired()) {
+    json.member_raw("rd", "true");
+  }
+  if (header.recursion_available()) {
+    json.member_raw("ra", "true");
+  }
+  json.member_number("opcode", header.opcode());
+  json.member_plain_string("rcode", rcode_text(header.rcode(), rcode_scratch));
+  json.key("queries");
+  json.begin_array();
+  queries_open_ = true;
+}
+
+void DnsFlow::record_question(const inspect::DnsQuestion& question) noexcept {
+  std::array<char, 12> type_scratch;
+  JsonLineWriter& json = environment_.dns_eve->json();
+  json.begin_object();
+  json.key("rrname");
+  json.string(question.name.empty() ? std::string_view("<root>") : question.name);
+  json.member_plain_string("rrtype", type_text(question.type, type_scratch));
+  json.end_object();
+}
+
+void DnsFlow::record_answer(const DnsRecord& record) noexcept {
+  JsonLineWriter& json = environment_.dns_eve->json();
+  if (queries_open_) {
+    json.end_array();
+    queries_open_ = false;
+  }
+  if (!section_open_ || open_section_ != record.section) {
+    if (section_open_) {
+      json.end_array();
+    }
+    json.key(record.section == inspect::DnsSection::kAnswer      ? "answers"
+             : record.section == inspect::DnsSection::kAuthority ? "authorities"
+                                                                 : "additionals");
+    json.begin_array();
+    section_open_ = true;
+    open_section_ = record.section;
+  }
+  std::array<char, 12> type_scratch;
+  json.begin_object();
+  json.key("rrname");
+  json.string(record.name.empty() ? std::string_view("<root>") : record.name);
+  json.member_plain_string("rrtype", type_text(record.type, type_scratch));
+  json.member_number("ttl", record.ttl);
+  switch (record.type) {
+    case inspect::kDnsTypeA:
+    case inspect::kDnsTypeAaaa: {
+      IpAddress address;
+      std::memcpy(address.bytes.data(), record.address.data(), record.address_length);
+      address.version = record.address_length == 4 ? 4 : 6;
+      char text[kIpTextBytes];
+      json.member_plain_string("rdata", format_ip(address, std::span<char, kIpTextBytes>(text)));
+      break;
+    }
+    case inspect::kDnsTypeCname:
+    case inspect::kDnsTypeNs:
+    case inspect::kDnsTypePtr:
+    case inspect::kDnsTypeMx:
+      json.key("rdata");
+      json.string(record.target);
+      break;
+    case inspect::kDnsTypeTxt:
+      json.key("rdata");
+      json.string(record.text);
+      break;
+    case inspect::kDnsTypeSoa:
+      json.key("soa");
+      json.begin_object();
+      json.key("mname");
+      json.string(record.target);
+      json.key("rname");
+      json.string(record.mailbox);
+      json.member_number("serial", record.soa[0]);
+      json.member_number("refresh", record.soa[1]);
+      json.member_number("retry", record.soa[2]);
+      json.member_number("expire", record.soa[3]);
+      json.member_number("minimum", record.soa[4]);
+      json.end_object();
+      break;
+    default:
+      break;
+  }
+  json.end_object();
+}
+
+void DnsFlow::record_finish() noexcept {
+  JsonLineWriter& json = environment_.dns_eve->json();
+  if (queries_open_ || section_open_) {
+    json.end_array();
+  }
+  queries_open_ = false;
+  section_open_ = false;
+  json.end_object();
+  emit(RecordType::kDns, environment_.dns_eve->finish(), DnsCounter::kDnsRecords);
+}
+
+}  // namespace misdirect::dataplane

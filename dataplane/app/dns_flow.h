@@ -1,0 +1,178 @@
+// DnsFlow: one DNS flow's consumer (UDP datagrams on a DNS port, or a TCP connection to one). It
+// feeds the DnsSession, judges every question name, raises `dns-query` alerts, teaches the
+// LearnedAddressBook what answers about look-alikes said, and writes `dns` records.
+//
+// When records are written:
+//   alert — per look-alike question name (one per flow and name), when the response with its id
+//           arrives (so the alert carries the response code), or at the end of the flow without
+//           one (rcode null).
+//   dns   — one `request` record per query and one `response` record per response whose question
+//           is a look-alike or a learned mail exchanger (DnsLogMode::kLookalike, the default), or
+//           for every message (kAll), in Suricata's version 3 layout.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "dataplane/app/alerted_names.h"
+#include "dataplane/app/learned_address_book.h"
+#include "dataplane/counter_table.h"
+#include "dataplane/flow/flow_identity.h"
+#include "dataplane/output/eve_writer.h"
+#include "dataplane/output/record_sink.h"
+#include "dataplane/worker.h"
+#include "inspect/dns_session.h"
+#include "inspect/domain_name.h"
+#include "inspect/lookalike_kind.h"
+#include "inspect/lookalike_role.h"
+#include "inspect/matcher.h"
+
+namespace misdirect::dataplane {
+
+enum class DnsCounter : uint16_t {
+  kSessions,
+  kQueries,
+  kResponses,
+  kResponsesMatched,
+  kMalformed,
+  kQuestions,
+  kRecords,
+  kLookalikeQuestions,
+  kAlerts,
+  kRepeatAlertsSuppressed,
+  kAlertMemoryFull,
+  kPendingAlertsFull,
+  kRoleOff,
+  kDnsRecords,
+  kRecordsTooLarge,
+  kRecordsDropped,
+  kCount,
+};
+
+inline constexpr CounterInfo kDnsCounterInfo[] = {
+    {"sessions", "DNS flows inspected (UDP or TCP)"},
+    {"queries", "well-formed DNS queries"},
+    {"responses", "well-formed DNS responses"},
+    {"responses_matched", "responses whose id matched a query seen the other way on the flow"},
+    {"malformed", "DNS messages dropped as malformed (anomalies say why); never alerted on"},
+    {"questions", "questions in well-formed messages"},
+    {"records", "resource records reported (answer, authority, additional)"},
+    {"lookalike_questions", "query questions for a look-alike name or a name under one"},
+    {"alerts", "dns-query alert records written"},
+    {"repeat_alerts_suppressed", "look-alike names asked again on the same flow (one alert per flow and name)"},
+    {"alert_memory_full", "alerts written without repeat suppression because the per-flow memory was full"},
+    {"pending_alerts_full", "look-alike queries alerted at once, without waiting for the response code, because every pending slot was in use"},
+    {"role_off", "look-alike questions not alerted because --roles turned dns-query off"},
+    {"dns_records", "dns records written"},
+    {"records_too_large", "records that did not fit the record buffer"},
+    {"records_dropped", "records the output refused (ring full)"},
+};
+static_assert(std::size(kDnsCounterInfo) == static_cast<std::size_t>(DnsCounter::kCount));
+
+// What all DNS flows of one worker share.
+struct DnsFlowEnvironment {
+  const MatcherBinding* matcher = nullptr;
+  EveWriter* eve = nullptr;         // alerts
+  EveWriter* dns_eve = nullptr;     // dns records, built while the message is read
+  RecordSink* sink = nullptr;
+  CounterArray<DnsCounter>* counters = nullptr;
+  std::array<uint64_t, inspect::kDnsAnomalyKindCount>* anomalies = nullptr;
+  LearnedAddressBook* learned = nullptr;  // null: nothing is learned
+  CounterArray<LearnedCounter>* learned_counters = nullptr;
+  uint32_t worker_id = 0;
+  inspect::RoleSet roles;
+  DnsLogMode dns_log = DnsLogMode::kLookalike;
+  std::string_view pcap_filename;
+};
+
+class DnsFlow final : public inspect::DnsEventSink {
+ public:
+  static constexpr std::size_t kMaxPendingAlerts = 4;
+  static constexpr std::size_t kMaxInterest = 8;
+  static constexpr std::size_t kNameBytes = 255;
+
+  // `identity`: client = the side that asks (not on the DNS port). `tcp_buffer`: TCP only.
+  DnsFlow(DnsFlowEnvironment& environment, const FlowIdentity& identity, inspect::DnsTransport transport,
+          std::span<uint8_t> tcp_buffer) noexcept;
+  DnsFlow(const DnsFlow&) = delete;
+  DnsFlow& operator=(const DnsFlow&) = delete;
+
+  void feed(inspect::Direction direction, std::span<const uint8_t> bytes, uint64_t now_ns) noexcept;
+  void gap(inspect::Direction direction, uint64_t byte_count, uint64_t now_ns) noexcept;
+  // The flow ended: pending alerts are written without a response code.
+  void finish(uint64_t now_ns) noexcept;
+
+  void on_event(const inspect::DnsEvent& event) noexcept override;
+
+ private:
+  struct Text {
+    std::array<char, kNameBytes> bytes;
+    uint8_t length = 0;
+    std::string_view view() const noexcept { return {bytes.data(), length}; }
+    void assign(std::string_view value) noexcept;
+  };
+  // A dns-query alert waiting for its response code.
+  struct PendingAlert {
+    bool used = false;
+    uint16_t id = 0;
+    uint16_t query_type = 0;
+    inspect::LookalikeKind kind = inspect::LookalikeKind::kTldSwap;
+    uint64_t generation = 0;
+    uint64_t query_ns = 0;
+    Text name;       // as asked
+    Text domain;     // canonical
+    Text protected_domain;
+    Text variant;
+  };
+  // A name in the current response that leads from a look-alike: the look-alike itself, its MX
+  // targets, CNAME targets of either.
+  struct Interest {
+    Text name;
+    Text origin;
+  };
+
+  void on_begin(const inspect::DnsMessageBegin& begin) noexcept;
+  void on_question(const inspect::DnsQuestion& question) noexcept;
+  void on_record(const inspect::DnsRecord& record) noexcept;
+  void on_end(const inspect::DnsMessageEnd& end) noexcept;
+
+  // The question's verdict; false when the name is not canonicalisable or not a look-alike.
+  bool judge(std::string_view name, inspect::CanonicalDomain& canonical, inspect::Verdict& verdict,
+             uint64_t& generation) noexcept;
+  void alert_question(const inspect::DnsQuestion& question, const inspect::CanonicalDomain& canonical,
+                      const inspect::Verdict& verdict, uint64_t generation) noexcept;
+  void write_alert(const PendingAlert& alert, bool answered, uint8_t rcode) noexcept;
+  const Interest* interest_of(std::string_view canonical) const noexcept;
+  void add_interest(std::string_view name, std::string_view origin) noexcept;
+  void learn(const inspect::DnsRecord& record, std::string_view owner, std::string_view origin) noexcept;
+
+  // The dns record being built for the current message.
+  void record_begin() noexcept;
+  void record_question(const inspect::DnsQuestion& question) noexcept;
+  void record_answer(const inspect::DnsRecord& record) noexcept;
+  void record_finish() noexcept;
+  void emit(RecordType type, std::string_view line, DnsCounter written) noexcept;
+
+  DnsFlowEnvironment& environment_;
+  FlowIdentity identity_;
+  uint64_t now_ns_ = 0;
+  uint64_t transactions_ = 0;
+
+  // The message being read.
+  inspect::DnsMessageBegin message_{};
+  bool logging_ = false;          // a dns record is being built for it
+  bool log_decided_ = false;      // its first question decided whether it is logged
+  inspect::DnsSection open_section_ = inspect::DnsSection::kAnswer;
+  bool section_open_ = false;
+  bool queries_open_ = false;
+  uint8_t interest_count_ = 0;
+  std::array<Interest, kMaxInterest> interest_;
+
+  AlertedNames alerted_;
+  std::array<PendingAlert, kMaxPendingAlerts> pending_{};
+  inspect::DnsSession session_;
+};
+
+}  // namespace misdirect::dataplane

@@ -1,0 +1,114 @@
+// LearnedAddressBook: what DNS answers for look-alike names taught — the mail exchangers they named
+// and the addresses those (or the look-alikes themselves) resolve to — so that the SMTP connection
+// that follows can be tied to the look-alike even when its envelope is encrypted.
+//
+// Shared, and why: the DNS answer and the SMTP connection it leads to are different flows, and RSS
+// may put them on different workers. So every worker must see what any worker learned. The hot
+// path never locks, so the book is one single-writer table per worker that every worker reads:
+//   * Worker i writes only table i (learn()); nobody else writes it.
+//   * Any worker reads every table (find_address(), find_exchange()). An entry is a seqlock: the
+//     writer makes its sequence odd, writes the words, makes it even; a reader that sees an odd
+//     sequence, or a different one after reading, treats the entry as absent (a fact being
+//     rewritten at that instant is missed, never read torn). Every word is a relaxed atomic, so
+//     there is no data race in the C++ sense.
+//   * Each table is a ring: a new fact overwrites the oldest (evicted oldest-first, counted), and a
+//     small bucketed index (hash → ring slot) finds facts; an index cell pointing at a slot that
+//     was overwritten since is caught by comparing the key.
+// A fact expires at learned + min(TTL, max age); expired facts are never returned.
+// Sized at start-up, never grows; no allocation after construction.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/counter_table.h"
+#include "dataplane/decode/decoded_packet.h"
+
+namespace misdirect::dataplane {
+
+enum class LearnedCounter : uint16_t {
+  kExchangesLearned,
+  kAddressesLearned,
+  kRefreshed,
+  kEvicted,
+  kAddressLookups,
+  kAddressHits,
+  kExpiredSkipped,
+  kCount,
+};
+
+inline constexpr CounterInfo kLearnedCounterInfo[] = {
+    {"exchanges_learned", "MX targets of look-alike names learned from DNS answers"},
+    {"addresses_learned", "A/AAAA addresses of look-alike names or their MX targets learned"},
+    {"refreshed", "facts learned again while still held (their TTL restarts)"},
+    {"evicted", "unexpired facts overwritten because this worker's table was full (oldest first)"},
+    {"address_lookups", "SMTP connections whose server address was looked up"},
+    {"address_hits", "of those, to an address a look-alike's DNS answer gave"},
+    {"expired_skipped", "facts found but past their TTL or maximum age"},
+};
+static_assert(std::size(kLearnedCounterInfo) == static_cast<std::size_t>(LearnedCounter::kCount));
+
+// One learned fact, as readers get it.
+struct LearnedFact {
+  static constexpr std::size_t kNameBytes = 255;
+  enum class Kind : uint8_t { kExchange, kAddress };
+
+  Kind kind = Kind::kAddress;
+  uint8_t origin_length = 0;
+  uint8_t host_length = 0;
+  IpAddress address;   // kAddress: the address learned
+  IpAddress resolver;  // who answered
+  uint64_t learned_ns = 0;
+  uint64_t expires_ns = 0;
+  uint32_t ttl = 0;
+  // The look-alike whose answer started the chain (canonical), and the name the fact is about:
+  // the MX target (kExchange), or the name whose A/AAAA record gave the address (kAddress).
+  std::array<char, kNameBytes> origin{};
+  std::array<char, kNameBytes> host{};
+
+  std::string_view origin_view() const noexcept { return {origin.data(), origin_length}; }
+  std::string_view host_view() const noexcept { return {host.data(), host_length}; }
+};
+
+struct LearnedBookConfig {
+  uint32_t workers = 1;
+  uint32_t facts_per_worker = 4096;          // power of two
+  uint64_t max_age_ns = 3'600'000'000'000;   // a TTL above this counts as this
+};
+
+class LearnedAddressBook {
+ public:
+  // Allocates every worker's table. Throws std::invalid_argument naming a bad field.
+  explicit LearnedAddressBook(const LearnedBookConfig& config);
+  ~LearnedAddressBook();
+  LearnedAddressBook(const LearnedAddressBook&) = delete;
+  LearnedAddressBook& operator=(const LearnedAddressBook&) = delete;
+
+  // Worker `worker` only. Learns (or refreshes) a fact; `fact.expires_ns` is computed here from
+  // learned_ns, ttl and the maximum age. Returns false for a worker the book has no table for.
+  bool learn(uint32_t worker, LearnedFact fact, CounterArray<LearnedCounter>& counters) noexcept;
+
+  // Any worker, any time. The newest unexpired fact of that kind and key at `now_ns`.
+  bool find_address(const IpAddress& address, uint64_t now_ns, LearnedFact& out,
+                    CounterArray<LearnedCounter>& counters) const noexcept;
+  bool find_exchange(std::string_view host, uint64_t now_ns, LearnedFact& out,
+                     CounterArray<LearnedCounter>& counters) const noexcept;
+
+  uint32_t workers() const noexcept { return config_.workers; }
+  uint64_t max_age_ns() const noexcept { return config_.max_age_ns; }
+
+ private:
+  struct Table;
+  bool find(LearnedFact::Kind kind, uint64_t key, const IpAddress* address, std::string_view host,
+            uint64_t now_ns, LearnedFact& out, CounterArray<LearnedCounter>& counters) const noexcept;
+
+  LearnedBookConfig config_;
+  std::vector<std::unique_ptr<Table>> tables_;
+};
+
+}  // namespace misdirect::dataplane

@@ -1,0 +1,31 @@
+// Look-alike alert headers: the Suricata `alert` object every misdirect alert opens with, for each
+// role a look-alike can have (recipient, sender, header-from, reply-to, dns-query, dns-learned,
+// tls-sni) and each kind — one signature id per (role, kind), so that rules and dashboards built
+// on signature ids tell them apart.
+//
+// signature_id = 9,900,001 + 100 × role + kind. Recipient alerts (role 0) keep the ids they always
+// had.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "dataplane/output/json_line_writer.h"
+#include "inspect/lookalike_kind.h"
+#include "inspect/lookalike_role.h"
+
+namespace misdirect::dataplane {
+
+inline constexpr uint32_t kLookalikeSignatureIdBase = 9'900'001;
+
+uint32_t lookalike_signature_id(inspect::LookalikeRole role, inspect::LookalikeKind kind) noexcept;
+
+// Writes "app_proto" and the "alert" object.
+void write_lookalike_alert_header(JsonLineWriter& json, std::string_view app_proto,
+                                  inspect::LookalikeRole role, inspect::LookalikeKind kind) noexcept;
+
+// Writes "protected", "kind" and "variant" members (inside an open object).
+void write_lookalike_verdict(JsonLineWriter& json, std::string_view protected_domain,
+                             inspect::LookalikeKind kind, std::string_view variant) noexcept;
+
+}  // namespace misdirect::dataplane
