@@ -28,6 +28,7 @@
 #include "control/control_server.h"
 #include "control/list_store.h"
 #include "control/sensor_control.h"
+#include "control/service_notifier.h"
 #include "dataplane/live/live_sensor.h"
 #include "inspect/domain_lists.h"
 #include "inspect/matcher.h"
@@ -336,6 +337,18 @@ void add_no_huge_when_needed(std::vector<char*>& eal_argv) {
                has_memory ? "" : " -m 512");
 }
 
+// The workers' heartbeat for the service watchdog: the matcher slot's RCU token.
+class SensorHeartbeat final : public WorkerHeartbeat {
+ public:
+  explicit SensorHeartbeat(dataplane::MatcherSlot& slot) : slot_(slot) {}
+  uint64_t start() noexcept override { return slot_.start_heartbeat(); }
+  bool passed(uint64_t token) noexcept override { return slot_.heartbeat_passed(token); }
+  std::optional<uint32_t> lagging(uint64_t token) noexcept override { return slot_.heartbeat_lagging(token); }
+
+ private:
+  dataplane::MatcherSlot& slot_;
+};
+
 // Everything after rte_eal_init, so that the sensor and the server are gone before
 // rte_eal_cleanup.
 int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matcher> matcher) {
@@ -384,7 +397,26 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
                sensor.worker_count(), patterns,
                options.exit_on_eof ? ", exit at end of input" : "; SIGINT/SIGTERM to stop");
 
-  const auto emit = [&](dataplane::RecordType type, std::string_view line) { output.emit(type, line); };
+  // systemd (when it started us): ready now that the lists are compiled, the ports are up and
+  // the control socket listens.
+  uint64_t alerts_emitted = 0;
+  ServiceNotifier notifier = ServiceNotifier::from_environment();
+  SensorHeartbeat heartbeat(sensor.matchers());
+  const auto service_status = [&] {
+    const dataplane::MatcherGeneration* generation = sensor.matchers().current();
+    return ServiceStatus{sensor.worker_count(), sensor.packets_inspected(), alerts_emitted,
+                         generation != nullptr ? generation->generation : 0};
+  };
+  notifier.ready(service_status(), monotonic_ns());
+  if (notifier.watchdog_ns() != 0) {
+    std::fprintf(stderr, "misdirect live: systemd watchdog every %.1f s (workers checked by RCU heartbeat)\n",
+                 static_cast<double>(notifier.watchdog_ns()) / 1e9);
+  }
+
+  const auto emit = [&](dataplane::RecordType type, std::string_view line) {
+    alerts_emitted += type == dataplane::RecordType::kAlert ? 1 : 0;
+    output.emit(type, line);
+  };
   control.set_work_while_compiling([&] {
     if (sensor.drain_records(emit) != 0) {
       output.flush();
@@ -416,6 +448,9 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       output.flush();
       next_stats_ns += stats_interval_ns;
     }
+    if (notifier.enabled()) {
+      notifier.tick(service_status(), monotonic_ns(), &heartbeat);
+    }
     if (g_stop) {
       break;
     }
@@ -428,8 +463,12 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   // Shutdown: RX stops, the workers empty their rings and flush every open flow; keep draining
   // their records (and serving the socket) meanwhile so that they never wait long for room.
   std::fprintf(stderr, "misdirect live: stopping (%s): draining\n", reason);
+  notifier.stopping(service_status());
   sensor.request_stop();
   while (!sensor.lcores_finished()) {
+    if (notifier.enabled()) {
+      notifier.tick(service_status(), monotonic_ns(), &heartbeat);
+    }
     if (sensor.drain_records(emit) == 0) {
       if (server) {
         server->poll_once(1);

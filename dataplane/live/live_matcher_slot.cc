@@ -46,6 +46,23 @@ uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher) {
   return generation;
 }
 
+uint64_t MatcherSlot::start_heartbeat() noexcept { return rte_rcu_qsbr_start(qsbr_); }
+
+bool MatcherSlot::heartbeat_passed(uint64_t token) const noexcept {
+  return rte_rcu_qsbr_check(qsbr_, token, false) == 1;
+}
+
+std::optional<uint32_t> MatcherSlot::heartbeat_lagging(uint64_t token) const noexcept {
+  for (uint32_t id = 0; id < workers_; ++id) {
+    // The counter a worker last reported; 0 while it is offline (not started, or finished).
+    const uint64_t seen = __atomic_load_n(&qsbr_->qsbr_cnt[id].cnt, __ATOMIC_ACQUIRE);
+    if (seen != 0 && seen < token) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
 void MatcherSlot::online(uint32_t worker_id) noexcept { rte_rcu_qsbr_thread_online(qsbr_, worker_id); }
 
 void MatcherSlot::offline(uint32_t worker_id) noexcept {

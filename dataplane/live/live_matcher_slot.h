@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "dataplane/app/matcher_binding.h"
@@ -44,6 +45,15 @@ class MatcherSlot {
   const MatcherGeneration* current() const noexcept {
     return current_.load(std::memory_order_relaxed);
   }
+
+  // Control thread: the workers' heartbeat for the service watchdog (control/service_notifier.h).
+  // The QSBR token the matcher's grace periods use: every online worker passes a new token at the
+  // quiescent point it reports after each poll, busy or idle, so a worker that does not pass one
+  // is not looping. heartbeat_passed checks without waiting (rte_rcu_qsbr_check, no wait).
+  uint64_t start_heartbeat() noexcept;
+  bool heartbeat_passed(uint64_t token) const noexcept;
+  // An online worker that has not passed `token` yet, if any.
+  std::optional<uint32_t> heartbeat_lagging(uint64_t token) const noexcept;
 
   // Worker threads (thread id = worker id).
   void online(uint32_t worker_id) noexcept;

@@ -627,6 +627,14 @@ bool LiveSensor::input_ended() const noexcept {
   return true;
 }
 
+uint64_t LiveSensor::packets_inspected() const noexcept {
+  uint64_t packets = 0;
+  for (const auto& worker : workers_) {
+    packets += worker->counters.get(LiveWorkerCounter::kPackets);
+  }
+  return packets;
+}
+
 void LiveSensor::request_stop() noexcept { stop_.store(true, std::memory_order_release); }
 
 bool LiveSensor::lcores_finished() const noexcept {

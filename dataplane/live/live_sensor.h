@@ -104,6 +104,8 @@ class LiveSensor {
   std::string stats_json(uint64_t now_ns, bool final_record) const;
 
   uint32_t worker_count() const noexcept { return config_.workers; }
+  // Frames the workers have inspected so far, from their published counters (no worker is asked).
+  uint64_t packets_inspected() const noexcept;
 
  private:
   static constexpr std::size_t kMaxRecordsPerDrain = 4096;
