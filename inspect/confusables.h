@@ -33,7 +33,7 @@ bool confusable_skeleton(std::string_view canonical_domain, CanonicalDomain& ske
 // from the scripts they care about.
 std::size_t confusables_of(char ascii, std::span<char32_t> out) noexcept;
 
-// The number of entries in the static table (mathematical alphanumerics are a range rule on top).
+// The number of entries in the generated table.
 std::size_t confusable_table_size() noexcept;
 
 }  // namespace misdirect::inspect
