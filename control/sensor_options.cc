@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "control/command_line.h"
+#include "inspect/lookalike_role.h"
 
 namespace misdirect::control {
 
@@ -37,6 +38,34 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   }, "the matcher's engine (default hash)");
   line.add_number("--max-flows", "N", worker.max_flows, 16, 1u << 28,
                   "flows each worker tracks at once; the oldest idle one is recycled (default 1048576)");
+  line.add_number_list("--dns-ports", "LIST", worker.dns_ports, 1, 65535,
+                       "DNS ports (UDP and TCP), comma-separated (default 53)");
+  line.add_choice("--dns-log",
+                  {{"all", [&worker] { worker.dns_log = dataplane::DnsLogMode::kAll; }},
+                   {"lookalike", [&worker] { worker.dns_log = dataplane::DnsLogMode::kLookalike; }},
+                   {"none", [&worker] { worker.dns_log = dataplane::DnsLogMode::kNone; }}},
+                  "which DNS messages get a dns record (default lookalike: those about look-alikes)");
+  line.add_number_list("--learned-ports", "LIST", worker.learned_smtp_ports, 1, 65535,
+                       "SMTP ports whose connections are checked against addresses look-alikes' DNS "
+                       "answers gave (default 25,465,587)");
+  line.add_value("--learned-max-age", "SECONDS", [&worker](std::string_view text) {
+    uint64_t seconds = 0;
+    std::string problem = CommandLine::parse_number(text, 1, 7 * 86400, seconds);
+    if (problem.empty()) {
+      worker.learned_max_age_ns = seconds * 1'000'000'000ull;
+    }
+    return problem;
+  }, "the longest a DNS answer is held, whatever its TTL (default 3600)");
+  line.add_value("--roles", "LIST", [&worker](std::string_view text) {
+    std::string error;
+    const std::optional<inspect::RoleSet> roles = inspect::parse_roles(text, error);
+    if (!roles) {
+      return error;
+    }
+    worker.roles = *roles;
+    return std::string();
+  }, "roles a look-alike alerts in: all (default), a list (recipient,sender,header-from,reply-to,"
+     "dns-query,dns-learned,tls-sni), or -role,... to turn some off");
 }
 
 }  // namespace misdirect::control

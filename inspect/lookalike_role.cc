@@ -31,7 +31,7 @@ std::optional<RoleSet> parse_roles(std::string_view text, std::string& error) {
     return RoleSet{};
   }
   if (text.empty()) {
-    error = "--roles: empty list (use 'all', names like 'recipient,dns-query', or '-tls-sni')";
+    error = "is empty (use 'all', names like 'recipient,dns-query', or '-tls-sni')";
     return std::nullopt;
   }
   RoleSet roles(text.front() == '-' ? RoleSet::kAll : 0);
@@ -43,7 +43,7 @@ std::optional<RoleSet> parse_roles(std::string_view text, std::string& error) {
     const std::string_view name = off ? element.substr(1) : element;
     const std::optional<LookalikeRole> role = role_from_name(name);
     if (!role) {
-      error = "--roles: unknown role '" + std::string(element) +
+      error = "has an unknown role '" + std::string(element) +
               "' (roles: recipient, sender, header-from, reply-to, dns-query, dns-learned, tls-sni)";
       return std::nullopt;
     }

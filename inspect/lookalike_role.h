@@ -46,7 +46,8 @@ class RoleSet {
 // Cold: parses --roles. "all", or a comma-separated list of role names where "-name" turns a role
 // off and a plain name turns it on; a list that starts with a plain name starts from none
 // ("recipient,dns-query" = only those two), one that starts with "-" from all
-// ("-tls-sni" = all but tls-sni). On a bad element returns nullopt and says which in `error`.
+// ("-tls-sni" = all but tls-sni). On a bad element returns nullopt and says which in `error`
+// ("has an unknown role 'sni' (roles: ...)", to follow the option's name and value).
 std::optional<RoleSet> parse_roles(std::string_view text, std::string& error);
 // Cold: the set as parse_roles reads it back ("recipient,sender,...").
 std::string roles_text(RoleSet roles);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/worker.h"
+#include "inspect/lookalike_role.h"
 #include "inspect/matcher.h"
 #include "tests/support/tcp_conversation.h"
 
@@ -384,6 +385,143 @@ BOOST_AUTO_TEST_CASE(bursts_give_the_same_records_and_counters_as_single_packets
   }
   BOOST_TEST(outputs[1] == outputs[0]);
   BOOST_TEST(outputs[2] == outputs[0]);
+}
+
+// A TLS 1.2 ClientHello record carrying `server_name` (SNI) and nothing else of note.
+std::string client_hello(std::string_view server_name) {
+  const auto be16 = [](std::string& out, std::size_t value) {
+    out += static_cast<char>(value >> 8);
+    out += static_cast<char>(value & 0xff);
+  };
+  std::string sni;
+  be16(sni, server_name.size() + 3);
+  sni += '\0';
+  be16(sni, server_name.size());
+  sni += server_name;
+  std::string extensions;
+  be16(extensions, 0);  // server_name
+  be16(extensions, sni.size());
+  extensions += sni;
+  std::string body = "\x03\x03" + std::string(32, '\x11') + std::string(1, '\0');
+  be16(body, 2);
+  body += "\xc0\x2f";
+  body += std::string("\x01\x00", 2);
+  be16(body, extensions.size());
+  body += extensions;
+  std::string handshake = "\x01";
+  handshake += '\0';
+  be16(handshake, body.size());
+  handshake += body;
+  std::string record = "\x16\x03\x01";
+  be16(record, handshake.size());
+  return record + handshake;
+}
+
+std::size_t count_containing(const std::vector<std::string>& lines, std::string_view part) {
+  return static_cast<std::size_t>(
+      std::count_if(lines.begin(), lines.end(), [&](const std::string& line) { return contains(line, part); }));
+}
+
+BOOST_AUTO_TEST_CASE(a_sender_at_a_lookalike_alerts_once_per_flow_and_lookalike) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40101, "10.0.0.2", 25);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"), c.client("EHLO x\r\n"),
+                c.server("250 mx\r\n"), c.client("MAIL FROM:<ceo@army.ml>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<staff@example.net>\r\n"), c.server("250 OK\r\n"), c.client("RSET\r\n"),
+                c.server("250 OK\r\n"),
+                // The same look-alike again (another mailbox, a name under it): recorded, not alerted.
+                c.client("MAIL FROM:<cfo@hq.army.ml>\r\n"), c.server("250 OK\r\n"),
+                c.client("MAIL FROM:<boss@amry.mil>\r\n"), c.server("250 OK\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 2u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("role":"sender","sender":"ceo@army.ml","domain":"army.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("signature_id":9900101,)"));
+  BOOST_TEST(contains(harness.records.alerts[1], R"("role":"sender","sender":"boss@amry.mil")"));
+  BOOST_TEST(contains(harness.records.alerts[1], R"("kind":"transposition")"));
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("sender_alerts":2,)"));
+  BOOST_TEST(contains(stats, R"("lookalike_seen_again":1,)"));
+}
+
+BOOST_AUTO_TEST_CASE(a_recipient_alert_keeps_its_rule_and_later_roles_only_record) {
+  // Sender and recipient at the same look-alike: the recipient alerts (once per recipient), the
+  // sender after it is recorded only.
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40102, "10.0.0.2", 25);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"), c.client("EHLO x\r\n"),
+                c.server("250 mx\r\n"), c.client("MAIL FROM:<a@example.org>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<b@army.ml>\r\n"), c.server("250 OK\r\n"), c.client("RCPT TO:<c@army.ml>\r\n"),
+                c.server("250 OK\r\n"), c.client("RSET\r\n"), c.server("250 OK\r\n"),
+                c.client("MAIL FROM:<d@army.ml>\r\n"), c.server("250 OK\r\n")});
+  harness.finish();
+  BOOST_TEST(harness.records.alerts.size() == 2u);
+  BOOST_TEST(count_containing(harness.records.alerts, R"("role":"recipient")") == 2u);
+  BOOST_TEST(count_containing(harness.records.alerts, R"("role":"sender")") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lookalike_server_name_on_port_465_alerts) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40103, "10.0.0.2", 465);
+  const std::string hello = client_hello("mx1.army.ml");
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.client(hello.substr(0, 20)), c.client(hello.substr(20))});
+  TcpConversation other("10.0.0.1", 40104, "10.0.0.2", 465);
+  harness.send({other.syn(), other.syn_ack(), other.ack(), other.client(client_hello("mx.army.mil"))});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  const std::string& alert = harness.records.alerts[0];
+  BOOST_TEST(contains(alert, R"("tls":{"sni":"mx1.army.ml","version":"TLS 1.2"})"));
+  BOOST_TEST(contains(alert, R"("role":"tls-sni","domain":"mx1.army.ml","protected":"army.mil")"));
+  BOOST_TEST(contains(alert, R"("variant":"army.ml")"));
+  // The encrypted session that met a look-alike gets its record, with the server name.
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  BOOST_TEST(contains(harness.records.smtp[0], R"("tls":{"sni":"mx1.army.ml")"));
+  BOOST_TEST(contains(harness.records.smtp[0], R"("lookalikes":[{"variant":"army.ml","roles":["tls-sni"],"alerted":"tls-sni"}])"));
+}
+
+BOOST_AUTO_TEST_CASE(the_server_name_after_starttls_is_read) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40105, "10.0.0.2", 25);
+  const std::string hello = client_hello("smtp.mod.gv.uk");
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"), c.client("EHLO x\r\n"),
+                c.server("250 mx\r\n"), c.client("STARTTLS\r\n"), c.server("220 go ahead\r\n"),
+                c.client(hello.substr(0, 2)), c.client(hello.substr(2, 5)), c.client(hello.substr(7))});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("role":"tls-sni","domain":"smtp.mod.gv.uk")"));
+}
+
+BOOST_AUTO_TEST_CASE(roles_turned_off_do_not_alert) {
+  WorkerConfig config = Harness::small_config();
+  std::string error;
+  const auto roles = misdirect::inspect::parse_roles("-recipient,-sender,-tls-sni", error);
+  BOOST_REQUIRE(roles.has_value());
+  config.roles = *roles;
+  Harness harness(config);
+  TcpConversation c("10.0.0.1", 40106, "10.0.0.2", 25);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"), c.client("EHLO x\r\n"),
+                c.server("250 mx\r\n"), c.client("MAIL FROM:<ceo@army.ml>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<b@army.ml>\r\n"), c.server("250 OK\r\n"), c.client("STARTTLS\r\n"),
+                c.server("220 go ahead\r\n"), c.client(client_hello("mx1.army.ml"))});
+  harness.finish();
+  BOOST_TEST(harness.records.alerts.empty());
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("role_off":3,)"));
+}
+
+BOOST_AUTO_TEST_CASE(role_lists) {
+  std::string error;
+  BOOST_TEST(misdirect::inspect::roles_text(*misdirect::inspect::parse_roles("all", error)) ==
+             "recipient,sender,header-from,reply-to,dns-query,dns-learned,tls-sni");
+  BOOST_TEST(misdirect::inspect::roles_text(*misdirect::inspect::parse_roles("dns-query,recipient", error)) ==
+             "recipient,dns-query");
+  BOOST_TEST(misdirect::inspect::roles_text(*misdirect::inspect::parse_roles("-tls-sni", error)) ==
+             "recipient,sender,header-from,reply-to,dns-query,dns-learned");
+  BOOST_TEST(!misdirect::inspect::parse_roles("recipient,sni", error).has_value());
+  BOOST_TEST(error == "has an unknown role 'sni' (roles: recipient, sender, header-from, reply-to, dns-query, dns-learned, tls-sni)");
+  BOOST_TEST(!misdirect::inspect::parse_roles("", error).has_value());
+  BOOST_TEST(!misdirect::inspect::parse_roles("recipient,", error).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "dataplane/app/learned_address_book.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/live/live_counters.h"
 #include "dataplane/live/live_fanout.h"
@@ -244,6 +245,11 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
 
   try {
     matchers_ = std::make_unique<MatcherSlot>(config_.workers);
+    LearnedBookConfig book;
+    book.workers = config_.workers;
+    book.facts_per_worker = config_.worker.learned_facts;
+    book.max_age_ns = config_.worker.learned_max_age_ns;
+    learned_ = std::make_unique<LearnedAddressBook>(book);
     for (uint32_t id = 0; id < config_.workers; ++id) {
       auto context = std::make_unique<WorkerContext>();
       context->sensor = this;
@@ -252,6 +258,7 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
       context->records = std::make_unique<RecordRing>(config_.record_ring_bytes);
       WorkerConfig worker_config = config_.worker;
       worker_config.worker_id = id;
+      worker_config.learned_book = learned_.get();
       context->worker = std::make_unique<Worker>(worker_config, *context->records);
       context->mbufs.resize(config_.burst);
       context->views.resize(config_.burst);

@@ -31,6 +31,8 @@ struct rte_ring;
 
 namespace misdirect::dataplane {
 
+class LearnedAddressBook;
+
 struct LiveSensorConfig {
   WorkerConfig worker;  // worker_id is set per worker
   uint32_t workers = 1;
@@ -126,6 +128,10 @@ class LiveSensor {
   std::vector<LivePort> ports_;
   rte_mempool* pool_ = nullptr;
   std::unique_ptr<MatcherSlot> matchers_;
+  // What DNS answers taught, shared by the workers (each writes its own table, all read every
+  // table): a DNS answer and the SMTP connection it leads to may land on different workers.
+  // Declared before workers_ so that it outlives them.
+  std::unique_ptr<LearnedAddressBook> learned_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;
   std::vector<std::unique_ptr<RxContext>> rx_lcores_;
   std::vector<rte_ring*> rings_;
