@@ -20,6 +20,7 @@
 #include "control/commands.h"
 #include "control/list_files.h"
 #include "control/sensor_options.h"
+#include "control/replay_fanout.h"
 #include "control/replay_progress.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/pcap_source.h"
@@ -36,6 +37,7 @@ struct ReplayOptions {
   std::string bpf;
   bool recursive = false;
   bool quiet = false;
+  uint32_t workers = 1;
 };
 
 // Returns -1 when the replay should run, otherwise the exit code (after --help, or a problem).
@@ -54,6 +56,8 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
   line.add_text("--bpf", "EXPR", options.bpf, "a libpcap filter applied to every capture");
   line.add_flag("--recursive", options.recursive, true, "a directory also stands for its subdirectories' captures");
   line.add_flag("--quiet", options.quiet, true, "no progress line and no summary on stderr");
+  line.add_number("--workers", "N", options.workers, 1, 64,
+                  "worker threads; flows are fanned out by the symmetric flow hash (default 1)");
   line.add_operands("CAPTURE|DIR|-", options.pcaps, "captures, read in the order given");
   if (const int code = line.parse(argc - 1, argv + 1); code >= 0) {
     return code;
@@ -152,8 +156,15 @@ int run_replay_command(int argc, char** argv) {
     }
   }
   LineFileSink sink(eve);
-  dataplane::Worker worker(sensor.worker, sink);
-  worker.bind_matcher(dataplane::MatcherBinding{built.matcher.get(), &scratch, 1});
+  // One worker on this thread, or N on their own threads fed by this one.
+  std::unique_ptr<dataplane::Worker> single;
+  std::unique_ptr<ReplayFanout> fanout;
+  if (options.workers == 1) {
+    single = std::make_unique<dataplane::Worker>(sensor.worker, sink);
+    single->bind_matcher(dataplane::MatcherBinding{built.matcher.get(), &scratch, 1});
+  } else {
+    fanout = std::make_unique<ReplayFanout>(options.workers, sensor.worker, *built.matcher, eve);
+  }
 
   CapturePaths captures = expand_capture_paths(options.pcaps, options.recursive);
   int exit_code = 0;
@@ -168,7 +179,7 @@ int run_replay_command(int argc, char** argv) {
   tally.file_count = static_cast<uint32_t>(captures.paths.size());
   tally.stored_bytes_total = total_stored_size(captures.paths);
   const auto count_into_tally = [&] {
-    const dataplane::Worker::Totals totals = worker.totals();
+    const dataplane::Worker::Totals totals = single ? single->totals() : fanout->totals();
     tally.packets = totals.packets;
     tally.smtp_sessions = totals.smtp_sessions;
     tally.recipients = totals.recipients;
@@ -187,10 +198,19 @@ int run_replay_command(int argc, char** argv) {
       exit_code = 1;
       continue;
     }
-    worker.set_source_name(path);
+    if (single) {
+      single->set_source_name(path);
+    } else {
+      fanout->begin_file(path);
+    }
     std::array<dataplane::PacketView, dataplane::PcapSource::kMaxBurst> burst;
     for (std::size_t count; (count = source->next_burst(burst)) > 0;) {
-      worker.process_burst(std::span<const dataplane::PacketView>(burst.data(), count));
+      const std::span<const dataplane::PacketView> packets(burst.data(), count);
+      if (single) {
+        single->process_burst(packets);
+      } else {
+        fanout->burst(packets);
+      }
       for (std::size_t i = 0; i < count; ++i) {
         last_timestamp_ns = std::max(last_timestamp_ns, burst[i].timestamp_ns);
       }
@@ -202,7 +222,11 @@ int run_replay_command(int argc, char** argv) {
     }
     stored_bytes_before += source->file_offset();
     // Flows never span files: each capture's open flows end with it.
-    worker.finish(last_timestamp_ns);
+    if (single) {
+      single->finish(last_timestamp_ns);
+    } else {
+      fanout->end_file(last_timestamp_ns);
+    }
     if (!source->error().empty()) {
       progress.end();
       std::fprintf(stderr, "misdirect replay: %s\n", source->error().c_str());
@@ -219,10 +243,19 @@ int run_replay_command(int argc, char** argv) {
     stats += "{\"timestamp\":\"";
     stats += dataplane::format_timestamp(stamp_ns, timestamp);
     stats += "\",\"event_type\":\"stats\",\"stats\":{";
-    worker.append_stats_json(stats);
+    if (single) {
+      single->append_stats_json(stats);
+    } else {
+      // Every record of the workers is written before the stats that count them.
+      fanout->wait_idle();
+      stats += fanout->stats_json();
+    }
     stats += "}}";
   }
   sink.on_record(dataplane::RecordType::kStats, stats);
+  count_into_tally();
+  const bool workers_failed = fanout && fanout->write_failed();
+  fanout.reset();  // the worker threads end before the output closes
   if (eve != stdout) {
     std::fclose(eve);
   } else {
@@ -230,11 +263,10 @@ int run_replay_command(int argc, char** argv) {
   }
   progress.end();
   if (!options.quiet) {
-    count_into_tally();
     const std::string summary = ReplayProgress::format_summary(tally, clock_ns(CLOCK_MONOTONIC) - start_ns);
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
-  if (sink.failed()) {
+  if (sink.failed() || workers_failed) {
     std::fprintf(stderr, "misdirect replay: writing EVE output to %s failed\n",
                  sensor.eve_path == "-" ? "stdout" : sensor.eve_path.c_str());
     return 1;

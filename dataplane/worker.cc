@@ -798,6 +798,24 @@ void Worker::process_burst(std::span<const PacketView> packets) noexcept {
   }
 }
 
+void Worker::process_share(std::span<const PacketView> share, uint64_t burst_first_ns,
+                           uint64_t burst_max_ns, bool burst_end) noexcept {
+  Impl& impl = *impl_;
+  // The burst's first packet moves the clock first (and starts a new capture's offset) even when
+  // it went to another worker.
+  impl.advance_clock(burst_first_ns);
+  for (std::size_t i = 0; i < share.size(); i += kStageBurst) {
+    impl.process_stage(share.subspan(i, std::min(kStageBurst, share.size() - i)));
+  }
+  if (!burst_end) {
+    return;
+  }
+  impl.advance_clock(burst_max_ns);
+  if (impl.clock_ns - impl.last_housekeeping_ns >= kHousekeepingIntervalNs) {
+    impl.housekeeping(impl.now_ns);
+  }
+}
+
 void Worker::advance_time(uint64_t now_ns) noexcept { impl_->housekeeping(now_ns); }
 
 void Worker::finish(uint64_t now_ns) noexcept {

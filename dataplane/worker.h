@@ -81,6 +81,12 @@ class Worker {
   // each — so a burst of 32 or more pays its cache misses side by side, a burst of 1 one by one.
   // The packets' bytes must stay valid until this returns.
   void process_burst(std::span<const PacketView> packets) noexcept;
+  // Replay's fan-out (control/replay_fanout.h): this worker's share of a burst whose first packet
+  // has `burst_first_ns` and whose largest timestamp is `burst_max_ns`. The clock moves as it
+  // would for the whole burst, so timers and housekeeping fire at the packet times they would in
+  // a single worker. `burst_end` false: more of the same burst's share follows in another call.
+  void process_share(std::span<const PacketView> share, uint64_t burst_first_ns, uint64_t burst_max_ns,
+                     bool burst_end) noexcept;
   // Time moves on without packets: expire idle flows, give up on old holes. `now_ns` is packet
   // time in replay and the clock in the live sensor; it never goes backwards.
   void advance_time(uint64_t now_ns) noexcept;

@@ -19,6 +19,35 @@ inline uint64_t fanout_mix(uint64_t x, uint64_t y) noexcept {
   return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
 }
 
+// The pair of addresses at `address_offset` (each `address_bytes` long), in either order.
+inline uint64_t fanout_hash_addresses(const uint8_t* frame, uint32_t length, uint32_t address_offset,
+                                      uint32_t address_bytes, uint32_t vlans) noexcept {
+  if (address_offset + 2 * address_bytes > length) {
+    return 0;
+  }
+  uint64_t a[2] = {0, 0};
+  uint64_t b[2] = {0, 0};
+  std::memcpy(a, frame + address_offset, address_bytes);
+  std::memcpy(b, frame + address_offset + address_bytes, address_bytes);
+  // Order-independent: mix each address alone, then combine with a commutative operation.
+  const uint64_t ha = fanout_mix(a[0], a[1] ^ address_bytes);
+  const uint64_t hb = fanout_mix(b[0], b[1] ^ address_bytes);
+  return fanout_mix(ha + hb, (ha ^ hb) + vlans);
+}
+
+// From an IP header (version 4 or 6 by its first nibble), for links without Ethernet (replay's
+// Linux cooked, raw IP and loopback captures). Returns 0 for anything else.
+inline uint64_t fanout_hash_ip(const uint8_t* ip, uint32_t length, uint32_t vlans) noexcept {
+  if (length == 0) {
+    return 0;
+  }
+  switch (ip[0] >> 4) {
+    case 4: return fanout_hash_addresses(ip, length, 12, 4, vlans);
+    case 6: return fanout_hash_addresses(ip, length, 8, 16, vlans);
+    default: return 0;
+  }
+}
+
 // Reads only what it needs, never past `length`. Returns 0 for frames it cannot place.
 inline uint64_t fanout_hash(const uint8_t* frame, uint32_t length) noexcept {
   uint32_t offset = 12;
@@ -48,17 +77,7 @@ inline uint64_t fanout_hash(const uint8_t* frame, uint32_t length) noexcept {
     } else {
       return 0;
     }
-    if (address_offset + 2 * address_bytes > length) {
-      return 0;
-    }
-    uint64_t a[2] = {0, 0};
-    uint64_t b[2] = {0, 0};
-    std::memcpy(a, frame + address_offset, address_bytes);
-    std::memcpy(b, frame + address_offset + address_bytes, address_bytes);
-    // Order-independent: mix each address alone, then combine with a commutative operation.
-    const uint64_t ha = fanout_mix(a[0], a[1] ^ address_bytes);
-    const uint64_t hb = fanout_mix(b[0], b[1] ^ address_bytes);
-    return fanout_mix(ha + hb, (ha ^ hb) + vlans);
+    return fanout_hash_addresses(frame, length, address_offset, address_bytes, vlans);
   }
   return 0;
 }

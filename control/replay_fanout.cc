@@ -1,0 +1,352 @@
+// ReplayFanout: replay's reader fanning flows out to worker threads (replay_fanout.h).
+#include "control/replay_fanout.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "dataplane/live/live_fanout.h"
+#include "dataplane/pcap_source.h"
+#include "inspect/matcher.h"
+
+namespace misdirect::control {
+namespace {
+
+using dataplane::PacketView;
+
+// Whole lines into a buffer; full buffers to the FILE in one fwrite.
+class ChunkSink final : public dataplane::RecordSink {
+ public:
+  static constexpr std::size_t kBytes = 1 << 20;
+  explicit ChunkSink(std::FILE* out) : out_(out) { buffer_.reserve(kBytes); }
+
+  bool on_record(dataplane::RecordType, std::string_view line) noexcept override {
+    if (buffer_.size() + line.size() + 1 > kBytes) {
+      flush();
+    }
+    buffer_.append(line);
+    buffer_.push_back('\n');
+    return true;
+  }
+  void flush() noexcept {
+    if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size()) {
+      failed_ = true;
+    }
+    buffer_.clear();
+  }
+  bool failed() const noexcept { return failed_; }
+
+ private:
+  std::FILE* out_;
+  std::string buffer_;
+  bool failed_ = false;
+};
+
+// Where the IP header starts for the link types replay reads, or -1.
+int ip_offset(const PacketView& packet) noexcept {
+  const uint8_t* data = packet.data;
+  const uint32_t length = packet.captured_length;
+  const auto ether_type_at = [&](uint32_t at) -> int {
+    if (at + 2 > length) {
+      return -1;
+    }
+    return data[at] << 8 | data[at + 1];
+  };
+  switch (packet.link_type) {
+    case dataplane::LinkType::kLinuxSll: {
+      const int type = ether_type_at(14);
+      return type == 0x0800 || type == 0x86dd ? 16 : -1;
+    }
+    case dataplane::LinkType::kLinuxSll2: {
+      const int type = ether_type_at(0);
+      return type == 0x0800 || type == 0x86dd ? 20 : -1;
+    }
+    case dataplane::LinkType::kNull: return 4;
+    case dataplane::LinkType::kRawIp:
+    case dataplane::LinkType::kIpv4:
+    case dataplane::LinkType::kIpv6: return 0;
+    case dataplane::LinkType::kEthernet: return -1;
+  }
+  return -1;
+}
+
+}  // namespace
+
+uint32_t replay_worker_for(const PacketView& packet, uint32_t workers) noexcept {
+  if (workers <= 1) {
+    return 0;
+  }
+  uint64_t hash = 0;
+  if (packet.link_type == dataplane::LinkType::kEthernet) {
+    hash = dataplane::fanout_hash(packet.data, packet.captured_length);
+  } else {
+    const int offset = ip_offset(packet);
+    if (offset >= 0 && static_cast<uint32_t>(offset) < packet.captured_length) {
+      hash = dataplane::fanout_hash_ip(packet.data + offset, packet.captured_length - offset, 0);
+    }
+  }
+  return static_cast<uint32_t>(hash % workers);
+}
+
+struct ReplayFanout::Batch {
+  static constexpr std::size_t kArenaBytes = 4u << 20;
+  struct Segment {
+    uint32_t begin = 0;
+    uint32_t end = 0;
+    uint64_t first_ns = 0;
+    uint64_t max_ns = 0;
+    bool burst_end = false;
+  };
+  enum class Control : uint8_t { kNone, kBeginFile, kEndFile, kStop };
+
+  std::vector<PacketView> packets;
+  std::unique_ptr<uint8_t[]> arena{new uint8_t[kArenaBytes]};
+  std::size_t arena_used = 0;
+  std::vector<Segment> segments;
+  Control control = Control::kNone;
+  std::string name;
+  uint64_t end_ns = 0;
+
+  Batch() {
+    packets.reserve(kBatchPackets + dataplane::PcapSource::kMaxBurst);
+    segments.reserve(kBatchPackets);
+  }
+  bool fits(uint32_t bytes) const noexcept { return arena_used + bytes <= kArenaBytes; }
+  bool full() const noexcept {
+    return packets.size() >= kBatchPackets || segments.size() >= kBatchPackets ||
+           arena_used > kArenaBytes / 2;
+  }
+  bool empty() const noexcept { return segments.empty() && control == Control::kNone; }
+  void clear() noexcept {
+    packets.clear();
+    arena_used = 0;
+    segments.clear();
+    control = Control::kNone;
+    name.clear();
+  }
+};
+
+struct ReplayFanout::Lane {
+  Lane(uint32_t id, const dataplane::WorkerConfig& config, const inspect::Matcher& matcher, std::FILE* out)
+      : scratch(matcher.make_scratch()), sink(out) {
+    dataplane::WorkerConfig own = config;
+    own.worker_id = id;
+    worker = std::make_unique<dataplane::Worker>(own, sink);
+    worker->bind_matcher(dataplane::MatcherBinding{&matcher, &scratch, 1});
+    for (std::size_t i = 0; i < kQueueBatches; ++i) {
+      owned.push_back(std::make_unique<Batch>());
+      free_batches.push_back(owned.back().get());
+    }
+    owned.push_back(std::make_unique<Batch>());
+    filling = owned.back().get();
+  }
+
+  inspect::MatcherScratch scratch;
+  ChunkSink sink;
+  std::unique_ptr<dataplane::Worker> worker;
+  std::thread thread;
+  std::vector<std::unique_ptr<Batch>> owned;
+  Batch* filling = nullptr;  // the reader's
+  Batch::Segment open;       // the reader's segment being filled
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Batch*> full_batches;
+  std::vector<Batch*> free_batches;
+  // Published after each batch, for progress lines.
+  std::atomic<uint64_t> packets{0}, bytes{0}, alerts{0}, records_dropped{0}, smtp_sessions{0}, recipients{0};
+};
+
+ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config,
+                           const inspect::Matcher& matcher, std::FILE* out)
+    : out_(out) {
+  for (uint32_t id = 0; id < workers; ++id) {
+    lanes_.push_back(std::make_unique<Lane>(id, config, matcher, out));
+  }
+  for (auto& lane : lanes_) {
+    lane->thread = std::thread([this, raw = lane.get()] { run(*raw); });
+  }
+}
+
+ReplayFanout::~ReplayFanout() {
+  for (auto& lane : lanes_) {
+    lane->filling->control = Batch::Control::kStop;
+    send(*lane);
+  }
+  for (auto& lane : lanes_) {
+    lane->thread.join();
+  }
+}
+
+void ReplayFanout::send(Lane& lane) {
+  std::unique_lock lock(lane.mutex);
+  lane.full_batches.push_back(lane.filling);
+  lane.changed.notify_all();
+  lane.changed.wait(lock, [&] { return !lane.free_batches.empty(); });
+  lane.filling = lane.free_batches.back();
+  lane.free_batches.pop_back();
+}
+
+void ReplayFanout::run(Lane& lane) {
+  for (;;) {
+    Batch* batch = nullptr;
+    {
+      std::unique_lock lock(lane.mutex);
+      lane.changed.wait(lock, [&] { return !lane.full_batches.empty(); });
+      batch = lane.full_batches.front();
+      lane.full_batches.pop_front();
+    }
+    for (const Batch::Segment& segment : batch->segments) {
+      lane.worker->process_share(std::span<const PacketView>(batch->packets.data() + segment.begin,
+                                                             segment.end - segment.begin),
+                                 segment.first_ns, segment.max_ns, segment.burst_end);
+    }
+    const Batch::Control control = batch->control;
+    if (control == Batch::Control::kBeginFile) {
+      lane.worker->set_source_name(batch->name);
+    } else if (control == Batch::Control::kEndFile) {
+      lane.worker->finish(batch->end_ns);
+      lane.sink.flush();
+    } else if (control == Batch::Control::kStop) {
+      lane.sink.flush();
+    }
+    const dataplane::Worker::Totals totals = lane.worker->totals();
+    lane.packets.store(totals.packets, std::memory_order_relaxed);
+    lane.bytes.store(totals.bytes, std::memory_order_relaxed);
+    lane.alerts.store(totals.alerts, std::memory_order_relaxed);
+    lane.records_dropped.store(totals.records_dropped, std::memory_order_relaxed);
+    lane.smtp_sessions.store(totals.smtp_sessions, std::memory_order_relaxed);
+    lane.recipients.store(totals.recipients, std::memory_order_relaxed);
+    batch->clear();
+    {
+      std::lock_guard lock(lane.mutex);
+      lane.free_batches.push_back(batch);
+      lane.changed.notify_all();
+    }
+    if (control == Batch::Control::kStop) {
+      return;
+    }
+  }
+}
+
+void ReplayFanout::begin_file(const std::string& name) {
+  for (auto& lane : lanes_) {
+    lane->filling->control = Batch::Control::kBeginFile;
+    lane->filling->name = name;
+    send(*lane);
+  }
+}
+
+void ReplayFanout::burst(std::span<const PacketView> packets) {
+  if (packets.empty()) {
+    return;
+  }
+  uint64_t max_ns = 0;
+  for (const PacketView& packet : packets) {
+    max_ns = std::max(max_ns, packet.timestamp_ns);
+  }
+  const uint64_t first_ns = packets.front().timestamp_ns;
+  for (auto& lane : lanes_) {
+    lane->open = Batch::Segment{static_cast<uint32_t>(lane->filling->packets.size()), 0, first_ns, max_ns, false};
+  }
+  const uint32_t workers = static_cast<uint32_t>(lanes_.size());
+  for (const PacketView& packet : packets) {
+    Lane& lane = *lanes_[replay_worker_for(packet, workers)];
+    if (!lane.filling->fits(packet.captured_length)) {
+      // The arena is full in the middle of a burst: this part of the share goes now, without the
+      // burst's end (the clock moves to max_ns only with the last part).
+      lane.open.end = static_cast<uint32_t>(lane.filling->packets.size());
+      lane.filling->segments.push_back(lane.open);
+      send(lane);
+      lane.open.begin = 0;
+    }
+    Batch& batch = *lane.filling;
+    uint8_t* copy = batch.arena.get() + batch.arena_used;
+    if (packet.captured_length > 0) {
+      std::memcpy(copy, packet.data, packet.captured_length);
+    }
+    batch.arena_used += packet.captured_length;
+    PacketView view = packet;
+    view.data = copy;
+    batch.packets.push_back(view);
+  }
+  for (auto& lane : lanes_) {
+    lane->open.end = static_cast<uint32_t>(lane->filling->packets.size());
+    lane->open.burst_end = true;
+    lane->filling->segments.push_back(lane->open);
+    if (lane->filling->full()) {
+      send(*lane);
+    }
+  }
+}
+
+void ReplayFanout::end_file(uint64_t now_ns) {
+  for (auto& lane : lanes_) {
+    lane->filling->control = Batch::Control::kEndFile;
+    lane->filling->end_ns = now_ns;
+    send(*lane);
+  }
+}
+
+void ReplayFanout::wait_idle() {
+  for (auto& lane : lanes_) {
+    if (!lane->filling->empty()) {
+      send(*lane);
+    }
+    std::unique_lock lock(lane->mutex);
+    lane->changed.wait(lock, [&] { return lane->free_batches.size() == kQueueBatches; });
+  }
+}
+
+dataplane::Worker::Totals ReplayFanout::totals() const noexcept {
+  dataplane::Worker::Totals sum;
+  for (const auto& lane : lanes_) {
+    sum.packets += lane->packets.load(std::memory_order_relaxed);
+    sum.bytes += lane->bytes.load(std::memory_order_relaxed);
+    sum.alerts += lane->alerts.load(std::memory_order_relaxed);
+    sum.records_dropped += lane->records_dropped.load(std::memory_order_relaxed);
+    sum.smtp_sessions += lane->smtp_sessions.load(std::memory_order_relaxed);
+    sum.recipients += lane->recipients.load(std::memory_order_relaxed);
+  }
+  return sum;
+}
+
+namespace {
+
+// Adds `from` into `into`, member by member: counters add up. The matcher generation is the same
+// in every worker and is kept, not added.
+void add_into(nlohmann::ordered_json& into, const nlohmann::ordered_json& from) {
+  for (auto it = from.begin(); it != from.end(); ++it) {
+    if (!into.contains(it.key())) {
+      into[it.key()] = it.value();
+    } else if (it.value().is_object()) {
+      add_into(into[it.key()], it.value());
+    } else if (it.value().is_number_unsigned() && it.key() != "generation") {
+      into[it.key()] = into[it.key()].get<uint64_t>() + it.value().get<uint64_t>();
+    }
+  }
+}
+
+}  // namespace
+
+std::string ReplayFanout::stats_json() const {
+  nlohmann::ordered_json sum = nlohmann::ordered_json::object();
+  for (const auto& lane : lanes_) {
+    std::string members;
+    lane->worker->append_stats_json(members);
+    add_into(sum, nlohmann::ordered_json::parse("{" + members + "}"));
+  }
+  const std::string text = sum.dump();
+  return text.substr(1, text.size() - 2);  // the members, as Worker::append_stats_json gives them
+}
+
+bool ReplayFanout::write_failed() const noexcept {
+  return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->sink.failed(); });
+}
+
+}  // namespace misdirect::control

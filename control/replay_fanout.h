@@ -1,0 +1,75 @@
+// ReplayFanout: `misdirect replay --workers N` — the reader (the calling thread) hands each packet
+// to one of N worker threads by the symmetric flow hash, as the live sensor's software fan-out
+// does, so both directions and every fragment of a flow meet in one Worker.
+//
+// Output is the same as one worker's, after sorting: every worker sees the capture's clock move
+// as one worker would. The reader cuts the capture into the bursts one worker would get; each
+// worker receives its share of every burst together with the burst's first and largest
+// timestamps (Worker::process_share), so timers and housekeeping fire at the same packet times in
+// every worker. Files begin and end in every worker at the same place in the stream.
+//
+// Hand-over: per worker, a bounded queue of batches (up to kBatchPackets packets copied into the
+// batch's own arena). A full queue makes the reader wait: replay reads files, and back-pressure
+// rather than loss is what a file wants. The queue takes one mutex operation per batch of up to
+// a thousand packets, off the per-packet path; the workers themselves share nothing.
+// Records: each worker writes whole lines into its own buffer and hands full buffers to the
+// output FILE in one fwrite (stdio locks the FILE for the call), so lines never interleave.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/decode/packet_view.h"
+#include "dataplane/worker.h"
+
+namespace misdirect::inspect {
+class Matcher;
+}
+
+namespace misdirect::control {
+
+// Which of `workers` a packet goes to: the live fan-out's symmetric address hash, for every
+// link type replay reads. Packets without IP addresses go to worker 0.
+uint32_t replay_worker_for(const dataplane::PacketView& packet, uint32_t workers) noexcept;
+
+class ReplayFanout {
+ public:
+  static constexpr std::size_t kBatchPackets = 1024;
+  static constexpr std::size_t kQueueBatches = 4;
+
+  // Starts `workers` threads, each with its own Worker (worker_id = its index) and scratch.
+  ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config, const inspect::Matcher& matcher,
+               std::FILE* out);
+  ~ReplayFanout();
+  ReplayFanout(const ReplayFanout&) = delete;
+  ReplayFanout& operator=(const ReplayFanout&) = delete;
+
+  // Reader thread, in this order per file: begin_file, burst..., end_file.
+  void begin_file(const std::string& name);
+  void burst(std::span<const dataplane::PacketView> packets);
+  void end_file(uint64_t now_ns);
+  // Waits until every worker has done all it was given.
+  void wait_idle();
+
+  // Sums of the workers' totals as last published (after each batch).
+  dataplane::Worker::Totals totals() const noexcept;
+  // After wait_idle: the workers' stats members summed into one worker's shape.
+  std::string stats_json() const;
+  // After wait_idle: whether writing records failed.
+  bool write_failed() const noexcept;
+
+ private:
+  struct Batch;
+  struct Lane;
+  void send(Lane& lane);
+  void run(Lane& lane);
+
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::FILE* out_;
+};
+
+}  // namespace misdirect::control

@@ -1,0 +1,75 @@
+"""`misdirect replay --workers N`: flows fanned out by the symmetric flow hash to N worker
+threads give the records one worker gives, after sorting — alerts, smtp records and the summed
+stats — on every bundled capture, in one run over all of them (files end in every worker alike).
+
+Left out of the comparison, because they depend on how flows are split, not on what was found:
+flow_id (numbered per worker today, worker id in the top bits), and in the stats the per-worker
+caches — verdict_cache hits/misses (each worker has its own cache of verdicts) and the learned
+address book (each worker keeps its own; its housekeeping counters follow its flows).
+"""
+import glob
+import json
+import os
+import unittest
+
+import misdirect_e2e as e2e
+
+
+def setUpModule():
+    e2e.require_binary()
+
+
+def captures():
+    return sorted(glob.glob(os.path.join(e2e.PCAPS, "*.pcap")) + glob.glob(os.path.join(e2e.PCAPS, "*.pcapng")))
+
+
+PER_WORKER_CACHES = ("verdict_cache", "learned")
+
+
+def comparable(replay):
+    lines = []
+    stats = None
+    for record in replay.records:
+        if record.get("event_type") == "stats":
+            stats = {key: value for key, value in record["stats"].items() if key not in PER_WORKER_CACHES}
+            stats["timestamp"] = record["timestamp"]
+            continue
+        record = dict(record)
+        record.pop("flow_id", None)
+        lines.append(json.dumps(record, sort_keys=True))
+    return sorted(lines), stats
+
+
+class WorkersTest(unittest.TestCase):
+    def test_two_and_three_workers_equal_one(self):
+        pcaps = captures()
+        one = e2e.run_replay(pcaps, extra=["--workers", "1", "--max-flows", "65536"])
+        self.assertIn(one.returncode, (0, 1), one.stderr)
+        lines_one, stats_one = comparable(one)
+        self.assertGreater(len([r for r in one.records if r.get("event_type") == "alert"]), 50)
+        for workers in (2, 3):
+            with self.subTest(workers=workers):
+                many = e2e.run_replay(pcaps, extra=["--workers", str(workers), "--max-flows", "65536"])
+                self.assertEqual(many.returncode, one.returncode, many.stderr)
+                lines_many, stats_many = comparable(many)
+                self.assertEqual(e2e.multiset_difference(lines_many, lines_one), "")
+                self.assertEqual(stats_many, stats_one)
+
+    def test_one_capture_with_workers(self):
+        kinds = os.path.join(e2e.PCAPS, "kinds.pcap")
+        one = e2e.run_replay([kinds])
+        many = e2e.run_replay([kinds], extra=["--workers", "2"])
+        self.assertEqual(many.returncode, 0, many.stderr)
+        self.assertEqual(comparable(many)[0], comparable(one)[0])
+        self.assertRegex(many.stderr, r"replay: 1 file, \d+ packets, \d+ SMTP sessions?, \d+ recipients?, "
+                                      rf"{len(one.alerts)} alerts in ")
+
+    def test_bad_worker_count(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "kinds.pcap")], extra=["--workers", "0"])
+        self.assertEqual(replay.returncode, 2)
+        self.assertIn("--workers", replay.stderr)
+        self.assertEqual(replay.records, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
