@@ -24,6 +24,7 @@ namespace misdirect::control {
 // One connection. Input is kept only up to one line past the last complete one; output is kept
 // up to subscriber_buffer_bytes (a single answer may overshoot it once).
 struct ControlServer::Client {
+  uint64_t serial = 0;  // never reused, so a finished compile finds its client or none
   int fd = -1;
   PeerCredentials peer;
   std::string input;
@@ -36,8 +37,13 @@ struct ControlServer::Client {
   uint64_t last_request_ms = 0;  // accepted, or last complete request line
   bool read_closed = false;
   bool closed = false;
+  // A push of this client compiles (awaiting_swap) or waits for another's to end (waiting_push).
+  // Either way its later lines stay unread until the push is answered, keeping answers in order.
+  bool awaiting_swap = false;
+  std::optional<Request> waiting_push;
 
   std::size_t pending() const noexcept { return output.size() - output_sent; }
+  bool busy() const noexcept { return awaiting_swap || waiting_push.has_value(); }
 };
 
 namespace {
@@ -228,12 +234,14 @@ ControlServer::~ControlServer() {
 }
 
 void ControlServer::poll_once(int timeout_ms) {
+  poll_swap();
   std::vector<pollfd> fds;
   fds.reserve(clients_.size() + 1);
   fds.push_back({listen_fd_, POLLIN, 0});
   for (const auto& client : clients_) {
     short events = 0;
-    if (!client->read_closed && client->pending() < config_.subscriber_buffer_bytes) {
+    if (!client->read_closed && !client->busy() &&
+        client->pending() < config_.subscriber_buffer_bytes) {
       events |= POLLIN;
     }
     if (client->pending() > 0) {
@@ -262,7 +270,8 @@ void ControlServer::poll_once(int timeout_ms) {
       // poll from reporting the hang-up again on every call.
       close_client(client);
     }
-    if (!client.closed && client.read_closed && client.events == 0 && client.pending() == 0) {
+    if (!client.closed && client.read_closed && client.events == 0 && client.pending() == 0 &&
+        !client.busy()) {
       close_client(client);  // the peer said all it had to say and has every answer
     }
   }
@@ -288,7 +297,7 @@ void ControlServer::close_idle_clients() {
   }
   const uint64_t now = now_ms();
   for (const auto& client : clients_) {
-    if (!client->closed && client->events == 0 && client->pending() == 0 &&
+    if (!client->closed && client->events == 0 && client->pending() == 0 && !client->busy() &&
         now - client->last_request_ms >= config_.idle_timeout_ms) {
       counters_.add(ControlCounter::kIdleTimeouts);
       close_client(*client);
@@ -335,6 +344,7 @@ void ControlServer::accept_clients() {
     }
     counters_.add(ControlCounter::kAccepted);
     auto client = std::make_unique<Client>();
+    client->serial = next_client_serial_++;
     client->fd = fd;
     client->peer = *peer;
     client->last_request_ms = now_ms();
@@ -359,10 +369,11 @@ void ControlServer::refuse_oversized(Client& client) {
 // budget allows and answers again.
 void ControlServer::read_from(Client& client, bool readable) {
   std::size_t budget = kReadBudgetBytes;
-  bool saw_eof = false;
+  bool saw_eof = client.read_closed;
   while (!client.closed) {
-    // Answer the complete lines already here first; stop while the peer is not reading answers.
-    while (!client.closed && client.pending() < config_.subscriber_buffer_bytes) {
+    // Answer the complete lines already here first; stop while the peer is not reading answers,
+    // and while a push of this client is not answered yet.
+    while (!client.closed && !client.busy() && client.pending() < config_.subscriber_buffer_bytes) {
       const std::size_t newline = client.input.find('\n', client.scanned);
       if (newline == std::string::npos) {
         client.scanned = client.input.size();
@@ -377,8 +388,8 @@ void ControlServer::read_from(Client& client, bool readable) {
       }
       handle_line(client, line);
     }
-    if (client.closed) {
-      return;
+    if (client.closed || client.busy()) {
+      return;  // a busy client's lines wait where they are; poll_once does not read it meanwhile
     }
     if (client.input.size() > config_.max_message_bytes) {
       // No newline within the limit: whatever follows cannot be a valid request.
@@ -440,6 +451,10 @@ void ControlServer::handle_line(Client& client, std::string_view line) {
     queue_response(client, make_error_response(parsed.request.id, *parsed.error, parsed.message));
     return;
   }
+  if (is_push(parsed.request)) {
+    begin_push(client, std::move(parsed.request));
+    return;
+  }
   std::string response;
   try {
     response = answer(client, parsed.request);
@@ -458,12 +473,6 @@ std::string ControlServer::answer(Client& client, const Request& request) {
     fields.set("pong", JsonValue::boolean(true));
     fields.set("generation", JsonValue::number(sensor_.generation()));
     return make_ok_response(id, std::move(fields));
-  }
-  if (const auto* set = std::get_if<ListsSetRequest>(&request.body)) {
-    return answer_lists_set(id, set->protected_domains, set->allow);
-  }
-  if (const auto* change = std::get_if<ListsChangeRequest>(&request.body)) {
-    return answer_lists_change(id, *change);
   }
   if (std::holds_alternative<ListsGetRequest>(request.body)) {
     const inspect::DomainLists lists = sensor_.current_lists();
@@ -491,29 +500,175 @@ std::string ControlServer::answer(Client& client, const Request& request) {
   return make_ok_response(id, std::move(fields));
 }
 
-std::string ControlServer::answer_lists_set(const JsonValue& id,
-                                            std::vector<std::string> protected_domains,
-                                            std::vector<std::string> allow) {
+bool ControlServer::is_push(const Request& request) noexcept {
+  return std::holds_alternative<ListsSetRequest>(request.body) ||
+         std::holds_alternative<ListsChangeRequest>(request.body);
+}
+
+// Starts the push's compile, or queues the push behind the one compiling. A push that is refused
+// before any compile (a bad domain, an empty result) is answered at once.
+void ControlServer::begin_push(Client& client, Request request) {
+  if (swap_.has_value()) {
+    counters_.add(ControlCounter::kPushesQueued);
+    client.waiting_push = std::move(request);
+    push_queue_.push_back(client.serial);
+    return;
+  }
+  std::string error_answer;
+  try {
+    std::optional<inspect::DomainLists> lists = lists_for_push(request, error_answer);
+    if (lists.has_value()) {
+      sensor_.start_list_swap(*lists);
+      swap_ = Swap{client.serial, std::move(request.id), std::move(*lists)};
+      client.awaiting_swap = true;
+      return;
+    }
+  } catch (const std::exception& failure) {
+    // Validation allocates, and starting the compile starts a thread; neither may take the
+    // sensor down.
+    counters_.add(ControlCounter::kErrors);
+    error_answer = make_error_response(request.id, ErrorCode::kInternal, failure.what());
+  }
+  queue_response(client, std::move(error_answer));
+}
+
+namespace {
+
+// Validates both lists as a whole replacement; the error answer names the bad element.
+std::optional<inspect::DomainLists> validated_lists(const std::vector<std::string>& protected_domains,
+                                                    const std::vector<std::string>& allow,
+                                                    const JsonValue& id, std::string& error_answer) {
   inspect::ListParseResult checked_protected =
       inspect::validate_domain_list(protected_domains, "protected");
   if (!checked_protected.ok()) {
-    counters_.add(ControlCounter::kErrors);
-    return make_error_response(id, ErrorCode::kInvalidDomain, checked_protected.error);
+    error_answer = make_error_response(id, ErrorCode::kInvalidDomain, checked_protected.error);
+    return std::nullopt;
   }
   inspect::ListParseResult checked_allow = inspect::validate_domain_list(allow, "allow");
   if (!checked_allow.ok()) {
-    counters_.add(ControlCounter::kErrors);
-    return make_error_response(id, ErrorCode::kInvalidDomain, checked_allow.error);
+    error_answer = make_error_response(id, ErrorCode::kInvalidDomain, checked_allow.error);
+    return std::nullopt;
   }
   if (checked_protected.domains.empty()) {
-    counters_.add(ControlCounter::kErrors);
-    return make_error_response(id, ErrorCode::kEmptyProtected,
-                               "protected: the list is empty; the sensor would protect nothing");
+    error_answer = make_error_response(id, ErrorCode::kEmptyProtected,
+                                       "protected: the list is empty; the sensor would protect nothing");
+    return std::nullopt;
   }
   inspect::DomainLists lists;
   lists.protected_domains = std::move(checked_protected.domains);
   lists.allow = std::move(checked_allow.domains);
-  const ListSwapResult swap = sensor_.replace_lists(lists);
+  return lists;
+}
+
+}  // namespace
+
+// lists.set replaces both lists; lists.add and lists.remove change the lists judging now (the
+// result of every earlier push, since pushes run one at a time).
+std::optional<inspect::DomainLists> ControlServer::lists_for_push(const Request& request,
+                                                                  std::string& error_answer) {
+  const JsonValue& id = request.id;
+  std::optional<inspect::DomainLists> lists;
+  if (const auto* set = std::get_if<ListsSetRequest>(&request.body)) {
+    lists = validated_lists(set->protected_domains, set->allow, id, error_answer);
+    if (!lists.has_value()) {
+      counters_.add(ControlCounter::kErrors);
+    }
+    return lists;
+  }
+  const auto& change = std::get<ListsChangeRequest>(request.body);
+  inspect::DomainLists current = sensor_.current_lists();
+  struct Part {
+    const std::optional<std::vector<std::string>>& elements;
+    const char* name;
+    std::vector<std::string>& list;
+  };
+  for (const Part& part : {Part{change.protected_domains, "protected", current.protected_domains},
+                           Part{change.allow, "allow", current.allow}}) {
+    if (!part.elements.has_value()) {
+      continue;
+    }
+    // Validate the whole array first so the error names the element's index in the request.
+    const inspect::ListParseResult checked = inspect::validate_domain_list(*part.elements, part.name);
+    if (!checked.ok()) {
+      counters_.add(ControlCounter::kErrors);
+      error_answer = make_error_response(id, ErrorCode::kInvalidDomain, checked.error);
+      return std::nullopt;
+    }
+    for (std::size_t i = 0; i < part.elements->size(); ++i) {
+      const inspect::ListParseResult one =
+          inspect::validate_domain_list({(*part.elements)[i]}, part.name);
+      if (!one.ok() || one.domains.empty()) {
+        continue;  // an element that validates to nothing (cannot happen for a valid list)
+      }
+      const std::string& domain = one.domains.front();
+      const auto found = std::find(part.list.begin(), part.list.end(), domain);
+      if (change.add) {
+        if (found == part.list.end()) {
+          part.list.push_back(domain);
+        }
+      } else if (found == part.list.end()) {
+        counters_.add(ControlCounter::kErrors);
+        error_answer = make_error_response(id, ErrorCode::kNotFound,
+                                           std::string(part.name) + "[" + std::to_string(i) + "]: \"" +
+                                               domain + "\" is not on the " + part.name + " list");
+        return std::nullopt;
+      } else {
+        part.list.erase(found);
+      }
+    }
+  }
+  lists = validated_lists(current.protected_domains, current.allow, id, error_answer);
+  if (!lists.has_value()) {
+    counters_.add(ControlCounter::kErrors);
+  }
+  return lists;
+}
+
+// Picks up a finished compile: answers its client (whose held lines are then read on), and starts
+// the next queued push.
+void ControlServer::poll_swap() {
+  if (!swap_.has_value()) {
+    return;
+  }
+  std::optional<ListSwapResult> result = sensor_.finish_list_swap();
+  if (!result.has_value()) {
+    return;
+  }
+  Swap done = std::move(*swap_);
+  swap_.reset();
+  std::string response;
+  try {
+    response = answer_swap(done.id, done.lists, *result);
+  } catch (const std::exception& failure) {
+    counters_.add(ControlCounter::kErrors);
+    response = make_error_response(done.id, ErrorCode::kInternal, failure.what());
+  }
+  Client* owner = find_client(done.client);  // null when it hung up: the push still counts
+  if (owner != nullptr) {
+    owner->awaiting_swap = false;
+    queue_response(*owner, std::move(response));
+  }
+  // The queue goes first, so a client pushing again right after its answer waits behind others.
+  while (!swap_.has_value() && !push_queue_.empty()) {
+    Client* next = find_client(push_queue_.front());
+    push_queue_.pop_front();
+    if (next == nullptr || !next->waiting_push.has_value()) {
+      continue;
+    }
+    Request request = std::move(*next->waiting_push);
+    next->waiting_push.reset();
+    begin_push(*next, std::move(request));
+    if (!next->busy()) {
+      read_from(*next, false);  // refused at once: its next lines may be answered now
+    }
+  }
+  if (owner != nullptr) {
+    read_from(*owner, false);
+  }
+}
+
+std::string ControlServer::answer_swap(const JsonValue& id, const inspect::DomainLists& lists,
+                                       const ListSwapResult& swap) {
   if (!swap.ok) {
     counters_.add(ControlCounter::kErrors);
     return make_error_response(id, ErrorCode::kListsRejected, swap.error);
@@ -539,48 +694,13 @@ std::string ControlServer::answer_lists_set(const JsonValue& id,
   return make_ok_response(id, std::move(fields));
 }
 
-std::string ControlServer::answer_lists_change(const JsonValue& id,
-                                               const ListsChangeRequest& change) {
-  inspect::DomainLists current = sensor_.current_lists();
-  struct Part {
-    const std::optional<std::vector<std::string>>& elements;
-    const char* name;
-    std::vector<std::string>& list;
-  };
-  for (const Part& part : {Part{change.protected_domains, "protected", current.protected_domains},
-                           Part{change.allow, "allow", current.allow}}) {
-    if (!part.elements.has_value()) {
-      continue;
-    }
-    // Validate the whole array first so the error names the element's index in the request.
-    const inspect::ListParseResult checked = inspect::validate_domain_list(*part.elements, part.name);
-    if (!checked.ok()) {
-      counters_.add(ControlCounter::kErrors);
-      return make_error_response(id, ErrorCode::kInvalidDomain, checked.error);
-    }
-    for (std::size_t i = 0; i < part.elements->size(); ++i) {
-      const inspect::ListParseResult one =
-          inspect::validate_domain_list({(*part.elements)[i]}, part.name);
-      if (!one.ok() || one.domains.empty()) {
-        continue;  // an element that validates to nothing (cannot happen for a valid list)
-      }
-      const std::string& domain = one.domains.front();
-      const auto found = std::find(part.list.begin(), part.list.end(), domain);
-      if (change.add) {
-        if (found == part.list.end()) {
-          part.list.push_back(domain);
-        }
-      } else if (found == part.list.end()) {
-        counters_.add(ControlCounter::kErrors);
-        return make_error_response(id, ErrorCode::kNotFound,
-                                   std::string(part.name) + "[" + std::to_string(i) + "]: \"" +
-                                       domain + "\" is not on the " + part.name + " list");
-      } else {
-        part.list.erase(found);
-      }
+ControlServer::Client* ControlServer::find_client(uint64_t serial) noexcept {
+  for (const auto& client : clients_) {
+    if (client->serial == serial && !client->closed) {
+      return client.get();
     }
   }
-  return answer_lists_set(id, std::move(current.protected_domains), std::move(current.allow));
+  return nullptr;
 }
 
 std::string ControlServer::answer_stats(const JsonValue& id) {

@@ -2,10 +2,16 @@
 // (docs/control.md). It answers requests, pushes lists into the sensor and mirrors records to
 // subscribers. Single-threaded: every call comes from the sensor's control thread, and nothing in
 // it ever blocks that thread longer than poll_once's timeout.
+//
+// A list push is a job: its compile runs on the sensor's helper thread while poll_once keeps
+// serving every client. The pushing client waits — its later requests stay unread until the push
+// is answered, so its answers keep their order — and a push from another client while one
+// compiles waits its turn in a queue (one waiting push per client, so at most max_clients).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +22,7 @@
 #include "control/list_store.h"
 #include "control/peer_credentials.h"
 #include "control/sensor_control.h"
+#include "inspect/domain_lists.h"
 #include "dataplane/counter_table.h"
 #include "dataplane/output/record_sink.h"
 
@@ -53,6 +60,7 @@ enum class ControlCounter : uint16_t {
   kSubscriberDisconnects,
   kWriteErrors,
   kIdleTimeouts,
+  kPushesQueued,
   kCount
 };
 
@@ -71,6 +79,7 @@ inline constexpr dataplane::CounterInfo kControlCounterInfo[] = {
     {"subscriber_disconnects", "subscribers disconnected for not reading"},
     {"write_errors", "connections closed because a write failed"},
     {"idle_timeouts", "connections closed after idle_timeout_ms without a request (not subscribers)"},
+    {"pushes_queued", "list pushes that waited for another push's compile to end"},
 };
 static_assert(std::size(kControlCounterInfo) == static_cast<std::size_t>(ControlCounter::kCount));
 
@@ -96,8 +105,11 @@ class ControlServer {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
-  // Accepts, reads, answers and flushes. Waits at most `timeout_ms` (0: just look) in poll(2).
+  // Accepts, reads, answers and flushes; picks up a finished list compile and starts the next
+  // queued push. Waits at most `timeout_ms` (0: just look) in poll(2).
   void poll_once(int timeout_ms);
+  // True while a pushed list compiles (the caller may poll with a shorter timeout).
+  bool swap_in_flight() const noexcept { return swap_.has_value(); }
 
   // Queues one record line (no newline) to the subscribers of its type. Never blocks: a full
   // subscriber buffer drops the record and counts it; the subscriber gets an overflow event once
@@ -125,10 +137,24 @@ class ControlServer {
   uint64_t now_ms() const;
 
   std::string answer(Client& client, const Request& request);
-  std::string answer_lists_set(const JsonValue& id, std::vector<std::string> protected_domains,
-                               std::vector<std::string> allow);
-  std::string answer_lists_change(const JsonValue& id, const ListsChangeRequest& change);
   std::string answer_stats(const JsonValue& id);
+
+  // List pushes (lists.set, lists.add, lists.remove).
+  static bool is_push(const Request& request) noexcept;
+  void begin_push(Client& client, Request request);
+  // The lists a push asks for, validated and merged with the current ones; or the error answer.
+  std::optional<inspect::DomainLists> lists_for_push(const Request& request, std::string& error_answer);
+  void poll_swap();
+  std::string answer_swap(const JsonValue& id, const inspect::DomainLists& lists,
+                          const ListSwapResult& swap);
+  Client* find_client(uint64_t serial) noexcept;
+
+  // The push whose compile is running.
+  struct Swap {
+    uint64_t client = 0;  // Client::serial; the client may be gone when the compile ends
+    JsonValue id;
+    inspect::DomainLists lists;
+  };
 
   ControlServerConfig config_;
   SensorControl& sensor_;
@@ -139,6 +165,9 @@ class ControlServer {
   dev_t socket_device_ = 0;
   ino_t socket_inode_ = 0;
   std::vector<std::unique_ptr<Client>> clients_;
+  uint64_t next_client_serial_ = 1;
+  std::optional<Swap> swap_;
+  std::deque<uint64_t> push_queue_;  // clients holding a push that waits for swap_ to end
   dataplane::CounterArray<ControlCounter> counters_;
 };
 

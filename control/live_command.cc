@@ -12,7 +12,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -161,28 +160,42 @@ bool load_lists(const LiveOptions& options, inspect::DomainLists& lists) {
   return true;
 }
 
-// What the control socket may ask of the running sensor; every call is on the main lcore.
+// What the control socket may ask of the running sensor; every call is on the main lcore. A list
+// compile (seconds for a large list, or with the Hyperscan engine) runs on a helper thread; the
+// control loop polls it and keeps moving records and serving clients meanwhile.
 class LiveSensorControl final : public SensorControl {
  public:
   LiveSensorControl(dataplane::LiveSensor& sensor, const inspect::MatcherOptions& options)
       : sensor_(sensor), options_(options) {}
+  // Shutdown during a compile: the future's destructor waits for the helper thread (a compile
+  // cannot be interrupted); its matcher is dropped unpublished.
+  ~LiveSensorControl() override = default;
 
-  // Called every millisecond while a push compiles: the main lcore is the one that moves the
-  // workers' records to the EVE output, and a large list (or the Hyperscan engine) can take
-  // seconds to compile, longer than the record rings can wait. The control socket itself waits.
-  void set_work_while_compiling(std::function<void()> work) { work_while_compiling_ = std::move(work); }
+  void start_list_swap(inspect::DomainLists lists) override {
+    building_ = std::async(std::launch::async, [lists = std::move(lists), options = options_] {
+      return inspect::Matcher::build(lists, options);
+    });
+  }
 
-  ListSwapResult replace_lists(const inspect::DomainLists& lists) override {
+  // Three steps, each polled: the compile ends; the matcher is published; every worker has passed
+  // a quiescent point since (the old matcher is then reclaimed). Only then is the push answered,
+  // so that whatever the sensor sees after the answer is judged by the new lists.
+  std::optional<ListSwapResult> finish_list_swap() override {
+    if (published_.has_value()) {
+      if (sensor_.matchers().reclaim() != 0) {
+        return std::nullopt;
+      }
+      std::optional<ListSwapResult> done = std::move(published_);
+      published_.reset();
+      return done;
+    }
+    if (!building_.valid() ||
+        building_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return std::nullopt;
+    }
+    inspect::MatcherBuildResult built = building_.get();
     ListSwapResult result;
     result.generation = generation();
-    std::future<inspect::MatcherBuildResult> building = std::async(
-        std::launch::async, [&lists, this] { return inspect::Matcher::build(lists, options_); });
-    while (building.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
-      if (work_while_compiling_) {
-        work_while_compiling_();
-      }
-    }
-    inspect::MatcherBuildResult built = building.get();
     if (!built.matcher) {
       result.error = built.error;
       return result;
@@ -192,11 +205,12 @@ class LiveSensorControl final : public SensorControl {
     try {
       result.generation = sensor_.matchers().publish(std::move(built.matcher));
     } catch (const std::exception& error) {
-      result.error = std::string("cannot allocate the workers' scratch: ") + error.what();
+      result.error = std::string("cannot publish the new matcher: ") + error.what();
       return result;
     }
     result.ok = true;
-    return result;
+    published_ = std::move(result);
+    return finish_list_swap();
   }
 
   inspect::DomainLists current_lists() const override {
@@ -214,7 +228,8 @@ class LiveSensorControl final : public SensorControl {
  private:
   dataplane::LiveSensor& sensor_;
   inspect::MatcherOptions options_;
-  std::function<void()> work_while_compiling_;
+  std::future<inspect::MatcherBuildResult> building_;
+  std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
 };
 
 // The records' way out of the control thread: the EVE file (reopened on SIGHUP) and the
@@ -417,11 +432,6 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     alerts_emitted += type == dataplane::RecordType::kAlert ? 1 : 0;
     output.emit(type, line);
   };
-  control.set_work_while_compiling([&] {
-    if (sensor.drain_records(emit) != 0) {
-      output.flush();
-    }
-  });
   const auto emit_stats = [&](bool final_record) {
     const std::string stats = sensor.stats_json(wall_clock_ns(), final_record);
     output.emit(dataplane::RecordType::kStats, stats);
@@ -438,6 +448,9 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       server->poll_once(drained != 0 ? 0 : 2);
     } else if (drained == 0) {
       usleep(1000);
+    }
+    if (sensor.matchers().retired() != 0) {
+      sensor.matchers().reclaim();  // old matchers whose grace period is over; never waits
     }
     if (g_reopen) {
       g_reopen = 0;

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,22 @@ namespace misdirect::control {
 namespace {
 
 // Records what the server asked; refuses any list containing "uncompilable.mil" the way a
-// Hyperscan compile failure would.
+// Hyperscan compile failure would. A compile finishes at the first poll after it started, unless
+// `hold` keeps it running (a long compile) until the test lets go.
 class FakeSensor final : public SensorControl {
  public:
-  ListSwapResult replace_lists(const inspect::DomainLists& lists) override {
+  void start_list_swap(inspect::DomainLists lists) override {
+    BOOST_REQUIRE(!compiling_.has_value());  // the server runs one swap at a time
     ++replace_calls;
+    compiling_ = std::move(lists);
+  }
+  std::optional<ListSwapResult> finish_list_swap() override {
+    ++finish_polls;
+    if (!compiling_.has_value() || hold) {
+      return std::nullopt;
+    }
+    inspect::DomainLists lists = std::move(*compiling_);
+    compiling_.reset();
     ListSwapResult result;
     for (const std::string& domain : lists.protected_domains) {
       if (domain == "uncompilable.mil") {
@@ -40,23 +52,27 @@ class FakeSensor final : public SensorControl {
         return result;
       }
     }
-    lists_ = lists;
+    lists_ = std::move(lists);
     ++generation_;
     result.ok = true;
     result.generation = generation_;
-    result.pattern_count = lists.protected_domains.size() * 10;
+    result.pattern_count = lists_.protected_domains.size() * 10;
     result.compile_milliseconds = 1.5;
     return result;
   }
   inspect::DomainLists current_lists() const override { return lists_; }
   uint64_t generation() const override { return generation_; }
   std::string stats_json() const override { return stats; }
+  bool compiling() const { return compiling_.has_value(); }
 
   int replace_calls = 0;
+  int finish_polls = 0;
+  bool hold = false;
   std::string stats = R"({"event_type":"stats","stats":{"packets":42}})";
 
  private:
   inspect::DomainLists lists_{{"army.mil"}, {}};
+  std::optional<inspect::DomainLists> compiling_;
   uint64_t generation_ = 1;
 };
 
@@ -627,6 +643,82 @@ BOOST_FIXTURE_TEST_CASE(admits_a_member_of_the_control_group, Fixture) {
   BOOST_TEST(ping_as_other_user(server, config.socket_path, 54322) == 3);
   BOOST_TEST(server.stats().accepted == 1U);
   BOOST_TEST(server.stats().refused == 1U);
+}
+
+// Serves a few rounds and returns what the client received meanwhile (maybe nothing).
+std::string serve_rounds(ControlServer& server, int fd, int rounds) {
+  Received received;
+  for (int i = 0; i < rounds; ++i) {
+    server.poll_once(1);
+    read_available(fd, received);
+  }
+  return received.text;
+}
+
+BOOST_FIXTURE_TEST_CASE(a_compiling_push_holds_only_its_own_client, Fixture) {
+  sensor.hold = true;
+  ControlServer server(config, sensor);
+  const int pusher = connect_to(config.socket_path);
+  const int other = connect_to(config.socket_path);
+  send_all(pusher, "{\"id\":1,\"cmd\":\"lists.set\",\"protected\":[\"army.mil\",\"navy.mil\"]}\n"
+                   "{\"id\":2,\"cmd\":\"ping\"}\n");
+  BOOST_TEST(serve_rounds(server, pusher, 5) == "");  // compiling: neither answer yet
+  BOOST_TEST(sensor.compiling());
+  BOOST_TEST(server.swap_in_flight());
+  // Another client is served while the compile runs, and sees the generation judging now.
+  BOOST_TEST(ask(server, other, R"({"id":"b","cmd":"ping"})").to_json() ==
+             R"({"id":"b","ok":true,"pong":true,"generation":1})");
+  sensor.hold = false;
+  Received received;
+  BOOST_TEST(next_json(server, pusher, received).to_json() ==
+             R"({"id":1,"ok":true,"generation":2,"patterns":20,"compile_ms":1.5,"protected":2,"allow":0})");
+  // The ping sent after the push is answered after it, in order.
+  BOOST_TEST(next_json(server, pusher, received).to_json() ==
+             R"({"id":2,"ok":true,"pong":true,"generation":2})");
+  BOOST_TEST(!server.swap_in_flight());
+  ::close(pusher);
+  ::close(other);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_second_push_waits_for_the_first_and_applies_on_top_of_it, Fixture) {
+  sensor.hold = true;
+  ControlServer server(config, sensor);
+  const int first = connect_to(config.socket_path);
+  const int second = connect_to(config.socket_path);
+  send_all(first, R"({"id":1,"cmd":"lists.set","protected":["army.mil","navy.mil"]})" "\n");
+  serve_rounds(server, first, 3);
+  send_all(second, R"({"id":2,"cmd":"lists.add","protected":["af.mil"]})" "\n");
+  BOOST_TEST(serve_rounds(server, second, 5) == "");  // queued behind the first
+  BOOST_TEST(sensor.replace_calls == 1);
+  BOOST_TEST(server.stats().counters.get(ControlCounter::kPushesQueued) == 1U);
+  sensor.hold = false;
+  Received first_received;
+  BOOST_TEST(next_json(server, first, first_received).find("generation")->to_json() == "2");
+  Received second_received;
+  const JsonValue added = next_json(server, second, second_received);
+  BOOST_TEST(added.find("generation")->to_json() == "3");
+  BOOST_TEST(added.find("protected")->to_json() == "3");
+  BOOST_TEST(sensor.current_lists().protected_domains ==
+             (std::vector<std::string>{"army.mil", "navy.mil", "af.mil"}));
+  ::close(first);
+  ::close(second);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_push_whose_client_hangs_up_still_applies_and_others_go_on, Fixture) {
+  sensor.hold = true;
+  ControlServer server(config, sensor);
+  const int pusher = connect_to(config.socket_path);
+  send_all(pusher, R"({"id":1,"cmd":"lists.set","protected":["navy.mil"]})" "\n");
+  serve_rounds(server, pusher, 3);
+  ::close(pusher);
+  for (int i = 0; i < 3; ++i) {
+    server.poll_once(1);
+  }
+  sensor.hold = false;
+  const int other = connect_to(config.socket_path);
+  BOOST_TEST(ask(server, other, R"({"cmd":"ping"})").find("generation")->to_json() == "2");
+  BOOST_TEST(sensor.current_lists().protected_domains == (std::vector<std::string>{"navy.mil"}));
+  ::close(other);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -28,6 +28,12 @@ MatcherSlot::~MatcherSlot() {
 }
 
 uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher) {
+  if (reclaim() >= kMaxRetired) {
+    throw std::runtime_error(std::to_string(retired_.size()) +
+                             " earlier matchers are still waiting for every worker to pass a "
+                             "quiescent point; is a worker stuck?");
+  }
+  retired_.reserve(kMaxRetired);  // so that retiring below cannot throw after the exchange
   auto next = std::make_unique<MatcherGeneration>();
   next->scratches.reserve(workers_);
   for (uint32_t id = 0; id < workers_; ++id) {
@@ -38,10 +44,10 @@ uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher) {
   const uint64_t generation = next->generation;
   MatcherGeneration* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old != nullptr) {
-    // Offline workers (not started yet, or finished) are not waited for: they hold no binding
-    // they will use again without first reloading the slot.
-    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
-    delete old;
+    // The token orders after the exchange: a worker whose counter reaches it has reloaded the
+    // slot since. Offline workers (not started yet, or finished) are not waited for by
+    // rte_rcu_qsbr_check: they hold no binding they will use again without reloading the slot.
+    retired_.push_back(Retired{std::unique_ptr<MatcherGeneration>(old), rte_rcu_qsbr_start(qsbr_)});
   }
   return generation;
 }
@@ -61,6 +67,16 @@ std::optional<uint32_t> MatcherSlot::heartbeat_lagging(uint64_t token) const noe
     }
   }
   return std::nullopt;
+}
+
+std::size_t MatcherSlot::reclaim() noexcept {
+  // Tokens grow with retirement order, so once one has not passed, the later ones have not either.
+  std::size_t passed = 0;
+  while (passed < retired_.size() && rte_rcu_qsbr_check(qsbr_, retired_[passed].token, false) == 1) {
+    ++passed;
+  }
+  retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(passed));
+  return retired_.size();
 }
 
 void MatcherSlot::online(uint32_t worker_id) noexcept { rte_rcu_qsbr_thread_online(qsbr_, worker_id); }

@@ -1,6 +1,9 @@
 // MatcherSlot: how a new look-alike matcher reaches running workers — published with one atomic
 // pointer store, picked up by each worker between bursts, and the old one freed only once
-// rte_rcu_qsbr says every worker has passed a quiescent point since the store.
+// rte_rcu_qsbr says every worker has passed a quiescent point since the store. The control thread
+// never waits for that: publish() retires the old generation with an RCU token (rte_rcu_qsbr_start)
+// and reclaim(), polled from the control loop, frees each retired one whose token
+// rte_rcu_qsbr_check reports as passed.
 //
 // Worker loop order (this is what makes the free safe): load the slot and rebind → process a
 // burst with that binding → report quiescent. A worker that reports quiescent after the store has
@@ -9,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,10 +41,19 @@ class MatcherSlot {
   MatcherSlot(const MatcherSlot&) = delete;
   MatcherSlot& operator=(const MatcherSlot&) = delete;
 
-  // Control thread. Makes the scratches (may throw std::bad_alloc: nothing changes then),
-  // publishes, waits for every online worker to pass a quiescent state and frees the previous
-  // generation. Returns the new generation number.
+  // Retired generations waiting for their grace period. Workers pass a quiescent point after every
+  // burst, so one is freed within a burst's time; a publish finding this many still waiting is
+  // refused (a worker has stopped reporting, and memory would grow with every push).
+  static constexpr std::size_t kMaxRetired = 8;
+
+  // Control thread. Makes the scratches (may throw std::bad_alloc or, past kMaxRetired,
+  // std::runtime_error: nothing changes then), publishes, and retires the previous generation
+  // without waiting. Returns the new generation number.
   uint64_t publish(std::unique_ptr<const inspect::Matcher> matcher);
+  // Control thread, polled: frees every retired generation that no worker can still be using.
+  // Never blocks. Returns how many are still waiting.
+  std::size_t reclaim() noexcept;
+  std::size_t retired() const noexcept { return retired_.size(); }
   // Control thread: the generation judging now (null before the first publish).
   const MatcherGeneration* current() const noexcept {
     return current_.load(std::memory_order_relaxed);
@@ -76,6 +89,11 @@ class MatcherSlot {
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<MatcherGeneration*> current_{nullptr};
   uint64_t next_generation_ = 1;
+  struct Retired {
+    std::unique_ptr<MatcherGeneration> generation;
+    uint64_t token = 0;  // rte_rcu_qsbr_start at retirement
+  };
+  std::vector<Retired> retired_;  // oldest first; at most kMaxRetired
 };
 
 }  // namespace misdirect::dataplane

@@ -361,6 +361,50 @@ class ControlLiveTest(unittest.TestCase):
         self.assertEqual(sensor.stop(), 0, sensor.log())
         self.assertEqual(sensor.final_packets(), sensor.frames_sent)
 
+    def test_a_ping_on_another_connection_is_answered_while_a_large_push_compiles(self):
+        """The control thread never waits for a compile (docs/control.md): a ping sent on a
+        second connection after a 20,000-domain push reached the sensor is answered before the
+        push is. An ordering, not a timing, so it holds on a loaded machine."""
+        sensor = self.start(("army.mil",))
+        other = Client(sensor.socket_path, timeout=120)
+        before = other.ask({"cmd": "stats"})
+        generation = before["generation"]
+        requests = before["control"]["requests"]
+
+        def name(i):
+            letters = ""
+            while len(letters) < 6 or i > 0:
+                letters += chr(ord("a") + i % 26)
+                i //= 26
+            return letters + "corp.com"
+        domains = ["army.mil"] + [name(i) for i in range(19999)]
+        pusher = Client(sensor.socket_path, timeout=300)
+        pusher.send(json.dumps({"id": "push", "cmd": "lists.set", "protected": domains}).encode() + b"\n")
+        # Wait until the sensor has taken the push (its request is counted when it is read, before
+        # the compile starts); `stats` is itself answered while the compile runs.
+        while other.ask({"cmd": "stats"})["control"]["requests"] < requests + 2:
+            pass
+        pong = other.ask({"id": "ping", "cmd": "ping"})
+        self.assertTrue(pong["pong"])
+        self.assertEqual(pong["generation"], generation, "the ping came after the push was published")
+        pusher.sock.setblocking(False)
+        try:
+            early = pusher.sock.recv(1 << 16)
+        except BlockingIOError:
+            early = b""
+        self.assertEqual(early, b"", "the push was answered before the ping on the other connection")
+        pusher.sock.setblocking(True)
+        pusher.sock.settimeout(300)
+        answer = pusher.line()
+        self.assertTrue(answer.get("ok"), answer)
+        self.assertEqual(answer["id"], "push")
+        self.assertEqual(answer["generation"], generation + 1)
+        self.assertEqual(answer["protected"], 20000)
+        self.assertEqual(other.ask({"cmd": "ping"})["generation"], generation + 1)
+        pusher.close()
+        other.close()
+        self.assertEqual(sensor.stop(), 0, sensor.log())
+
     def test_a_bad_push_is_refused_and_the_old_lists_still_alert(self):
         sensor = self.start(("army.mil",))
         bad = write_list(os.path.join(self.workdir, "bad.txt"), ["navy.mil", "ar my.mil"])
