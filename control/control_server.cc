@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -505,8 +507,12 @@ bool ControlServer::is_push(const Request& request) noexcept {
          std::holds_alternative<ListsChangeRequest>(request.body);
 }
 
-// Starts the push's compile, or queues the push behind the one compiling. A push that is refused
-// before any compile (a bad domain, an empty result) is answered at once.
+namespace {
+PreparedPush prepare_push(const Request& request, inspect::DomainLists current);
+}  // namespace
+
+// Starts preparing the push (then poll_swap compiles it), or queues it behind the one in flight.
+// A push refused before any compile (a bad domain, an empty result) is answered once prepared.
 void ControlServer::begin_push(Client& client, Request request) {
   if (swap_.has_value()) {
     counters_.add(ControlCounter::kPushesQueued);
@@ -514,22 +520,26 @@ void ControlServer::begin_push(Client& client, Request request) {
     push_queue_.push_back(client.serial);
     return;
   }
-  std::string error_answer;
+  const JsonValue id = request.id;
   try {
-    std::optional<inspect::DomainLists> lists = lists_for_push(request, error_answer);
-    if (lists.has_value()) {
-      sensor_.start_list_swap(*lists);
-      swap_ = Swap{client.serial, std::move(request.id), std::move(*lists)};
-      client.awaiting_swap = true;
-      return;
+    // Validating 20,000 domains (UTS #46, public suffixes) takes longer than a control-loop turn
+    // should, so it runs on a helper thread too; lists.add/remove start from the lists judging now.
+    inspect::DomainLists current;
+    if (std::holds_alternative<ListsChangeRequest>(request.body)) {
+      current = sensor_.current_lists();
     }
+    std::future<PreparedPush> preparing =
+        std::async(std::launch::async, [request = std::move(request), current = std::move(current)] {
+          return prepare_push(request, current);
+        });
+    swap_ = Swap{client.serial, id, {}, std::move(preparing), false};
+    client.awaiting_swap = true;
   } catch (const std::exception& failure) {
-    // Validation allocates, and starting the compile starts a thread; neither may take the
+    // Copying the lists allocates, and starting the helper starts a thread; neither may take the
     // sensor down.
     counters_.add(ControlCounter::kErrors);
-    error_answer = make_error_response(request.id, ErrorCode::kInternal, failure.what());
+    queue_response(client, make_error_response(id, ErrorCode::kInternal, failure.what()));
   }
-  queue_response(client, std::move(error_answer));
 }
 
 namespace {
@@ -562,21 +572,20 @@ std::optional<inspect::DomainLists> validated_lists(const std::vector<std::strin
 
 }  // namespace
 
+namespace {
+
 // lists.set replaces both lists; lists.add and lists.remove change the lists judging now (the
 // result of every earlier push, since pushes run one at a time).
-std::optional<inspect::DomainLists> ControlServer::lists_for_push(const Request& request,
-                                                                  std::string& error_answer) {
+// Runs on a helper thread: touches nothing of the server.
+PreparedPush prepare_push(const Request& request, inspect::DomainLists current) {
   const JsonValue& id = request.id;
-  std::optional<inspect::DomainLists> lists;
+  PreparedPush prepared;
+  std::string& error_answer = prepared.error_answer;
   if (const auto* set = std::get_if<ListsSetRequest>(&request.body)) {
-    lists = validated_lists(set->protected_domains, set->allow, id, error_answer);
-    if (!lists.has_value()) {
-      counters_.add(ControlCounter::kErrors);
-    }
-    return lists;
+    prepared.lists = validated_lists(set->protected_domains, set->allow, id, error_answer);
+    return prepared;
   }
   const auto& change = std::get<ListsChangeRequest>(request.body);
-  inspect::DomainLists current = sensor_.current_lists();
   struct Part {
     const std::optional<std::vector<std::string>>& elements;
     const char* name;
@@ -590,9 +599,8 @@ std::optional<inspect::DomainLists> ControlServer::lists_for_push(const Request&
     // Validate the whole array first so the error names the element's index in the request.
     const inspect::ListParseResult checked = inspect::validate_domain_list(*part.elements, part.name);
     if (!checked.ok()) {
-      counters_.add(ControlCounter::kErrors);
       error_answer = make_error_response(id, ErrorCode::kInvalidDomain, checked.error);
-      return std::nullopt;
+      return prepared;
     }
     for (std::size_t i = 0; i < part.elements->size(); ++i) {
       const inspect::ListParseResult one =
@@ -607,22 +615,20 @@ std::optional<inspect::DomainLists> ControlServer::lists_for_push(const Request&
           part.list.push_back(domain);
         }
       } else if (found == part.list.end()) {
-        counters_.add(ControlCounter::kErrors);
         error_answer = make_error_response(id, ErrorCode::kNotFound,
                                            std::string(part.name) + "[" + std::to_string(i) + "]: \"" +
                                                domain + "\" is not on the " + part.name + " list");
-        return std::nullopt;
+        return prepared;
       } else {
         part.list.erase(found);
       }
     }
   }
-  lists = validated_lists(current.protected_domains, current.allow, id, error_answer);
-  if (!lists.has_value()) {
-    counters_.add(ControlCounter::kErrors);
-  }
-  return lists;
+  prepared.lists = validated_lists(current.protected_domains, current.allow, id, error_answer);
+  return prepared;
 }
+
+}  // namespace
 
 // Picks up a finished compile: answers its client (whose held lines are then read on), and starts
 // the next queued push.
@@ -630,19 +636,38 @@ void ControlServer::poll_swap() {
   if (!swap_.has_value()) {
     return;
   }
-  std::optional<ListSwapResult> result = sensor_.finish_list_swap();
-  if (!result.has_value()) {
-    return;
+  std::string response;
+  if (!swap_->compiling) {
+    if (swap_->preparing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return;
+    }
+    try {
+      PreparedPush prepared = swap_->preparing.get();
+      if (prepared.lists.has_value()) {
+        sensor_.start_list_swap(*prepared.lists);
+        swap_->lists = std::move(*prepared.lists);
+        swap_->compiling = true;
+        return;
+      }
+      response = std::move(prepared.error_answer);  // a bad domain, an empty result: nothing changes
+    } catch (const std::exception& failure) {
+      response = make_error_response(swap_->id, ErrorCode::kInternal, failure.what());
+    }
+    counters_.add(ControlCounter::kErrors);
+  } else {
+    std::optional<ListSwapResult> result = sensor_.finish_list_swap();
+    if (!result.has_value()) {
+      return;
+    }
+    try {
+      response = answer_swap(swap_->id, swap_->lists, *result);
+    } catch (const std::exception& failure) {
+      counters_.add(ControlCounter::kErrors);
+      response = make_error_response(swap_->id, ErrorCode::kInternal, failure.what());
+    }
   }
   Swap done = std::move(*swap_);
   swap_.reset();
-  std::string response;
-  try {
-    response = answer_swap(done.id, done.lists, *result);
-  } catch (const std::exception& failure) {
-    counters_.add(ControlCounter::kErrors);
-    response = make_error_response(done.id, ErrorCode::kInternal, failure.what());
-  }
   Client* owner = find_client(done.client);  // null when it hung up: the push still counts
   if (owner != nullptr) {
     owner->awaiting_swap = false;
@@ -661,6 +686,7 @@ void ControlServer::poll_swap() {
     if (!next->busy()) {
       read_from(*next, false);  // refused at once: its next lines may be answered now
     }
+    poll_swap();  // a push refused by validation at once lets the next one start
   }
   if (owner != nullptr) {
     read_from(*owner, false);

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,12 @@ struct ControlServerStats {
   dataplane::CounterArray<ControlCounter> counters;
 };
 
+// The lists a push asks for, validated and merged with the current ones; or its error answer.
+struct PreparedPush {
+  std::optional<inspect::DomainLists> lists;
+  std::string error_answer;
+};
+
 class ControlServer {
  public:
   // Creates the socket's directory (0750) when missing, removes a stale socket (refusing when a
@@ -142,18 +149,18 @@ class ControlServer {
   // List pushes (lists.set, lists.add, lists.remove).
   static bool is_push(const Request& request) noexcept;
   void begin_push(Client& client, Request request);
-  // The lists a push asks for, validated and merged with the current ones; or the error answer.
-  std::optional<inspect::DomainLists> lists_for_push(const Request& request, std::string& error_answer);
   void poll_swap();
   std::string answer_swap(const JsonValue& id, const inspect::DomainLists& lists,
                           const ListSwapResult& swap);
   Client* find_client(uint64_t serial) noexcept;
 
-  // The push whose compile is running.
+  // The push being prepared (validated, merged: on a helper thread), then compiled.
   struct Swap {
     uint64_t client = 0;  // Client::serial; the client may be gone when the compile ends
     JsonValue id;
-    inspect::DomainLists lists;
+    inspect::DomainLists lists;            // once prepared
+    std::future<PreparedPush> preparing;   // until prepared
+    bool compiling = false;
   };
 
   ControlServerConfig config_;
