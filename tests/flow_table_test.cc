@@ -70,7 +70,8 @@ FlowTableConfig small_config(uint32_t max_flows) {
   config.closed_timeout_ns = 5 * kSecond;
   config.tick_ns = kSecond / 10;
   config.wheel_slots = 1024;
-  config.flow_id_base = uint64_t{3} << 48;
+  config.worker_id = 3;
+  config.flow_id_salt = 0x5eed;
   return config;
 }
 
@@ -159,7 +160,7 @@ BOOST_AUTO_TEST_CASE(key_and_spread_hash_are_symmetric) {
   BOOST_TEST(index_of(FlowKey::from_packet(self_back).direction) == index_of(FlowDirection::kAToB));
 }
 
-BOOST_AUTO_TEST_CASE(flow_ids_are_unique_and_based) {
+BOOST_AUTO_TEST_CASE(flow_ids_are_unique_and_keyed_by_worker_and_salt) {
   FlowTable table(small_config(8));
   RecordingEvictionSink sink;
   std::set<uint64_t> ids;
@@ -167,14 +168,15 @@ BOOST_AUTO_TEST_CASE(flow_ids_are_unique_and_based) {
   for (uint32_t n = 0; n < 20; ++n) {
     const FlowLookup lookup = see(table, client_packet(n, kTcpSyn), kStart + n * kSecond, sink);
     BOOST_TEST(lookup.created);
-    BOOST_TEST(lookup.flow->flow_id == (uint64_t{3} << 48) + n + 1);
+    BOOST_TEST(lookup.flow->flow_id == FlowIds(3, 0x5eed).permute((uint64_t{3} << 40) + n + 1));
+    BOOST_TEST(lookup.flow->flow_id <= FlowIds::kIdMask);
     ids.insert(lookup.flow->flow_id);
   }
   BOOST_TEST(ids.size() == 20u);
   // Each creation past eight evicted the oldest flow, in order.
   BOOST_REQUIRE(sink.ended.size() == 12u);
   for (uint64_t i = 0; i < 12; ++i) {
-    BOOST_TEST(sink.ended[i].flow_id == (uint64_t{3} << 48) + i + 1);
+    BOOST_TEST(sink.ended[i].flow_id == FlowIds(3, 0x5eed).permute((uint64_t{3} << 40) + i + 1));
   }
 }
 

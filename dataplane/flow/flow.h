@@ -49,7 +49,7 @@ struct alignas(64) Flow {
   uint64_t packets[2] = {0, 0};        // per FlowDirection
   uint64_t payload_bytes[2] = {0, 0};  // TCP/UDP payload as the IP header says (not captured length)
   uint64_t ip_bytes[2] = {0, 0};       // L3 length
-  uint64_t flow_id = 0;           // unique per worker: FlowTableConfig::flow_id_base + counter
+  uint64_t flow_id = 0;           // unique in the run: FlowIds
   uint64_t first_seen_ns = 0;
   // Third cache line.
   TcpStream streams[2];                // per FlowDirection

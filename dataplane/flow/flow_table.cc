@@ -23,9 +23,18 @@ constexpr uint64_t kMaxLoadPercent = 60;
 // before it takes the nearest one regardless: bounds the cost of one creation.
 constexpr uint32_t kMaxEvictionRequeues = 64;
 
+uint64_t random_salt() {
+  std::random_device device;
+  return (uint64_t{device()} << 32) | device();
+}
+
 }  // namespace
 
-FlowTable::FlowTable(const FlowTableConfig& config) : config_(config) {
+FlowTable::FlowTable(const FlowTableConfig& config)
+    : config_(config), flow_ids_(config.worker_id, config.flow_id_salt != 0 ? config.flow_id_salt : random_salt()) {
+  if (config.worker_id >= FlowIds::kMaxWorkers) {
+    throw std::invalid_argument("flow table: worker_id must be below " + std::to_string(FlowIds::kMaxWorkers));
+  }
   if (config.max_flows == 0 || config.max_flows >= kNone / 2) {
     throw std::invalid_argument("flow table: max_flows must be between 1 and 2^31 - 1, got " +
                                 std::to_string(config.max_flows));
@@ -205,7 +214,7 @@ FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t
   }
   Flow* flow = new (&pool_[index]) Flow{};
   flow->key = key;
-  flow->flow_id = config_.flow_id_base + ++next_flow_id_;
+  flow->flow_id = flow_ids_.next();
   flow->first_seen_ns = now;
   flow->last_seen_ns = now;
   flow->index_home = home;

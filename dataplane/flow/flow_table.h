@@ -27,6 +27,7 @@
 
 #include "dataplane/counter_table.h"
 #include "dataplane/flow/flow.h"
+#include "dataplane/flow/flow_ids.h"
 #include "dataplane/flow/flow_key.h"
 
 namespace misdirect::dataplane {
@@ -73,7 +74,10 @@ struct FlowTableConfig {
   uint64_t closed_timeout_ns = 10'000'000'000;
   uint64_t tick_ns = 100'000'000;   // wheel resolution: flows end at most one tick late
   uint32_t wheel_slots = 4096;      // power of two; slots × tick is one revolution
-  uint64_t flow_id_base = 0;        // e.g. worker id << 48: flow ids are base + 1, base + 2, ...
+  // flow_id: FlowIds of (worker_id, flow_id_salt); the salt is the run's, shared by its workers
+  // (0 picks one at random at construction, for a table used alone).
+  uint32_t worker_id = 0;
+  uint64_t flow_id_salt = 0;
   // Secret mixed into bucket choice so that senders cannot aim many flows at one bucket; 0 picks
   // one at random at construction.
   uint64_t hash_seed = 0;
@@ -175,7 +179,7 @@ class FlowTable {
   uint32_t pool_fresh_ = 0;       // records never used: [pool_fresh_, max_flows)
   uint32_t pool_free_ = kNone;    // freed records, linked through wheel_next
   uint32_t active_ = 0;
-  uint64_t next_flow_id_ = 0;
+  FlowIds flow_ids_;
 
   std::unique_ptr<Bucket[]> buckets_;
   uint32_t bucket_mask_ = 0;
