@@ -5,6 +5,7 @@
 
 #include "control/command_line.h"
 #include "inspect/lookalike_role.h"
+#include "control/record_settings.h"
 
 namespace misdirect::control {
 
@@ -66,6 +67,19 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
     return std::string();
   }, "roles a look-alike alerts in: all (default), a list (recipient,sender,header-from,reply-to,"
      "dns-query,dns-learned,tls-sni), or -role,... to turn some off");
+  // Records: `host`, the Community ID seed, and the run's flow_id salt (not a flag: drawn here,
+  // once per run, and shared by every worker so flow ids never repeat within the run).
+  worker.sensor_name = default_sensor_name();
+  worker.flow_id_salt = new_flow_id_salt();
+  line.add_value("--sensor-name", "NAME", [&worker](std::string_view name) {
+    std::string problem = sensor_name_problem(name);
+    if (problem.empty()) {
+      worker.sensor_name = std::string(name);
+    }
+    return problem;
+  }, "written as `host` on every record (default: the machine's hostname)");
+  line.add_number("--community-id-seed", "N", worker.community_id_seed, 0, 65535,
+                  "seed of community_id, the Community ID v1 flow hash (default 0)");
 }
 
 }  // namespace misdirect::control

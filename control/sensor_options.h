@@ -20,7 +20,8 @@ struct SensorOptions {
   std::string protected_path;  // --protected FILE
   std::string allow_path;      // --allow FILE
   std::string eve_path = "-";  // --eve FILE|-   ("-": stdout)
-  // --ports, --smtp-log, --no-port-detection, --max-flows; live copies it into each worker.
+  // --ports, --smtp-log, --no-port-detection, --max-flows, --sensor-name, --community-id-seed;
+  // live copies it into each worker.
   dataplane::WorkerConfig worker;
   // --no-edit-distance, --matcher-engine.
   inspect::MatcherOptions matcher;

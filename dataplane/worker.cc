@@ -13,6 +13,7 @@
 #include "dataplane/app/dns_flow.h"
 #include "dataplane/app/learned_address_book.h"
 #include "dataplane/flow/app_detector.h"
+#include "dataplane/flow/community_id.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/decode/packet_decoder.h"
@@ -231,7 +232,8 @@ FlowTableConfig flow_table_config(const WorkerConfig& config) {
   table.max_flows = config.max_flows;
   table.idle_timeout_ns = config.idle_timeout_ns;
   table.closed_timeout_ns = config.closed_timeout_ns;
-  table.flow_id_base = static_cast<uint64_t>(config.worker_id) << 48;
+  table.worker_id = config.worker_id;
+  table.flow_id_salt = config.flow_id_salt;
   return table;
 }
 
@@ -315,6 +317,8 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
   dns_environment.roles = config.roles;
   dns_environment.dns_log = config.dns_log;
   dns_environment.pcap_filename = pcap_filename;
+  eve.set_host(config.sensor_name);
+  dns_eve.set_host(config.sensor_name);
 }
 
 // Sessions still open when a worker is destroyed without finish() own nothing outside their
@@ -464,6 +468,9 @@ FlowIdentity Worker::Impl::identity_of(const Flow& flow, int client_side) const 
   identity.vlan_ids[1] = flow.key.vlan_ids[1];
   identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
   identity.protocol = flow.key.protocol;
+  identity.community_id =
+      community_id_v1({identity.client, identity.client_port}, {identity.server, identity.server_port},
+                      flow.key.protocol, config.community_id_seed);
   return identity;
 }
 

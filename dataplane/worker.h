@@ -60,6 +60,11 @@ struct WorkerConfig {
   uint64_t learned_max_age_ns = 3'600'000'000'000; // a DNS TTL above this counts as this
   // Replay only: the capture being read, written as `pcap_filename` (empty: field omitted).
   std::string pcap_filename;
+  // Records: `host` on every record (empty: omitted); the Community ID seed; the run's flow_id
+  // salt, the same for every worker of a run (0: one drawn at random for this worker alone).
+  std::string sensor_name;
+  uint16_t community_id_seed = 0;
+  uint64_t flow_id_salt = 0;
 };
 
 class Worker {

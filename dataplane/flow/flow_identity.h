@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "dataplane/decode/decoded_packet.h"
+#include "dataplane/flow/community_id.h"
 
 namespace misdirect::dataplane {
 
@@ -16,6 +17,7 @@ struct FlowIdentity {
   uint16_t vlan_ids[2] = {0, 0};
   uint8_t vlan_count = 0;
   uint8_t protocol = 6;  // 6 TCP, 17 UDP
+  CommunityId community_id;  // written when present
 };
 
 }  // namespace misdirect::dataplane

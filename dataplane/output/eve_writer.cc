@@ -135,11 +135,18 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
       }
       json_.end_array();
     }
+    if (flow->community_id.present) {
+      json_.member_plain_string("community_id", flow->community_id.view());  // base64: no escapes
+    }
   }
   return json_;
 }
 
 std::string_view EveWriter::finish() noexcept {
+  if (!host_.empty()) {
+    json_.key("host");
+    json_.string(host_);
+  }
   json_.end_object();
   if (json_.overflowed()) {
     return {};

@@ -23,17 +23,23 @@ class EveWriter {
   explicit EveWriter(std::span<char> buffer) noexcept : json_(buffer) {}
 
   // Starts a record: timestamp, flow_id, pcap_filename (when not empty), event_type, the flow's
-  // addresses oriented client → server, proto, vlan. `flow` may be null (stats records).
+  // addresses oriented client → server, proto, vlan, community_id. `flow` may be null (stats
+  // records).
   // `event_type` is one of the program's own names ("alert", "smtp", "stats"): written unescaped.
   JsonLineWriter& begin(std::string_view event_type, uint64_t timestamp_ns, const FlowIdentity* flow,
                         std::string_view pcap_filename) noexcept;
-  // Closes the record. Returns the line, or an empty view when it did not fit the buffer.
+  // Closes the record (with `host` when a sensor name is set). Returns the line, or an empty
+  // view when it did not fit the buffer.
   std::string_view finish() noexcept;
   // The record begun last, for writers that add to it piece by piece (dns records).
   JsonLineWriter& json() noexcept { return json_; }
+  // The sensor's name, written as `host` at the end of every record (Suricata's place for
+  // its sensor-name); empty: omitted. The text must outlive the writer.
+  void set_host(std::string_view host) noexcept { host_ = host; }
 
  private:
   JsonLineWriter json_;
+  std::string_view host_;
   // The timestamp of the last record: records come in bursts within one second, so only the
   // microseconds are formatted again while the second is the same.
   uint64_t timestamp_second_ = UINT64_MAX;
