@@ -75,6 +75,17 @@ struct TransactionEnd {
   TransactionEndReason reason;
 };
 
+// Message content as the client sent it, piece by piece in order: DATA content (dot-stuffed,
+// up to and including the terminating "." line) or the octets of BDAT chunks (exact). The pieces
+// of one message carry one transaction id (0 when the content belongs to no transaction the
+// session knows: content presumed after a gap or a pickup, or DATA with no MAIL or RCPT).
+// Chunking follows the input, so consumers must not depend on it.
+struct MessageContent {
+  uint32_t transaction;
+  std::string_view bytes;
+  bool dot_stuffed;  // DATA (true) or BDAT (false)
+};
+
 // The client's first bytes after the server's 220 to STARTTLS were a TLS record: the
 // rest of the session is encrypted and the machine stops parsing.
 // `record_header` is the first three octets of the TLS record (16 03 0x), which the machine read
@@ -105,7 +116,7 @@ struct Anomaly {
 };
 
 using SmtpEvent = std::variant<CommandSeen, Helo, MailFrom, RcptTo, RcptReply, TransactionEnd,
-                               TlsStarted, Anomaly>;
+                               TlsStarted, Anomaly, MessageContent>;
 
 class SmtpEventSink {
  public:

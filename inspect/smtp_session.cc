@@ -187,11 +187,18 @@ void SmtpSession::feed_client(const uint8_t* data, std::size_t size) noexcept {
       case ClientState::kCommand:
         position += consume_command_bytes(data + position, size - position);
         break;
-      case ClientState::kDataBody:
-        position += consume_body(data + position, size - position);
+      case ClientState::kDataBody: {
+        const uint32_t transaction = body_transaction_;  // consume_body may end the content
+        const std::size_t used = consume_body(data + position, size - position);
+        emit(MessageContent{transaction, {reinterpret_cast<const char*>(data + position), used}, true});
+        position += used;
         break;
+      }
       case ClientState::kBdatChunk: {
         const uint64_t take = std::min<uint64_t>(bdat_remaining_, size - position);
+        emit(MessageContent{bdat_transaction_,
+                            {reinterpret_cast<const char*>(data + position), static_cast<std::size_t>(take)},
+                            false});
         bdat_remaining_ -= take;
         position += static_cast<std::size_t>(take);
         if (bdat_remaining_ == 0) {
@@ -464,6 +471,7 @@ void SmtpSession::on_bdat(std::string_view arguments) noexcept {
     push(PendingKind::kOther, client_transaction_, 0);
     return;
   }
+  bdat_transaction_ = client_transaction_;
   if (last) {
     push(PendingKind::kBdatLast, client_transaction_, 0);
     client_transaction_ = 0;

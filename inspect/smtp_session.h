@@ -174,6 +174,7 @@ class SmtpSession {
   uint64_t bdat_remaining_ = 0;
   uint32_t body_serial_ = 0;      // which DATA the current content belongs to
   uint32_t body_transaction_ = 0;
+  uint32_t bdat_transaction_ = 0;  // the transaction of the BDAT chunk being read
 
   // Server framing: the reply code is read digit by digit, the rest of each line skipped.
   bool server_skip_line_ = false;

@@ -195,6 +195,29 @@ BOOST_AUTO_TEST_CASE(bdat_chunks_are_skipped_exactly_even_when_they_hold_command
         });
 }
 
+BOOST_AUTO_TEST_CASE(message_content_is_given_with_its_transaction) {
+  // DATA content as sent (dot-stuffed, through its terminator); BDAT chunks exactly; content
+  // presumed after a gap belongs to no transaction (t0): it starts after the first whole line,
+  // which was read as a would-be command and found not to be one.
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"),
+      server("250 ok\r\n250 ok\r\n354 go\r\n"),
+      client("Subject: one\r\n\r\n..dots\r\n.\r\nMAIL FROM:<a@x>\r\nRCPT TO:<c@y>\r\nBDAT 9\r\nSubject: BDAT 5 LAST\r\ntwo\r\n"),
+      server("250 queued\r\n250 ok\r\n250 ok\r\n250 9\r\n250 done\r\n"),
+      gap(Direction::kClientToServer, 10),
+      client("partial line\r\nbody text\r\n.\r\n"),
+      finish(),
+  });
+  BOOST_TEST(run.content == (std::vector<std::string>{
+                                "content t1 data Subject: one\r\n\r\n..dots\r\n.\r\n",
+                                "content t2 bdat Subject: ",
+                                "content t2 bdat two\r\n",
+                                "content t0 data .\r\n",
+                            }),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(bdat_zero_last_ends_the_transaction) {
   check(envelope({
             server("220 mx\r\n"),

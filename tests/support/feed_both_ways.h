@@ -75,6 +75,10 @@ inline std::string render_smtp_event(const inspect::SmtpEvent& event) {
              " " + std::to_string(e.reply_code) + (e.delivered ? " delivered" : "");
     }
     std::string operator()(const TlsStarted&) const { return "tls"; }
+    std::string operator()(const MessageContent& e) const {
+      return "content t" + std::to_string(e.transaction) + (e.dot_stuffed ? " data " : " bdat ") +
+             std::string(e.bytes);
+    }
     std::string operator()(const Anomaly& e) const {
       return std::string("anomaly ") + (e.direction == Direction::kClientToServer ? "client " : "server ") +
              std::string(anomaly_name(e.kind));
@@ -83,17 +87,39 @@ inline std::string render_smtp_event(const inspect::SmtpEvent& event) {
   return std::visit(Renderer{}, event);
 }
 
+// Message content arrives in pieces that follow the input's chunking, so it is kept apart from
+// the other events: consecutive pieces of one message are joined into one `content` entry.
 class RecordingSmtpSink final : public inspect::SmtpEventSink {
  public:
   void on_event(const inspect::SmtpEvent& event) noexcept override {
+    if (const auto* piece = std::get_if<inspect::MessageContent>(&event)) {
+      if (piece->bytes.empty()) {
+        return;
+      }
+      const std::string head = "content t" + std::to_string(piece->transaction) +
+                               (piece->dot_stuffed ? " data " : " bdat ");
+      if (last_was_content_ && content.back().rfind(head, 0) == 0) {
+        content.back() += std::string(piece->bytes);
+      } else {
+        content.push_back(render_smtp_event(event));
+      }
+      last_was_content_ = true;
+      return;
+    }
+    last_was_content_ = false;
     events.push_back(render_smtp_event(event));
   }
   std::vector<std::string> events;
+  std::vector<std::string> content;
+
+ private:
+  bool last_was_content_ = false;
 };
 
 struct SmtpRun {
   std::vector<std::string> events;
   bool encrypted = false;
+  std::vector<std::string> content;  // "content tN data|bdat <bytes>", one per message piece run
 };
 
 // `chunk_size(step_size)` picks the next chunk length for a step.
@@ -126,7 +152,7 @@ SmtpRun run_smtp_script(const std::vector<SmtpStep>& script, const inspect::Smtp
         break;
     }
   }
-  return {std::move(sink.events), session.encrypted()};
+  return {std::move(sink.events), session.encrypted(), std::move(sink.content)};
 }
 
 // Runs the script whole, byte by byte and in three seeded random chunkings; every run must give
@@ -136,12 +162,14 @@ inline SmtpRun feed_both_ways(const std::vector<SmtpStep>& script, const inspect
   const SmtpRun bytes = run_smtp_script(script, config, [](std::size_t) { return std::size_t{1}; });
   BOOST_TEST(whole.events == bytes.events, boost::test_tools::per_element());
   BOOST_TEST(whole.encrypted == bytes.encrypted);
+  BOOST_TEST(whole.content == bytes.content, boost::test_tools::per_element());
   for (const uint32_t seed : {1u, 7u, 42u}) {
     std::mt19937 random(seed);
     const SmtpRun chunked = run_smtp_script(script, config, [&random](std::size_t) {
       return static_cast<std::size_t>(std::uniform_int_distribution<int>(1, 9)(random));
     });
     BOOST_TEST(whole.events == chunked.events, boost::test_tools::per_element());
+    BOOST_TEST(whole.content == chunked.content, boost::test_tools::per_element());
   }
   return whole;
 }
