@@ -40,6 +40,9 @@ enum class SmtpCounter : uint16_t {
   kRoleOff,
   kClientHellos,
   kTlsAnomalies,
+  kMessages,
+  kMessageHeadersTruncated,
+  kMessageHeadersDropped,
   kCount,
 };
 
@@ -73,6 +76,9 @@ inline constexpr CounterInfo kSmtpCounterInfo[] = {
     {"role_off", "look-alikes not alerted because --roles turned their role off"},
     {"client_hellos", "TLS ClientHellos read on SMTP flows (after STARTTLS or on port 465)"},
     {"tls_anomalies", "TLS streams whose ClientHello could not be read (not a handshake, too long, malformed, cut)"},
+    {"messages", "message contents (DATA or BDAT) whose header block was read"},
+    {"message_headers_truncated", "header blocks or header values cut at their bounds (64 KiB, per-field buffers)"},
+    {"message_headers_dropped", "header blocks dropped before their smtp record was written (a third message began first)"},
 };
 static_assert(std::size(kSmtpCounterInfo) == static_cast<std::size_t>(SmtpCounter::kCount));
 

@@ -79,6 +79,9 @@ void SmtpFlow::gap(Direction direction, uint64_t byte_count, uint64_t now_ns) no
 
 void SmtpFlow::finish(uint64_t now_ns) noexcept {
   now_ns_ = now_ns;
+  if (parsing_transaction_ != 0) {
+    header_parser_.finish();
+  }
   session_.finish();
   tls_.finish();
   for (SmtpTransaction& transaction : transactions_) {
@@ -115,6 +118,8 @@ void SmtpFlow::on_event(const inspect::SmtpEvent& event) noexcept {
     on_rcpt_reply(*reply);
   } else if (const auto* end = std::get_if<inspect::TransactionEnd>(&event)) {
     on_transaction_end(*end);
+  } else if (const auto* content = std::get_if<inspect::MessageContent>(&event)) {
+    on_message_content(*content);
   } else if (const auto* tls = std::get_if<inspect::TlsStarted>(&event)) {
     environment_.counters->add(SmtpCounter::kTlsSessions);
     // Nothing after this point can be read: what is pending is written now.
@@ -286,7 +291,65 @@ void SmtpFlow::on_rcpt_reply(const inspect::RcptReply& reply) noexcept {
   }
 }
 
+void SmtpFlow::on_message_content(const inspect::MessageContent& content) noexcept {
+  if (content.transaction == 0) {
+    return;  // content of no known transaction (presumed after a gap): no record to carry it
+  }
+  if (content.transaction != parsing_transaction_) {
+    if (parsing_transaction_ != 0) {
+      header_parser_.finish();
+    }
+    // A free slot, else the one not of an open transaction, else the older (its record loses
+    // its email object, counted).
+    MessageSlot* slot = nullptr;
+    for (MessageSlot& candidate : messages_) {
+      if (candidate.transaction == 0 || find_transaction(candidate.transaction) == nullptr) {
+        slot = &candidate;
+        break;
+      }
+    }
+    if (slot == nullptr) {
+      slot = messages_[0].transaction < messages_[1].transaction ? &messages_[0] : &messages_[1];
+      environment_.counters->add(SmtpCounter::kMessageHeadersDropped);
+    }
+    slot->transaction = content.transaction;
+    header_parser_.start(slot->headers, content.dot_stuffed ? inspect::MessageHeaderParser::Framing::kDotStuffed
+                                                            : inspect::MessageHeaderParser::Framing::kRaw);
+    parsing_transaction_ = content.transaction;
+    environment_.counters->add(SmtpCounter::kMessages);
+  }
+  if (!header_parser_.done()) {
+    header_parser_.feed({reinterpret_cast<const uint8_t*>(content.bytes.data()), content.bytes.size()});
+  }
+}
+
+const inspect::MessageHeaders* SmtpFlow::headers_of(uint32_t transaction) const noexcept {
+  for (const MessageSlot& slot : messages_) {
+    if (slot.transaction == transaction && transaction != 0) {
+      return &slot.headers;
+    }
+  }
+  return nullptr;
+}
+
+void SmtpFlow::release_headers(uint32_t transaction) noexcept {
+  for (MessageSlot& slot : messages_) {
+    if (slot.transaction == transaction) {
+      if (slot.headers.truncated()) {
+        environment_.counters->add(SmtpCounter::kMessageHeadersTruncated);
+      }
+      slot.transaction = 0;
+    }
+  }
+  if (parsing_transaction_ == transaction) {
+    parsing_transaction_ = 0;
+  }
+}
+
 void SmtpFlow::on_transaction_end(const inspect::TransactionEnd& end) noexcept {
+  if (end.transaction == parsing_transaction_ && parsing_transaction_ != 0) {
+    header_parser_.finish();  // BDAT LAST has no terminator line of its own
+  }
   SmtpTransaction* transaction = find_transaction(end.transaction);
   if (transaction == nullptr) {
     // Ended before anything of it was kept (e.g. already forced out): nothing to write.
@@ -330,6 +393,7 @@ void SmtpFlow::close_transaction(SmtpTransaction& transaction) noexcept {
   }
   environment_.output->transaction(envelope(), transaction);
   release_recipients(transaction.id);
+  release_headers(transaction.id);
   transaction.in_use = false;
 }
 

@@ -30,6 +30,7 @@
 #include "dataplane/counter_table.h"
 #include "dataplane/flow/flow_identity.h"
 #include "inspect/lookalike_kind.h"
+#include "inspect/message_headers.h"
 #include "inspect/smtp_event.h"
 #include "inspect/lookalike_role.h"
 #include "inspect/matcher.h"
@@ -87,6 +88,10 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   void on_rcpt_to(const inspect::RcptTo& rcpt) noexcept;
   void on_rcpt_reply(const inspect::RcptReply& reply) noexcept;
   void on_transaction_end(const inspect::TransactionEnd& end) noexcept;
+  void on_message_content(const inspect::MessageContent& content) noexcept;
+  // The header block read for `transaction`, or null.
+  const inspect::MessageHeaders* headers_of(uint32_t transaction) const noexcept;
+  void release_headers(uint32_t transaction) noexcept;
 
   SmtpTransaction* find_transaction(uint32_t id) noexcept;
   SmtpTransaction& open_transaction(uint32_t id) noexcept;
@@ -142,6 +147,15 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   LearnedFact evidence_;
   inspect::TlsHelloParser tls_;
   inspect::SmtpSession session_;
+  // The header blocks of the message being read and of one read before it whose transaction's
+  // record is not written yet (pipelined BDAT can start the next message before the reply).
+  struct MessageSlot {
+    uint32_t transaction = 0;  // 0: free
+    inspect::MessageHeaders headers;
+  };
+  std::array<MessageSlot, 2> messages_;
+  inspect::MessageHeaderParser header_parser_;
+  uint32_t parsing_transaction_ = 0;  // whose content header_parser_ reads (0: none)
   SmtpRecipient recipients_[kMaxRecipients];
   char text_[kTextBytes];
 };
