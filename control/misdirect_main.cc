@@ -17,6 +17,8 @@ void print_usage(std::FILE* out) {
       "      the DPDK poll-mode sensor on span ports\n"
       "  variants [--list] DOMAIN...\n"
       "      the look-alikes misdirect generates for protected domains, counted per kind\n"
+      "  check ADDRESS|DOMAIN... --protected FILE [--allow FILE] [--json]\n"
+      "      the verdict the sensor would give each address or domain, and why\n"
       "  version (or --version)\n"
       "      version, git revision, build type, DPDK and Hyperscan versions\n"
       "\n"
@@ -37,6 +39,9 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(command, "live") == 0) {
     return misdirect::control::run_live_command(argc - 1, argv + 1);
+  }
+  if (std::strcmp(command, "check") == 0) {
+    return misdirect::control::run_check_command(argc - 1, argv + 1);
   }
   if (std::strcmp(command, "variants") == 0) {
     return misdirect::control::run_variants_command(argc - 1, argv + 1);
