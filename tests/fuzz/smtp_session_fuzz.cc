@@ -24,6 +24,11 @@ class CheckingSink final : public misdirect::inspect::SmtpEventSink {
  public:
   void on_event(const misdirect::inspect::SmtpEvent& event) noexcept override {
     using namespace misdirect::inspect;
+    if (const auto* content = std::get_if<MessageContent>(&event)) {
+      // Pieces follow the chunking: only their bytes, joined, are the same for every run.
+      content_bytes.append(content->bytes);
+      return;
+    }
     transcript.push_back(static_cast<char>('A' + event.index()));
     if (const auto* mail = std::get_if<MailFrom>(&event)) {
       note(mail->transaction);
@@ -50,6 +55,7 @@ class CheckingSink final : public misdirect::inspect::SmtpEventSink {
     }
   }
   std::string transcript;
+  std::string content_bytes;
 
   void check_all_ended() const {
     for (const uint32_t id : seen_) {
@@ -128,7 +134,7 @@ std::string run(const uint8_t* data, std::size_t size, bool byte_by_byte) {
   }
   session.finish();
   sink.check_all_ended();
-  return std::move(sink.transcript);
+  return std::move(sink.transcript) + '|' + sink.content_bytes;
 }
 
 }  // namespace
