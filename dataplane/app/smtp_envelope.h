@@ -16,6 +16,7 @@
 #include "dataplane/flow/flow_identity.h"
 #include "inspect/lookalike_kind.h"
 #include "inspect/lookalike_role.h"
+#include "inspect/message_headers.h"
 #include "inspect/smtp_event.h"
 
 namespace misdirect::dataplane {
@@ -83,6 +84,7 @@ struct SmtpAlertFacts {
   uint64_t generation;
   bool replied;
   uint16_t reply_code;
+  uint32_t transaction;  // the recipient's transaction id (from 1)
 };
 
 // An alert for a look-alike in another role than recipient: sender (MAIL FROM), dns-learned (the
@@ -117,6 +119,9 @@ struct SmtpEncryptedSession {
   std::span<const SmtpLookalikeSeen> lookalikes;
   const LearnedFact* evidence = nullptr;
 };
+// A transaction's tx_id in records: Suricata counts a flow's transactions from 0, the SMTP
+// machine from 1.
+inline uint64_t tx_id_of(uint32_t transaction) noexcept { return transaction > 0 ? transaction - 1 : 0; }
 
 // The session as the output sees it at the moment of a record.
 struct SmtpEnvelope {
@@ -125,6 +130,8 @@ struct SmtpEnvelope {
   std::string_view helo;
   std::span<const SmtpRecipient> recipients;  // every kept recipient, in arrival order
   const char* text = nullptr;                 // the text store the recipients point into
+  // transaction() only: the header block of the transaction's message, when content was sent.
+  const inspect::MessageHeaders* message = nullptr;
 
   SmtpRecipientText text_of(const SmtpRecipient& recipient) const noexcept {
     const char* base = text + recipient.text_offset;

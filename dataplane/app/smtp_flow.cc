@@ -391,7 +391,9 @@ void SmtpFlow::close_transaction(SmtpTransaction& transaction) noexcept {
   if (transaction.delivered) {
     environment_.counters->add(SmtpCounter::kDelivered);
   }
-  environment_.output->transaction(envelope(), transaction);
+  SmtpEnvelope view = envelope();
+  view.message = headers_of(transaction.id);
+  environment_.output->transaction(view, transaction);
   release_recipients(transaction.id);
   release_headers(transaction.id);
   transaction.in_use = false;
@@ -453,7 +455,8 @@ bool SmtpFlow::already_alerted(std::string_view address) noexcept {
 void SmtpFlow::write_alert(SmtpRecipient& recipient, const SmtpTransaction* transaction) noexcept {
   const SmtpRecipientText text = envelope().text_of(recipient);
   recipient.alert_written = true;
-  SmtpAlertFacts facts{text, recipient.kind, recipient.generation, recipient.replied, recipient.reply_code};
+  SmtpAlertFacts facts{text,           recipient.kind,       recipient.generation,
+                       recipient.replied, recipient.reply_code, recipient.transaction};
   write_alert_record(facts, transaction, &recipient);
 }
 
@@ -461,7 +464,7 @@ void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_vi
                                      std::string_view protected_domain, std::string_view variant,
                                      inspect::LookalikeKind kind, uint64_t generation) noexcept {
   SmtpAlertFacts facts{SmtpRecipientText{rcpt.address, domain, protected_domain, variant}, kind, generation,
-                   false, 0};
+                       false, 0, rcpt.transaction};
   write_alert_record(facts, find_transaction(rcpt.transaction), nullptr);
 }
 

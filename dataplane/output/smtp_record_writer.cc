@@ -75,6 +75,45 @@ void write_evidence(JsonLineWriter& json, const LearnedFact& evidence) noexcept 
   json.end_object();
 }
 
+// Suricata's `email` object for a message whose header block was read: each field the message
+// had (To and Cc as arrays of addresses), and `status`, the delivery outcome.
+void write_email(JsonLineWriter& json, const inspect::MessageHeaders& headers,
+                 inspect::TransactionEndReason reason) noexcept {
+  using inspect::HeaderField;
+  const auto string_member = [&](std::string_view name, HeaderField field) {
+    if (headers.has(field) && !headers.get(field).empty()) {
+      json.key(name);
+      json.string(headers.get(field));
+    }
+  };
+  const auto list_member = [&](std::string_view name, HeaderField field) {
+    std::string_view list = headers.get(field);
+    if (!headers.has(field) || list.empty()) {
+      return;
+    }
+    json.key(name);
+    json.begin_array();
+    for (std::string_view item = inspect::next_list_item(list); !item.empty(); item = inspect::next_list_item(list)) {
+      json.string(item);
+    }
+    json.end_array();
+  };
+  json.key("email");
+  json.begin_object();
+  json.key("status");
+  json.plain_string(reason == inspect::TransactionEndReason::kDataAccepted   ? "delivered"
+                    : reason == inspect::TransactionEndReason::kDataRejected ? "rejected"
+                                                                             : "unanswered");
+  string_member("from", HeaderField::kFrom);
+  list_member("to", HeaderField::kTo);
+  list_member("cc", HeaderField::kCc);
+  string_member("subject", HeaderField::kSubject);
+  string_member("message_id", HeaderField::kMessageId);
+  string_member("date", HeaderField::kDate);
+  string_member("x_mailer", HeaderField::kXMailer);
+  json.end_object();
+}
+
 }  // namespace
 
 void SmtpRecordWriter::keep_recipient(SmtpRecipient& recipient, std::string_view address) noexcept {
@@ -84,16 +123,19 @@ void SmtpRecordWriter::keep_recipient(SmtpRecipient& recipient, std::string_view
 void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
                              const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept {
   JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  json.key("tx_id");
+  json.number(tx_id_of(facts.transaction));
   write_lookalike_alert_header(json, "smtp", inspect::LookalikeRole::kRecipient, facts.kind);
+  // Suricata's smtp object: absent values are left out, never null or empty.
   json.key("smtp");
   json.begin_object();
-  json.key("helo");
-  json.string(envelope.helo);
-  json.key("mail_from");
+  if (!envelope.helo.empty()) {
+    json.key("helo");
+    json.string(envelope.helo);
+  }
   if (transaction != nullptr && transaction->has_mail) {
-    json.string(transaction->mail_from.view());
-  } else {
-    json.null();
+    json.key("mail_from");
+    json.string(transaction->mail_from.view());  // "" for the null sender <>
   }
   // The transaction's recipients up to this one; an untracked recipient stands alone.
   json.key("rcpt_to");
@@ -154,31 +196,48 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
     return;
   }
   JsonLineWriter& json = eve_.begin("smtp", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  json.key("tx_id");
+  json.number(tx_id_of(transaction.id));
   json.member_plain_string("app_proto", "smtp");
+  // Suricata's smtp object: absent values are left out, never null or empty.
   json.key("smtp");
   json.begin_object();
-  json.key("helo");
-  json.string(envelope.helo);
-  json.key("mail_from");
+  if (!envelope.helo.empty()) {
+    json.key("helo");
+    json.string(envelope.helo);
+  }
   if (transaction.has_mail) {
-    json.string(transaction.mail_from.view());
-  } else {
-    json.null();
+    json.key("mail_from");
+    json.string(transaction.mail_from.view());  // "" for the null sender <>
   }
-  json.key("rcpt_to");
-  json.begin_array();
-  for (const SmtpRecipient& entry : envelope.recipients) {
-    if (entry.transaction == transaction.id) {
-      write_address(json, envelope.text_of(entry).address, entry.output_hint == kAddressPlain);
+  if (has_recipient) {
+    json.key("rcpt_to");
+    json.begin_array();
+    for (const SmtpRecipient& entry : envelope.recipients) {
+      if (entry.transaction == transaction.id) {
+        write_address(json, envelope.text_of(entry).address, entry.output_hint == kAddressPlain);
+      }
     }
+    json.end_array();
   }
-  json.end_array();
   json.end_object();
+  if (envelope.message != nullptr) {
+    write_email(json, *envelope.message, transaction.reason);
+  }
   json.key("misdirect");
   json.begin_object();
-  json.member_number("transaction", transaction.id);
   json.member_raw("delivered", transaction.delivered ? "true" : "false");
   json.member_plain_string("end", inspect::transaction_end_reason_name(transaction.reason));
+  if (envelope.message != nullptr) {
+    // How the header block behind `email` was read: where it ended, its size, whether a value
+    // or the block was cut at a bound.
+    json.key("headers");
+    json.begin_object();
+    json.member_plain_string("end", inspect::header_block_end_name(envelope.message->end()));
+    json.member_number("bytes", envelope.message->block_bytes());
+    json.member_raw("truncated", envelope.message->truncated() ? "true" : "false");
+    json.end_object();
+  }
   json.key("recipients");
   json.begin_array();
   for (const SmtpRecipient& entry : envelope.recipients) {

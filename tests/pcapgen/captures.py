@@ -856,6 +856,46 @@ def noise():
     return cap
 
 
+@case
+def message_identity():
+    cap = Capture("message-identity", description="Two delivered messages whose header blocks name them: DATA "
+                  "with a folded, RFC 2047-encoded Subject, Message-ID, Date, X-Mailer, To and Cc lists; then "
+                  "BDAT in two chunks that split the Subject line. Each transaction has one look-alike recipient: "
+                  "the smtp record joined to its alert (flow_id, tx_id) carries the message's Subject and "
+                  "Message-ID.")
+    flow = TcpFlow(cap, (CLIENT, 40300), (SERVER, 25))
+    flow.handshake()
+    flow.greet()
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    flow.cmd("RCPT TO:<bob@army.ml>", OK_RCPT)
+    cap.expect(flow, "bob@army.ml", "tld-swap", True)
+    flow.data([
+        "Received: from client.example.org by mx.example.net; Thu, 15 Jan 2026 09:00:00 +0000",
+        "From: =?UTF-8?Q?Alice_Exampl=C3=A9?= <alice@example.org>",
+        "To: Bob <bob@army.ml>, \"Ops, Team\" <ops@example.org>",
+        "Cc: carol@example.org",
+        "Subject: =?UTF-8?B?UXVhcnRlcmx5IGZpZ3VyZXMg4oCT?=",
+        " Q4 draft",
+        "Message-ID: <20260115090000.4F2A1@client.example.org>",
+        "Date: Thu, 15 Jan 2026 09:00:00 +0000",
+        "X-Mailer: Example Mail 7.1",
+        "",
+        "Subject: body text is not a header",
+        "regards",
+    ])
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    flow.cmd("RCPT TO:<dave@amry.mil>", OK_RCPT)
+    cap.expect(flow, "dave@amry.mil", "transposition", True)
+    chunk1 = b"From: alice@example.org\r\nTo: dave@amry.mil\r\nSubj"
+    chunk2 = b"ect: Second message\r\nMessage-ID: <second@client.example.org>\r\n\r\nHello\r\n"
+    flow.c(b"BDAT %d\r\n" % len(chunk1) + chunk1)
+    flow.s("250 2.0.0 Ok: %d octets received\r\n" % len(chunk1))
+    flow.c(b"BDAT %d LAST\r\n" % len(chunk2) + chunk2)
+    flow.s("250 2.0.0 Ok: queued as 4F2A2\r\n")
+    flow.quit()
+    return cap
+
+
 
 # --- DNS and the connections that follow ---------------------------------------------------------
 
