@@ -287,19 +287,17 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   const inspect::LookalikeRole role = facts.role;
   JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
   write_lookalike_alert_header(json, "smtp", role, facts.kind);
+  // Suricata's smtp object: absent values are left out, never null or empty.
   json.key("smtp");
   json.begin_object();
-  json.key("helo");
-  json.string(envelope.helo);
-  json.key("mail_from");
-  if (!facts.sender.empty()) {
-    json.string(facts.sender);
-  } else {
-    json.null();
+  if (!envelope.helo.empty()) {
+    json.key("helo");
+    json.string(envelope.helo);
   }
-  json.key("rcpt_to");
-  json.begin_array();
-  json.end_array();
+  if (!facts.sender.empty()) {
+    json.key("mail_from");
+    json.string(facts.sender);
+  }
   json.end_object();
   if (role == inspect::LookalikeRole::kTlsSni) {
     json.key("tls");
@@ -340,14 +338,13 @@ void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const Smt
   }
   JsonLineWriter& json = eve_.begin("smtp", envelope.timestamp_ns, envelope.flow, pcap_filename_);
   json.member_plain_string("app_proto", "smtp");
+  // Suricata's smtp object: nothing of the envelope is readable but the HELO, when sent in clear.
   json.key("smtp");
   json.begin_object();
-  json.key("helo");
-  json.string(envelope.helo);
-  json.member_raw("mail_from", "null");
-  json.key("rcpt_to");
-  json.begin_array();
-  json.end_array();
+  if (!envelope.helo.empty()) {
+    json.key("helo");
+    json.string(envelope.helo);
+  }
   json.end_object();
   if (session.hello_seen) {
     json.key("tls");

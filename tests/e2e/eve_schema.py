@@ -1,6 +1,6 @@
 """The EVE record layout Suricata documents, as checks: field names and JSON types of the event
-types misdirect writes (alert, smtp, stats) and of the objects they hold (alert, smtp, email,
-tunnel, flow, stats sections), written from Suricata's EVE documentation (eve-json-format) and
+types misdirect writes (alert, smtp, dns, stats) and of the objects they hold (alert, smtp, email,
+tls, dns, tunnel, flow, stats sections), written from Suricata's EVE documentation (eve-json-format) and
 the field names and types its schema lists.
 
 Suricata's schema allows no field it does not name, at any level. misdirect's own fields live
@@ -130,6 +130,33 @@ FLOW = Object({
     "wrong_thread": BOOLEAN, "elephant": BOOLEAN,
 })
 
+TLS = Object({
+    "sni": STRING, "version": STRING, "subject": STRING, "issuerdn": STRING, "serial": STRING,
+    "fingerprint": STRING, "session_resumed": BOOLEAN, "notbefore": STRING, "notafter": STRING,
+    "certificate": STRING, "chain": Array(STRING), "client_alpns": Array(STRING),
+    "server_alpns": Array(STRING),
+    "ja3": Object({"hash": STRING, "string": STRING}), "ja3s": Object({"hash": STRING, "string": STRING}),
+    "ja4": STRING,
+})
+
+_DNS_RECORD = Object({"rrname": STRING, "rrtype": STRING, "ttl": INTEGER, "rdata": STRING,
+                      "rdata_truncated": BOOLEAN, "rrname_truncated": BOOLEAN,
+                      "soa": Object({}, open_members=Type("value", lambda v: v is not None)),
+                      "srv": Object({}, open_members=Type("value", lambda v: v is not None))})
+
+DNS = Object({
+    "version": INTEGER, "type": STRING, "id": INTEGER, "flags": STRING, "qr": BOOLEAN, "aa": BOOLEAN,
+    "tc": BOOLEAN, "rd": BOOLEAN, "ra": BOOLEAN, "z": BOOLEAN, "opcode": INTEGER, "rcode": STRING,
+    "rrname": STRING, "rrtype": STRING, "tx_id": INTEGER,
+    "queries": Array(Object({"id": INTEGER, "opcode": INTEGER, "rrname": STRING, "rrname_truncated": BOOLEAN,
+                             "rrtype": STRING, "tx_id": INTEGER, "type": STRING, "z": BOOLEAN})),
+    "answers": Array(_DNS_RECORD),
+    "authorities": Array(_DNS_RECORD),
+    "additionals": Array(_DNS_RECORD),
+    "grouped": Object({name: Array(STRING) for name in
+                       ("A", "AAAA", "CNAME", "MX", "NS", "NULL", "PTR", "SOA", "SRV", "SSHFP", "TXT")}),
+})
+
 ETHER = Object({"src_mac": STRING, "dest_mac": STRING, "ether_type": INTEGER,
                 "src_macs": Array(STRING), "dest_macs": Array(STRING)})
 
@@ -225,6 +252,8 @@ TOP = Object({
     "alert": ALERT,
     "smtp": SMTP,
     "email": EMAIL,
+    "tls": TLS,
+    "dns": DNS,
     "flow": FLOW,
     "stats": STATS,
 })
