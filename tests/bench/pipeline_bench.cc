@@ -297,11 +297,18 @@ struct WorkerRun {
   MatcherScratch scratch;
 };
 
+// --no-dns 1: DNS ports off, so UDP to port 53 is only counted, as before DNS was parsed (the
+// baseline of the DNS side-by-side measurement in scripts/bench).
+bool g_no_dns = false;
+
 WorkerRun make_worker(const Matcher& matcher, uint32_t id) {
   WorkerRun run;
   run.sink = std::make_unique<CountingSink>();
   WorkerConfig config;
   config.worker_id = id;
+  if (g_no_dns) {
+    config.dns_ports.clear();
+  }
   run.worker = std::make_unique<Worker>(config, *run.sink);
   run.scratch = matcher.make_scratch();
   run.worker->bind_matcher({&matcher, &run.scratch, 1});
@@ -318,6 +325,7 @@ int throughput(const Args& args) {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, INT32_MAX);
   const std::string mode = args.get("mode", "all");
+  g_no_dns = args.get("no-dns", "0") == "1";
   const std::size_t passes = args.number("passes", 5);
   const std::size_t burst = args.number("burst", 32);
   const std::string workload = args.get("workload", "");

@@ -15,6 +15,9 @@
 //                   50,000 concurrent flows.
 //   small-packets   64–128-byte frames, 60% pure ACKs; a tenth of the flows are SMTP sessions cut
 //                   into 40-byte segments; 10,000 concurrent flows.
+//   enterprise-mix-dns  enterprise-mix whose UDP flows to port 53 carry real DNS: each packet pair a
+//                   query and its response (A/AAAA/MX, compressed answers); 1% of the questions
+//                   ask for a name under a look-alike of the protected list.
 //   smtp-commands   short SMTP sessions (two transactions, 10–50 RCPTs each, 1-line bodies), one
 //                   command or reply per frame (~90 bytes); 1,000 concurrent flows.
 // Stops after --packets packets (flows still open stay open, as in any capture window) or, with
@@ -230,6 +233,7 @@ class Flow {
   uint16_t next_ip_id(bool from_server) { return ip_id_[from_server]++; }
 
   void set_server_port(uint16_t port) { server_port_ = port; }
+  void set_dns() noexcept { dns_ = true; }
   void set_generic(uint32_t packets, bool small, int ending) {
     generic_packets_ = packets;
     small_ = small;
@@ -469,7 +473,80 @@ class Flow {
     done_ = true;
   }
 
+  // A DNS message: a query (from the client) or its response, for `name`, type `type`.
+  static std::string dns_message(uint16_t id, bool response, const std::string& name, uint16_t type) {
+    std::string out;
+    const auto be16 = [&out](uint32_t value) {
+      out += static_cast<char>((value >> 8) & 0xff);
+      out += static_cast<char>(value & 0xff);
+    };
+    be16(id);
+    be16(response ? 0x8180 : 0x0100);
+    be16(1);
+    be16(response ? 2 : 0);
+    be16(0);
+    be16(0);
+    std::size_t start = 0;
+    while (start < name.size()) {
+      const std::size_t dot = std::min(name.find('.', start), name.size());
+      out += static_cast<char>(dot - start);
+      out.append(name, start, dot - start);
+      start = dot + 1;
+    }
+    out += '\0';
+    be16(type);
+    be16(1);
+    if (response) {
+      for (int i = 0; i < 2; ++i) {
+        be16(0xc00c);  // the question's name, compressed
+        be16(type == 15 ? 15 : type);
+        be16(1);
+        be16(0);
+        be16(300);
+        if (type == 15) {
+          be16(2 + 6);
+          be16(10 * (i + 1));
+          out += "\x03mx";
+          out += static_cast<char>('1' + i);
+          be16(0xc00c);
+        } else if (type == 28) {
+          be16(16);
+          out += std::string("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0", 15);
+          out += static_cast<char>(i + 1);
+        } else {
+          be16(4);
+          out += std::string("\xcb\x00\x71", 3);
+          out += static_cast<char>(i + 1);
+        }
+      }
+    }
+    return out;
+  }
+
   void refill_udp(Random& random) {
+    if (dns_ && emitted_ < generic_packets_) {
+      // A query, then its response.
+      Segment s;
+      s.udp = true;
+      const bool response = (emitted_ % 2) == 1;
+      s.from_server = response;
+      if (!response) {
+        dns_id_ = static_cast<uint16_t>(random.below(65536));
+        static const uint16_t kTypes[] = {1, 1, 28, 15};
+        dns_type_ = kTypes[random.below(4)];
+        if (random.chance(0.01)) {
+          const Protected& p = kProtected[random.below(std::size(kProtected))];
+          dns_name_ = "mx." + std::string(p.lookalikes[random.below(4)]);
+        } else {
+          dns_name_ = "host" + std::to_string(random.below(5000)) + "." + kBenignDomains[random.below(std::size(kBenignDomains))];
+        }
+      }
+      s.text = dns_message(dns_id_, response, dns_name_, dns_type_);
+      s.length = static_cast<uint32_t>(s.text.size());
+      queue_.push_back(std::move(s));
+      ++emitted_;
+      return;
+    }
     if (emitted_ < generic_packets_) {
       Segment s;
       s.udp = true;
@@ -486,6 +563,10 @@ class Flow {
 
   Kind kind_;
   Shape shape_;
+  bool dns_ = false;  // a UDP flow to port 53 of enterprise-mix-dns: real DNS messages
+  uint16_t dns_id_ = 0;
+  uint16_t dns_type_ = 1;
+  std::string dns_name_;
   uint32_t client_ = 0, server_ = 0;
   uint16_t client_port_ = 0, server_port_ = 25;
   uint16_t ip_id_[2] = {1, 1};
@@ -515,7 +596,7 @@ class Generator {
     const std::string& w = options.workload;
     if (w == "smtp-heavy") {
       concurrency_ = 10000;
-    } else if (w == "enterprise-mix") {
+    } else if (w == "enterprise-mix" || w == "enterprise-mix-dns") {
       concurrency_ = 100000;
     } else if (w == "adversarial") {
       concurrency_ = 50000;
@@ -541,7 +622,7 @@ class Generator {
       other_shape_ = smtp_shape_;
     } else if (w == "smtp-commands") {
       smtp_shape_ = Shape{1460, 1460, 0, 0, 0, 0.01, 10, 50, 2, false, 30};
-    } else if (w == "enterprise-mix") {
+    } else if (w == "enterprise-mix" || w == "enterprise-mix-dns") {
       other_shape_ = Shape{1460, 1460, 0, 0, 0, 0, 1, 1, 1, false, 0};
     }
   }
@@ -628,7 +709,8 @@ class Generator {
 
   // Enterprise-mix keeps SMTP at 5% of bytes by choosing an SMTP flow only while SMTP is behind.
   std::size_t pick_flow() {
-    if (options_.workload == "enterprise-mix" && smtp_count_ > 0 && skipped_ >= options_.warmup) {
+    if ((options_.workload == "enterprise-mix" || options_.workload == "enterprise-mix-dns") && smtp_count_ > 0 &&
+        skipped_ >= options_.warmup) {
       const bool want_smtp = static_cast<double>(totals_.smtp_bytes) < 0.05 * static_cast<double>(totals_.bytes);
       for (int tries = 0; tries < 64; ++tries) {
         const std::size_t i = random_.below(static_cast<uint32_t>(active_.size()));
@@ -644,7 +726,7 @@ class Generator {
     const uint64_t index = totals_.flows_started++;
     const std::string& w = options_.workload;
     Flow::Kind kind = Flow::Kind::kSmtp;
-    if (w == "enterprise-mix") {
+    if (w == "enterprise-mix" || w == "enterprise-mix-dns") {
       // 5% of the concurrent flows are SMTP; the byte share is kept by pick_flow.
       kind = random_.chance(0.05) ? Flow::Kind::kSmtp : random_.chance(0.3) ? Flow::Kind::kUdp : Flow::Kind::kTcp;
     } else if (w == "adversarial" || w == "small-packets") {
@@ -658,8 +740,14 @@ class Generator {
       static const uint16_t kSmtpPorts[] = {25, 25, 25, 587};
       flow->set_server_port(kSmtpPorts[random_.below(4)]);
     } else if (kind == Flow::Kind::kUdp) {
-      flow->set_server_port(random_.chance(0.5) ? 53 : 443);
-      flow->set_generic(random_.between(1, 60), false, 2);
+      const bool dns = random_.chance(0.5);
+      flow->set_server_port(dns ? 53 : 443);
+      if (dns && w == "enterprise-mix-dns") {
+        flow->set_dns();
+        flow->set_generic(2 * random_.between(1, 3), false, 2);  // one to three exchanges
+      } else {
+        flow->set_generic(random_.between(1, 60), false, 2);
+      }
     } else {
       static const uint16_t kTcpPorts[] = {443, 443, 443, 80, 22};
       flow->set_server_port(kTcpPorts[random_.below(5)]);
