@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     return 0;
   }
   const bool tcp = (data[0] & 1) != 0;
-  std::vector<uint8_t> buffer(tcp ? 2 * (16 + 16 * std::size_t{data[0] >> 1}) : 0);
+  std::vector<uint8_t> buffer(tcp ? 2 * (16 + 16 * static_cast<std::size_t>(data[0] >> 1)) : 0);
   CheckingSink sink;
   DnsSession session(tcp ? DnsTransport::kTcp : DnsTransport::kUdp, sink, buffer);
   Direction direction = Direction::kClientToServer;
