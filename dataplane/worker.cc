@@ -225,7 +225,13 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
 
 namespace {
 
-DecoderConfig decoder_config() { return DecoderConfig{}; }
+DecoderConfig decoder_config(const WorkerConfig& config) {
+  DecoderConfig decoder;
+  decoder.vxlan_ports = config.vxlan_ports;
+  decoder.geneve_ports = config.geneve_ports;
+  decoder.max_encapsulation_depth = config.max_encapsulation_depth;
+  return decoder;
+}
 
 FlowTableConfig flow_table_config(const WorkerConfig& config) {
   FlowTableConfig table;
@@ -250,7 +256,7 @@ TcpReassemblerConfig reassembler_config(const WorkerConfig& config) {
 Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
     : config(worker_config),
       sink(record_sink),
-      decoder(decoder_config()),
+      decoder(decoder_config(worker_config)),
       flows(flow_table_config(worker_config)),
       reassembler(reassembler_config(worker_config)),
       pcap_filename(worker_config.pcap_filename),
@@ -836,6 +842,8 @@ void Worker::append_stats_json(std::string& out) const {
   append_counters(out, "worker", impl.counters, kWorkerCounterInfo);
   out += ',';
   append_counters(out, "decoder", impl.decoder.counters(), kDecodeCounterInfo);
+  out += ',';
+  append_counters(out, "encapsulation", impl.decoder.encapsulation_counters(), kEncapsulationCounterInfo);
   out += ',';
   append_counters(out, "ip_reassembly", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
   out += ',';

@@ -26,6 +26,10 @@ enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
 
 struct WorkerConfig {
   uint32_t worker_id = 0;
+  // Decoding: UDP ports opened as VXLAN / GENEVE, and how many encapsulations are walked through.
+  std::vector<uint16_t> vxlan_ports = {4789};
+  std::vector<uint16_t> geneve_ports = {6081};
+  uint32_t max_encapsulation_depth = 4;
   // Flow table.
   uint32_t max_flows = 1u << 20;
   uint64_t idle_timeout_ns = 300'000'000'000;    // established flows with no packet

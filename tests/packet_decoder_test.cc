@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <ostream>
 #include <random>
@@ -39,6 +40,9 @@ using test_support::UdpFrameSpec;
 using test_support::view_of;
 
 struct Decoder {
+  Decoder() = default;
+  explicit Decoder(const DecoderConfig& config) : decoder(config) {}
+
   PacketDecoder decoder{DecoderConfig{}};
   DecodedPacket out;
   Bytes frame;  // a copy of the last frame, so `out.payload` outlives a temporary argument
@@ -55,6 +59,16 @@ struct Decoder {
     for (std::size_t i = 0; i < std::size(kDecodeCounterInfo); ++i) {
       if (decoder.counters().values()[i] != 0 && kDecodeCounterInfo[i].name != "packets") {
         names.insert(std::string(kDecodeCounterInfo[i].name));
+      }
+    }
+    return names;
+  }
+  // The names of every non-zero encapsulation counter.
+  std::set<std::string> encapsulations() const {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < std::size(kEncapsulationCounterInfo); ++i) {
+      if (decoder.encapsulation_counters().values()[i] != 0) {
+        names.insert(std::string(kEncapsulationCounterInfo[i].name));
       }
     }
     return names;
@@ -790,6 +804,664 @@ BOOST_AUTO_TEST_CASE(counter_names_are_unique_snake_case) {
   for (const CounterInfo& info : kIpReassemblerCounterInfo) {
     BOOST_TEST(names.insert(info.name).second);
   }
+  std::set<std::string_view> encapsulation_names;
+  for (const CounterInfo& info : kEncapsulationCounterInfo) {
+    BOOST_TEST(encapsulation_names.insert(info.name).second);
+    BOOST_TEST(!info.help.empty());
+    for (char c : info.name) {
+      BOOST_TEST(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'));
+    }
+  }
+}
+
+// --- Encapsulations ------------------------------------------------------------------------------
+
+namespace {
+
+using test_support::build_ethertype_frame;
+using test_support::build_ip_packet;
+using test_support::build_link_frame;
+using test_support::build_udp_datagram;
+using test_support::erspan_type2;
+using test_support::erspan_type3;
+using test_support::geneve;
+using test_support::geneve_option;
+using test_support::gre;
+using test_support::GreSpec;
+using test_support::IpSpec;
+using test_support::LinkSpec;
+using test_support::mpls;
+using test_support::pppoe_session;
+using test_support::pseudowire_control_word;
+using test_support::vxlan;
+
+// The mirror's side: the outer IPv4 (or IPv6) header that carries the tunnel.
+IpSpec outer_ip(uint8_t version = 4) {
+  IpSpec ip;
+  ip.version = version;
+  ip.src = version == 4 ? "10.200.0.1" : "fd00::a";
+  ip.dst = version == 4 ? "10.200.0.2" : "fd00::b";
+  return ip;
+}
+
+// The tenant's SMTP segment as an Ethernet frame (inner VLAN tags optional).
+Bytes inner_frame(uint8_t ip_version = 4, std::vector<test_support::VlanTag> vlans = {}) {
+  TcpFrameSpec spec = smtp_segment(ip_version);
+  spec.link.vlans = std::move(vlans);
+  return build_tcp_frame(spec);
+}
+
+// The tenant's SMTP segment as an IP packet.
+Bytes inner_packet(uint8_t ip_version = 4) {
+  const TcpFrameSpec spec = smtp_segment(ip_version);
+  return build_ip_packet(spec.ip, 6, build_tcp_segment(spec.ip, spec.tcp));
+}
+
+// `payload` in an outer IP packet of `protocol` on an Ethernet frame with `link`'s tags.
+Bytes outer_frame(uint8_t protocol, const Bytes& payload, LinkSpec link = {}, uint8_t version = 4) {
+  return build_frame(link, outer_ip(version), protocol, payload);
+}
+
+Bytes udp_tunnel_frame(uint16_t port, const Bytes& tunnel, LinkSpec link = {}, uint8_t version = 4) {
+  return outer_frame(17, build_udp_datagram(outer_ip(version), 49152, port, tunnel), std::move(link), version);
+}
+
+void check_tunnel(const Decoder& d, std::vector<Encapsulation> layers, Encapsulation id_kind, uint32_t id,
+                  uint8_t depth, uint8_t outer_protocol) {
+  const TunnelInfo& tunnel = d.out.tunnel;
+  BOOST_TEST(tunnel.layer_count == layers.size());
+  for (std::size_t i = 0; i < layers.size() && i < TunnelInfo::kMaxLayers; ++i) {
+    BOOST_TEST(encapsulation_name(tunnel.layers[i]) == encapsulation_name(layers[i]));
+  }
+  BOOST_TEST(encapsulation_name(tunnel.id_kind) == encapsulation_name(id_kind));
+  BOOST_TEST(tunnel.id == id);
+  BOOST_TEST(tunnel.depth == depth);
+  if (depth > 0) {
+    BOOST_TEST(tunnel.outer_protocol == outer_protocol);
+    const uint8_t version = tunnel.outer_src.version;
+    BOOST_TEST(tunnel.outer_src == ip_address(version == 4 ? "10.200.0.1" : "fd00::a"));
+    BOOST_TEST(tunnel.outer_dst == ip_address(version == 4 ? "10.200.0.2" : "fd00::b"));
+  }
+}
+
+DecodeResult decode_as(Decoder& d, const Bytes& frame) { return d.decode(frame); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(vxlan_opens_to_the_inner_flow) {
+  // Untagged outer (the fast path) and VLAN-tagged outer (the general path) give the same facts;
+  // the outer tag is the mirror's, not the flow's.
+  for (const bool tagged : {false, true}) {
+    BOOST_TEST_CONTEXT("outer tagged " << tagged) {
+      LinkSpec link;
+      if (tagged) {
+        link.vlans = {{0x8100, 300}};
+      }
+      Decoder d;
+      BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(5001, inner_frame()), link))) ==
+                 static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, 4);
+      BOOST_TEST(d.out.vlan_count == 0u);
+      check_tunnel(d, {Encapsulation::kVxlan}, Encapsulation::kVxlan, 5001, 1, 17);
+      BOOST_TEST(d.out.tunnel.outer_src_port == 49152);
+      BOOST_TEST(d.out.tunnel.outer_dst_port == 4789);
+      BOOST_TEST(d.count(DecodeCounter::kIpv4) == 2u);
+      BOOST_TEST(d.count(DecodeCounter::kUdp) == 1u);
+      BOOST_TEST(d.count(DecodeCounter::kTcp) == 1u);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{"vxlan"}));
+    }
+  }
+  // The inner frame's own tags are the flow's; an IPv6 inner flow over an IPv6 outer.
+  Decoder d;
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(7, inner_frame(6, {{0x8100, 42}})), {}, 6))) ==
+             static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 6);
+  BOOST_TEST(d.out.vlan_count == 1u);
+  BOOST_TEST(d.out.vlan_ids[0] == 42);
+  check_tunnel(d, {Encapsulation::kVxlan}, Encapsulation::kVxlan, 7, 1, 17);
+}
+
+BOOST_AUTO_TEST_CASE(vxlan_fast_path_agrees_with_the_general_path) {
+  // The same VXLAN frame on Ethernet (fast path) and as a DLT_IPV4 packet (general path), at
+  // every capture length, with inner variants the fast path must take or refuse.
+  for (int variant = 0; variant < 5; ++variant) {
+    TcpFrameSpec spec = smtp_segment();
+    spec.link.min_frame_bytes = 0;
+    switch (variant) {
+      case 1: spec.tcp.options = {2, 4, 0x05, 0xb4}; break;
+      case 2: spec.ip.ihl_words = 6; break;  // inner IP options: general path
+      case 3: spec.tcp.data_offset_words = 4; break;
+      case 4: spec.link.vlans = {{0x8100, 9}}; break;
+      default: break;
+    }
+    const Bytes frame = udp_tunnel_frame(4789, vxlan(99, build_tcp_frame(spec)));
+    const Bytes packet(frame.begin() + 14, frame.end());
+    for (uint32_t cut = 15; cut <= frame.size(); ++cut) {
+      Decoder fast;
+      Decoder general;
+      const auto fast_result = fast.decode(frame, LinkType::kEthernet, cut);
+      const auto general_result = general.decode(packet, LinkType::kIpv4, cut - 14);
+      BOOST_TEST_CONTEXT("variant " << variant << " cut " << cut << " of " << frame.size()) {
+        BOOST_TEST(static_cast<int>(fast_result) == static_cast<int>(general_result));
+        BOOST_TEST((fast.counted() == general.counted()));
+        BOOST_TEST((fast.encapsulations() == general.encapsulations()));
+        if (fast_result == DecodeResult::kTcp && general_result == DecodeResult::kTcp) {
+          BOOST_TEST(fast.out.src == general.out.src);
+          BOOST_TEST(fast.out.dst == general.out.dst);
+          BOOST_TEST(fast.out.ip_bytes == general.out.ip_bytes);
+          BOOST_TEST(fast.out.seq == general.out.seq);
+          BOOST_TEST(fast.out.payload_length == general.out.payload_length);
+          BOOST_TEST(fast.out.captured_payload_length == general.out.captured_payload_length);
+          BOOST_TEST(fast.payload() == general.payload());
+          BOOST_TEST(fast.out.vlan_count == general.out.vlan_count);
+          BOOST_TEST(fast.out.tunnel.identity() == general.out.tunnel.identity());
+          BOOST_TEST(fast.out.tunnel.depth == general.out.tunnel.depth);
+          BOOST_TEST(fast.out.tunnel.layer_count == general.out.tunnel.layer_count);
+          BOOST_TEST(fast.out.tunnel.outer_src == general.out.tunnel.outer_src);
+          BOOST_TEST(fast.out.tunnel.outer_dst == general.out.tunnel.outer_dst);
+          BOOST_TEST(fast.out.tunnel.outer_src_port == general.out.tunnel.outer_src_port);
+          BOOST_TEST(fast.out.tunnel.outer_dst_port == general.out.tunnel.outer_dst_port);
+          BOOST_TEST(fast.out.tunnel.outer_protocol == general.out.tunnel.outer_protocol);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(vxlan_and_geneve_ports_are_configurable) {
+  DecoderConfig config;
+  config.vxlan_ports = {8472};
+  config.geneve_ports = {};
+  Decoder d(config);
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(1, inner_frame())))) ==
+             static_cast<int>(DecodeResult::kOtherIp));
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(6081, geneve(1, 0x6558, {}, inner_frame())))) ==
+             static_cast<int>(DecodeResult::kOtherIp));
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(8472, vxlan(1, inner_frame())))) ==
+             static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 4);
+  BOOST_TEST(d.decoder.encapsulation_counters().get(EncapsulationCounter::kVxlan) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(vxlan_without_the_vni_flag_is_malformed) {
+  Decoder d;
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(1, inner_frame(), 0x00)))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((d.encapsulations() == std::set<std::string>{"vxlan_malformed"}));
+}
+
+BOOST_AUTO_TEST_CASE(geneve_with_options_carrying_ethernet_ipv4_or_ipv6) {
+  const Bytes options = [] {
+    Bytes bytes = geneve_option(0x0103, 0x80, 2);
+    const Bytes second = geneve_option(0xffff, 1, 0);
+    bytes.insert(bytes.end(), second.begin(), second.end());
+    return bytes;
+  }();
+  struct Case {
+    std::string name;
+    Bytes tunnel;
+    uint8_t inner_version;
+  };
+  const std::vector<Case> cases = {
+      {"ethernet", geneve(0x123456, 0x6558, options, inner_frame()), 4},
+      {"ipv4", geneve(0x123456, 0x0800, options, inner_packet(4)), 4},
+      {"ipv6", geneve(0x123456, 0x86dd, {}, inner_packet(6)), 6},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Decoder d;
+      BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(6081, c.tunnel))) ==
+                 static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, c.inner_version);
+      check_tunnel(d, {Encapsulation::kGeneve}, Encapsulation::kGeneve, 0x123456, 1, 17);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{"geneve"}));
+    }
+  }
+  Decoder oam;
+  BOOST_TEST(static_cast<int>(decode_as(oam, udp_tunnel_frame(6081, geneve(1, 0x6558, {}, inner_frame(), true)))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((oam.encapsulations() == std::set<std::string>{"geneve_oam"}));
+  Decoder other;
+  BOOST_TEST(static_cast<int>(decode_as(other, udp_tunnel_frame(6081, geneve(1, 0x894f, {}, inner_frame())))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((other.encapsulations() == std::set<std::string>{"unsupported_geneve_protocol"}));
+  // Options reaching past the datagram.
+  Bytes cut = geneve(1, 0x6558, options, {});
+  cut[0] = 0x3f;
+  Decoder past;
+  BOOST_TEST(static_cast<int>(decode_as(past, udp_tunnel_frame(6081, cut))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((past.encapsulations() == std::set<std::string>{"geneve_malformed"}));
+}
+
+BOOST_AUTO_TEST_CASE(gre_with_key_and_sequence_carrying_ethernet_ipv4_or_ipv6) {
+  struct Case {
+    std::string name;
+    GreSpec spec;
+    Bytes payload;
+    uint8_t inner_version;
+    uint8_t outer_version;
+  };
+  GreSpec ethernet;
+  ethernet.protocol = 0x6558;
+  ethernet.key = 0xdeadbeef;
+  ethernet.sequence = 7;
+  GreSpec ipv4;
+  ipv4.protocol = 0x0800;
+  ipv4.checksum = true;
+  ipv4.key = 12;
+  GreSpec ipv6;
+  ipv6.protocol = 0x86dd;
+  ipv6.sequence = 1;
+  const std::vector<Case> cases = {
+      {"ethernet, key and sequence", ethernet, inner_frame(), 4, 4},
+      {"ipv4, checksum and key", ipv4, inner_packet(4), 4, 6},
+      {"ipv6, sequence only", ipv6, inner_packet(6), 6, 4},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Decoder d;
+      BOOST_TEST(static_cast<int>(decode_as(d, outer_frame(47, gre(c.spec, c.payload), {}, c.outer_version))) ==
+                 static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, c.inner_version);
+      const Encapsulation id_kind = c.spec.key ? Encapsulation::kGre : Encapsulation::kNone;
+      check_tunnel(d, {Encapsulation::kGre}, id_kind, c.spec.key.value_or(0), 1, 47);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{"gre"}));
+    }
+  }
+  GreSpec pptp;
+  pptp.version = 1;
+  pptp.protocol = 0x880b;
+  Decoder d;
+  BOOST_TEST(static_cast<int>(decode_as(d, outer_frame(47, gre(pptp, inner_packet())))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((d.encapsulations() == std::set<std::string>{"unsupported_gre_version"}));
+  GreSpec wccp;
+  wccp.protocol = 0x883e;
+  Decoder w;
+  BOOST_TEST(static_cast<int>(decode_as(w, outer_frame(47, gre(wccp, inner_packet())))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((w.encapsulations() == std::set<std::string>{"unsupported_gre_protocol"}));
+}
+
+BOOST_AUTO_TEST_CASE(erspan_types_one_two_and_three_on_vlan_tagged_outer_frames) {
+  LinkSpec tagged;
+  tagged.vlans = {{0x8100, 100}};
+  GreSpec type1;
+  type1.protocol = 0x88be;
+  GreSpec type2;
+  type2.protocol = 0x88be;
+  type2.sequence = 42;
+  GreSpec type3;
+  type3.protocol = 0x22eb;
+  type3.sequence = 43;
+  struct Case {
+    std::string name;
+    Bytes frame;
+    uint32_t session;
+    Encapsulation id_kind;
+    std::string counter;
+  };
+  const std::vector<Case> cases = {
+      {"type I", outer_frame(47, gre(type1, inner_frame()), tagged), 0, Encapsulation::kNone, "erspan_type_i"},
+      {"type II", outer_frame(47, gre(type2, erspan_type2(301, inner_frame(), 55, 9)), tagged), 301,
+       Encapsulation::kErspan, "erspan_type_ii"},
+      {"type III", outer_frame(47, gre(type3, erspan_type3(1023, inner_frame(), false)), tagged), 1023,
+       Encapsulation::kErspan, "erspan_type_iii"},
+      {"type III with the platform sub-header",
+       outer_frame(47, gre(type3, erspan_type3(2, inner_frame(6), true)), tagged), 2, Encapsulation::kErspan,
+       "erspan_type_iii"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Decoder d;
+      BOOST_TEST(static_cast<int>(decode_as(d, c.frame)) == static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, c.name.find("sub-header") != std::string::npos ? 6 : 4);
+      BOOST_TEST(d.out.vlan_count == 0u);
+      check_tunnel(d, {Encapsulation::kErspan}, c.id_kind, c.session, 1, 47);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{"gre", c.counter}));
+    }
+  }
+  Decoder ip_frame;
+  BOOST_TEST(static_cast<int>(decode_as(ip_frame, outer_frame(47, gre(type3, erspan_type3(2, inner_packet(), false, 2))))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((ip_frame.encapsulations() == std::set<std::string>{"gre", "unsupported_erspan_frame_type"}));
+  Bytes bad_version = erspan_type2(1, inner_frame());
+  bad_version[0] = 0x20;
+  Decoder bad;
+  BOOST_TEST(static_cast<int>(decode_as(bad, outer_frame(47, gre(type2, bad_version)))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((bad.encapsulations() == std::set<std::string>{"gre", "erspan_malformed"}));
+}
+
+BOOST_AUTO_TEST_CASE(mpls_stacks_carrying_ipv4_ipv6_or_ethernet) {
+  struct Case {
+    std::string name;
+    Bytes frame;
+    uint8_t inner_version;
+    std::set<std::string> counters;
+  };
+  // Ethernet frames whose destination MAC starts with 4 and 6: told from IP by their length.
+  TcpFrameSpec mac4 = smtp_segment();
+  mac4.link.dst_mac = {0x46, 0x00, 0xff, 0xff, 0, 1};
+  TcpFrameSpec mac6 = smtp_segment(6);
+  mac6.link.dst_mac = {0x62, 0x00, 0xff, 0xff, 0, 1};
+  GreSpec over_gre;
+  over_gre.protocol = 0x8847;
+  const std::vector<Case> cases = {
+      {"two labels, IPv4", build_ethertype_frame({}, 0x8847, mpls({16, 1000}, inner_packet(4))), 4, {"mpls"}},
+      {"one label, IPv6, padded", build_ethertype_frame({}, 0x8847, mpls({2000}, inner_packet(6))), 6, {"mpls"}},
+      {"IPv6 explicit null", build_ethertype_frame({}, 0x8848, mpls({2}, inner_packet(6))), 6, {"mpls"}},
+      {"pseudowire with control word",
+       build_ethertype_frame({}, 0x8847, mpls({17, 3000}, pseudowire_control_word(inner_frame()))), 4,
+       {"mpls", "mpls_pseudowire"}},
+      {"pseudowire without control word", build_ethertype_frame({}, 0x8847, mpls({3001}, inner_frame(6))), 6,
+       {"mpls", "mpls_pseudowire"}},
+      {"pseudowire without control word, MAC starting with 4",
+       build_ethertype_frame({}, 0x8847, mpls({3002}, build_tcp_frame(mac4))), 4, {"mpls", "mpls_pseudowire"}},
+      {"pseudowire without control word, MAC starting with 6",
+       build_ethertype_frame({}, 0x8847, mpls({3003}, build_tcp_frame(mac6))), 6, {"mpls", "mpls_pseudowire"}},
+      {"over GRE", outer_frame(47, gre(over_gre, mpls({100}, inner_packet(4)))), 4, {"gre", "mpls"}},
+      {"MPLS in IP", outer_frame(137, mpls({100, 200}, inner_packet(6))), 6, {"mpls"}},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Decoder d;
+      Bytes frame = c.frame;
+      while (frame.size() < 60) {
+        frame.push_back(0);  // Ethernet padding after a short labelled packet is not payload
+      }
+      BOOST_TEST(static_cast<int>(decode_as(d, frame)) == static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, c.inner_version);
+      BOOST_TEST((d.encapsulations() == c.counters));
+      // MPLS labels are never the identity: they differ per direction.
+      BOOST_TEST(d.out.tunnel.identity() == 0u);
+    }
+  }
+  Decoder no_bottom;
+  Bytes endless = build_ethertype_frame({}, 0x8847, Bytes(80, 0));  // 20 labels, none the bottom
+  BOOST_TEST(static_cast<int>(decode_as(no_bottom, endless)) == static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((no_bottom.encapsulations() == std::set<std::string>{"mpls_malformed"}));
+  Decoder channel;
+  Bytes ach = {0x10, 0, 0, 0x07};
+  ach.resize(40, 0);
+  BOOST_TEST(static_cast<int>(decode_as(channel, build_ethertype_frame({}, 0x8847, mpls({13}, ach)))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((channel.encapsulations() == std::set<std::string>{"mpls", "unsupported_mpls_payload"}));
+}
+
+BOOST_AUTO_TEST_CASE(pppoe_sessions_behind_8021q) {
+  LinkSpec tagged;
+  tagged.vlans = {{0x8100, 20}};
+  for (const uint8_t version : {4, 6}) {
+    BOOST_TEST_CONTEXT("IPv" << int{version}) {
+      Decoder d;
+      const Bytes frame = build_ethertype_frame(
+          tagged, 0x8864, pppoe_session(0x1234, version == 4 ? 0x0021 : 0x0057, inner_packet(version)));
+      BOOST_TEST(static_cast<int>(decode_as(d, frame)) == static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, version);
+      // PPPoE is no IP tunnel: the frame's own tag stays the flow's, and there is no outer IP.
+      BOOST_TEST(d.out.vlan_count == 1u);
+      BOOST_TEST(d.out.vlan_ids[0] == 20);
+      check_tunnel(d, {Encapsulation::kPppoe}, Encapsulation::kNone, 0, 0, 0);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{"pppoe_session"}));
+    }
+  }
+  Decoder lcp;
+  BOOST_TEST(static_cast<int>(decode_as(lcp, build_ethertype_frame(tagged, 0x8864, pppoe_session(1, 0xc021, Bytes(20, 1))))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((lcp.encapsulations() == std::set<std::string>{"pppoe_control"}));
+  Decoder discovery;
+  BOOST_TEST(static_cast<int>(decode_as(discovery, build_ethertype_frame(tagged, 0x8863, Bytes(40, 0)))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((discovery.encapsulations() == std::set<std::string>{"pppoe_discovery"}));
+  BOOST_TEST(discovery.count(DecodeCounter::kNotIp) == 1u);
+  Bytes bad = pppoe_session(1, 0x0021, inner_packet());
+  bad[0] = 0x12;
+  Decoder malformed;
+  BOOST_TEST(static_cast<int>(decode_as(malformed, build_ethertype_frame(tagged, 0x8864, bad))) ==
+             static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST((malformed.encapsulations() == std::set<std::string>{"pppoe_malformed"}));
+}
+
+BOOST_AUTO_TEST_CASE(ip_in_ip_4in4_6in4_4in6_6in6) {
+  struct Case {
+    uint8_t outer;
+    uint8_t inner;
+    std::string counter;
+  };
+  for (const Case& c : {Case{4, 4, "ipv4_in_ipv4"}, Case{4, 6, "ipv6_in_ipv4"}, Case{6, 4, "ipv4_in_ipv6"},
+                        Case{6, 6, "ipv6_in_ipv6"}}) {
+    BOOST_TEST_CONTEXT(c.counter) {
+      LinkSpec link;
+      link.vlans = {{0x8100, 5}};
+      link.ethertype = c.outer == 4 ? 0x0800 : 0x86dd;
+      Decoder d;
+      const Bytes frame = outer_frame(c.inner == 4 ? 4 : 41, inner_packet(c.inner), link, c.outer);
+      BOOST_TEST(static_cast<int>(decode_as(d, frame)) == static_cast<int>(DecodeResult::kTcp));
+      check_smtp_segment(d, c.inner);
+      BOOST_TEST(d.out.vlan_count == 0u);
+      check_tunnel(d, {Encapsulation::kIpInIp}, Encapsulation::kNone, 0, 1, c.inner == 4 ? 4 : 41);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{c.counter}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nested_tunnels_keep_the_outermost_header_and_the_innermost_id) {
+  // ERSPAN (session 7) carrying a mirrored frame that is itself VXLAN (VNI 900) from a host.
+  GreSpec type2;
+  type2.protocol = 0x88be;
+  type2.sequence = 1;
+  IpSpec host_outer;
+  host_outer.src = "172.16.0.1";
+  host_outer.dst = "172.16.0.2";
+  const Bytes vxlan_frame =
+      build_frame({}, host_outer, 17, build_udp_datagram(host_outer, 40000, 4789, vxlan(900, inner_frame())));
+  Decoder d;
+  BOOST_TEST(static_cast<int>(decode_as(d, outer_frame(47, gre(type2, erspan_type2(7, vxlan_frame))))) ==
+             static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 4);
+  check_tunnel(d, {Encapsulation::kErspan, Encapsulation::kVxlan}, Encapsulation::kVxlan, 900, 2, 47);
+  BOOST_TEST((d.encapsulations() == std::set<std::string>{"gre", "erspan_type_ii", "vxlan"}));
+}
+
+BOOST_AUTO_TEST_CASE(nesting_deeper_than_the_bound_is_dropped_and_counted) {
+  // VXLAN in VXLAN in ...: depth 4 decodes, depth 5 is dropped; a lower bound is honoured.
+  auto nest = [](int depth) {
+    Bytes frame = inner_frame();
+    for (int i = 0; i < depth; ++i) {
+      IpSpec ip;
+      frame = build_frame({}, ip, 17, build_udp_datagram(ip, 1000, 4789, vxlan(static_cast<uint32_t>(i + 1), frame)));
+    }
+    return frame;
+  };
+  Decoder four;
+  BOOST_TEST(static_cast<int>(decode_as(four, nest(4))) == static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(four, 4);
+  BOOST_TEST(four.out.tunnel.layer_count == 4u);
+  BOOST_TEST(four.out.tunnel.id == 1u);  // the innermost VXLAN's VNI
+  Decoder five;
+  BOOST_TEST(static_cast<int>(decode_as(five, nest(5))) == static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST(five.decoder.encapsulation_counters().get(EncapsulationCounter::kDepthExceeded) == 1u);
+  DecoderConfig config;
+  config.max_encapsulation_depth = 1;
+  Decoder one(config);
+  BOOST_TEST(static_cast<int>(decode_as(one, nest(1))) == static_cast<int>(DecodeResult::kTcp));
+  BOOST_TEST(static_cast<int>(decode_as(one, nest(2))) == static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST(one.decoder.encapsulation_counters().get(EncapsulationCounter::kDepthExceeded) == 1u);
+  // A crafted loop: IPv4 in IPv4 in IPv4 ... 40 deep ends at the bound.
+  Bytes loop = inner_packet();
+  for (int i = 0; i < 40; ++i) {
+    loop = build_ip_packet(IpSpec{}, 4, loop);
+  }
+  Decoder crafted;
+  BOOST_TEST(static_cast<int>(crafted.decode(loop, LinkType::kIpv4)) == static_cast<int>(DecodeResult::kDropped));
+  BOOST_TEST(crafted.decoder.encapsulation_counters().get(EncapsulationCounter::kDepthExceeded) == 1u);
+  BOOST_TEST(crafted.decoder.encapsulation_counters().get(EncapsulationCounter::kIpv4InIpv4) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(outer_ipv4_fragments_are_reassembled_before_the_tunnel_is_opened) {
+  // An ERSPAN packet on a VLAN-tagged frame whose outer IPv4 datagram was fragmented in three.
+  GreSpec type2;
+  type2.protocol = 0x88be;
+  type2.sequence = 9;
+  const Bytes tunnel = gre(type2, erspan_type2(12, inner_frame()));
+  LinkSpec tagged;
+  tagged.vlans = {{0x8100, 100}};
+  const std::vector<Bytes> fragments = test_support::build_ipv4_fragments(tagged, outer_ip(), 47, tunnel, 32);
+  BOOST_TEST(fragments.size() == 3u);
+  Decoder d;
+  BOOST_TEST(static_cast<int>(d.decode(fragments[2])) == static_cast<int>(DecodeResult::kFragmentHeld));
+  BOOST_TEST(static_cast<int>(d.decode(fragments[0])) == static_cast<int>(DecodeResult::kFragmentHeld));
+  BOOST_TEST(static_cast<int>(d.decode(fragments[1])) == static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 4);
+  BOOST_TEST(d.out.reassembled);
+  check_tunnel(d, {Encapsulation::kErspan}, Encapsulation::kErspan, 12, 1, 47);
+}
+
+BOOST_AUTO_TEST_CASE(inner_fragments_of_two_tenants_are_two_datagrams) {
+  // The same inner addresses and IP id in VNI 1 and VNI 2: each tenant's fragments complete its
+  // own datagram.
+  const TcpFrameSpec spec = smtp_segment();
+  const Bytes segment = build_tcp_segment(spec.ip, spec.tcp);
+  const std::vector<Bytes> inner = test_support::build_ipv4_fragments({}, spec.ip, 6, segment, 24);
+  BOOST_TEST(inner.size() == 2u);
+  Decoder d;
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(1, inner[0])))) ==
+             static_cast<int>(DecodeResult::kFragmentHeld));
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(2, inner[1])))) ==
+             static_cast<int>(DecodeResult::kFragmentHeld));
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(1, inner[1])))) ==
+             static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 4);
+  BOOST_TEST(d.out.tunnel.id == 1u);
+  BOOST_TEST(static_cast<int>(decode_as(d, udp_tunnel_frame(4789, vxlan(2, inner[0])))) ==
+             static_cast<int>(DecodeResult::kTcp));
+  check_smtp_segment(d, 4);
+  BOOST_TEST(d.out.tunnel.id == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(unsupported_encapsulations_are_counted_by_kind) {
+  struct Case {
+    std::string name;
+    Bytes frame;
+    std::string counter;
+  };
+  const std::vector<Case> cases = {
+      {"VXLAN-GPE", udp_tunnel_frame(4790, Bytes(30, 0)), "unsupported_vxlan_gpe"},
+      {"GTP-U", udp_tunnel_frame(2152, Bytes(30, 0)), "unsupported_gtp_u"},
+      {"L2TP over UDP", udp_tunnel_frame(1701, Bytes(30, 0)), "unsupported_l2tp"},
+      {"L2TPv3 over IP", outer_frame(115, Bytes(30, 0)), "unsupported_l2tp"},
+      {"Teredo", udp_tunnel_frame(3544, Bytes(30, 0)), "unsupported_teredo"},
+      {"EtherIP", outer_frame(97, Bytes(30, 0)), "unsupported_etherip"},
+      {"802.1ah", build_ethertype_frame({}, 0x88e7, Bytes(50, 0)), "unsupported_pbb"},
+      {"MACsec", build_ethertype_frame({}, 0x88e5, Bytes(50, 0)), "unsupported_macsec"},
+      {"NSH", build_ethertype_frame({}, 0x894f, Bytes(50, 0)), "unsupported_nsh"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Decoder d;
+      d.decode(c.frame);
+      BOOST_TEST((d.encapsulations() == std::set<std::string>{c.counter}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_capture_length_of_every_tunnel_is_safe) {
+  // Each encapsulation cut at every length decodes without reading past the captured bytes, and
+  // a cut inside the headers counts as truncated, never as malformed.
+  GreSpec type3;
+  type3.protocol = 0x22eb;
+  type3.sequence = 1;
+  GreSpec keyed;
+  keyed.protocol = 0x6558;
+  keyed.key = 5;
+  LinkSpec tagged;
+  tagged.vlans = {{0x8100, 20}};
+  const std::vector<Bytes> frames = {
+      udp_tunnel_frame(4789, vxlan(1, inner_frame())),
+      udp_tunnel_frame(6081, geneve(1, 0x6558, geneve_option(1, 1, 1), inner_frame())),
+      outer_frame(47, gre(keyed, inner_frame())),
+      outer_frame(47, gre(type3, erspan_type3(3, inner_frame(), true)), tagged),
+      build_ethertype_frame({}, 0x8847, mpls({16, 17}, pseudowire_control_word(inner_frame()))),
+      build_ethertype_frame(tagged, 0x8864, pppoe_session(1, 0x0057, inner_packet(6))),
+      outer_frame(41, inner_packet(6), {}, 6),
+  };
+  for (std::size_t index = 0; index < frames.size(); ++index) {
+    BOOST_TEST_CONTEXT("frame " << index) {
+    const Bytes& frame = frames[index];
+    Decoder d;
+    for (uint32_t captured = 1; captured <= frame.size(); ++captured) {
+      Bytes cut(frame.begin(), frame.begin() + captured);
+      DecodedPacket out;
+      PacketView view = view_of(cut);
+      view.wire_length = static_cast<uint32_t>(frame.size());
+      const DecodeResult result = d.decoder.decode(view, out);
+      if (result == DecodeResult::kTcp) {
+        BOOST_TEST(out.captured_payload_length <= out.payload_length);
+        BOOST_TEST(out.payload + out.captured_payload_length == cut.data() + cut.size());
+      }
+    }
+    BOOST_TEST(d.count(DecodeCounter::kTcp) == 22u);  // the cuts holding 0..21 payload bytes
+    BOOST_TEST(d.count(DecodeCounter::kTruncatedHeaders) == frame.size() - 22u);
+    std::set<std::string> malformed;
+    for (const std::string& name : d.encapsulations()) {
+      if (name.find("malformed") != std::string::npos || name.find("unsupported") != std::string::npos) {
+        malformed.insert(name);
+      }
+    }
+    BOOST_TEST(malformed.empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(mutated_tunnel_frames_never_overread) {
+  GreSpec type2;
+  type2.protocol = 0x88be;
+  type2.sequence = 1;
+  const std::vector<Bytes> originals = {
+      udp_tunnel_frame(4789, vxlan(1, inner_frame())),
+      udp_tunnel_frame(6081, geneve(1, 0x6558, geneve_option(1, 1, 2), inner_frame())),
+      outer_frame(47, gre(type2, erspan_type2(3, inner_frame()))),
+      build_ethertype_frame({}, 0x8847, mpls({1, 2}, inner_frame())),
+      build_ethertype_frame({}, 0x8864, pppoe_session(1, 0x0021, inner_packet())),
+  };
+  std::mt19937 random(777);
+  Decoder d;
+  for (int round = 0; round < 20000; ++round) {
+    Bytes frame = originals[static_cast<std::size_t>(round) % originals.size()];
+    const int flips = 1 + static_cast<int>(random() % 4);
+    for (int i = 0; i < flips; ++i) {
+      frame[random() % std::min<std::size_t>(110, frame.size())] = static_cast<uint8_t>(random());
+    }
+    frame.resize(random() % (frame.size() + 1));
+    DecodedPacket out;
+    const DecodeResult result = d.decoder.decode(view_of(frame, LinkType::kEthernet), out);
+    if (result == DecodeResult::kTcp && out.captured_payload_length > 0 && !out.reassembled) {
+      BOOST_TEST(out.payload >= frame.data());
+      BOOST_TEST(out.payload + out.captured_payload_length <= frame.data() + frame.size());
+    }
+    BOOST_TEST(out.tunnel.layer_count <= DecoderConfig{}.max_encapsulation_depth);
+  }
+  BOOST_TEST(d.count(DecodeCounter::kPackets) == 20000u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_tunnel_configuration_is_refused) {
+  DecoderConfig config;
+  config.max_encapsulation_depth = 0;
+  BOOST_CHECK_THROW(PacketDecoder{config}, std::invalid_argument);
+  config = DecoderConfig{};
+  config.max_encapsulation_depth = 17;
+  BOOST_CHECK_THROW(PacketDecoder{config}, std::invalid_argument);
+  config = DecoderConfig{};
+  config.vxlan_ports = {0};
+  BOOST_CHECK_THROW(PacketDecoder{config}, std::invalid_argument);
+  config = DecoderConfig{};
+  config.geneve_ports = {4789};
+  BOOST_CHECK_THROW(PacketDecoder{config}, std::invalid_argument);
+  config = DecoderConfig{};
+  config.vxlan_ports.assign(9, 1000);
+  BOOST_CHECK_THROW(PacketDecoder{config}, std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

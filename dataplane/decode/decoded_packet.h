@@ -1,17 +1,14 @@
-// DecodedPacket: the L2–L4 facts the packet path needs from one frame, in host order.
+// DecodedPacket: the L2–L4 facts the packet path needs from one frame, in host order. For a
+// tunnelled packet the addresses, ports and VLAN ids are the inner flow's; `tunnel` says what was
+// around it.
 #pragma once
 
-#include <array>
 #include <cstdint>
 
+#include "dataplane/decode/ip_address.h"
+#include "dataplane/decode/tunnel.h"
+
 namespace misdirect::dataplane {
-
-struct IpAddress {
-  std::array<uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes, rest zero
-  uint8_t version = 0;              // 4 or 6
-
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
-};
 
 inline constexpr uint8_t kTcpFin = 0x01;
 inline constexpr uint8_t kTcpSyn = 0x02;
@@ -26,6 +23,8 @@ struct DecodedPacket {
   uint8_t ip_protocol = 0;   // 6 TCP, 17 UDP, ...
   uint32_t ip_bytes = 0;     // L3 length from the IP header(s), never from the frame
   bool reassembled = false;  // this frame completed an IP datagram from fragments
+  // The tags of the Ethernet header that carried the (inner) IP packet: those of the outer frame
+  // outside tunnels, of the tunnelled frame inside one (none when the tunnel carried IP directly).
   uint16_t vlan_ids[2] = {0, 0};
   uint8_t vlan_count = 0;    // 0, 1 (802.1Q) or 2 (QinQ); outer first
   uint16_t src_port = 0;
@@ -40,6 +39,8 @@ struct DecodedPacket {
   const uint8_t* payload = nullptr;
   uint32_t payload_length = 0;
   uint32_t captured_payload_length = 0;
+  // Encapsulations around the inner packet (tunnel.layer_count 0: none).
+  TunnelInfo tunnel;
 };
 
 }  // namespace misdirect::dataplane

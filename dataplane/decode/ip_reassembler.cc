@@ -77,6 +77,11 @@ uint32_t IpReassembler::bucket_of(const FragmentKey& key) const noexcept {
   }
   mix(key.protocol);
   mix(key.src.version);
+  if (key.scope != 0) {
+    for (int shift = 0; shift < 64; shift += 8) {
+      mix(static_cast<uint8_t>(key.scope >> shift));
+    }
+  }
   return static_cast<uint32_t>(hash ^ (hash >> 32)) & bucket_mask_;
 }
 

@@ -11,7 +11,8 @@
 // that brings nothing new as a duplicate.
 //
 // Keys follow the RFCs: IPv4 (src, dst, id, protocol) with a 16-bit id; IPv6 (src, dst, id) with
-// the 32-bit id of the fragment header, the upper-layer protocol taken from the first fragment.
+// the 32-bit id of the fragment header, the upper-layer protocol taken from the first fragment;
+// inside a tunnel, the tunnel identity too.
 #pragma once
 
 #include <cstddef>
@@ -69,6 +70,9 @@ struct FragmentKey {
   IpAddress dst;
   uint32_t id = 0;
   uint8_t protocol = 0;  // IPv4 only; 0 for IPv6
+  // The tunnel identity the fragment was found in (TunnelInfo::identity(); 0 outside tunnels):
+  // two tenants' fragments with the same addresses and id are two datagrams.
+  uint64_t scope = 0;
 
   friend bool operator==(const FragmentKey&, const FragmentKey&) = default;
 };

@@ -40,8 +40,8 @@ struct alignas(64) Flow {
 
   // First cache line.
   FlowKey key;                    // as built from the first packet (its `direction` is that packet's)
-  uint32_t app_slot = kNoApp;     // the worker's application context for this flow, if any
   uint64_t last_seen_ns = 0;
+  uint32_t app_slot = kNoApp;     // the worker's application context for this flow, if any
   uint8_t app_state = 0;          // the worker's own use
   FlowInitiator initiator = FlowInitiator::kUnknown;
   uint8_t state = 0;              // kFin*, kReset, kClosed

@@ -1,5 +1,10 @@
-// FlowKey: the identity of one flow — the 5-tuple (plus VLAN ids) written the same way for both
-// directions, and the direction of the packet it was built from.
+// FlowKey: the identity of one flow — the 5-tuple (plus VLAN ids and the tunnel identity) written
+// the same way for both directions, and the direction of the packet it was built from.
+//
+// For a tunnelled packet the tuple is the inner packet's and the tunnel identity (VXLAN or GENEVE
+// VNI, GRE key, ERSPAN session id: see decode/tunnel.h) keeps overlapping tenant address spaces
+// apart; the outer addresses are not part of it, so both directions of an inner flow meet even
+// when a mirror delivers them from different sources.
 //
 // Canonical order: endpoint A is the lower (address bytes, port) of the two, B the other, so both
 // directions of a connection produce identical key bytes and one hash. A connection from an
@@ -10,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -37,13 +43,14 @@ struct FlowKey {
   uint16_t port_a = 0;
   uint16_t port_b = 0;
   uint16_t vlan_ids[2] = {0, 0};  // outer first; 0 when untagged or when VLANs are not tracked
+  uint32_t tunnel_id = 0;         // TunnelInfo::id (0 outside tunnels)
   uint8_t ip_version = 0;         // 4 or 6
   uint8_t protocol = 0;           // 6 TCP, 17 UDP, ...
+  Encapsulation tunnel_kind = Encapsulation::kNone;  // TunnelInfo::id_kind
   // Not identity: the direction of the packet this key was built from.
   FlowDirection direction = FlowDirection::kAToB;
-  uint8_t reserved = 0;
 
-  static constexpr std::size_t kIdentityBytes = 42;
+  static constexpr std::size_t kIdentityBytes = 47;
 
   // The key of a decoded packet. `use_vlan`: VLAN ids are part of the identity (as Suricata's
   // vlan.use-for-tracking), so overlapping address spaces on different VLANs stay apart.
@@ -61,8 +68,10 @@ struct FlowKey {
       key.vlan_ids[0] = packet.vlan_count > 0 ? packet.vlan_ids[0] : 0;
       key.vlan_ids[1] = packet.vlan_count > 1 ? packet.vlan_ids[1] : 0;
     }
+    key.tunnel_id = packet.tunnel.id;
     key.ip_version = packet.src.version;
     key.protocol = packet.ip_protocol;
+    key.tunnel_kind = packet.tunnel.id_kind;
     key.direction = src_first ? FlowDirection::kAToB : FlowDirection::kBToA;
     return key;
   }
@@ -72,13 +81,10 @@ struct FlowKey {
     // Whole words, no branch per word: the lookup compares one key per tag match.
     const auto* x = reinterpret_cast<const uint8_t*>(this);
     const auto* y = reinterpret_cast<const uint8_t*>(&other);
-    uint16_t x_tail;
-    uint16_t y_tail;
-    std::memcpy(&x_tail, x + 40, sizeof(x_tail));
-    std::memcpy(&y_tail, y + 40, sizeof(y_tail));
     const uint64_t diff = (load64(x) ^ load64(y)) | (load64(x + 8) ^ load64(y + 8)) |
                           (load64(x + 16) ^ load64(y + 16)) | (load64(x + 24) ^ load64(y + 24)) |
-                          (load64(x + 32) ^ load64(y + 32)) | uint64_t{static_cast<uint16_t>(x_tail ^ y_tail)};
+                          (load64(x + 32) ^ load64(y + 32)) |
+                          ((load64(x + 40) ^ load64(y + 40)) & kTailMask);
     return diff == 0;
   }
 
@@ -108,6 +114,10 @@ struct FlowKey {
     return x_port <= y_port;
   }
 
+  // Bytes 40..46 of the last word (the direction byte, 47, is not identity); little-endian loads.
+  static constexpr uint64_t kTailMask = 0x00ffffffffffffffull;
+  static_assert(std::endian::native == std::endian::little, "the key's word loads assume little-endian");
+
   static uint64_t load64(const uint8_t* bytes) noexcept {
     uint64_t value;
     std::memcpy(&value, bytes, sizeof(value));
@@ -126,21 +136,20 @@ struct FlowKey {
     constexpr uint64_t kP2 = 0x8ebc6af09c88c6e3ull;
     constexpr uint64_t kP3 = 0x589965cc75374cc3ull;
     const auto* bytes = reinterpret_cast<const uint8_t*>(this);
-    uint16_t tail16;
-    std::memcpy(&tail16, bytes + 40, sizeof(tail16));
+    const uint64_t tail = load64(bytes + 40) & kTailMask;
     const uint64_t h0 = mum(load64(bytes) ^ seed ^ kP0, load64(bytes + 8) ^ kP1);
     const uint64_t h1 = mum(load64(bytes + 16) ^ seed ^ kP2, load64(bytes + 24) ^ kP3);
-    const uint64_t h2 = mum(load64(bytes + 32) ^ seed ^ kP1, uint64_t{tail16} ^ kP0);
+    const uint64_t h2 = mum(load64(bytes + 32) ^ seed ^ kP1, tail ^ kP0);
     return mum(h0 ^ h1 ^ h2 ^ kP2, seed ^ kP3);
   }
 };
 
-static_assert(sizeof(FlowKey) == 44, "FlowKey must have no implicit padding: hashes read its bytes");
+static_assert(sizeof(FlowKey) == 48, "FlowKey must have no implicit padding: hashes read its bytes");
 static_assert(offsetof(FlowKey, direction) == FlowKey::kIdentityBytes);
 static_assert(std::is_trivially_copyable_v<FlowKey>);
 
-// The same value for both directions of a flow: the live sensor's software fan-out picks a worker
-// with it so that both directions reach one worker.
+// The same value for both directions of a flow (the inner flow and its tunnel identity, for a
+// tunnelled packet): used to split packets over workers so that both directions reach one.
 inline uint64_t symmetric_flow_hash(const DecodedPacket& packet, bool use_vlan = true) noexcept {
   return FlowKey::from_packet(packet, use_vlan).spread_hash();
 }

@@ -19,6 +19,14 @@
 // slice with build_frame() after setting the IPv4 fragment fields or adding an IPv6 fragment
 // header (ipv6_fragment_header()); build_ipv4_fragments()/build_ipv6_fragments() do that for
 // equal-sized slices.
+//
+// Encapsulations: vxlan(), geneve(), gre(), erspan_type2(), erspan_type3(), mpls(),
+// pppoe_session() each return their header followed by what they carry, so tunnels nest by
+// composition: an inner frame (build_tcp_frame) or IP packet (build_ip_packet) goes in, the
+// result goes into build_udp_datagram / build_frame / build_link_frame of the outer packet, e.g.
+//   Bytes inner = build_tcp_frame(spec);                         // the tenant's Ethernet frame
+//   IpSpec outer;                                                // the mirror's addresses
+//   Bytes frame = build_frame({}, outer, 17, build_udp_datagram(outer, 50000, 4789, vxlan(7, inner)));
 #pragma once
 
 #include <arpa/inet.h>
@@ -390,6 +398,132 @@ inline std::vector<Bytes> build_ipv6_fragments(const LinkSpec& link, const IpSpe
         build_frame(link, piece, protocol, Bytes(l4.begin() + offset, l4.begin() + end)));
   }
   return fragments;
+}
+
+// --- Encapsulations ------------------------------------------------------------------------------
+
+// RFC 7348: flags with I set, the VNI, then the Ethernet frame.
+inline Bytes vxlan(uint32_t vni, const Bytes& inner_frame, uint8_t flags = 0x08) {
+  Bytes out = {flags, 0, 0, 0};
+  put32(out, vni << 8);
+  out.insert(out.end(), inner_frame.begin(), inner_frame.end());
+  return out;
+}
+
+// RFC 8926: `options` (a multiple of 4 bytes) after the base header; `protocol` 0x6558 Ethernet,
+// 0x0800 IPv4, 0x86dd IPv6.
+inline Bytes geneve(uint32_t vni, uint16_t protocol, const Bytes& options, const Bytes& inner,
+                    bool oam = false) {
+  Bytes out = {static_cast<uint8_t>(options.size() / 4), static_cast<uint8_t>(oam ? 0x80 : 0)};
+  put16(out, protocol);
+  put32(out, vni << 8);
+  out.insert(out.end(), options.begin(), options.end());
+  out.insert(out.end(), inner.begin(), inner.end());
+  return out;
+}
+
+// One GENEVE option TLV: class(2) type(1) length(1, in 4-byte words) and `words` words of data.
+inline Bytes geneve_option(uint16_t option_class, uint8_t type, uint8_t words) {
+  Bytes out;
+  put16(out, option_class);
+  out.push_back(type);
+  out.push_back(words & 0x1f);
+  out.insert(out.end(), std::size_t{words} * 4, 0xab);
+  return out;
+}
+
+struct GreSpec {
+  uint16_t protocol = 0x0800;
+  bool checksum = false;  // C: checksum over the GRE header and payload, then a reserved word
+  std::optional<uint32_t> key;
+  std::optional<uint32_t> sequence;
+  uint8_t version = 0;
+};
+
+inline Bytes gre(const GreSpec& spec, const Bytes& payload) {
+  Bytes out;
+  put16(out, static_cast<uint16_t>((spec.checksum ? 0x8000 : 0) | (spec.key ? 0x2000 : 0) |
+                                   (spec.sequence ? 0x1000 : 0) | (spec.version & 7)));
+  put16(out, spec.protocol);
+  if (spec.checksum) {
+    put32(out, 0);
+  }
+  if (spec.key) {
+    put32(out, *spec.key);
+  }
+  if (spec.sequence) {
+    put32(out, *spec.sequence);
+  }
+  out.insert(out.end(), payload.begin(), payload.end());
+  if (spec.checksum) {
+    set16(out, 4, internet_checksum(out));
+  }
+  return out;
+}
+
+// ERSPAN type II (GRE protocol 0x88be, with a GRE sequence number): version 1, the original
+// VLAN, the session id and the port index, then the mirrored frame.
+inline Bytes erspan_type2(uint16_t session, const Bytes& inner_frame, uint16_t vlan = 0, uint32_t index = 0) {
+  Bytes out;
+  put16(out, static_cast<uint16_t>(0x1000 | (vlan & 0x0fff)));
+  put16(out, static_cast<uint16_t>(session & 0x03ff));
+  put32(out, index & 0xfffff);
+  out.insert(out.end(), inner_frame.begin(), inner_frame.end());
+  return out;
+}
+
+// ERSPAN type III (GRE protocol 0x22eb): version 2, session id, timestamp, SGT, frame type 0
+// (Ethernet), hardware id, and with `platform_subheader` the O bit and an 8-byte sub-header.
+inline Bytes erspan_type3(uint16_t session, const Bytes& inner_frame, bool platform_subheader,
+                          uint8_t frame_type = 0) {
+  Bytes out;
+  put16(out, 0x2000);  // version 2, VLAN 0
+  put16(out, static_cast<uint16_t>(session & 0x03ff));
+  put32(out, 0x12345678);  // timestamp
+  put16(out, 0);           // SGT
+  put16(out, static_cast<uint16_t>(((frame_type & 0x1f) << 10) | (5 << 4) | (platform_subheader ? 1 : 0)));
+  if (platform_subheader) {
+    put32(out, 0x0c000000);  // platform id 3, switch id / port index
+    put32(out, 0x9abcdef0);  // upper timestamp
+  }
+  out.insert(out.end(), inner_frame.begin(), inner_frame.end());
+  return out;
+}
+
+// An MPLS label stack (outermost first; the last gets the bottom-of-stack bit), then `payload`.
+inline Bytes mpls(const std::vector<uint32_t>& labels, const Bytes& payload) {
+  Bytes out;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    put32(out, (labels[i] << 12) | (i + 1 == labels.size() ? 0x100u : 0u) | 64u);
+  }
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+// The RFC 4385 pseudowire control word (first nibble 0, sequence number), then `frame`.
+inline Bytes pseudowire_control_word(const Bytes& frame, uint16_t sequence = 1) {
+  Bytes out;
+  put16(out, 0);
+  put16(out, sequence);
+  out.insert(out.end(), frame.begin(), frame.end());
+  return out;
+}
+
+// A PPPoE session packet: version/type 0x11, code 0, the session id and length, the PPP
+// protocol (0x0021 IPv4, 0x0057 IPv6, 0xc021 LCP, ...), then `payload`.
+inline Bytes pppoe_session(uint16_t session, uint16_t ppp_protocol, const Bytes& payload) {
+  Bytes out = {0x11, 0};
+  put16(out, session);
+  put16(out, static_cast<uint16_t>(payload.size() + 2));
+  put16(out, ppp_protocol);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+// `payload` in an Ethernet (or other `link`) frame of the given ethertype.
+inline Bytes build_ethertype_frame(LinkSpec link, uint16_t ethertype, const Bytes& payload) {
+  link.ethertype = ethertype;
+  return build_link_frame(link, payload, 4);
 }
 
 // A view of `frame` as a source would hand it over. `captured_length` cuts the capture short
