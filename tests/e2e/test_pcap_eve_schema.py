@@ -102,7 +102,7 @@ class RecordChecks:
         self.assertIsInstance(record.get("flow_id"), int, where)
         self.assertTrue(0 < record["flow_id"] < 2 ** 51, f"{where}: flow_id {record['flow_id']} is not 51-bit")
         md = record.get("misdirect", {})
-        if md.get("role", "recipient") == "recipient" and not md.get("encrypted"):
+        if record.get("app_proto") == "smtp" and md.get("role", "recipient") == "recipient" and not md.get("encrypted"):
             # A transaction's records (an encrypted session, or a look-alike sender, SNI or learned
             # address, is about the flow, not one transaction).
             self.assertIsInstance(record.get("tx_id"), int, f"{where}: tx_id")
