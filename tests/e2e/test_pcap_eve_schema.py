@@ -107,7 +107,8 @@ class RecordChecks:
             # address, is about the flow, not one transaction).
             self.assertIsInstance(record.get("tx_id"), int, f"{where}: tx_id")
         self.assertEqual(record.get("community_id"),
-                         community_id(record["src_ip"], record["src_port"], record["dest_ip"], record["dest_port"]),
+                         community_id(record["src_ip"], record["src_port"], record["dest_ip"], record["dest_port"],
+                                      protocol=17 if record.get("proto") == "UDP" else 6),
                          f"{where}: community_id")
 
 
