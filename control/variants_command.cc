@@ -26,7 +26,8 @@ void print_usage(std::FILE* out) {
       "                          [--protected FILE] [--public-suffix-list FILE] DOMAIN...\n"
       "\n"
       "  Counts the look-alikes misdirect generates for each DOMAIN, per kind, and in total.\n"
-      "  --list           print every look-alike with its kind instead, one per line (\"army.ml tld-swap\")\n"
+      "  --list           print every look-alike with its kind instead, one per line (\"army.ml tld-swap\";\n"
+      "                   an xn-- name is followed by its Unicode form)\n"
       "  --format FORMAT  text (default: the counts, or the --list lines), json (an array of\n"
       "                   {\"protected\",\"kind\",\"domain\"}) or csv (protected,kind,domain)\n"
       "  --kinds K,...    only these kinds (names as in records: tld-swap,omission,...)\n"
@@ -182,12 +183,19 @@ int run_variants_command(int argc, char** argv) {
     if (list) {
       for (const inspect::Lookalike& lookalike : lookalikes) {
         const std::string_view kind = inspect::kind_name(lookalike.kind);
-        std::printf("%s %.*s\n", lookalike.domain.c_str(), static_cast<int>(kind.size()), kind.data());
+        // An A-label gets its Unicode form beside it: "xn--rmy-5cd.mil homoglyph аrmy.mil".
+        char form[inspect::kMaxUnicodeDomainBytes];
+        const std::size_t form_length = inspect::unicode_form(lookalike.domain, form);
+        std::printf("%s %.*s%s%.*s\n", lookalike.domain.c_str(), static_cast<int>(kind.size()),
+                    kind.data(), form_length != 0 ? " " : "", static_cast<int>(form_length), form);
       }
       continue;
     }
     const auto counts = inspect::count_by_kind(lookalikes);
-    std::printf("%s\n", domain.c_str());
+    char form[inspect::kMaxUnicodeDomainBytes];
+    const std::size_t form_length = inspect::unicode_form(domain, form);
+    std::printf("%s%s%.*s\n", domain.c_str(), form_length != 0 ? " " : "",
+                static_cast<int>(form_length), form);
     for (int k = 0; k < inspect::kLookalikeKindCount; ++k) {
       const auto kind = static_cast<inspect::LookalikeKind>(k);
       if (kind == inspect::LookalikeKind::kEditDistance || !wanted[static_cast<std::size_t>(k)]) {

@@ -582,6 +582,62 @@ NormalizedText normalize_unicode(std::string_view raw, char* bytes) noexcept {
 
 }  // namespace
 
+std::size_t unicode_form(std::string_view canonical, std::span<char> out) noexcept {
+  if (canonical.substr(0, 4) != kAcePrefix && canonical.find(".xn--") == std::string_view::npos) {
+    return 0;
+  }
+  std::size_t length = 0;
+  const auto put = [&](char byte) noexcept {
+    if (length == out.size()) {
+      return false;
+    }
+    out[length++] = byte;
+    return true;
+  };
+  for (std::size_t start = 0; start <= canonical.size();) {
+    std::size_t end = canonical.find('.', start);
+    if (end == std::string_view::npos) {
+      end = canonical.size();
+    }
+    const std::string_view label = canonical.substr(start, end - start);
+    if (start > 0 && !put('.')) {
+      return 0;
+    }
+    if (label.substr(0, 4) == kAcePrefix) {
+      char32_t decoded[kMaxLabelCodePoints];
+      const PunycodeResult result = punycode_decode(label.substr(4), decoded);
+      if (!result.ok()) {
+        return 0;
+      }
+      for (std::size_t i = 0; i < result.length; ++i) {
+        const char32_t c = decoded[i];
+        const bool fits =
+            c < 0x80 ? put(static_cast<char>(c))
+            : c < 0x800 ? put(static_cast<char>(0xC0 | (c >> 6))) &&
+                              put(static_cast<char>(0x80 | (c & 0x3F)))
+            : c < 0x10000 ? put(static_cast<char>(0xE0 | (c >> 12))) &&
+                                put(static_cast<char>(0x80 | ((c >> 6) & 0x3F))) &&
+                                put(static_cast<char>(0x80 | (c & 0x3F)))
+                          : put(static_cast<char>(0xF0 | (c >> 18))) &&
+                                put(static_cast<char>(0x80 | ((c >> 12) & 0x3F))) &&
+                                put(static_cast<char>(0x80 | ((c >> 6) & 0x3F))) &&
+                                put(static_cast<char>(0x80 | (c & 0x3F)));
+        if (!fits) {
+          return 0;
+        }
+      }
+    } else {
+      for (const char byte : label) {
+        if (!put(byte)) {
+          return 0;
+        }
+      }
+    }
+    start = end + 1;
+  }
+  return length;
+}
+
 bool CanonicalDomain::assign(std::string_view canonical) noexcept {
   idna_mapped_ = false;
   if (canonical.size() > kMaxDomainBytes) {

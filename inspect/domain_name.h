@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace misdirect::inspect {
@@ -61,6 +62,15 @@ class CanonicalDomain {
   uint8_t length_ = 0;
   bool idna_mapped_ = false;
 };
+
+// The most bytes unicode_form writes: every byte of the longest domain as four UTF-8 bytes.
+inline constexpr std::size_t kMaxUnicodeDomainBytes = 4 * kMaxDomainBytes;
+
+// The Unicode form of a canonical domain for people to read: each "xn--" label decoded and
+// written as UTF-8, other labels as they are ("xn--rmy-5cd.mil" → "аrmy.mil"). Returns the
+// length written to `out`, or 0 when the domain has no A-label (its Unicode form is itself),
+// an A-label does not decode, or `out` is too small. Never allocates (alerts are written with it).
+std::size_t unicode_form(std::string_view canonical, std::span<char> out) noexcept;
 
 // Normalises `raw` (as sent on the wire or written in a list) into `out`.
 // Address literals ("[192.0.2.1]") are refused with kInvalidCharacter. A refused name leaves

@@ -174,6 +174,21 @@ BOOST_AUTO_TEST_CASE(uts46_refusals) {
   BOOST_TEST(error_of(long_name) == DomainError::kTooLong);
 }
 
+BOOST_AUTO_TEST_CASE(the_unicode_form_beside_an_a_label) {
+  const auto form = [](std::string_view canonical) {
+    char out[kMaxUnicodeDomainBytes];
+    return std::string(out, unicode_form(canonical, out));
+  };
+  BOOST_TEST(form("xn--rmy-5cd.mil") == "\xD0\xB0rmy.mil");  // Cyrillic а
+  BOOST_TEST(form("mail.xn--mnchen-3ya.de") == "mail.m\xC3\xBCnchen.de");
+  BOOST_TEST(form("xn--ihqwcrb4cv8a8dqg056pqjye.example") == "他们为什么不说中文.example");
+  BOOST_TEST(form("army.ml") == "");           // no A-label: the name is its own Unicode form
+  BOOST_TEST(form("fooxn--bar.example") == "");
+  BOOST_TEST(form("xn--99999999999.mil") == "");  // does not decode
+  char small[4];
+  BOOST_TEST(unicode_form("xn--rmy-5cd.mil", small) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(the_rare_path_is_reported) {
   CanonicalDomain domain;
   BOOST_TEST((normalize_domain("army.ml", domain) == DomainError::kOk));

@@ -196,6 +196,29 @@ BOOST_AUTO_TEST_CASE(smtp_on_an_unknown_port_is_found_by_its_behaviour) {
   BOOST_TEST(contains(harness.records.alerts[0], R"("dest_port":8025)"));
 }
 
+BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
+  Harness harness;
+  TcpConversation c("192.0.2.10", 51002, "192.0.2.20", 25);
+  // Cyrillic а: an A-label, then the same name as an SMTPUTF8 U-label, then fullwidth ＡＲＭＹ.ml
+  // (UTS #46 maps it to army.ml: judged and reported as that, with nothing to decode).
+  harness.send({c.client("RCPT TO:<x@xn--rmy-5cd.mil>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<y@\xD0\xB0rmy.ml>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<z@\xEF\xBC\xA1\xEF\xBC\xB2\xEF\xBC\xAD\xEF\xBC\xB9.ml>\r\n"),
+                c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 3u);
+  BOOST_TEST(contains(harness.records.alerts[0],
+                      R"("unicode":{"domain":"аrmy.mil","variant":"аrmy.mil"})"));
+  BOOST_TEST(contains(harness.records.alerts[1], R"("domain":"xn--rmy-5cd.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[1], R"("unicode":{"domain":"аrmy.ml"})"));
+  BOOST_TEST(contains(harness.records.alerts[2], R"("domain":"army.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[2], R"("kind":"tld-swap")"));
+  BOOST_TEST(!contains(harness.records.alerts[2], R"("unicode")"));
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("recipient_domains_idna":2)"));
+}
+
 BOOST_AUTO_TEST_CASE(implicit_tls_port_is_counted_not_parsed) {
   Harness harness;
   TcpConversation c("192.0.2.10", 51001, "192.0.2.20", 465);

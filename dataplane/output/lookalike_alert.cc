@@ -2,6 +2,9 @@
 #include "dataplane/output/lookalike_alert.h"
 
 #include <array>
+#include <utility>
+
+#include "inspect/domain_name.h"
 
 namespace misdirect::dataplane {
 namespace {
@@ -79,6 +82,30 @@ void write_lookalike_alert_header(JsonLineWriter& json, std::string_view app_pro
   json.key("severity");
   json.number(1);
   json.end_object();
+}
+
+void write_unicode_forms(JsonLineWriter& json, std::string_view domain,
+                         std::string_view protected_domain, std::string_view variant) noexcept {
+  bool open = false;
+  const std::pair<std::string_view, std::string_view> names[] = {
+      {"domain", domain}, {"protected", protected_domain}, {"variant", variant}};
+  for (const auto& [key, name] : names) {
+    char form[inspect::kMaxUnicodeDomainBytes];
+    const std::size_t length = inspect::unicode_form(name, form);
+    if (length == 0) {
+      continue;
+    }
+    if (!open) {
+      json.key("unicode");
+      json.begin_object();
+      open = true;
+    }
+    json.key(key);
+    json.string(std::string_view(form, length));
+  }
+  if (open) {
+    json.end_object();
+  }
 }
 
 void write_lookalike_verdict(JsonLineWriter& json, std::string_view protected_domain,

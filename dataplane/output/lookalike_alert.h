@@ -24,6 +24,12 @@ uint32_t lookalike_signature_id(inspect::LookalikeRole role, inspect::LookalikeK
 void write_lookalike_alert_header(JsonLineWriter& json, std::string_view app_proto,
                                   inspect::LookalikeRole role, inspect::LookalikeKind kind) noexcept;
 
+// Writes a "unicode" object (inside the open `misdirect` object) with the Unicode form of each of
+// the alert's names that holds an A-label — "domain", "protected", "variant" — so an analyst
+// reads "аrmy.mil" beside "xn--rmy-5cd.mil". Writes nothing when none holds one.
+void write_unicode_forms(JsonLineWriter& json, std::string_view domain,
+                         std::string_view protected_domain, std::string_view variant) noexcept;
+
 // Writes "protected", "kind" and "variant" members (inside an open object).
 void write_lookalike_verdict(JsonLineWriter& json, std::string_view protected_domain,
                              inspect::LookalikeKind kind, std::string_view variant) noexcept;

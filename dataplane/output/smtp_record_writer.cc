@@ -162,6 +162,7 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   json.key("domain");
   json.string(facts.text.domain);
   write_lookalike_verdict(json, facts.text.protected_domain, facts.kind, facts.text.variant);
+  write_unicode_forms(json, facts.text.domain, facts.text.protected_domain, facts.text.variant);
   json.key("accepted");
   if (facts.replied) {
     json.boolean(is_positive_reply(facts.reply_code));
@@ -317,6 +318,7 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   json.key("domain");
   json.string(facts.domain);
   write_lookalike_verdict(json, facts.protected_domain, facts.kind, facts.variant);
+  write_unicode_forms(json, facts.domain, facts.protected_domain, facts.variant);
   if (role == inspect::LookalikeRole::kDnsLearned && facts.evidence != nullptr) {
     json.member_plain_string("reason", facts.reason);
     write_evidence(json, *facts.evidence);
