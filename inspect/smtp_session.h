@@ -76,6 +76,9 @@ class SmtpSession {
   void feed(Direction direction, std::span<const uint8_t> bytes) noexcept;
   // `byte_count` bytes of this direction were lost; resynchronise on the next line.
   void on_gap(Direction direction, uint64_t byte_count) noexcept;
+  // How many transaction ids the client has opened so far (ids run from 1).
+  uint32_t transactions_opened() const noexcept { return last_transaction_; }
+
   // The connection ended: ends the open transaction(s) with kSessionEnd.
   void finish() noexcept;
 

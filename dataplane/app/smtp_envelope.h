@@ -112,6 +112,8 @@ struct SmtpLookalikeSeen {
 
 // An encrypted session that met a look-alike outside its readable part: its one record at the end.
 struct SmtpEncryptedSession {
+  // The encrypted part is the flow's next transaction: its tx_id follows the plaintext ones.
+  uint64_t tx_id = 0;
   bool implicit_tls = false;
   bool hello_seen = false;
   std::string_view server_name;

@@ -94,6 +94,7 @@ void SmtpFlow::finish(uint64_t now_ns) noexcept {
   }
   if (encrypted() && (has_evidence_ || lookalike_sni_)) {
     SmtpEncryptedSession session;
+    session.tx_id = session_.transactions_opened();
     session.implicit_tls = implicit_tls_;
     session.hello_seen = hello_seen_;
     session.server_name = sni_.view();

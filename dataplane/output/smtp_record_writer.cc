@@ -339,6 +339,8 @@ void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const Smt
     return;
   }
   JsonLineWriter& json = eve_.begin("smtp", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  json.key("tx_id");
+  json.number(session.tx_id);
   json.member_plain_string("app_proto", "smtp");
   // Suricata's smtp object: nothing of the envelope is readable but the HELO, when sent in clear.
   json.key("smtp");
