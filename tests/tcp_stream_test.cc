@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(hole_becomes_a_gap_after_the_wait) {
   BOOST_TEST(h.counter(ReassemblyCounter::kGaps) == 1u);
   BOOST_TEST(h.counter(ReassemblyCounter::kGapBytes) == 4u);
   BOOST_TEST(h.counter(ReassemblyCounter::kGapsTimeout) == 1u);
-  BOOST_TEST(h.flow.stream(kAB).hole_timer == TcpStream::kNone);
+  BOOST_TEST(h.flow.stream(kAB).backlog == TcpStream::kNone);
   // Later data flows on; the missing bytes arriving late are old now.
   h.send(1013, "dd", kTcpAck, kStart + 8 * kSecond);
   h.send(1005, "bbbb", kTcpAck, kStart + 8 * kSecond);
@@ -259,30 +259,130 @@ BOOST_AUTO_TEST_CASE(global_memcap_drops_and_counts) {
   TcpReassemblerConfig config = small_config();
   config.memcap_bytes = 2 * TcpReassembler::kPieceBytes;  // two pieces for the whole worker
   Harness h(config);
-  Flow& other = h.flow;
-  Flow second;
   h.syn(1000);
   h.send(1011, "x");  // piece 1
   h.send(1021, "y");  // piece 2 (not adjacent)
   BOOST_TEST(h.reassembler.pieces_in_use() == 2u);
-  h.send(second, kAB, 2000, "", kTcpSyn);
-  h.send(second, kAB, 2011, "zz");  // no piece left, and this flow holds none to give up
-  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapDrops) == 1u);
-  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapBytesDropped) == 2u);
-  BOOST_TEST(second.stream(kAB).held_bytes == 0u);
   // An adjacent byte extends a piece and needs no new one.
   h.send(1012, "x");
   BOOST_TEST(h.reassembler.pieces_in_use() == 2u);
-  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapDrops) == 1u);
-  // The first flow's pieces are freed when its holes fill; the second can hold again.
-  h.send(1001, "0123456789");
-  h.send(1013, "________");
-  BOOST_TEST(h.text() == "0123456789xx________y");
+  // The pool is full and this direction holds the most: it gives up its own first hole.
+  h.send(1031, "z");
+  BOOST_TEST(h.text() == "[gap 10]xx");
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsMemcap) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapDrops) == 0u);
+  h.send(1013, "________");  // in order: fills the hole before "y"
+  BOOST_TEST(h.text() == "[gap 10]xx________y");
+  h.reassembler.release(h.flow);
   BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
-  h.send(second, kAB, 2011, "zz");
-  BOOST_TEST(second.stream(kAB).held_bytes == 2u);
-  h.reassembler.release(other);
+
+  // Nobody else holds anything and the direction holds nothing: the bytes that do not fit are
+  // dropped and counted.
+  TcpReassemblerConfig one = small_config();
+  one.memcap_bytes = TcpReassembler::kPieceBytes;
+  Harness g(one);
+  g.syn(1000);
+  std::string big(2 * TcpReassembler::kPieceBytes, 'b');
+  g.send(1011, big);
+  BOOST_TEST(g.counter(ReassemblyCounter::kMemcapDrops) == 1u);
+  BOOST_TEST(g.counter(ReassemblyCounter::kMemcapBytesDropped) == TcpReassembler::kPieceBytes);
+  BOOST_TEST(g.flow.stream(kAB).held_bytes == TcpReassembler::kPieceBytes);
+  g.reassembler.release(g.flow);
+}
+
+BOOST_AUTO_TEST_CASE(short_pool_cuts_the_direction_holding_the_most) {
+  // A flow holding many pieces cannot starve one that needs a single piece: the heavy one's last
+  // pieces are cut (counted), and it sees them as a hole later.
+  TcpReassemblerConfig config = small_config();
+  config.memcap_bytes = 8 * TcpReassembler::kPieceBytes;
+  Harness h(config);
+  Flow victim;
+  h.syn(1000);
+  for (uint32_t i = 0; i < 8; ++i) {
+    h.send(1003 + 2 * i, "h");  // eight pieces with one-byte holes between
+  }
+  BOOST_TEST(h.reassembler.pieces_in_use() == 8u);
+  h.send(victim, kAB, 5000, "", kTcpSyn);
+  h.send(victim, kAB, 5011, "later\r\n");
+  BOOST_TEST(victim.stream(kAB).held_bytes == 7u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kMemcapDrops) == 0u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kPoolEvictions) == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kPoolEvictedBytes) == 1u);
+  BOOST_TEST(h.reassembler.pieces_held(h.flow.stream(kAB)) == 7u);
+  h.send(victim, kAB, 5001, "0123456789");
+  h.reassembler.finish(victim, h.sink);
+  BOOST_TEST(h.text(kAB) == "0123456789later\r\n[end]");
+  // The cut piece (the last, 1017) is part of the heavy flow's hole now.
+  h.reassembler.finish(h.flow, h.sink);
+  h.reassembler.release(victim);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(held_segments_per_direction_are_bounded_in_number) {
+  // One-byte segments with one-byte holes between: each would take a piece. The direction holds
+  // at most stream_max_pieces; past it, it gives up its first hole (a gap, counted).
+  TcpReassemblerConfig config = small_config();
+  config.memcap_bytes = 8u << 20;  // the pool is not what bounds it here
+  Harness h(config);
+  h.syn(1000);
+  constexpr uint32_t kSegments = 5000;
+  constexpr uint32_t kDefaultMaxPieces = 2048;  // TcpReassemblerConfig::stream_max_pieces
+  for (uint32_t i = 0; i < kSegments; ++i) {
+    h.send(1002 + 2 * i, "x");
+  }
+  BOOST_TEST(h.reassembler.pieces_in_use() == kDefaultMaxPieces);
+  BOOST_TEST(h.counter(ReassemblyCounter::kGapsMemcap) == kSegments - kDefaultMaxPieces);
+  BOOST_TEST(h.text().size() > 0u);
+  h.reassembler.release(h.flow);
+}
+
+BOOST_AUTO_TEST_CASE(adjacent_tiny_segments_coalesce_into_one_piece) {
+  Harness h;
+  h.syn(1000);
+  // Backwards, one byte at a time: each new byte reaches the piece after it.
+  const std::string text = "RCPT TO:<bob@army.ml>\r\n";
+  for (uint32_t i = static_cast<uint32_t>(text.size()); i-- > 1;) {
+    h.send(1001 + i, text.substr(i, 1));
+  }
+  BOOST_TEST(h.reassembler.pieces_in_use() == 1u);
+  BOOST_TEST(h.counter(ReassemblyCounter::kPiecesCoalesced) == text.size() - 2);
+  // Forwards with a hole in front: each byte extends the piece before it.
+  Flow second;
+  h.send(second, kAB, 7000, "", kTcpSyn);
+  for (uint32_t i = 1; i < text.size(); ++i) {
+    h.send(second, kAB, 7001 + i, text.substr(i, 1));
+  }
+  BOOST_TEST(h.reassembler.pieces_held(second.stream(kAB)) == 1u);
+  h.send(1001, text.substr(0, 1));
+  BOOST_TEST(h.text() == text);
   h.reassembler.release(second);
+  BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(segments_landing_between_held_ones_keep_the_order) {
+  // Insertion in the middle of many held pieces (the treap), in a shuffled order, then the
+  // first hole filled: everything comes out in sequence order.
+  TcpReassemblerConfig config = small_config();
+  config.memcap_bytes = 8u << 20;  // room for every byte in its own piece
+  Harness h(config);
+  h.syn(0);
+  std::vector<uint32_t> order;
+  for (uint32_t i = 1; i < 1500; ++i) {
+    order.push_back(i);
+  }
+  std::mt19937 random(99);
+  std::shuffle(order.begin(), order.end(), random);
+  std::string expected;
+  for (uint32_t i = 0; i < 1500; ++i) {
+    expected += static_cast<char>('a' + i % 26);
+  }
+  for (const uint32_t i : order) {
+    // One byte each: a byte extends the piece before it, or starts one that later ones reach.
+    h.send(1 + i, expected.substr(i, 1));
+  }
+  BOOST_TEST(h.text().empty());
+  h.send(1, expected.substr(0, 1));
+  BOOST_TEST(h.text() == expected);
   BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
 }
 
@@ -388,7 +488,7 @@ BOOST_AUTO_TEST_CASE(finish_gives_up_holes_and_ends_both_directions) {
   BOOST_TEST(h.text(kBA) == "[end]");
   BOOST_TEST(h.counter(ReassemblyCounter::kGapsAtEnd) == 2u);
   BOOST_TEST(h.reassembler.pieces_in_use() == 0u);
-  BOOST_TEST(h.flow.stream(kAB).hole_timer == TcpStream::kNone);
+  BOOST_TEST(h.flow.stream(kAB).backlog == TcpStream::kNone);
   // Finishing again adds nothing.
   h.reassembler.finish(h.flow, h.sink);
   BOOST_TEST(h.text(kAB) == "a[gap 1]c[gap 2]f[end]");
@@ -557,7 +657,7 @@ BOOST_AUTO_TEST_CASE(bounds_and_losses_never_misplace_a_byte) {
   // The rounds did reach every path this test is about.
   for (const ReassemblyCounter counter :
        {ReassemblyCounter::kGapsTimeout, ReassemblyCounter::kGapsMemcap, ReassemblyCounter::kGapsAtEnd,
-        ReassemblyCounter::kGapsTruncated, ReassemblyCounter::kMemcapDrops,
+        ReassemblyCounter::kGapsTruncated, ReassemblyCounter::kPoolEvictions,
         ReassemblyCounter::kStreamMemcapDrops, ReassemblyCounter::kOverlaps,
         ReassemblyCounter::kPartialRetransmissions, ReassemblyCounter::kBytesFromHeld}) {
     BOOST_TEST(totals.get(counter) > 0u, kReassemblyCounterInfo[static_cast<std::size_t>(counter)].name);
@@ -570,6 +670,9 @@ BOOST_AUTO_TEST_CASE(bad_configuration_is_refused) {
   BOOST_CHECK_THROW(TcpReassembler{config}, std::invalid_argument);
   config = small_config();
   config.memcap_bytes = 100;
+  BOOST_CHECK_THROW(TcpReassembler{config}, std::invalid_argument);
+  config = small_config();
+  config.stream_max_pieces = 0;
   BOOST_CHECK_THROW(TcpReassembler{config}, std::invalid_argument);
 }
 

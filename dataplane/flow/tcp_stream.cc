@@ -2,9 +2,11 @@
 #include "dataplane/flow/tcp_stream.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <new>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -27,20 +29,30 @@ TcpReassembler::TcpReassembler(const TcpReassemblerConfig& config) : config_(con
     throw std::invalid_argument("tcp reassembly: max_forward_bytes must be between 1 and 2^31 - 1, got " +
                                 std::to_string(config.max_forward_bytes));
   }
+  if (config.stream_max_pieces == 0 || config.stream_max_pieces > 65535) {
+    throw std::invalid_argument("tcp reassembly: stream_max_pieces must be between 1 and 65535, got " +
+                                std::to_string(config.stream_max_pieces));
+  }
   piece_count_ = static_cast<uint32_t>(config.memcap_bytes / kPieceBytes);
   // The data is not initialised: pages of pieces never used are never touched.
   piece_storage_.reset(new std::byte[sizeof(Piece) * std::size_t{piece_count_}]);
   pieces_ = reinterpret_cast<Piece*>(piece_storage_.get());
   data_.reset(new uint8_t[std::size_t{piece_count_} * kPieceBytes]);
-  // A direction with a hole holds a piece or has seen its FIN; one timer a piece covers the first.
-  timer_count_ = piece_count_;
-  timer_storage_.reset(new std::byte[sizeof(HoleTimer) * std::size_t{timer_count_}]);
-  timers_ = reinterpret_cast<HoleTimer*>(timer_storage_.get());
+  // A direction holding pieces needs a backlog, so there are as many as pieces (FIN-only holes
+  // can use the rest; when they run out the hole waits for flow end, counted).
+  backlog_count_ = piece_count_;
+  backlog_storage_.reset(new std::byte[sizeof(Backlog) * std::size_t{backlog_count_}]);
+  backlogs_ = reinterpret_cast<Backlog*>(backlog_storage_.get());
+  for (uint32_t& head : heavy_heads_) {
+    head = kNone;
+  }
+  // The treap's balance rests on priorities a sender cannot predict.
+  priority_seed_ = std::random_device{}();
 }
 
 TcpReassembler::~TcpReassembler() = default;
 
-// --- pools -------------------------------------------------------------------------------------
+// --- pieces ------------------------------------------------------------------------------------
 
 uint32_t TcpReassembler::allocate_piece() noexcept {
   uint32_t index = kNone;
@@ -65,88 +77,272 @@ void TcpReassembler::free_piece(uint32_t index) noexcept {
   --pieces_in_use_;
 }
 
-void TcpReassembler::pop_head(TcpStream& stream) noexcept {
-  const uint32_t head = stream.held_head;
-  stream.held_head = pieces_[head].next;
-  stream.held_bytes -= pieces_[head].length;
-  free_piece(head);
+uint32_t TcpReassembler::priority(uint32_t index) const noexcept {
+  uint32_t x = (index + priority_seed_) * 0x9e3779b1u;
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  return x;
+}
+
+uint32_t TcpReassembler::treap_merge(uint32_t left, uint32_t right) noexcept {
+  // Every sequence number in `left` is below every one in `right`. Depth is the treap's height.
+  if (left == kNone) {
+    return right;
+  }
+  if (right == kNone) {
+    return left;
+  }
+  if (priority(left) > priority(right)) {
+    pieces_[left].right = treap_merge(pieces_[left].right, right);
+    return left;
+  }
+  pieces_[right].left = treap_merge(left, pieces_[right].left);
+  return right;
+}
+
+void TcpReassembler::treap_split(uint32_t node, TcpSeq seq, uint32_t& less, uint32_t& rest) noexcept {
+  if (node == kNone) {
+    less = kNone;
+    rest = kNone;
+    return;
+  }
+  if (pieces_[node].seq < seq) {
+    uint32_t right_less = kNone;
+    treap_split(pieces_[node].right, seq, right_less, rest);
+    pieces_[node].right = right_less;
+    less = node;
+  } else {
+    uint32_t left_rest = kNone;
+    treap_split(pieces_[node].left, seq, less, left_rest);
+    pieces_[node].left = left_rest;
+    rest = node;
+  }
+}
+
+void TcpReassembler::treap_erase(Backlog& backlog, uint32_t index) noexcept {
+  const TcpSeq seq = pieces_[index].seq;
+  uint32_t* link = &backlog.root;
+  while (*link != index) {
+    assert(*link != kNone);
+    link = seq < pieces_[*link].seq ? &pieces_[*link].left : &pieces_[*link].right;
+  }
+  *link = treap_merge(pieces_[index].left, pieces_[index].right);
+}
+
+uint32_t TcpReassembler::floor_piece(const Backlog& backlog, TcpSeq seq) const noexcept {
+  uint32_t best = kNone;
+  uint32_t node = backlog.root;
+  while (node != kNone) {
+    if (pieces_[node].seq <= seq) {
+      best = node;
+      node = pieces_[node].right;
+    } else {
+      node = pieces_[node].left;
+    }
+  }
+  return best;
+}
+
+void TcpReassembler::link_piece(TcpStream& stream, uint32_t index, uint32_t previous) noexcept {
+  Backlog& backlog = backlogs_[stream.backlog];
+  Piece& piece = pieces_[index];
+  piece.prev = previous;
+  piece.next = previous == kNone ? backlog.head : pieces_[previous].next;
+  if (piece.next != kNone) {
+    pieces_[piece.next].prev = index;
+  } else {
+    backlog.tail = index;
+  }
+  if (previous != kNone) {
+    pieces_[previous].next = index;
+  } else {
+    backlog.head = index;
+  }
+  // Past the tail, the common case, the split is one walk down the right spine.
+  uint32_t less = kNone;
+  uint32_t rest = kNone;
+  treap_split(backlog.root, piece.seq, less, rest);
+  backlog.root = treap_merge(treap_merge(less, index), rest);
+  stream.held_bytes += piece.length;
+  bytes_held_ += piece.length;
+  ++backlog.pieces;
+  set_heavy_class(stream.backlog);
+}
+
+void TcpReassembler::remove_piece(TcpStream& stream, uint32_t index) noexcept {
+  Backlog& backlog = backlogs_[stream.backlog];
+  Piece& piece = pieces_[index];
+  treap_erase(backlog, index);
+  if (piece.prev != kNone) {
+    pieces_[piece.prev].next = piece.next;
+  } else {
+    backlog.head = piece.next;
+  }
+  if (piece.next != kNone) {
+    pieces_[piece.next].prev = piece.prev;
+  } else {
+    backlog.tail = piece.prev;
+  }
+  stream.held_bytes -= piece.length;
+  --backlog.pieces;
+  set_heavy_class(stream.backlog);
+  free_piece(index);
 }
 
 void TcpReassembler::free_pieces(TcpStream& stream) noexcept {
-  while (stream.held_head != kNone) {
-    pop_head(stream);
-  }
-}
-
-uint32_t TcpReassembler::allocate_timer() noexcept {
-  if (timer_free_ != kNone) {
-    const uint32_t index = timer_free_;
-    timer_free_ = timers_[index].next;
-    return index;
-  }
-  if (timer_fresh_ < timer_count_) {
-    return timer_fresh_++;
-  }
-  return kNone;
-}
-
-void TcpReassembler::append_timer(Flow& flow, FlowDirection direction, TcpStream& stream) noexcept {
-  const uint32_t index = allocate_timer();
-  if (index == kNone) {
-    counters_.add(ReassemblyCounter::kHoleTimersExhausted);
+  if (stream.backlog == kNone) {
     return;
   }
-  new (&timers_[index]) HoleTimer{&flow, now_ns_, timer_tail_, kNone, direction};
+  Backlog& backlog = backlogs_[stream.backlog];
+  // All at once: no treap work piece by piece.
+  for (uint32_t index = backlog.head; index != kNone;) {
+    const uint32_t next = pieces_[index].next;
+    stream.held_bytes -= pieces_[index].length;
+    free_piece(index);
+    index = next;
+  }
+  backlog.head = backlog.tail = backlog.root = kNone;
+  backlog.pieces = 0;
+  set_heavy_class(stream.backlog);
+}
+
+// --- backlogs: holes, their timers, and who holds the most ---------------------------------------
+
+uint32_t TcpReassembler::open_backlog(Flow& flow, FlowDirection direction, TcpStream& stream) noexcept {
+  if (stream.backlog != kNone) {
+    return stream.backlog;
+  }
+  uint32_t index = kNone;
+  if (backlog_free_ != kNone) {
+    index = backlog_free_;
+    backlog_free_ = backlogs_[index].timer_next;
+  } else if (backlog_fresh_ < backlog_count_) {
+    index = backlog_fresh_++;
+  } else {
+    counters_.add(ReassemblyCounter::kHoleTimersExhausted);
+    return kNone;
+  }
+  new (&backlogs_[index]) Backlog{};
+  backlogs_[index].flow = &flow;
+  backlogs_[index].direction = direction;
+  timer_append(backlogs_[index], index);
+  stream.backlog = index;
+  return index;
+}
+
+void TcpReassembler::close_backlog(TcpStream& stream) noexcept {
+  const uint32_t index = stream.backlog;
+  if (index == kNone) {
+    return;
+  }
+  free_pieces(stream);
+  Backlog& backlog = backlogs_[index];
+  timer_unlink(backlog);
+  backlog.flow = nullptr;
+  backlog.timer_next = backlog_free_;
+  backlog_free_ = index;
+  stream.backlog = kNone;
+}
+
+void TcpReassembler::timer_append(Backlog& backlog, uint32_t index) noexcept {
+  backlog.since_ns = now_ns_;
+  backlog.timer_prev = timer_tail_;
+  backlog.timer_next = kNone;
   if (timer_tail_ != kNone) {
-    timers_[timer_tail_].next = index;
+    backlogs_[timer_tail_].timer_next = index;
   } else {
     timer_head_ = index;
   }
   timer_tail_ = index;
-  stream.hole_timer = index;
 }
 
-void TcpReassembler::unlink_timer(TcpStream& stream) noexcept {
-  const uint32_t index = stream.hole_timer;
-  if (index == kNone) {
+void TcpReassembler::timer_unlink(Backlog& backlog) noexcept {
+  if (backlog.timer_prev != kNone) {
+    backlogs_[backlog.timer_prev].timer_next = backlog.timer_next;
+  } else {
+    timer_head_ = backlog.timer_next;
+  }
+  if (backlog.timer_next != kNone) {
+    backlogs_[backlog.timer_next].timer_prev = backlog.timer_prev;
+  } else {
+    timer_tail_ = backlog.timer_prev;
+  }
+}
+
+void TcpReassembler::restart_timer(Backlog& backlog, uint32_t index) noexcept {
+  timer_unlink(backlog);
+  timer_append(backlog, index);
+}
+
+void TcpReassembler::set_heavy_class(uint32_t index) noexcept {
+  Backlog& backlog = backlogs_[index];
+  const uint8_t wanted =
+      backlog.pieces == 0 ? kNoClass : static_cast<uint8_t>(std::bit_width(backlog.pieces) - 1);
+  if (wanted == backlog.heavy_class) {
     return;
   }
-  HoleTimer& timer = timers_[index];
-  if (timer.prev != kNone) {
-    timers_[timer.prev].next = timer.next;
-  } else {
-    timer_head_ = timer.next;
+  if (backlog.heavy_class != kNoClass) {
+    if (backlog.heavy_prev != kNone) {
+      backlogs_[backlog.heavy_prev].heavy_next = backlog.heavy_next;
+    } else {
+      heavy_heads_[backlog.heavy_class] = backlog.heavy_next;
+      if (backlog.heavy_next == kNone) {
+        heavy_mask_ &= ~(1u << backlog.heavy_class);
+      }
+    }
+    if (backlog.heavy_next != kNone) {
+      backlogs_[backlog.heavy_next].heavy_prev = backlog.heavy_prev;
+    }
   }
-  if (timer.next != kNone) {
-    timers_[timer.next].prev = timer.prev;
-  } else {
-    timer_tail_ = timer.prev;
+  backlog.heavy_class = wanted;
+  backlog.heavy_prev = kNone;
+  backlog.heavy_next = kNone;
+  if (wanted != kNoClass) {
+    backlog.heavy_next = heavy_heads_[wanted];
+    if (backlog.heavy_next != kNone) {
+      backlogs_[backlog.heavy_next].heavy_prev = index;
+    }
+    heavy_heads_[wanted] = index;
+    heavy_mask_ |= 1u << wanted;
   }
-  timer.flow = nullptr;
-  timer.next = timer_free_;
-  timer_free_ = index;
-  stream.hole_timer = kNone;
+}
+
+void TcpReassembler::evict_tail(uint32_t victim) noexcept {
+  Backlog& backlog = backlogs_[victim];
+  TcpStream& stream = backlog.flow->stream(backlog.direction);
+  const uint32_t tail = backlog.tail;
+  counters_.add(ReassemblyCounter::kPoolEvictions);
+  counters_.add(ReassemblyCounter::kPoolEvictedBytes, pieces_[tail].length);
+  remove_piece(stream, tail);
+  // Holding nothing and no FIN ahead, the direction has no hole left: its data will come again
+  // or be given up when later data is held and waits too long.
+  if (backlog.pieces == 0 && !(stream.fin_seen() && stream.fin_seq > stream.next_seq)) {
+    close_backlog(stream);
+  }
 }
 
 void TcpReassembler::update_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream,
                                        bool moved) noexcept {
   const bool hole = !stream.ended() &&
-                    (stream.held_head != kNone || (stream.fin_seen() && stream.fin_seq > stream.next_seq));
+                    (stream.holds_data() || (stream.fin_seen() && stream.fin_seq > stream.next_seq));
   if (!hole) {
-    unlink_timer(stream);
+    close_backlog(stream);
     return;
   }
-  if (stream.hole_timer != kNone && !moved) {
+  if (stream.backlog == kNone) {
+    open_backlog(flow, direction, stream);
     return;
   }
-  // New hole, or the stream moved forward and the wait starts again for the hole now first.
-  unlink_timer(stream);
-  append_timer(flow, direction, stream);
+  if (moved) {
+    // The stream moved forward: the wait starts again for the hole now first.
+    restart_timer(backlogs_[stream.backlog], stream.backlog);
+  }
 }
 
 void TcpReassembler::check_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream,
                                       StreamSink& sink) noexcept {
-  if (stream.hole_timer == kNone || timers_[stream.hole_timer].since_ns + config_.gap_wait_ns > now_ns_) {
+  if (stream.backlog == kNone || backlogs_[stream.backlog].since_ns + config_.gap_wait_ns > now_ns_) {
     return;
   }
   give_up_first_hole(flow, direction, stream, GapCause::kTimeout, sink);
@@ -169,7 +365,7 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
   if ((flags & (kTcpSyn | kTcpFin | kTcpRst)) == 0 &&
       (stream.flags & (TcpStream::kSynchronised | TcpStream::kEnded | TcpStream::kFinSeen)) ==
           TcpStream::kSynchronised &&
-      stream.held_head == kNone && stream.hole_timer == kNone) [[likely]] {
+      stream.backlog == kNone) [[likely]] {
     if (length == 0) {
       return;
     }
@@ -245,31 +441,7 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
     } else if (fin != stream.fin_seq) {
       counters_.add(ReassemblyCounter::kDataAfterFin);
     }
-    // Held pieces past the FIN are data after it.
-    uint32_t* link = &stream.held_head;
-    while (*link != kNone && piece_end(*link) <= stream.fin_seq) {
-      link = &pieces_[*link].next;
-    }
-    if (*link != kNone) {
-      counters_.add(ReassemblyCounter::kDataAfterFin);
-      // Trim the piece that straddles the FIN, free those wholly after it.
-      uint32_t index = *link;
-      if (pieces_[index].seq < stream.fin_seq) {
-        const uint32_t keep = seq_distance(pieces_[index].seq, stream.fin_seq);
-        stream.held_bytes -= pieces_[index].length - keep;
-        bytes_held_ -= pieces_[index].length - keep;
-        pieces_[index].length = keep;
-        link = &pieces_[index].next;
-        index = *link;
-      }
-      *link = kNone;
-      while (index != kNone) {
-        const uint32_t next = pieces_[index].next;
-        stream.held_bytes -= pieces_[index].length;
-        free_piece(index);
-        index = next;
-      }
-    }
+    trim_after_fin(stream);
     deliver_ready(flow, direction, stream, sink);
   }
   update_hole_timer(flow, direction, stream, stream.next_seq != before);
@@ -332,12 +504,35 @@ void TcpReassembler::handle_payload(Flow& flow, FlowDirection direction, TcpStre
   }
 }
 
+void TcpReassembler::trim_after_fin(TcpStream& stream) noexcept {
+  // Held pieces past the FIN are data after it: cut from the tail (O(1) when there are none).
+  if (!stream.holds_data()) {
+    return;
+  }
+  const Backlog& backlog = backlogs_[stream.backlog];
+  if (piece_end(backlog.tail) <= stream.fin_seq) {
+    return;
+  }
+  counters_.add(ReassemblyCounter::kDataAfterFin);
+  while (backlog.pieces > 0 && pieces_[backlog.tail].seq >= stream.fin_seq) {
+    remove_piece(stream, backlog.tail);
+  }
+  if (backlog.pieces > 0 && piece_end(backlog.tail) > stream.fin_seq) {
+    // The piece that straddles the FIN keeps its bytes before it.
+    Piece& piece = pieces_[backlog.tail];
+    const uint32_t cut = seq_distance(stream.fin_seq, piece_end(backlog.tail));
+    piece.length -= cut;
+    stream.held_bytes -= cut;
+    bytes_held_ -= cut;
+  }
+}
+
 void TcpReassembler::deliver_in_order(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
                                       TcpSeq end, TcpSeq captured_end, const uint8_t* data,
                                       StreamSink& sink) noexcept {
   TcpSeq cursor = start;
   while (cursor < end) {
-    const uint32_t head = stream.held_head;
+    const uint32_t head = head_of(stream);
     if (head != kNone && pieces_[head].seq <= cursor) {
       // Held bytes arrived first and win over this packet's bytes for the same range.
       const Piece& piece = pieces_[head];
@@ -378,13 +573,36 @@ void TcpReassembler::deliver_in_order(Flow& flow, FlowDirection direction, TcpSt
 TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direction, TcpStream& stream,
                                                 TcpSeq start, TcpSeq captured_end, const uint8_t* data,
                                                 StreamSink& sink) noexcept {
-  // First pass: how many bytes are new (not held yet), and how many pieces they need.
+  // Where the segment goes: `previous` is the last piece ending at or before `start`, `current`
+  // the first one ending after it. After the tail, the common case, needs no search.
+  uint32_t first_previous = kNone;
+  uint32_t first_current = kNone;
+  if (stream.holds_data()) {
+    const Backlog& backlog = backlogs_[stream.backlog];
+    if (piece_end(backlog.tail) <= start) {
+      first_previous = backlog.tail;
+    } else {
+      const uint32_t floor = floor_piece(backlog, start);
+      if (floor == kNone) {
+        first_current = backlog.head;
+      } else if (piece_end(floor) <= start) {
+        first_previous = floor;
+        first_current = pieces_[floor].next;
+      } else {
+        first_previous = pieces_[floor].prev;
+        first_current = floor;
+      }
+    }
+  }
+
+  // First pass: how many bytes are new (not held yet), and how many pieces they need. The walk
+  // visits only the pieces the segment overlaps.
   uint64_t new_bytes = 0;
-  uint64_t pieces_needed = 0;
+  uint32_t pieces_needed = 0;
   {
     TcpSeq pos = start;
-    uint32_t previous = kNone;
-    uint32_t current = stream.held_head;
+    uint32_t previous = first_previous;
+    uint32_t current = first_current;
     while (pos < captured_end) {
       while (current != kNone && piece_end(current) <= pos) {
         previous = current;
@@ -402,24 +620,26 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
       pos = limit;
     }
   }
-  if (new_bytes > 0 && stream.held_head != kNone) {
-    const bool over_stream = stream.held_bytes + new_bytes > config_.stream_memcap_bytes;
-    const bool over_pool = piece_count_ - pieces_in_use_ < pieces_needed;
-    if (over_stream || over_pool) {
-      give_up_first_hole(flow, direction, stream, GapCause::kMemcap, sink);
-      return HoldResult::kRetry;
-    }
+  if (new_bytes > 0 && make_room(flow, direction, stream, new_bytes, pieces_needed, sink) == HoldResult::kRetry) {
+    return HoldResult::kRetry;
+  }
+  if (new_bytes > 0 && open_backlog(flow, direction, stream) == kNone) {
+    counters_.add(ReassemblyCounter::kMemcapDrops);
+    counters_.add(ReassemblyCounter::kMemcapBytesDropped, new_bytes);
+    return HoldResult::kDone;
   }
 
-  // Second pass: compare overlaps, copy new bytes (extending the piece before when it has room).
+  // Second pass: compare overlaps, copy new bytes (extending the piece before when it has room),
+  // and merge the piece the new bytes reach into the one before when both fit in one.
   bool overlapped = false;
   bool differ = false;
   uint64_t stored = 0;
   uint64_t dropped_stream = 0;
+  uint64_t dropped_pieces = 0;
   uint64_t dropped_pool = 0;
   TcpSeq pos = start;
-  uint32_t previous = kNone;
-  uint32_t current = stream.held_head;
+  uint32_t previous = first_previous;
+  uint32_t current = first_current;
   while (pos < captured_end) {
     while (current != kNone && piece_end(current) <= pos) {
       previous = current;
@@ -452,7 +672,14 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
         bytes = std::min({want, room, kPieceBytes - pieces_[previous].length});
         std::memcpy(piece_data(previous) + pieces_[previous].length, data + seq_distance(start, pos), bytes);
         pieces_[previous].length += bytes;
+        stream.held_bytes += bytes;
+        bytes_held_ += bytes;
       } else {
+        if (backlogs_[stream.backlog].pieces >= config_.stream_max_pieces) {
+          dropped_pieces += want;
+          pos = limit;
+          break;
+        }
         const uint32_t index = allocate_piece();
         if (index == kNone) {
           dropped_pool += want;
@@ -462,19 +689,26 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
         bytes = std::min({want, room, kPieceBytes});
         pieces_[index].seq = pos;
         pieces_[index].length = bytes;
-        pieces_[index].next = current;
         std::memcpy(piece_data(index), data + seq_distance(start, pos), bytes);
-        if (previous == kNone) {
-          stream.held_head = index;
-        } else {
-          pieces_[previous].next = index;
-        }
+        link_piece(stream, index, previous);
         previous = index;
       }
-      stream.held_bytes += bytes;
-      bytes_held_ += bytes;
       stored += bytes;
       pos += bytes;
+    }
+    if (previous != kNone && current != kNone && piece_end(previous) == pieces_[current].seq &&
+        pieces_[previous].length + pieces_[current].length <= kPieceBytes) {
+      // Coalesce: the bytes move, the stream's and the pool's byte counts stay.
+      const uint32_t moved = pieces_[current].length;
+      std::memcpy(piece_data(previous) + pieces_[previous].length, piece_data(current), moved);
+      pieces_[previous].length += moved;
+      pieces_[current].length = 0;
+      remove_piece(stream, current);
+      counters_.add(ReassemblyCounter::kPiecesCoalesced);
+      // The merged piece now holds the bytes from `pos` on: it is the one the rest of the
+      // segment overlaps.
+      current = previous;
+      previous = pieces_[current].prev;
     }
   }
   if (stored > 0) {
@@ -491,6 +725,9 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
     counters_.add(ReassemblyCounter::kStreamMemcapDrops);
     counters_.add(ReassemblyCounter::kStreamMemcapBytesDropped, dropped_stream);
   }
+  if (dropped_pieces > 0) {
+    counters_.add(ReassemblyCounter::kStreamPieceCapDrops);
+  }
   if (dropped_pool > 0) {
     counters_.add(ReassemblyCounter::kMemcapDrops);
     counters_.add(ReassemblyCounter::kMemcapBytesDropped, dropped_pool);
@@ -498,10 +735,47 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
   return HoldResult::kDone;
 }
 
+TcpReassembler::HoldResult TcpReassembler::make_room(Flow& flow, FlowDirection direction, TcpStream& stream,
+                                                     uint64_t new_bytes, uint32_t pieces_needed,
+                                                     StreamSink& sink) noexcept {
+  const uint32_t own = stream.holds_data() ? backlogs_[stream.backlog].pieces : 0;
+  // The direction's own bounds: give up its first hole, which delivers (and frees) at least the
+  // first held piece, then try again.
+  if (own > 0 && (stream.held_bytes + new_bytes > config_.stream_memcap_bytes ||
+                  own + pieces_needed > config_.stream_max_pieces)) {
+    give_up_first_hole(flow, direction, stream, GapCause::kMemcap, sink);
+    return HoldResult::kRetry;
+  }
+  if (piece_count_ - pieces_in_use_ >= pieces_needed || heavy_mask_ == 0) {
+    return HoldResult::kDone;
+  }
+  // The pool is short: the direction holding the most pieces pays.
+  const uint32_t top_class = static_cast<uint32_t>(std::bit_width(heavy_mask_) - 1);
+  if (own > 0 && backlogs_[stream.backlog].heavy_class >= top_class) {
+    give_up_first_hole(flow, direction, stream, GapCause::kMemcap, sink);
+    return HoldResult::kRetry;
+  }
+  uint32_t victim = heavy_heads_[top_class];
+  if (victim == stream.backlog) {
+    victim = backlogs_[victim].heavy_next;
+  }
+  if (victim == kNone) {
+    return HoldResult::kDone;
+  }
+  while (piece_count_ - pieces_in_use_ < pieces_needed && backlogs_[victim].pieces > 0) {
+    const bool last = backlogs_[victim].pieces == 1;
+    evict_tail(victim);
+    if (last) {
+      break;  // the victim's backlog may be closed now
+    }
+  }
+  return HoldResult::kRetry;
+}
+
 void TcpReassembler::deliver_ready(Flow& flow, FlowDirection direction, TcpStream& stream,
                                    StreamSink& sink) noexcept {
-  while (stream.held_head != kNone && pieces_[stream.held_head].seq <= stream.next_seq) {
-    const uint32_t head = stream.held_head;
+  for (uint32_t head = head_of(stream); head != kNone && pieces_[head].seq <= stream.next_seq;
+       head = head_of(stream)) {
     const TcpSeq held_end = piece_end(head);
     if (held_end > stream.next_seq) {
       const uint32_t skip = seq_distance(pieces_[head].seq, stream.next_seq);
@@ -524,8 +798,9 @@ void TcpReassembler::give_up_first_hole(Flow& flow, FlowDirection direction, Tcp
     return;
   }
   TcpSeq resume;
-  if (stream.held_head != kNone) {
-    resume = pieces_[stream.held_head].seq;
+  const uint32_t head = head_of(stream);
+  if (head != kNone) {
+    resume = pieces_[head].seq;
   } else if (stream.fin_seen() && stream.fin_seq > stream.next_seq) {
     resume = stream.fin_seq;
   } else {
@@ -563,8 +838,7 @@ void TcpReassembler::report_gap(Flow& flow, FlowDirection direction, uint64_t mi
 
 void TcpReassembler::end_stream(Flow& flow, FlowDirection direction, TcpStream& stream,
                                 StreamSink& sink) noexcept {
-  free_pieces(stream);
-  unlink_timer(stream);
+  close_backlog(stream);
   stream.flags |= TcpStream::kEnded;
   counters_.add(ReassemblyCounter::kStreamsEnded);
   sink.on_stream_end(flow, direction);
@@ -577,7 +851,7 @@ void TcpReassembler::finish_stream(Flow& flow, FlowDirection direction, StreamSi
   }
   // Each step delivers at least the first held piece, or ends the stream at its FIN.
   while (!stream.ended() &&
-         (stream.held_head != kNone || (stream.fin_seen() && stream.fin_seq > stream.next_seq))) {
+         (stream.holds_data() || (stream.fin_seen() && stream.fin_seq > stream.next_seq))) {
     give_up_first_hole(flow, direction, stream, GapCause::kAtEnd, sink);
   }
   if (!stream.ended()) {
@@ -589,10 +863,10 @@ void TcpReassembler::advance(uint64_t now_ns, StreamSink& sink) noexcept {
   now_ns_ = std::max(now_ns_, now_ns);
   // The FIFO is ordered by since_ns; a timer that is restarted goes to the tail with since_ns =
   // now, which gap_wait_ns > 0 keeps out of this round.
-  while (timer_head_ != kNone && timers_[timer_head_].since_ns + config_.gap_wait_ns <= now_ns_) {
-    const HoleTimer& timer = timers_[timer_head_];
-    Flow& flow = *timer.flow;
-    const FlowDirection direction = timer.direction;
+  while (timer_head_ != kNone && backlogs_[timer_head_].since_ns + config_.gap_wait_ns <= now_ns_) {
+    const Backlog& backlog = backlogs_[timer_head_];
+    Flow& flow = *backlog.flow;
+    const FlowDirection direction = backlog.direction;
     TcpStream& stream = flow.stream(direction);
     give_up_first_hole(flow, direction, stream, GapCause::kTimeout, sink);
     update_hole_timer(flow, direction, stream, true);
@@ -606,8 +880,7 @@ void TcpReassembler::finish(Flow& flow, StreamSink& sink) noexcept {
       continue;
     }
     // Most flows end holding nothing, with no hole and no FIN still ahead: only the end to say.
-    if (stream.held_head == kNone && stream.hole_timer == kNone &&
-        !(stream.fin_seen() && stream.fin_seq > stream.next_seq)) {
+    if (stream.backlog == kNone && !(stream.fin_seen() && stream.fin_seq > stream.next_seq)) {
       stream.flags |= TcpStream::kEnded;
       counters_.add(ReassemblyCounter::kStreamsEnded);
       sink.on_stream_end(flow, direction);
@@ -619,8 +892,7 @@ void TcpReassembler::finish(Flow& flow, StreamSink& sink) noexcept {
 
 void TcpReassembler::release(Flow& flow) noexcept {
   for (TcpStream& stream : flow.streams) {
-    free_pieces(stream);
-    unlink_timer(stream);
+    close_backlog(stream);
     stream.flags |= TcpStream::kEnded;
   }
 }

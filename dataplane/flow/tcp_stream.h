@@ -7,8 +7,9 @@
 //     behind a gap for each hole first.
 //   - Ended stream (FIN consumed, RST, flow end): later segments are counted and ignored.
 //   - SYN sets the next expected byte to ISN + 1 (SYN/ACK likewise for the other direction); a SYN
-//     carrying data (TCP Fast Open) delivers it from ISN + 1. A later SYN with another ISN is an
-//     anomaly and ignored (port reuse is not split into a new flow).
+//     carrying data (TCP Fast Open) delivers it from ISN + 1. A later SYN with another ISN on an
+//     open connection is an anomaly and ignored (a SYN on a closed or closing 5-tuple starts a new
+//     flow before it gets here: see Worker and FlowTable::restart).
 //   - Midstream pickup (no SYN seen; on by default): the first segment with data, or a FIN,
 //     synchronises the stream at its sequence number. Off: such streams deliver nothing.
 //   - In order: delivered straight from the packet, no copy. Held bytes that cover part of it
@@ -17,16 +18,26 @@
 //     already delivered are not kept, so a retransmission that differs from them goes unnoticed.
 //   - Partly before: the old part is trimmed, the rest handled as in order.
 //   - After the next expected byte (out of order): the captured bytes are copied into the
-//     reassembler's pool of 1 KiB pieces, kept sorted by sequence number. More than
-//     max_forward_bytes ahead: counted and ignored (a stray sequence number, not a hole).
+//     reassembler's pool of 1 KiB pieces. A direction's pieces are a list in sequence order (for
+//     delivery from the head) and a treap over the same pieces (to find where a segment goes in
+//     O(log n)); a segment after the last piece — the common case — is found in O(1) at the tail.
+//     New bytes adjacent to the piece before them extend it, and a piece the new bytes reach is
+//     merged into the one before when both fit in one piece, so tiny adjacent segments coalesce.
+//     More than max_forward_bytes ahead: counted and ignored (a stray sequence number, not a hole).
 //   - Overlaps with held bytes: first data wins — the held bytes are kept, the new segment only
 //     fills what is not held. When the overlapping bytes differ the segment counts as an anomaly
 //     (overlaps_differ), once per segment.
-//   - Memory: a direction may hold stream_memcap_bytes; the worker holds at most memcap_bytes (the
-//     pool). When a new segment does not fit, the direction gives up on its first hole at once: a
-//     gap is reported, held bytes up to the next hole delivered (freeing them), and the segment
-//     retried. When it still does not fit (the direction holds nothing, the pool is used by
-//     others) the bytes that do not fit are dropped and counted; they are a hole like any other.
+//   - Memory: a direction may hold stream_memcap_bytes in at most stream_max_pieces pieces; the
+//     worker holds at most memcap_bytes (the pool). When a new segment does not fit the direction's
+//     bounds, the direction gives up on its first hole at once: a gap is reported, held bytes up to
+//     the next hole delivered (freeing them), and the segment retried. When the pool is short, the
+//     direction holding the most pieces pays (fair share): if that is this direction (or one in
+//     the same power-of-two class), it gives up its first hole as above; otherwise the other
+//     direction's last pieces (farthest ahead, least likely to be needed soon) are cut, counted
+//     as pool evictions, and become part of its hole. So no number of abusive flows can keep a
+//     well-behaved flow from holding the few pieces it needs. When a segment still does not fit
+//     (the pool is empty and nobody else holds anything) the bytes that do not fit are dropped
+//     and counted; they are a hole like any other.
 //   - Holes: a hole not filled gap_wait_ns (packet time) after it opened — the wait restarts
 //     whenever the stream moves forward — is given up: on_stream_gap(exact missing bytes), then
 //     held data after it. At flow end every hole is given up the same way before the end.
@@ -49,7 +60,8 @@ namespace misdirect::dataplane {
 
 struct Flow;
 
-// Per-direction state, inside Flow (24 bytes). Held segments live in the TcpReassembler's pool.
+// Per-direction state, inside Flow (20 bytes). Held segments and the hole's timer live in the
+// TcpReassembler's pools, reached through `backlog`.
 struct TcpStream {
   static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -62,10 +74,11 @@ struct TcpStream {
 
   TcpSeq next_seq;                // next byte to deliver
   TcpSeq fin_seq;                 // sequence number of the FIN
-  uint32_t held_head = kNone;     // first held piece (lowest sequence number)
+  uint32_t backlog = kNone;       // the reassembler's record of an open hole (held pieces, gap wait)
   uint32_t held_bytes = 0;        // out-of-order bytes held for this direction
-  uint32_t hole_timer = kNone;    // running gap wait, if a hole is open
   uint8_t flags = 0;
+
+  bool holds_data() const noexcept { return held_bytes != 0; }
 
   bool synchronised() const noexcept { return (flags & kSynchronised) != 0; }
   bool syn_seen() const noexcept { return (flags & kSynSeen) != 0; }
@@ -74,7 +87,7 @@ struct TcpStream {
   bool ended() const noexcept { return (flags & kEnded) != 0; }
   bool midstream() const noexcept { return (flags & kMidstream) != 0; }
 };
-static_assert(sizeof(TcpStream) == 24);
+static_assert(sizeof(TcpStream) <= 24, "two streams and the wheel links share Flow's third cache line");
 
 // The consumer of reassembled bytes (the worker: SMTP detection and parsing). Called from
 // on_segment, advance and finish; it must not call back into the reassembler for the same flow.
@@ -128,6 +141,10 @@ enum class ReassemblyCounter : uint16_t {
   kSegmentsAfterEnd,
   kHoleTimersExhausted,
   kStreamsEnded,
+  kStreamPieceCapDrops,
+  kPoolEvictions,
+  kPoolEvictedBytes,
+  kPiecesCoalesced,
   kCount,
 };
 
@@ -146,7 +163,7 @@ inline constexpr CounterInfo kReassemblyCounterInfo[] = {
     {"tcp_gaps", "gaps reported to the stream consumer"},
     {"tcp_gap_bytes", "bytes reported missing in gaps"},
     {"tcp_gaps_timeout", "holes given up after gap_wait_ns"},
-    {"tcp_gaps_memcap", "holes given up because held bytes reached a memcap"},
+    {"tcp_gaps_memcap", "holes given up because held bytes or pieces reached a bound"},
     {"tcp_gaps_at_end", "holes given up at flow end or RST"},
     {"tcp_gaps_truncated", "gaps for payload the capture cut short"},
     {"tcp_truncated_segments", "segments with fewer captured payload bytes than the IP length says"},
@@ -162,13 +179,18 @@ inline constexpr CounterInfo kReassemblyCounterInfo[] = {
     {"tcp_resets", "RST segments (end both directions)"},
     {"tcp_data_after_fin", "anomaly: segments with payload past the direction's FIN (dropped)"},
     {"tcp_segments_after_end", "segments with payload, SYN or FIN on an ended direction (ignored)"},
-    {"tcp_hole_timers_exhausted", "holes left without a gap timer (given up at flow end instead)"},
+    {"tcp_hole_timers_exhausted", "holes left without a backlog record (no gap timer; nothing held)"},
     {"tcp_streams_ended", "directions ended (FIN, RST or flow end)"},
+    {"tcp_stream_piece_cap_drops", "segments (partly) dropped: the direction held stream_max_pieces pieces"},
+    {"tcp_pool_evictions", "held pieces cut from the direction holding the most when the pool ran short"},
+    {"tcp_pool_evicted_bytes", "bytes of those pieces (they become part of that direction's hole)"},
+    {"tcp_pieces_coalesced", "held pieces merged into the adjacent piece before them"},
 };
 static_assert(std::size(kReassemblyCounterInfo) == static_cast<std::size_t>(ReassemblyCounter::kCount));
 
 struct TcpReassemblerConfig {
   uint32_t stream_memcap_bytes = 1u << 20;   // out-of-order bytes held per direction
+  uint32_t stream_max_pieces = 2048;         // pieces (held segments) per direction, 1..65535
   uint64_t memcap_bytes = 256ull << 20;      // the pool: out-of-order bytes held by this worker
   uint64_t gap_wait_ns = 5'000'000'000;      // how long a hole may stay open (packet time), > 0
   bool midstream_pickup = true;              // synchronise directions whose SYN was not seen
@@ -201,24 +223,45 @@ class TcpReassembler {
   uint64_t bytes_held() const noexcept { return bytes_held_; }
   uint32_t pieces_in_use() const noexcept { return pieces_in_use_; }
   uint32_t piece_capacity() const noexcept { return piece_count_; }
+  // Pieces the direction holds (0 without a backlog).
+  uint32_t pieces_held(const TcpStream& stream) const noexcept {
+    return stream.backlog == kNone ? 0 : backlogs_[stream.backlog].pieces;
+  }
   const CounterArray<ReassemblyCounter>& counters() const noexcept { return counters_; }
 
  private:
   static constexpr uint32_t kNone = TcpStream::kNone;
+  static constexpr uint32_t kHeavyClasses = 32;  // by bit width of the piece count
+  static constexpr uint8_t kNoClass = 0xff;
 
+  // Out-of-order bytes, in a list by sequence number (prev/next) and a treap (left/right, heap
+  // ordered by a secret hash of the index, so no order of arrival can unbalance it).
   struct Piece {
     TcpSeq seq;
     uint32_t length = 0;
+    uint32_t prev = kNone;
     uint32_t next = kNone;  // next piece of the same direction, or the free list
+    uint32_t left = kNone;
+    uint32_t right = kNone;
   };
 
-  // A direction with an open hole; kept in a FIFO ordered by `since_ns` (a timer restarts by
-  // moving to the tail with the current time, which is never less than any other).
-  struct HoleTimer {
+  // One direction with an open hole: its held pieces, its gap wait and its place among the
+  // directions holding pieces. Timers are a FIFO ordered by `since_ns` (a wait restarts by
+  // moving to the tail with the current time, which is never less than any other). Directions
+  // holding pieces are in lists by the bit width of their piece count, so the heaviest is found
+  // in O(1) when the pool is short.
+  struct Backlog {
     Flow* flow = nullptr;
     uint64_t since_ns = 0;
-    uint32_t prev = kNone;
-    uint32_t next = kNone;
+    uint32_t timer_prev = kNone;
+    uint32_t timer_next = kNone;  // or the free list
+    uint32_t head = kNone;        // lowest sequence number
+    uint32_t tail = kNone;        // highest
+    uint32_t root = kNone;        // treap
+    uint32_t pieces = 0;
+    uint32_t heavy_prev = kNone;
+    uint32_t heavy_next = kNone;
+    uint8_t heavy_class = kNoClass;
     FlowDirection direction = FlowDirection::kAToB;
   };
 
@@ -232,6 +275,9 @@ class TcpReassembler {
                         StreamSink& sink) noexcept;
   HoldResult hold(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
                   TcpSeq captured_end, const uint8_t* data, StreamSink& sink) noexcept;
+  HoldResult make_room(Flow& flow, FlowDirection direction, TcpStream& stream, uint64_t new_bytes,
+                       uint32_t pieces_needed, StreamSink& sink) noexcept;
+  void trim_after_fin(TcpStream& stream) noexcept;
   void deliver_ready(Flow& flow, FlowDirection direction, TcpStream& stream, StreamSink& sink) noexcept;
   void give_up_first_hole(Flow& flow, FlowDirection direction, TcpStream& stream, GapCause cause,
                           StreamSink& sink) noexcept;
@@ -243,19 +289,39 @@ class TcpReassembler {
   void check_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream, StreamSink& sink) noexcept;
   void free_pieces(TcpStream& stream) noexcept;
 
+  // Pieces.
   uint32_t allocate_piece() noexcept;
   void free_piece(uint32_t index) noexcept;
   uint8_t* piece_data(uint32_t index) noexcept { return data_.get() + std::size_t{index} * kPieceBytes; }
   TcpSeq piece_end(uint32_t index) const noexcept { return pieces_[index].seq + pieces_[index].length; }
-  void pop_head(TcpStream& stream) noexcept;
+  uint32_t head_of(const TcpStream& stream) const noexcept {
+    return stream.backlog == kNone ? kNone : backlogs_[stream.backlog].head;
+  }
+  // Links a new piece (seq and length set) into the list after `previous` (kNone: first) and
+  // into the treap.
+  void link_piece(TcpStream& stream, uint32_t index, uint32_t previous) noexcept;
+  // Unlinks a piece from the direction and frees it (its bytes leave the stream's count).
+  void remove_piece(TcpStream& stream, uint32_t index) noexcept;
+  void pop_head(TcpStream& stream) noexcept { remove_piece(stream, backlogs_[stream.backlog].head); }
+  // The last piece starting at or before `seq`, or kNone.
+  uint32_t floor_piece(const Backlog& backlog, TcpSeq seq) const noexcept;
+  uint32_t priority(uint32_t index) const noexcept;
+  uint32_t treap_merge(uint32_t left, uint32_t right) noexcept;
+  void treap_split(uint32_t node, TcpSeq seq, uint32_t& less, uint32_t& rest) noexcept;
+  void treap_erase(Backlog& backlog, uint32_t index) noexcept;
 
-  uint32_t allocate_timer() noexcept;
-  void unlink_timer(TcpStream& stream) noexcept;
-  void append_timer(Flow& flow, FlowDirection direction, TcpStream& stream) noexcept;
+  // Backlogs.
+  uint32_t open_backlog(Flow& flow, FlowDirection direction, TcpStream& stream) noexcept;
+  void close_backlog(TcpStream& stream) noexcept;
+  void restart_timer(Backlog& backlog, uint32_t index) noexcept;
+  void timer_unlink(Backlog& backlog) noexcept;
+  void timer_append(Backlog& backlog, uint32_t index) noexcept;
+  void set_heavy_class(uint32_t index) noexcept;
+  void evict_tail(uint32_t victim) noexcept;
 
   TcpReassemblerConfig config_;
   uint32_t piece_count_ = 0;
-  // Pieces and timers are constructed when first handed out: pages never used are never touched.
+  // Pieces and backlogs are constructed when first handed out: pages never used are never touched.
   std::unique_ptr<std::byte[]> piece_storage_;
   Piece* pieces_ = nullptr;
   std::unique_ptr<uint8_t[]> data_;
@@ -263,14 +329,17 @@ class TcpReassembler {
   uint32_t piece_fresh_ = 0;     // pieces never used: [piece_fresh_, piece_count_)
   uint32_t pieces_in_use_ = 0;
   uint64_t bytes_held_ = 0;
+  uint32_t priority_seed_ = 0;
 
-  uint32_t timer_count_ = 0;
-  std::unique_ptr<std::byte[]> timer_storage_;
-  HoleTimer* timers_ = nullptr;
-  uint32_t timer_free_ = kNone;
-  uint32_t timer_fresh_ = 0;
+  uint32_t backlog_count_ = 0;
+  std::unique_ptr<std::byte[]> backlog_storage_;
+  Backlog* backlogs_ = nullptr;
+  uint32_t backlog_free_ = kNone;
+  uint32_t backlog_fresh_ = 0;
   uint32_t timer_head_ = kNone;  // oldest open hole
   uint32_t timer_tail_ = kNone;
+  uint32_t heavy_heads_[kHeavyClasses];
+  uint32_t heavy_mask_ = 0;      // bit c set when class c is not empty
 
   uint64_t now_ns_ = 0;
   CounterArray<ReassemblyCounter> counters_;
