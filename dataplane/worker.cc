@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
 
   WorkerConfig config;
   RecordSink& sink;
+  uint64_t hash_seed;  // flow table and fragment buckets (before both: members start in order)
   PacketDecoder decoder;
   FlowTable flows;
   TcpReassembler reassembler;
@@ -225,16 +227,27 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
 
 namespace {
 
-DecoderConfig decoder_config(const WorkerConfig& config) {
+// The configured seed, or a random non-zero one (cold: once per worker).
+uint64_t chosen_hash_seed(uint64_t configured) {
+  if (configured != 0) {
+    return configured;
+  }
+  std::random_device device;
+  return (uint64_t{device()} << 32 | device()) | 1;
+}
+
+DecoderConfig decoder_config(const WorkerConfig& config, uint64_t hash_seed) {
   DecoderConfig decoder;
   decoder.vxlan_ports = config.vxlan_ports;
   decoder.geneve_ports = config.geneve_ports;
   decoder.max_encapsulation_depth = config.max_encapsulation_depth;
+  decoder.reassembly.hash_seed = hash_seed;
   return decoder;
 }
 
-FlowTableConfig flow_table_config(const WorkerConfig& config) {
+FlowTableConfig flow_table_config(const WorkerConfig& config, uint64_t hash_seed) {
   FlowTableConfig table;
+  table.hash_seed = hash_seed;
   table.max_flows = config.max_flows;
   table.idle_timeout_ns = config.idle_timeout_ns;
   table.closed_timeout_ns = config.closed_timeout_ns;
@@ -246,6 +259,7 @@ FlowTableConfig flow_table_config(const WorkerConfig& config) {
 TcpReassemblerConfig reassembler_config(const WorkerConfig& config) {
   TcpReassemblerConfig reassembly;
   reassembly.stream_memcap_bytes = config.stream_memcap_bytes;
+  reassembly.stream_max_pieces = config.stream_max_pieces;
   reassembly.memcap_bytes = config.reassembly_memcap_bytes;
   reassembly.gap_wait_ns = config.gap_wait_ns;
   return reassembly;
@@ -256,8 +270,9 @@ TcpReassemblerConfig reassembler_config(const WorkerConfig& config) {
 Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
     : config(worker_config),
       sink(record_sink),
-      decoder(decoder_config(worker_config)),
-      flows(flow_table_config(worker_config)),
+      hash_seed(chosen_hash_seed(worker_config.hash_seed)),
+      decoder(decoder_config(worker_config, hash_seed)),
+      flows(flow_table_config(worker_config, hash_seed)),
       reassembler(reassembler_config(worker_config)),
       pcap_filename(worker_config.pcap_filename),
       record_buffer(new char[kRecordBufferBytes]),
@@ -351,10 +366,21 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
     // stage ends with it.
     std::size_t tcp = 0;
     while (next < packets.size()) {
-      const PacketView& packet = packets[next++];
+      const PacketView& packet = packets[next];
+      advance_clock(packet.timestamp_ns);
+      if (clock_ns - last_housekeeping_ns >= kHousekeepingIntervalNs) [[unlikely]] {
+        // Timers run by packet time before the packet is looked at, so that a flow whose time
+        // is up ends before a packet that comes after it (a SYN reusing its ports, say), however
+        // long the quiet before it. Staged packets go first, at the times they saw; this packet
+        // is looked at again after (advance_clock gives the same clock a second time).
+        if (tcp > 0) {
+          break;
+        }
+        housekeeping(now_ns);
+      }
+      ++next;
       counters.add(WorkerCounter::kPackets);
       counters.add(WorkerCounter::kBytes, packet.wire_length);
-      advance_clock(packet.timestamp_ns);
       Staged& entry = staged[tcp];
       const DecodeResult result = decoder.decode(packet, entry.decoded);
       if (result == DecodeResult::kTcp) [[likely]] {
@@ -421,7 +447,11 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
 void Worker::Impl::process_tcp(std::size_t index) noexcept {
   const Staged& entry = staged[index];
   counters.add(WorkerCounter::kTcpPackets);
-  const FlowLookup lookup = flows.find_or_create(entry.key, entry.hash, clock_ns, *this);
+  FlowLookup lookup = flows.find_or_create(entry.key, entry.hash, clock_ns, *this);
+  if (!lookup.created && FlowTable::opens_new_connection(*lookup.flow, entry.decoded)) [[unlikely]] {
+    // Port reuse: the old connection's records are written as it ends, the SYN starts a new one.
+    lookup = flows.restart(*lookup.flow, entry.key, entry.hash, clock_ns, *this);
+  }
   Flow& flow = *lookup.flow;
   flows.account(flow, lookup.direction, entry.decoded);
   if (lookup.created) {
@@ -630,7 +660,7 @@ void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
   const bool from_client = side == app.detection.client_side;
   // Replies can overtake the commands they answer when the client's stream waits on a hole.
   const bool client_lagging =
-      !from_client && flow.stream(opposite(direction)).held_head != TcpStream::kNone;
+      !from_client && flow.stream(opposite(direction)).holds_data();
   smtp_slots[app.smtp_slot].get()->feed(
       from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
       bytes, now_ns, client_lagging);
@@ -830,6 +860,8 @@ void Worker::process_share(std::span<const PacketView> share, uint64_t burst_fir
 }
 
 void Worker::advance_time(uint64_t now_ns) noexcept { impl_->housekeeping(now_ns); }
+
+uint64_t Worker::hash_seed() const noexcept { return impl_->hash_seed; }
 
 void Worker::finish(uint64_t now_ns) noexcept {
   Impl& impl = *impl_;

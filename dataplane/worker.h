@@ -34,8 +34,13 @@ struct WorkerConfig {
   uint32_t max_flows = 1u << 20;
   uint64_t idle_timeout_ns = 300'000'000'000;    // established flows with no packet
   uint64_t closed_timeout_ns = 10'000'000'000;   // after FIN/RST, to catch the last replies
+  // Secret mixed into the flow table's and the fragment table's bucket choice, so that senders
+  // cannot aim many flows at one bucket. 0: a random one per worker (--hash-seed sets it for
+  // reproducible runs; outputs never depend on it).
+  uint64_t hash_seed = 0;
   // TCP reassembly.
   uint32_t stream_memcap_bytes = 1u << 20;         // out-of-order bytes held per direction
+  uint32_t stream_max_pieces = 2048;               // out-of-order pieces (held segments) per direction
   uint64_t reassembly_memcap_bytes = 256ull << 20; // out-of-order bytes held by this worker
   uint64_t gap_wait_ns = 5'000'000'000;            // how long a hole may stay open before it is a gap
   // SMTP.
@@ -104,6 +109,8 @@ class Worker {
 
   // Cold: this worker's counters as JSON members ("name": value, ...) grouped by unit.
   void append_stats_json(std::string& out) const;
+  // The bucket seed in use (the configured one, or the random one picked when it was 0).
+  uint64_t hash_seed() const noexcept;
   // Cold: selected totals for consistency checks and summaries.
   struct Totals {
     uint64_t packets = 0;

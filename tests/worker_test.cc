@@ -71,6 +71,15 @@ struct Harness {
       worker->process_burst(std::span<const PacketView>(&view, 1));
     }
   }
+  // All frames in one burst (as replay reads them), 10 ms apart.
+  void send_burst(const std::vector<Bytes>& frames) {
+    std::vector<PacketView> views;
+    for (const Bytes& frame : frames) {
+      now_ns += kSecond / 100;
+      views.push_back(view_of(frame, misdirect::dataplane::LinkType::kEthernet, now_ns));
+    }
+    worker->process_burst(std::span<const PacketView>(views.data(), views.size()));
+  }
   void finish() { worker->finish(now_ns); }
 
   std::unique_ptr<const misdirect::inspect::Matcher> matcher;
@@ -546,6 +555,180 @@ BOOST_AUTO_TEST_CASE(role_lists) {
   BOOST_TEST(error == "has an unknown role 'sni' (roles: recipient, sender, header-from, reply-to, dns-query, dns-learned, tls-sni)");
   BOOST_TEST(!misdirect::inspect::parse_roles("", error).has_value());
   BOOST_TEST(!misdirect::inspect::parse_roles("recipient,", error).has_value());
+}
+
+namespace {
+
+// `flooders` flows to port 25, each sending `segments` one-byte segments with a one-byte hole in
+// front of each (never filled): every one takes a reassembly piece. Then a victim session whose
+// RCPT arrives in two segments, the second first. Returns the victim's alerts.
+std::vector<std::string> victim_alerts_beside(uint32_t flooders, uint32_t segments) {
+  WorkerConfig config = Harness::small_config();
+  config.max_smtp_sessions = 128;
+  config.reassembly_memcap_bytes = 256 * 1024;  // 256 pieces: the flood alone can fill it
+  config.gap_wait_ns = 3600 * kSecond;           // the flood's holes stay open all test long
+  Harness harness(config);
+  for (uint32_t f = 0; f < flooders; ++f) {
+    TcpConversation flood("10.9.0.1", static_cast<uint16_t>(20000 + f), "10.0.0.2", 25);
+    std::vector<Bytes> frames = {flood.syn(), flood.syn_ack(), flood.ack()};
+    for (uint32_t i = 0; i < 2 * segments; ++i) {
+      Bytes frame = flood.client("x");
+      if (i % 2 == 1) {
+        frames.push_back(std::move(frame));
+      }
+    }
+    harness.send(frames);
+  }
+  TcpConversation c("10.0.0.1", 40009, "10.0.0.2", 25);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx.example ESMTP\r\n"),
+                c.client("EHLO client.example\r\n"), c.server("250 mx.example\r\n"),
+                c.client("MAIL FROM:<alice@example.org>\r\n"), c.server("250 OK\r\n")});
+  Bytes first_half = c.client("RCPT TO:<bob@");
+  Bytes second_half = c.client("army.ml>\r\n");
+  harness.send({second_half, first_half, c.server("250 OK\r\n"), c.client("QUIT\r\n"),
+                c.server("221 bye\r\n"), c.client_fin(), c.server_fin(), c.ack()});
+  harness.finish();
+  std::vector<std::string> victim;
+  for (const std::string& alert : harness.records.alerts) {
+    if (contains(alert, R"("src_port":40009)")) {
+      victim.push_back(alert);
+    }
+  }
+  return victim;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(out_of_order_rcpt_alerts_beside_one_flooding_flow) {
+  const std::vector<std::string> alerts = victim_alerts_beside(1, 400);
+  BOOST_REQUIRE_EQUAL(alerts.size(), 1u);
+  BOOST_TEST(contains(alerts[0], R"("recipient":"bob@army.ml")"));
+  BOOST_TEST(contains(alerts[0], R"("accepted":true)"));
+}
+
+BOOST_AUTO_TEST_CASE(out_of_order_rcpt_alerts_beside_sixty_flooding_flows) {
+  const std::vector<std::string> alerts = victim_alerts_beside(60, 10);
+  BOOST_REQUIRE_EQUAL(alerts.size(), 1u);
+  BOOST_TEST(contains(alerts[0], R"("recipient":"bob@army.ml")"));
+  BOOST_TEST(contains(alerts[0], R"("accepted":true)"));
+}
+
+namespace {
+
+// Two sessions on the same 5-tuple: the first ends with `ending` (FIN both ways, RST, or nothing)
+// and the second starts with a new SYN and ISN `gap_ns` later. Returns the alerts' recipients.
+std::vector<std::string> recipients_of_two_sessions(const std::string& ending, uint64_t gap_ns) {
+  Harness harness;
+  TcpConversation first("10.0.0.1", 40010, "10.0.0.2", 25, 1000, 5000);
+  std::vector<Bytes> frames = {first.syn(), first.syn_ack(), first.ack(), first.server("220 mx\r\n"),
+                               first.client("HELO a\r\n"), first.server("250 hi\r\n"),
+                               first.client("MAIL FROM:<a@x.example>\r\n"), first.server("250 ok\r\n"),
+                               first.client("RCPT TO:<one@army.ml>\r\n"), first.server("250 ok\r\n")};
+  if (ending == "fin") {
+    frames.push_back(first.client("QUIT\r\n"));
+    frames.push_back(first.server("221 bye\r\n"));
+    frames.push_back(first.client_fin());
+    frames.push_back(first.server_fin());
+    frames.push_back(first.ack());
+  } else if (ending == "rst") {
+    frames.push_back(first.frame_with_flags(true, misdirect::dataplane::kTcpRst | misdirect::dataplane::kTcpAck));
+  }
+  harness.send(frames);
+  harness.now_ns += gap_ns;
+  TcpConversation second("10.0.0.1", 40010, "10.0.0.2", 25, 777777, 888888);
+  // One burst: nothing but the packets themselves moves time on.
+  harness.send_burst({second.syn(), second.syn_ack(), second.ack(), second.server("220 mx\r\n"),
+                second.client("HELO a\r\n"), second.server("250 hi\r\n"),
+                second.client("MAIL FROM:<a@x.example>\r\n"), second.server("250 ok\r\n"),
+                second.client("RCPT TO:<two@amry.mil>\r\n"), second.server("250 ok\r\n"),
+                second.client("QUIT\r\n"), second.server("221 bye\r\n"), second.client_fin(),
+                second.server_fin(), second.ack()});
+  harness.finish();
+  std::vector<std::string> recipients;
+  for (const std::string& alert : harness.records.alerts) {
+    const auto start = alert.find(R"("recipient":")") + 13;
+    recipients.push_back(alert.substr(start, alert.find('"', start) - start));
+  }
+  return recipients;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(syn_after_fin_on_the_same_ports_starts_a_new_flow) {
+  const std::vector<std::string> recipients = recipients_of_two_sessions("fin", kSecond);
+  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml", "two@amry.mil"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(syn_after_rst_on_the_same_ports_starts_a_new_flow) {
+  const std::vector<std::string> recipients = recipients_of_two_sessions("rst", kSecond);
+  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml", "two@amry.mil"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(expiry_runs_by_packet_time_before_the_next_packet) {
+  // The first session never closes; 400 s of silence pass its idle timeout (300 s). The next
+  // packet on the same ports must find the old flow ended, not feed it.
+  const std::vector<std::string> recipients = recipients_of_two_sessions("none", 400 * kSecond);
+  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml", "two@amry.mil"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(bucket_seed_is_random_per_run_unless_given) {
+  // The flow table's and the fragment table's buckets are chosen with a secret: a random one
+  // per worker, or --hash-seed's for reproducible runs; the records never depend on it.
+  Harness first;
+  Harness second;
+  BOOST_TEST(first.worker->hash_seed() != 0u);
+  BOOST_TEST(first.worker->hash_seed() != second.worker->hash_seed());
+  WorkerConfig config = Harness::small_config();
+  config.hash_seed = 42;
+  Harness seeded(config);
+  BOOST_TEST(seeded.worker->hash_seed() == 42u);
+  TcpConversation a("10.0.0.1", 40001, "10.0.0.2", 25);
+  TcpConversation b("10.0.0.1", 40001, "10.0.0.2", 25);
+  seeded.send(plain_session(a));
+  seeded.finish();
+  first.send(plain_session(b));
+  first.finish();
+  BOOST_TEST(seeded.records.alerts == first.records.alerts, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(each_recipient_alerts_once_and_a_flow_stops_at_its_alert_cap) {
+  // 300 distinct look-alike recipients, each sent twice in one flow: never a second alert for
+  // one recipient, at most 256 alerts, and one anomaly record saying the cap was reached.
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40020, "10.0.0.2", 25);
+  std::vector<Bytes> frames = {c.syn(), c.syn_ack(), c.ack(), c.server("220 mx\r\n"), c.client("HELO a\r\n"),
+                               c.server("250 hi\r\n"), c.client("MAIL FROM:<a@x.example>\r\n"),
+                               c.server("250 ok\r\n")};
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      frames.push_back(c.client("RCPT TO:<u" + std::to_string(i) + "@army.ml>\r\n"));
+      frames.push_back(c.server("250 ok\r\n"));
+    }
+  }
+  frames.push_back(c.client("QUIT\r\n"));
+  frames.push_back(c.server("221 bye\r\n"));
+  harness.send(frames);
+  harness.finish();
+  std::vector<std::string> recipients;
+  std::size_t anomalies = 0;
+  for (const std::string& record : harness.records.alerts) {
+    if (contains(record, R"("event_type":"anomaly")")) {
+      ++anomalies;
+      BOOST_TEST(contains(record, R"("event":"ALERT_CAP_REACHED")"));
+      BOOST_TEST(contains(record, R"("alert_cap":256)"));
+      continue;
+    }
+    const auto start = record.find(R"("recipient":")") + 13;
+    recipients.push_back(record.substr(start, record.find('"', start) - start));
+  }
+  BOOST_TEST(recipients.size() == 256u);
+  BOOST_TEST(anomalies == 1u);
+  std::sort(recipients.begin(), recipients.end());
+  BOOST_TEST((std::adjacent_find(recipients.begin(), recipients.end()) == recipients.end()));
+  std::string stats;
+  harness.worker->append_stats_json(stats);
+  BOOST_TEST(contains(stats, R"("alerts_capped":88)"), stats);
+  BOOST_TEST(contains(stats, R"("repeat_alerts_suppressed":256)"), stats);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,6 +22,7 @@ enum class FlowEndReason : uint8_t {
   kIdleTimeout,  // no packet for idle_timeout_ns
   kClosed,       // closed_timeout_ns after FIN both ways or a RST
   kShutdown,     // drain(): end of input or shutdown
+  kPortReuse,    // closed or closing, and a SYN opened a new connection on the same ports
 };
 
 // One flow, 192 bytes in three cache lines, laid out by when they are touched: the first line

@@ -205,8 +205,21 @@ FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t
     flow.last_seen_ns = std::max(flow.last_seen_ns, now);
     return {&flow, key.direction, false};
   }
+  return create(key, tag, home, now, sink);
+}
 
-  index = allocate_flow();
+FlowLookup FlowTable::restart(Flow& flow, const FlowKey& key, uint64_t hash, uint64_t now_ns,
+                              FlowEvictionSink& sink) noexcept {
+  const uint64_t now = observe(now_ns);
+  const uint32_t index = index_of_flow(flow);
+  wheel_remove(index);
+  end_flow(index, FlowEndReason::kPortReuse, sink);
+  return create(key, static_cast<uint32_t>(hash), home_bucket(hash), now, sink);
+}
+
+FlowLookup FlowTable::create(const FlowKey& key, uint32_t tag, uint32_t home, uint64_t now,
+                             FlowEvictionSink& sink) noexcept {
+  uint32_t index = allocate_flow();
   if (index == kNone) {
     evict_one(sink);
     index = allocate_flow();
@@ -399,10 +412,13 @@ void FlowTable::end_flow(uint32_t flow_index, FlowEndReason reason, FlowEviction
     case FlowEndReason::kShutdown:
       counters_.add(FlowCounter::kShutdown);
       break;
+    case FlowEndReason::kPortReuse:
+      counters_.add(FlowCounter::kPortReuse);
+      break;
   }
   // The owner must have released the flow's reassembly state: the pool holds pointers to it.
-  assert(flow.streams[0].held_head == TcpStream::kNone && flow.streams[0].hole_timer == TcpStream::kNone);
-  assert(flow.streams[1].held_head == TcpStream::kNone && flow.streams[1].hole_timer == TcpStream::kNone);
+  assert(flow.streams[0].backlog == TcpStream::kNone);
+  assert(flow.streams[1].backlog == TcpStream::kNone);
   index_remove(flow_index, flow.index_home);
   flow.wheel_next = pool_free_;
   pool_free_ = flow_index;

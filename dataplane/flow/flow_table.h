@@ -52,6 +52,7 @@ enum class FlowCounter : uint16_t {
   kClosed,
   kResets,
   kTimeBackwards,
+  kPortReuse,
   kCount,
 };
 
@@ -65,6 +66,7 @@ inline constexpr CounterInfo kFlowCounterInfo[] = {
     {"flows_closed", "flows closed by FIN both ways or RST"},
     {"flows_reset", "flows that saw a RST"},
     {"flow_time_backwards", "packets or ticks earlier than the latest time seen (treated as the latest)"},
+    {"flows_port_reuse", "closed or closing flows ended by a SYN that opens a new connection on the same ports"},
 };
 static_assert(std::size(kFlowCounterInfo) == static_cast<std::size_t>(FlowCounter::kCount));
 
@@ -108,6 +110,16 @@ class FlowTable {
   FlowLookup find_or_create(const FlowKey& key, uint64_t hash, uint64_t now_ns, FlowEvictionSink& sink) noexcept;
   // The flow of `key` if it exists; nothing changes.
   Flow* find(const FlowKey& key) noexcept;
+  // Port reuse: ends `flow` (found for `key`, closed or closing) through `sink` (kPortReuse) and
+  // creates a new flow for `key` in its place, as a TCP stack accepts a new SYN in TIME_WAIT.
+  FlowLookup restart(Flow& flow, const FlowKey& key, uint64_t hash, uint64_t now_ns,
+                     FlowEvictionSink& sink) noexcept;
+  // Whether a segment opens a new connection on `flow`'s ports: a SYN without ACK from either
+  // side after a FIN or RST was seen (the old connection is closed or closing).
+  static bool opens_new_connection(const Flow& flow, const DecodedPacket& packet) noexcept {
+    return (packet.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn &&
+           (flow.state & (Flow::kFinAToB | Flow::kFinBToA | Flow::kReset)) != 0;
+  }
 
   // Bulk lookup without a burst API (whose creations could evict flows found earlier in the same
   // burst): for a burst, call prefetch_bucket for every packet's key hash, then prefetch_flow for
@@ -173,6 +185,7 @@ class FlowTable {
   uint32_t evict_one(FlowEvictionSink& sink) noexcept;
   void end_flow(uint32_t flow_index, FlowEndReason reason, FlowEvictionSink& sink) noexcept;
   uint32_t allocate_flow() noexcept;
+  FlowLookup create(const FlowKey& key, uint32_t tag, uint32_t home, uint64_t now, FlowEvictionSink& sink) noexcept;
 
   FlowTableConfig config_;
   Flow* pool_ = nullptr;          // max_flows records, constructed when first used

@@ -30,6 +30,8 @@ class TcpConversation {
   Bytes server(std::string_view data) { return frame(false, dataplane::kTcpAck | dataplane::kTcpPsh, data); }
   Bytes client_fin() { return frame(true, dataplane::kTcpFin | dataplane::kTcpAck, {}); }
   Bytes server_fin() { return frame(false, dataplane::kTcpFin | dataplane::kTcpAck, {}); }
+  // Any flags, no payload (a RST, say).
+  Bytes frame_with_flags(bool from_client, uint8_t flags) { return frame(from_client, flags, {}); }
 
  private:
   Bytes frame(bool from_client, uint8_t flags, std::string_view data) {
