@@ -117,6 +117,17 @@ constexpr uint32_t folded_word(const char* text) noexcept {
          static_cast<uint32_t>(static_cast<unsigned char>(text[3]) | 0x20);
 }
 
+SmtpVerb verb_of(std::string_view token) noexcept;
+
+// Whether a line (CR and LF may follow) starts with a known command verb as its first word.
+bool starts_with_command(std::string_view line) noexcept {
+  std::size_t end = 0;
+  while (end < line.size() && !is_space(line[end]) && line[end] != '\r') {
+    ++end;
+  }
+  return verb_of(line.substr(0, end)) != SmtpVerb::kUnknown;
+}
+
 // The verb of a command, case-insensitive; one word comparison rather than a string per verb.
 SmtpVerb verb_of(std::string_view token) noexcept {
   if (token.size() == 8) {
@@ -233,7 +244,7 @@ std::size_t SmtpSession::consume_command_bytes(const uint8_t* data, std::size_t 
     drain_early_replies();
     return segment + 1;
   }
-  if (!line_discard_) {
+  if (!line_discard_ || gap_line_check_) {
     const std::size_t room = line_bound_ - line_length_;
     const std::size_t take = std::min(room, segment);
     if (take > 0) {
@@ -249,7 +260,14 @@ std::size_t SmtpSession::consume_command_bytes(const uint8_t* data, std::size_t 
   }
   const std::string_view line(line_buffer_.data(), line_length_);
   const bool too_long = line_too_long_;
-  const bool discard = line_discard_;
+  bool discard = line_discard_;
+  if (discard && gap_line_check_ && !too_long && starts_with_command(line)) {
+    // The gap ended exactly where this command begins: nothing of it was lost, and the replies
+    // seen while the hole was open answered only lines inside the hole.
+    discard = false;
+    gap_answered_ = false;
+  }
+  gap_line_check_ = false;
   line_length_ = 0;
   line_too_long_ = false;
   line_discard_ = false;
@@ -847,6 +865,7 @@ void SmtpSession::on_gap(Direction direction, uint64_t byte_count) noexcept {
       }
       client_state_ = ClientState::kCommand;
       line_discard_ = byte_count > bdat_remaining_;
+      gap_line_check_ = line_discard_;
       first_line_check_ = line_discard_;
       bdat_remaining_ = 0;
       line_length_ = 0;
@@ -868,6 +887,7 @@ void SmtpSession::on_gap(Direction direction, uint64_t byte_count) noexcept {
       gap_answered_ = early_count_ > 0;
       early_count_ = 0;
       line_discard_ = true;
+      gap_line_check_ = true;
       line_length_ = 0;
       line_too_long_ = false;
       first_line_check_ = true;

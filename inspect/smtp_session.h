@@ -37,8 +37,9 @@
 // matches no outstanding command (the server is not reading content if it speaks); that reply is
 // not interpreted, and the client continues outside any transaction.
 //
-// Gaps: a client gap in command mode drops the partial line and resynchronises on the next line
-// (if that line is not a command, the gap is presumed to have hidden a DATA command and the
+// Gaps: a client gap in command mode drops the line it cut and resynchronises on the next line;
+// a line that starts with a command verb right where the gap ends is taken as whole (the gap
+// ended at a line end), not as the tail of a cut line (if the first whole line is not a command, the gap is presumed to have hidden a DATA command and the
 // client is skipped as message content up to the terminator); in DATA content it stays in the
 // content; in a BDAT chunk it is subtracted exactly. A server gap drops every outstanding
 // command: their replies are presumed lost (their RCPTs get no RcptReply, their effects are not
@@ -167,6 +168,8 @@ class SmtpSession {
   uint32_t line_length_ = 0;
   bool line_too_long_ = false;
   bool line_discard_ = false;     // after a gap: drop bytes up to the next line end
+  bool gap_line_check_ = false;   // the discarded line is the one a client gap ended in: kept
+                                  // when it starts with a command (the gap ended at a line end)
   bool first_line_check_ = true;  // the next client line decides command vs presumed content
   uint8_t gap_placeholders_ = 0;  // queued stand-ins for lines cut by a gap (taken back if the
                                   // next line shows the gap left us in message content)

@@ -566,6 +566,47 @@ BOOST_AUTO_TEST_CASE(client_gap_resyncs_on_the_next_command_line) {
                     });
 }
 
+BOOST_AUTO_TEST_CASE(command_starting_where_a_client_gap_ends_is_not_discarded) {
+  // The lost bytes were whole lines ("RCPT TO:<lost@y>\r\n"): the RCPT right after the gap is a
+  // whole command, not the tail of a cut line.
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\n"),
+      server("250 ok\r\n"),
+      gap(Direction::kClientToServer, 18),
+      client("RCPT TO:<bob@army.ml>\r\n"),
+      server("251 ok\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "anomaly client resync_after_gap",
+                        "cmd RCPT", "rcpt t1 r1 <bob@army.ml> @army.ml",
+                        "reply t1 r1 251",
+                        "end t1 session_end 0",
+                    });
+}
+
+BOOST_AUTO_TEST_CASE(line_cut_by_a_client_gap_keeps_its_stand_in) {
+  // The tail of a cut line looks like no command: it is dropped and keeps a place for its reply,
+  // so the next RCPT is matched to the right reply.
+  const auto run = feed_both_ways({
+      server("220 mx\r\n"),
+      client("MAIL FROM:<a@x>\r\nRCPT TO:<c"),
+      gap(Direction::kClientToServer, 5),
+      client("ut@y>\r\nRCPT TO:<b@y>\r\n"),
+      server("250 ok\r\n251 ok\r\n550 no\r\n"),
+      finish(),
+  });
+  check(run.events, {
+                        "cmd MAIL", "mail t1 <a@x>",
+                        "anomaly client resync_after_gap",
+                        "cmd RCPT", "rcpt t1 r1 <b@y> @y",
+                        "reply t1 r1 550",
+                        "end t1 session_end 0",
+                    });
+}
+
 BOOST_AUTO_TEST_CASE(replies_that_overtake_their_commands_behind_a_hole_are_kept_for_them) {
   // The client's RCPT segment waits on a hole while the server's replies are already read.
   const auto run = feed_both_ways({
