@@ -166,6 +166,8 @@ class SmtpRecordOutput {
   virtual void role_alert(const SmtpEnvelope& envelope, const SmtpRoleAlertFacts& facts) noexcept = 0;
   // An encrypted session's record at its end.
   virtual void encrypted_session(const SmtpEnvelope& envelope, const SmtpEncryptedSession& session) noexcept = 0;
+  // The flow wrote `cap` alerts: no more will come from it (said once per flow).
+  virtual void alert_cap_reached(const SmtpEnvelope& envelope, uint64_t cap) noexcept = 0;
 
  protected:
   ~SmtpRecordOutput() = default;

@@ -445,9 +445,13 @@ bool SmtpFlow::already_alerted(std::string_view address) noexcept {
       return true;
     }
   }
-  if (alerted_count_ == kMaxAlertedRecipients) {
-    environment_.counters->add(SmtpCounter::kAlertMemoryFull);
-    return false;
+  if (alerted_count_ == kMaxAlertsPerFlow) {
+    environment_.counters->add(SmtpCounter::kAlertsCapped);
+    if (!alert_cap_reported_) {
+      alert_cap_reported_ = true;
+      environment_.output->alert_cap_reached(envelope(), kMaxAlertsPerFlow);
+    }
+    return true;
   }
   alerted_hashes_[alerted_count_++] = hash;
   return false;

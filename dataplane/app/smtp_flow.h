@@ -62,9 +62,11 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   static constexpr std::size_t kMaxRecipients = 1024;
   static constexpr std::size_t kMaxOpenTransactions = 8;
   static constexpr std::size_t kMaxFieldBytes = kSmtpMaxFieldBytes;
-  // Alerts are one per (flow, look-alike recipient): the recipients already alerted on in this
-  // session are remembered by hash, up to this many (beyond it a repeat alerts again, counted).
-  static constexpr std::size_t kMaxAlertedRecipients = 256;
+  // Alerts are one per (flow, look-alike recipient), exactly: every recipient alerted on in this
+  // flow is remembered (by a 64-bit hash of its case-folded address). A flow writes at most this
+  // many alerts; past it look-alikes are counted (alerts_capped) and one anomaly record says the
+  // cap was reached, so one flow cannot flood the output.
+  static constexpr std::size_t kMaxAlertsPerFlow = 256;
 
   SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identity,
            std::span<char> line_buffer, const SmtpFlowStart& start = {}) noexcept;
@@ -108,7 +110,8 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   void maybe_close(SmtpTransaction& transaction) noexcept;
   void close_transaction(SmtpTransaction& transaction) noexcept;
   void release_recipients(uint32_t transaction) noexcept;
-  // True when an alert for `address` was already written in this flow; otherwise remembers it.
+  // True when no alert may be written for `address`: one was already written in this flow, or
+  // the flow reached its alert cap (then the output hears of it once). Otherwise remembers it.
   bool already_alerted(std::string_view address) noexcept;
   void copy_field(SmtpBoundedText& field, std::string_view value) noexcept;
 
@@ -131,7 +134,8 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   uint8_t recent_transaction_ = 0;  // where find_transaction last found one
   uint32_t recipient_count_ = 0;
   uint32_t alerted_count_ = 0;
-  uint64_t alerted_hashes_[kMaxAlertedRecipients];
+  bool alert_cap_reported_ = false;
+  uint64_t alerted_hashes_[kMaxAlertsPerFlow];
   uint32_t text_used_ = 0;
   bool implicit_tls_ = false;
   bool started_ = false;          // the first bytes arrived (an implicit-TLS alert waits for them)

@@ -398,6 +398,29 @@ void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const Smt
   emit(RecordType::kSmtp, eve_.finish());
 }
 
+void SmtpRecordWriter::alert_cap_reached(const SmtpEnvelope& envelope, uint64_t cap) noexcept {
+  // Suricata's anomaly event (an app-layer event of the SMTP parser), sent where alerts go so
+  // that whoever reads alerts learns that this flow's stopped.
+  JsonLineWriter& json = eve_.begin("anomaly", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  json.key("anomaly");
+  json.begin_object();
+  json.member_plain_string("type", "applayer");
+  json.member_plain_string("app_proto", "smtp");
+  json.member_plain_string("event", "ALERT_CAP_REACHED");
+  json.member_plain_string("layer", "proto_parser");
+  json.end_object();
+  json.key("misdirect");
+  json.begin_object();
+  json.member_number("alert_cap", cap);
+  json.end_object();
+  const std::string_view line = eve_.finish();
+  if (line.empty()) {
+    counters_.add(SmtpCounter::kRecordsTooLarge);
+  } else if (!sink_.on_record(RecordType::kAlert, line)) {
+    counters_.add(SmtpCounter::kRecordsDropped);
+  }
+}
+
 void SmtpRecordWriter::emit(RecordType type, std::string_view line) noexcept {
   if (line.empty()) {
     counters_.add(SmtpCounter::kRecordsTooLarge);

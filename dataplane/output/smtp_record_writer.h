@@ -32,6 +32,8 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   void transaction(const SmtpEnvelope& envelope, const SmtpTransaction& transaction) noexcept override;
   void role_alert(const SmtpEnvelope& envelope, const SmtpRoleAlertFacts& facts) noexcept override;
   void encrypted_session(const SmtpEnvelope& envelope, const SmtpEncryptedSession& session) noexcept override;
+  // An EVE `anomaly` record (ALERT_CAP_REACHED), sent the alerts' way (not counted as an alert).
+  void alert_cap_reached(const SmtpEnvelope& envelope, uint64_t cap) noexcept override;
 
  private:
   void emit(RecordType type, std::string_view line) noexcept;
