@@ -146,6 +146,16 @@ BOOST_AUTO_TEST_CASE(both_directions_of_ipv6_under_vlans_hash_alike) {
   BOOST_TEST(hash_of(forward) != hash_of(ip_frame(a, b, {100, 201})));
 }
 
+BOOST_AUTO_TEST_CASE(a_seed_changes_the_placement_and_keeps_it_symmetric) {
+  const auto forward = ip_frame({192, 0, 2, 10}, {198, 51, 100, 25});
+  const auto reverse = ip_frame({198, 51, 100, 25}, {192, 0, 2, 10});
+  const auto size = static_cast<uint32_t>(forward.size());
+  for (const uint64_t seed : {1ull, 42ull, 0x9e3779b97f4a7c15ull}) {
+    BOOST_TEST(fanout_hash(forward.data(), size, seed) == fanout_hash(reverse.data(), size, seed));
+    BOOST_TEST(fanout_hash(forward.data(), size, seed) != fanout_hash(forward.data(), size, seed + 1));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(non_ip_and_short_frames_go_to_worker_zero_without_reading_past_the_end) {
   std::vector<uint8_t> arp(60, 0);
   arp[12] = 0x08;

@@ -19,9 +19,11 @@ inline uint64_t fanout_mix(uint64_t x, uint64_t y) noexcept {
   return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
 }
 
-// The pair of addresses at `address_offset` (each `address_bytes` long), in either order.
+// The pair of addresses at `address_offset` (each `address_bytes` long), in either order. `seed` is
+// the run's secret (the sensor picks one at random, or --hash-seed's): mixed into each address
+// alone, it keeps the hash symmetric while senders cannot aim flows at one worker.
 inline uint64_t fanout_hash_addresses(const uint8_t* frame, uint32_t length, uint32_t address_offset,
-                                      uint32_t address_bytes, uint32_t vlans) noexcept {
+                                      uint32_t address_bytes, uint32_t vlans, uint64_t seed = 0) noexcept {
   if (address_offset + 2 * address_bytes > length) {
     return 0;
   }
@@ -30,26 +32,27 @@ inline uint64_t fanout_hash_addresses(const uint8_t* frame, uint32_t length, uin
   std::memcpy(a, frame + address_offset, address_bytes);
   std::memcpy(b, frame + address_offset + address_bytes, address_bytes);
   // Order-independent: mix each address alone, then combine with a commutative operation.
-  const uint64_t ha = fanout_mix(a[0], a[1] ^ address_bytes);
-  const uint64_t hb = fanout_mix(b[0], b[1] ^ address_bytes);
+  const uint64_t ha = fanout_mix(a[0] ^ seed, a[1] ^ address_bytes);
+  const uint64_t hb = fanout_mix(b[0] ^ seed, b[1] ^ address_bytes);
   return fanout_mix(ha + hb, (ha ^ hb) + vlans);
 }
 
 // From an IP header (version 4 or 6 by its first nibble), for links without Ethernet (replay's
 // Linux cooked, raw IP and loopback captures). Returns 0 for anything else.
-inline uint64_t fanout_hash_ip(const uint8_t* ip, uint32_t length, uint32_t vlans) noexcept {
+inline uint64_t fanout_hash_ip(const uint8_t* ip, uint32_t length, uint32_t vlans, uint64_t seed = 0) noexcept {
   if (length == 0) {
     return 0;
   }
   switch (ip[0] >> 4) {
-    case 4: return fanout_hash_addresses(ip, length, 12, 4, vlans);
-    case 6: return fanout_hash_addresses(ip, length, 8, 16, vlans);
+    case 4: return fanout_hash_addresses(ip, length, 12, 4, vlans, seed);
+    case 6: return fanout_hash_addresses(ip, length, 8, 16, vlans, seed);
     default: return 0;
   }
 }
 
-// Reads only what it needs, never past `length`. Returns 0 for frames it cannot place.
-inline uint64_t fanout_hash(const uint8_t* frame, uint32_t length) noexcept {
+// Reads only what it needs, never past `length`. Returns 0 for frames it cannot place. `seed`: as
+// for fanout_hash_addresses.
+inline uint64_t fanout_hash(const uint8_t* frame, uint32_t length, uint64_t seed = 0) noexcept {
   uint32_t offset = 12;
   uint32_t vlans = 0;
   for (int tag = 0; tag < 3; ++tag) {
@@ -77,7 +80,7 @@ inline uint64_t fanout_hash(const uint8_t* frame, uint32_t length) noexcept {
     } else {
       return 0;
     }
-    return fanout_hash_addresses(frame, length, address_offset, address_bytes, vlans);
+    return fanout_hash_addresses(frame, length, address_offset, address_bytes, vlans, seed);
   }
   return 0;
 }

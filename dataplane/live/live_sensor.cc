@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <random>
 #include <cstdio>
 #include <stdexcept>
 #include <utility>
@@ -32,6 +33,7 @@ namespace {
 constexpr uint32_t kLinearBytes = 65536 + 256;
 constexpr uint16_t kPrefetchAhead = 4;
 constexpr uint64_t kCaptureTimeUnitNs = 1000;
+constexpr uint64_t kPcapSecondsWrapUnits = (uint64_t{1} << 32) * 1'000'000;  // 2^32 s in microseconds
 // A worker with nothing to do still moves its clock on (idle flows expire) this often.
 constexpr uint64_t kAdvanceIntervalNs = 1'000'000;
 // How long stats_json waits for a running worker to report its own counters.
@@ -137,7 +139,11 @@ struct alignas(64) LiveSensor::RxContext {
   std::atomic<bool> finished{false};
 };
 
-LiveSensor::LiveSensor(const LiveSensorConfig& config) : config_(config) {}
+LiveSensor::LiveSensor(const LiveSensorConfig& config)
+    : config_(config),
+      fanout_seed_(config.worker.hash_seed != 0
+                       ? config.worker.hash_seed
+                       : (uint64_t{std::random_device{}()} << 32 | std::random_device{}())) {}
 
 LiveSensor::~LiveSensor() {
   if (launched_ && !joined_) {
@@ -407,9 +413,14 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
     bytes += mbuf->pkt_len;
     uint64_t timestamp_ns = now_ns;
     if (capture_time_ && (mbuf->ol_flags & timestamp_flag_) != 0) {
-      // net_pcap stamps microseconds since the epoch (libpcap's offline precision).
-      timestamp_ns =
-          *RTE_MBUF_DYNFIELD(mbuf, timestamp_offset_, rte_mbuf_timestamp_t*) * kCaptureTimeUnitNs;
+      // net_pcap stamps microseconds since the epoch (libpcap's offline precision), computed
+      // from libpcap's sign-extended 32-bit seconds: past January 2038 the value wraps below
+      // zero. The file's field is unsigned (to 2106), so a negative value is put back 2^32 s on.
+      uint64_t units = *RTE_MBUF_DYNFIELD(mbuf, timestamp_offset_, rte_mbuf_timestamp_t*);
+      if (static_cast<int64_t>(units) < 0) {
+        units += kPcapSecondsWrapUnits;
+      }
+      timestamp_ns = units * kCaptureTimeUnitNs;
       w.latest_capture_ns = std::max(w.latest_capture_ns, timestamp_ns);
     }
     if (mbuf->nb_segs == 1) [[likely]] {
@@ -546,7 +557,8 @@ void LiveSensor::run_rx(RxContext& rx) {
         }
         rte_mbuf* mbuf = rx.mbufs[i];
         bytes += mbuf->pkt_len;
-        const uint64_t hash = fanout_hash(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len);
+        const uint64_t hash =
+            fanout_hash(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, fanout_seed_);
         unplaced += hash == 0 ? 1 : 0;
         // Multiply-shift instead of a division: the high bits pick the worker evenly.
         const uint32_t id = static_cast<uint32_t>(((hash >> 32) * workers) >> 32);

@@ -125,6 +125,7 @@ class LiveSensor {
   bool rx_lcores_done() const noexcept;
 
   LiveSensorConfig config_;
+  uint64_t fanout_seed_;  // worker.hash_seed, or random when it is 0
   std::vector<LivePort> ports_;
   rte_mempool* pool_ = nullptr;
   std::unique_ptr<MatcherSlot> matchers_;
