@@ -94,6 +94,9 @@ PcapSource::PcapSource(pcap* handle, std::unique_ptr<CaptureInput> input, std::s
 PcapSource::~PcapSource() { pcap_close(handle_); }
 
 bool PcapSource::next(PacketView& packet) noexcept {
+  if (!error_.empty()) {
+    return false;  // after an error libpcap's position in the file means nothing: stop for good
+  }
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   const int result = pcap_next_ex(handle_, &header, &data);
@@ -101,7 +104,13 @@ bool PcapSource::next(PacketView& packet) noexcept {
     packet.data = data;
     packet.captured_length = header->caplen;
     packet.wire_length = header->len;
-    packet.timestamp_ns = static_cast<uint64_t>(header->ts.tv_sec) * 1'000'000'000ull +
+    // A pcap file's seconds are an unsigned 32-bit field (to 2106); libpcap 1.10 hands them on
+    // sign-extended, so times past January 2038 arrive negative. pcapng times are 64-bit and
+    // never negative for real captures.
+    const int64_t seconds = header->ts.tv_sec;
+    const uint64_t unsigned_seconds =
+        seconds < 0 ? static_cast<uint64_t>(static_cast<uint32_t>(seconds)) : static_cast<uint64_t>(seconds);
+    packet.timestamp_ns = unsigned_seconds * 1'000'000'000ull +
                           static_cast<uint64_t>(header->ts.tv_usec);  // nanoseconds: see open()
     packet.link_type = link_type_;
     ++packets_read_;
@@ -109,8 +118,9 @@ bool PcapSource::next(PacketView& packet) noexcept {
   }
   if (result == PCAP_ERROR) {
     char where[64];
-    std::snprintf(where, sizeof where, "stopped after packet %llu: ",
-                  static_cast<unsigned long long>(packets_read_));
+    std::snprintf(where, sizeof where, "stopped after packet %llu (reading packet %llu): ",
+                  static_cast<unsigned long long>(packets_read_),
+                  static_cast<unsigned long long>(packets_read_ + 1));
     // A bad compressed stream makes libpcap's read fail; the decompressor knows why.
     error_ = path_ + ": " + where + (input_->error().empty() ? std::string(pcap_geterr(handle_)) : input_->error());
   } else if (result == PCAP_ERROR_BREAK && !input_->error().empty()) {

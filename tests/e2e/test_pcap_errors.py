@@ -98,5 +98,36 @@ class ReplayErrorTest(unittest.TestCase):
         self.assertEqual(replay.records, [])
 
 
+    def test_unwritable_eve_output_fails_naming_the_path(self):
+        # /dev/full: every write fails with ENOSPC. The replay still reads the whole capture,
+        # then exits 1 naming the path (it used to exit 0).
+        replay = e2e.run_replay([PLAIN], extra=["--eve", "/dev/full"])
+        self.assertEqual(replay.returncode, 1, replay.stderr)
+        self.assertIn("/dev/full", replay.stderr)
+        self.assertIn("No space left on device", replay.stderr)
+        self.assertEqual(replay.records, [])
+
+    def test_a_libpcap_error_stops_the_replay_where_it_happened(self):
+        # Three good records, one whose captured length libpcap refuses, then more good ones
+        # (with alerts) that must not be read: after an error the file position means nothing.
+        good = open(PLAIN, "rb").read()
+        header, body = good[:24], good[24:]
+        records = []
+        while body:
+            caplen = int.from_bytes(body[8:12], "little")
+            records.append(body[:16 + caplen])
+            body = body[16 + caplen:]
+        bad = records[2][:8] + (0x7FFFFF00).to_bytes(4, "little") + records[2][12:16]
+        path = os.path.join(self.scratch.name, "bad-record.pcap")
+        with open(path, "wb") as out:
+            out.write(header + b"".join(records[:2]) + bad + b"".join(records[3:]))
+        replay = e2e.run_replay([path])
+        self.assertNotEqual(replay.returncode, 0)
+        self.assertIn(f"{path}: stopped after packet 2 (reading packet 3)", replay.stderr)
+        stats = replay.records[-1]
+        self.assertEqual(stats.get("event_type"), "stats")
+        self.assertEqual(stats["stats"]["worker"]["packets"], 2)
+
+
 if __name__ == "__main__":
     unittest.main()
