@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include "control/sensor_options.h"
 #include "control/replay_fanout.h"
 #include "control/replay_progress.h"
+#include "dataplane/output/eve_file.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
@@ -83,32 +85,33 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
   return -1;
 }
 
-// Writes each record as one line; a write error (a closed pipe, a full disk) is remembered and
-// reported once at the end rather than per record.
-class LineFileSink final : public dataplane::RecordSink {
- public:
-  explicit LineFileSink(std::FILE* file) : file_(file) {}
-
-  bool on_record(dataplane::RecordType, std::string_view json_line) noexcept override {
-    if (std::fwrite(json_line.data(), 1, json_line.size(), file_) != json_line.size() ||
-        std::fputc('\n', file_) == EOF) {
-      failed_ = true;
-      return false;
-    }
-    return true;
-  }
-  bool failed() const noexcept { return failed_; }
-
- private:
-  std::FILE* file_;
-  bool failed_ = false;
-};
-
 uint64_t clock_ns(clockid_t clock) noexcept {
   timespec now{};
   clock_gettime(clock, &now);
   return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
 }
+
+// The worker's records into the EVE file sink (dataplane/output/eve_file.h), the one live uses
+// too: buffered, a failed write kept and counted, and reported naming the path at the end.
+// With --workers N the worker threads append to the same sink under `shared` (ReplayFanout); this
+// thread's records (the stats) take it too. One worker on this thread needs no lock (null).
+class EveFileRecordSink final : public dataplane::RecordSink {
+ public:
+  EveFileRecordSink(dataplane::EveFile& file, std::mutex* shared) : file_(file), shared_(shared) {}
+
+  bool on_record(dataplane::RecordType, std::string_view json_line) noexcept override {
+    if (shared_ == nullptr) {
+      return file_.append(json_line, clock_ns(CLOCK_MONOTONIC));
+    }
+    std::lock_guard lock(*shared_);
+    return file_.append(json_line, clock_ns(CLOCK_MONOTONIC));
+  }
+
+ private:
+  dataplane::EveFile& file_;
+  std::mutex* shared_;
+};
+
 
 // Stored size of every input, or 0 when one of them has none (a pipe): the progress line's ETA.
 uint64_t total_stored_size(const std::vector<std::string>& paths) {
@@ -146,24 +149,24 @@ int run_replay_command(int argc, char** argv) {
   }
   inspect::MatcherScratch scratch = built.matcher->make_scratch();
 
-  std::FILE* eve = stdout;
-  if (sensor.eve_path != "-") {
-    eve = std::fopen(sensor.eve_path.c_str(), "a");
-    if (eve == nullptr) {
-      std::fprintf(stderr, "misdirect replay: --eve %s: %s\n", sensor.eve_path.c_str(),
-                   std::strerror(errno));
+  dataplane::EveFile eve(sensor.eve_path, "misdirect replay");
+  {
+    std::string error;
+    if (!eve.open(error)) {
+      std::fprintf(stderr, "misdirect replay: --eve %s\n", error.c_str());
       return 2;
     }
   }
-  LineFileSink sink(eve);
-  // One worker on this thread, or N on their own threads fed by this one.
+  // One worker on this thread, or N on their own threads fed by this one; all write through `eve`.
+  std::mutex eve_mutex;
+  EveFileRecordSink sink(eve, options.workers == 1 ? nullptr : &eve_mutex);
   std::unique_ptr<dataplane::Worker> single;
   std::unique_ptr<ReplayFanout> fanout;
   if (options.workers == 1) {
     single = std::make_unique<dataplane::Worker>(sensor.worker, sink);
     single->bind_matcher(dataplane::MatcherBinding{built.matcher.get(), &scratch, 1});
   } else {
-    fanout = std::make_unique<ReplayFanout>(options.workers, sensor.worker, *built.matcher, eve);
+    fanout = std::make_unique<ReplayFanout>(options.workers, sensor.worker, *built.matcher, eve, eve_mutex);
   }
 
   CapturePaths captures = expand_capture_paths(options.pcaps, options.recursive);
@@ -256,19 +259,21 @@ int run_replay_command(int argc, char** argv) {
   count_into_tally();
   const bool workers_failed = fanout && fanout->write_failed();
   fanout.reset();  // the worker threads end before the output closes
-  if (eve != stdout) {
-    std::fclose(eve);
-  } else {
-    std::fflush(stdout);
-  }
+  std::string error;
+  const bool written = eve.close(clock_ns(CLOCK_MONOTONIC), error);
   progress.end();
   if (!options.quiet) {
     const std::string summary = ReplayProgress::format_summary(tally, clock_ns(CLOCK_MONOTONIC) - start_ns);
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
-  if (sink.failed() || workers_failed) {
-    std::fprintf(stderr, "misdirect replay: writing EVE output to %s failed\n",
-                 sensor.eve_path == "-" ? "stdout" : sensor.eve_path.c_str());
+  const uint64_t write_errors = eve.counters().get(dataplane::EveFileCounter::kWriteErrors);
+  if (!written || write_errors > 0 || workers_failed) {
+    // Any failed write, flush or close fails the replay, even one retried successfully: the
+    // output may be incomplete or reordered in a way the caller must know about.
+    std::fprintf(stderr, "misdirect replay: writing EVE output failed: %s\n",
+                 !written          ? error.c_str()
+                 : write_errors > 0 ? (eve.path() + ": " + std::to_string(write_errors) + " failed writes (retried)").c_str()
+                                    : (eve.path() + ": records refused (output buffer full)").c_str());
     return 1;
   }
   return exit_code;

@@ -11,7 +11,10 @@
 #include <mutex>
 #include <thread>
 
+#include <time.h>
+
 #include "dataplane/live/live_fanout.h"
+#include "dataplane/output/eve_file.h"
 #include "dataplane/pcap_source.h"
 #include "inspect/matcher.h"
 
@@ -20,11 +23,20 @@ namespace {
 
 using dataplane::PacketView;
 
-// Whole lines into a buffer; full buffers to the FILE in one fwrite.
+uint64_t monotonic_ns() noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+// Whole lines into a buffer; a full buffer goes to the shared EVE file sink under its mutex, one
+// lock per buffer rather than per record.
 class ChunkSink final : public dataplane::RecordSink {
  public:
   static constexpr std::size_t kBytes = 1 << 20;
-  explicit ChunkSink(std::FILE* out) : out_(out) { buffer_.reserve(kBytes); }
+  ChunkSink(dataplane::EveFile& out, std::mutex& out_mutex) : out_(out), out_mutex_(out_mutex) {
+    buffer_.reserve(kBytes);
+  }
 
   bool on_record(dataplane::RecordType, std::string_view line) noexcept override {
     if (buffer_.size() + line.size() + 1 > kBytes) {
@@ -35,15 +47,26 @@ class ChunkSink final : public dataplane::RecordSink {
     return true;
   }
   void flush() noexcept {
-    if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size()) {
-      failed_ = true;
+    if (buffer_.empty()) {
+      return;
+    }
+    const std::string_view lines(buffer_);
+    std::lock_guard lock(out_mutex_);
+    const uint64_t now_ns = monotonic_ns();
+    for (std::size_t start = 0; start < lines.size();) {
+      const std::size_t end = lines.find('\n', start);
+      if (!out_.append(lines.substr(start, end - start), now_ns)) {
+        failed_ = true;
+      }
+      start = end + 1;
     }
     buffer_.clear();
   }
   bool failed() const noexcept { return failed_; }
 
  private:
-  std::FILE* out_;
+  dataplane::EveFile& out_;
+  std::mutex& out_mutex_;
   std::string buffer_;
   bool failed_ = false;
 };
@@ -133,8 +156,9 @@ struct ReplayFanout::Batch {
 };
 
 struct ReplayFanout::Lane {
-  Lane(uint32_t id, const dataplane::WorkerConfig& config, const inspect::Matcher& matcher, std::FILE* out)
-      : scratch(matcher.make_scratch()), sink(out) {
+  Lane(uint32_t id, const dataplane::WorkerConfig& config, const inspect::Matcher& matcher,
+       dataplane::EveFile& out, std::mutex& out_mutex)
+      : scratch(matcher.make_scratch()), sink(out, out_mutex) {
     dataplane::WorkerConfig own = config;
     own.worker_id = id;
     worker = std::make_unique<dataplane::Worker>(own, sink);
@@ -163,10 +187,9 @@ struct ReplayFanout::Lane {
 };
 
 ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config,
-                           const inspect::Matcher& matcher, std::FILE* out)
-    : out_(out) {
+                           const inspect::Matcher& matcher, dataplane::EveFile& out, std::mutex& out_mutex) {
   for (uint32_t id = 0; id < workers; ++id) {
-    lanes_.push_back(std::make_unique<Lane>(id, config, matcher, out));
+    lanes_.push_back(std::make_unique<Lane>(id, config, matcher, out, out_mutex));
   }
   for (auto& lane : lanes_) {
     lane->thread = std::thread([this, raw = lane.get()] { run(*raw); });

@@ -13,18 +13,25 @@
 // rather than loss is what a file wants. The queue takes one mutex operation per batch of up to
 // a thousand packets, off the per-packet path; the workers themselves share nothing.
 // Records: each worker writes whole lines into its own buffer and hands full buffers to the
-// output FILE in one fwrite (stdio locks the FILE for the call), so lines never interleave.
+// run's one EVE file sink (dataplane/output/eve_file.h, the one single-worker replay and live use)
+// under `out_mutex`, one lock per buffer, so lines never interleave and every write error is
+// counted by the sink.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "dataplane/decode/packet_view.h"
 #include "dataplane/worker.h"
+
+namespace misdirect::dataplane {
+class EveFile;
+}
 
 namespace misdirect::inspect {
 class Matcher;
@@ -41,9 +48,11 @@ class ReplayFanout {
   static constexpr std::size_t kBatchPackets = 1024;
   static constexpr std::size_t kQueueBatches = 4;
 
-  // Starts `workers` threads, each with its own Worker (worker_id = its index) and scratch.
+  // Starts `workers` threads, each with its own Worker (worker_id = its index) and scratch. Their
+  // records go to `out`, appended under `out_mutex` (whoever else appends to `out` while the
+  // workers run takes it too).
   ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config, const inspect::Matcher& matcher,
-               std::FILE* out);
+               dataplane::EveFile& out, std::mutex& out_mutex);
   ~ReplayFanout();
   ReplayFanout(const ReplayFanout&) = delete;
   ReplayFanout& operator=(const ReplayFanout&) = delete;
@@ -59,7 +68,7 @@ class ReplayFanout {
   dataplane::Worker::Totals totals() const noexcept;
   // After wait_idle: the workers' stats members summed into one worker's shape.
   std::string stats_json() const;
-  // After wait_idle: whether writing records failed.
+  // After wait_idle: whether the EVE file sink refused any record (its counters say why).
   bool write_failed() const noexcept;
 
  private:
@@ -69,7 +78,6 @@ class ReplayFanout {
   void run(Lane& lane);
 
   std::vector<std::unique_ptr<Lane>> lanes_;
-  std::FILE* out_;
 };
 
 }  // namespace misdirect::control
