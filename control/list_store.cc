@@ -111,8 +111,15 @@ std::string ListStore::save(const inspect::DomainLists& lists) const {
   std::string text = document.to_json();
   text.push_back('\n');
 
+  // The temporary is made anew, never opened through a symlink: whatever sits at its name (a
+  // leftover of a crash, or a link planted to make the sensor overwrite another file) is removed
+  // first (unlink does not follow links), and O_EXCL | O_NOFOLLOW refuse anything that appears
+  // there in between.
   const std::string temporary = path_ + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (::unlink(temporary.c_str()) != 0 && errno != ENOENT) {
+    return errno_text("cannot remove the old", temporary);
+  }
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
     return errno_text("cannot create", temporary);
   }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -92,6 +93,25 @@ BOOST_FIXTURE_TEST_CASE(a_bad_file_names_the_problem, StateDir) {
   const ListLoadResult bad_domain = store.load();
   BOOST_TEST(!bad_domain.lists.has_value());
   BOOST_TEST(bad_domain.error.rfind(file + ": protected[1]: \"ar my.mil\" is not a valid domain", 0) == 0U);
+}
+
+BOOST_FIXTURE_TEST_CASE(save_never_follows_a_symlink_planted_at_the_temporary_name, StateDir) {
+  ListStore store(path);
+  BOOST_REQUIRE(store.prepare() == "");
+  const std::string victim = root + "/victim";
+  std::ofstream(victim) << "precious\n";
+  std::filesystem::create_symlink(victim, path + "/lists.json.tmp");
+  inspect::DomainLists lists;
+  lists.protected_domains = {"army.mil"};
+  BOOST_TEST(store.save(lists) == "");
+  std::ifstream in(victim);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(text == "precious\n");
+  BOOST_TEST(!std::filesystem::is_symlink(path + "/lists.json"));
+  const ListLoadResult loaded = store.load();
+  BOOST_REQUIRE(loaded.ok());
+  BOOST_REQUIRE(loaded.lists.has_value());
+  BOOST_TEST(loaded.lists->protected_domains.size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
