@@ -616,7 +616,8 @@ BOOST_AUTO_TEST_CASE(out_of_order_rcpt_alerts_beside_sixty_flooding_flows) {
 namespace {
 
 // Two sessions on the same 5-tuple: the first ends with `ending` (FIN both ways, RST, or nothing)
-// and the second starts with a new SYN and ISN `gap_ns` later. Returns the alerts' recipients.
+// and the second starts with a new SYN and ISN `gap_ns` later. Returns each alert's recipient and
+// flow id.
 std::vector<std::string> recipients_of_two_sessions(const std::string& ending, uint64_t gap_ns) {
   Harness harness;
   TcpConversation first("10.0.0.1", 40010, "10.0.0.2", 25, 1000, 5000);
@@ -644,10 +645,13 @@ std::vector<std::string> recipients_of_two_sessions(const std::string& ending, u
                 second.client("QUIT\r\n"), second.server("221 bye\r\n"), second.client_fin(),
                 second.server_fin(), second.ack()});
   harness.finish();
+  // "recipient flow_id": the second session must be a flow of its own, not fed to the first.
   std::vector<std::string> recipients;
   for (const std::string& alert : harness.records.alerts) {
     const auto start = alert.find(R"("recipient":")") + 13;
-    recipients.push_back(alert.substr(start, alert.find('"', start) - start));
+    const auto id = alert.find(R"("flow_id":)") + 10;
+    recipients.push_back(alert.substr(start, alert.find('"', start) - start) + " " +
+                         alert.substr(id, alert.find(',', id) - id));
   }
   return recipients;
 }
@@ -656,19 +660,19 @@ std::vector<std::string> recipients_of_two_sessions(const std::string& ending, u
 
 BOOST_AUTO_TEST_CASE(syn_after_fin_on_the_same_ports_starts_a_new_flow) {
   const std::vector<std::string> recipients = recipients_of_two_sessions("fin", kSecond);
-  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml", "two@amry.mil"}), boost::test_tools::per_element());
+  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml 1", "two@amry.mil 2"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(syn_after_rst_on_the_same_ports_starts_a_new_flow) {
   const std::vector<std::string> recipients = recipients_of_two_sessions("rst", kSecond);
-  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml", "two@amry.mil"}), boost::test_tools::per_element());
+  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml 1", "two@amry.mil 2"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(expiry_runs_by_packet_time_before_the_next_packet) {
   // The first session never closes; 400 s of silence pass its idle timeout (300 s). The next
   // packet on the same ports must find the old flow ended, not feed it.
   const std::vector<std::string> recipients = recipients_of_two_sessions("none", 400 * kSecond);
-  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml", "two@amry.mil"}), boost::test_tools::per_element());
+  BOOST_TEST(recipients == (std::vector<std::string>{"one@army.ml 1", "two@amry.mil 2"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(bucket_seed_is_random_per_run_unless_given) {
