@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "control/sensor_control.h"
 #include "control/service_notifier.h"
 #include "dataplane/live/live_sensor.h"
+#include "dataplane/output/eve_file.h"
 #include "inspect/domain_lists.h"
 #include "inspect/matcher.h"
 
@@ -223,83 +225,96 @@ class LiveSensorControl final : public SensorControl {
     return current != nullptr ? current->generation : 0;
   }
 
-  std::string stats_json() const override { return sensor_.stats_json(wall_clock_ns(), false); }
+  std::string stats_json() const override {
+    std::string stats = sensor_.stats_json(wall_clock_ns(), false);
+    return add_output_counters_ ? add_output_counters_(std::move(stats)) : stats;
+  }
+  // The EVE output's counters join the socket's stats answer too.
+  void set_output_counters(std::function<std::string(std::string)> add) { add_output_counters_ = std::move(add); }
 
  private:
   dataplane::LiveSensor& sensor_;
   inspect::MatcherOptions options_;
   std::future<inspect::MatcherBuildResult> building_;
   std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
+  std::function<std::string(std::string)> add_output_counters_;
 };
 
-// The records' way out of the control thread: the EVE file (reopened on SIGHUP) and the
-// subscribers of the control socket.
+// The records' way out of the control thread: the EVE file sink (dataplane/output/eve_file.h,
+// the one replay uses: buffered, retried with back-off and on SIGHUP, counted) and the
+// subscribers of the control socket, which get every record whatever the file's state.
 class RecordOutput {
  public:
-  RecordOutput(std::string path, ControlServer* server) : path_(std::move(path)), server_(server) {}
-  ~RecordOutput() { close(); }
+  RecordOutput(const std::string& path, ControlServer* server) : server_(server) {
+    if (!path.empty()) {
+      file_ = std::make_unique<dataplane::EveFile>(path, "misdirect live");
+    }
+  }
 
   bool open() {
-    if (path_.empty()) {
-      return true;
-    }
-    if (path_ == "-") {
-      file_ = stdout;
-      return true;
-    }
-    file_ = std::fopen(path_.c_str(), "a");
-    if (file_ == nullptr) {
-      std::fprintf(stderr, "misdirect live: --eve %s: %s\n", path_.c_str(), std::strerror(errno));
+    std::string error;
+    if (file_ && !file_->open(error)) {
+      std::fprintf(stderr, "misdirect live: --eve %s\n", error.c_str());
       return false;
     }
     return true;
   }
-  void reopen() {
-    if (file_ == nullptr || file_ == stdout) {
-      return;
-    }
-    std::fclose(file_);
-    file_ = nullptr;
-    if (!open()) {
-      failed_ = true;
-    }
-  }
   void set_server(ControlServer* server) { server_ = server; }
 
   void emit(dataplane::RecordType type, std::string_view line) {
-    if (file_ != nullptr && !failed_) {
-      if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
-          std::fputc('\n', file_) == EOF) {
-        failed_ = true;
-        std::fprintf(stderr, "misdirect live: writing EVE output to %s failed: %s\n",
-                     path_ == "-" ? "stdout" : path_.c_str(), std::strerror(errno));
-      }
+    if (file_) {
+      file_->append(line, monotonic_ns());
     }
     if (server_ != nullptr) {
       server_->broadcast(type, line);
     }
   }
   void flush() {
-    if (file_ != nullptr && !failed_) {
-      std::fflush(file_);
+    if (file_) {
+      file_->flush(monotonic_ns());
     }
   }
-  void close() {
-    if (file_ != nullptr) {
-      std::fflush(file_);
-      if (file_ != stdout) {
-        std::fclose(file_);
-      }
-      file_ = nullptr;
+  // SIGHUP: close and open the path again, at once.
+  void reopen() {
+    if (file_) {
+      file_->reopen(monotonic_ns());
     }
   }
-  bool failed() const { return failed_; }
+  // Every loop: a file that could not be written is tried again once its back-off has passed.
+  void retry() {
+    if (file_ && !file_->healthy()) {
+      file_->retry(monotonic_ns());
+    }
+  }
+  // The stats record with the output's counters added as "output" {...} inside "stats".
+  std::string with_counters(std::string stats) const {
+    if (!file_ || stats.size() < 2) {
+      return stats;
+    }
+    std::string member = ",\"output\":{";
+    const auto values = file_->counters().values();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      member += i == 0 ? "\"" : ",\"";
+      member += dataplane::kEveFileCounterInfo[i].name;
+      member += "\":" + std::to_string(values[i]);
+    }
+    member += ",\"buffered_bytes\":" + std::to_string(file_->buffered_bytes()) + "}";
+    stats.insert(stats.size() - 2, member);  // before the "}}" closing "stats" and the record
+    return stats;
+  }
+  // The end: false (after a line naming the path) when any record did not reach the file.
+  bool close() {
+    std::string error;
+    if (file_ && !file_->close(monotonic_ns(), error)) {
+      std::fprintf(stderr, "misdirect live: writing EVE output failed: %s\n", error.c_str());
+      return false;
+    }
+    return true;
+  }
 
  private:
-  std::string path_;
+  std::unique_ptr<dataplane::EveFile> file_;
   ControlServer* server_;
-  std::FILE* file_ = nullptr;
-  bool failed_ = false;
 };
 
 void install_signal_handlers() {
@@ -390,6 +405,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return 2;
   }
   LiveSensorControl control(sensor, options.shared.matcher);
+  control.set_output_counters([&output](std::string stats) { return output.with_counters(std::move(stats)); });
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
     ControlServerConfig config;
@@ -433,7 +449,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     output.emit(type, line);
   };
   const auto emit_stats = [&](bool final_record) {
-    const std::string stats = sensor.stats_json(wall_clock_ns(), final_record);
+    const std::string stats = output.with_counters(sensor.stats_json(wall_clock_ns(), final_record));
     output.emit(dataplane::RecordType::kStats, stats);
   };
   const uint64_t stats_interval_ns = options.stats_interval_s * 1'000'000'000ull;
@@ -456,6 +472,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       g_reopen = 0;
       output.reopen();
     }
+    output.retry();
     if (stats_interval_ns != 0 && monotonic_ns() >= next_stats_ns) {
       emit_stats(false);
       output.flush();
@@ -500,9 +517,9 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       server->poll_once(5);
     }
   }
-  output.close();
+  const bool written = output.close();
   std::fprintf(stderr, "misdirect live: stopped\n");
-  return output.failed() ? 1 : 0;
+  return written ? 0 : 1;
 }
 
 }  // namespace
