@@ -12,6 +12,11 @@ ListFilesResult read_list_files(const std::string& protected_path, const std::st
     result.error = std::move(protected_list.error);
     return result;
   }
+  if (protected_list.domains.empty()) {
+    // Empty, or only comments: the sensor would protect nothing (a push is refused the same way).
+    result.error = protected_path + ": no protected domains";
+    return result;
+  }
   if (!allow_path.empty()) {
     inspect::ListParseResult allow_list = inspect::read_domain_list_file(allow_path);
     if (!allow_list.ok()) {

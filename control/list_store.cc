@@ -210,6 +210,10 @@ ListLoadResult ListStore::load() const {
       !read_list(parsed.value, "allow", path_, lists.allow, result.error)) {
     return result;
   }
+  if (lists.protected_domains.empty()) {
+    result.error = path_ + ": no protected domains";
+    return result;
+  }
   result.lists = std::move(lists);
   return result;
 }

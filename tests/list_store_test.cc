@@ -114,6 +114,15 @@ BOOST_FIXTURE_TEST_CASE(save_never_follows_a_symlink_planted_at_the_temporary_na
   BOOST_TEST(loaded.lists->protected_domains.size() == 1u);
 }
 
+BOOST_FIXTURE_TEST_CASE(saved_lists_with_no_protected_domain_are_refused, StateDir) {
+  ListStore store(path);
+  BOOST_REQUIRE(store.prepare() == "");
+  write(R"({"format":"misdirect-lists/1","protected":[],"allow":["example.org"]})");
+  const ListLoadResult loaded = store.load();
+  BOOST_TEST(!loaded.ok());
+  BOOST_TEST(loaded.error == path + "/lists.json: no protected domains");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace misdirect::control

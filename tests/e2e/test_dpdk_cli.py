@@ -58,6 +58,13 @@ class DpdkCliTest(unittest.TestCase):
         code, stderr = run_live(["--", *self.lists()])
         self.assert_one_line_error(code, stderr, '"ar my.mil"')
 
+    def test_empty_protected_list_is_refused(self):
+        # Only comments: the sensor would protect nothing. Refused before EAL, as a push is.
+        with open(self.protected, "w") as out:
+            out.write("# nothing yet\n\n")
+        code, stderr = run_live(["--", *self.lists()])
+        self.assert_one_line_error(code, stderr, f"{self.protected}: no protected domains")
+
     def test_eal_failure(self):
         code, stderr = run_live(["--no-huge", "--no-pci", "--lcores", "nonsense", "--", *self.lists()])
         self.assert_one_line_error(code, stderr, "EAL initialisation failed")

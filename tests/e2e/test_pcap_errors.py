@@ -84,6 +84,14 @@ class ReplayErrorTest(unittest.TestCase):
         self.assertIn("example..com", replay.stderr)
         self.assertEqual(replay.records, [])
 
+    def test_empty_protected_list_is_refused(self):
+        for text in ("", "# only comments\n\n   # and blanks\n"):
+            empty = self.write("protected.txt", text)
+            replay = e2e.run_replay([PLAIN], protected=empty)
+            self.assertEqual(replay.returncode, 2, replay.stderr)
+            self.assertIn(f"{empty}: no protected domains", replay.stderr)
+            self.assertEqual(replay.records, [])
+
     def test_unknown_matcher_engine(self):
         replay = e2e.run_replay([PLAIN], extra=["--matcher-engine", "regex"])
         self.assertEqual(replay.returncode, 2)
