@@ -1,6 +1,7 @@
 // The flags `misdirect replay` and `misdirect live` share (sensor_options.h).
 #include "control/sensor_options.h"
 
+#include <cstdint>
 #include <optional>
 
 #include "control/command_line.h"
@@ -80,6 +81,9 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   }, "written as `host` on every record (default: the machine's hostname)");
   line.add_number("--community-id-seed", "N", worker.community_id_seed, 0, 65535,
                   "seed of community_id, the Community ID v1 flow hash (default 0)");
+  line.add_number("--hash-seed", "N", worker.hash_seed, 1, UINT64_MAX,
+                  "secret of the flow, fragment and fan-out hashes, for reproducible runs (default: "
+                  "random per run); records never depend on it");
 }
 
 }  // namespace misdirect::control
