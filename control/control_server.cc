@@ -316,14 +316,29 @@ void ControlServer::accept_clients() {
     const std::optional<PeerCredentials> peer = read_peer_credentials(fd);
     if (!peer.has_value() || !policy_.allows(*peer)) {
       counters_.add(ControlCounter::kRefused);
-      if (peer.has_value()) {
-        std::fprintf(stderr,
-                     "misdirect: control: refused a connection from pid %d uid %u gid %u (not root, "
-                     "the sensor's user or in the control group)\n",
-                     static_cast<int>(peer->pid), static_cast<unsigned>(peer->uid),
-                     static_cast<unsigned>(peer->gid));
+      const uint64_t now = now_ms();
+      if (refusal_logged_ && now - last_refusal_log_ms_ < kRefusalLogIntervalMs) {
+        ++refusals_not_logged_;
       } else {
-        std::fprintf(stderr, "misdirect: control: refused a connection with no peer credentials\n");
+        std::FILE* log = config_.log != nullptr ? config_.log : stderr;
+        char since[96] = "";
+        if (refusals_not_logged_ > 0) {
+          std::snprintf(since, sizeof since, " (%llu more refused since the last line)",
+                        static_cast<unsigned long long>(refusals_not_logged_));
+        }
+        if (peer.has_value()) {
+          std::fprintf(log,
+                       "misdirect: control: refused a connection from pid %d uid %u gid %u (not root, "
+                       "the sensor's user or in the control group)%s\n",
+                       static_cast<int>(peer->pid), static_cast<unsigned>(peer->uid),
+                       static_cast<unsigned>(peer->gid), since);
+        } else {
+          std::fprintf(log, "misdirect: control: refused a connection with no peer credentials%s\n", since);
+        }
+        std::fflush(log);
+        refusal_logged_ = true;
+        last_refusal_log_ms_ = now;
+        refusals_not_logged_ = 0;
       }
       ::close(fd);
       continue;

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <future>
 #include <memory>
@@ -44,6 +45,8 @@ struct ControlServerConfig {
   uint64_t idle_timeout_ms = 60'000;
   // Milliseconds on a monotonic clock; tests give their own.
   uint64_t (*clock_ms)() = nullptr;  // null: CLOCK_MONOTONIC
+  // Where refused connections are logged (at most one line a minute); null: stderr.
+  std::FILE* log = nullptr;
 };
 
 enum class ControlCounter : uint16_t {
@@ -176,6 +179,12 @@ class ControlServer {
   std::optional<Swap> swap_;
   std::deque<uint64_t> push_queue_;  // clients holding a push that waits for swap_ to end
   dataplane::CounterArray<ControlCounter> counters_;
+  // Refused connections are counted exactly but logged at most once a minute: a local user
+  // hammering the socket must not flood the sensor's log.
+  static constexpr uint64_t kRefusalLogIntervalMs = 60'000;
+  bool refusal_logged_ = false;
+  uint64_t last_refusal_log_ms_ = 0;
+  uint64_t refusals_not_logged_ = 0;
 };
 
 }  // namespace misdirect::control

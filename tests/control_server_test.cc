@@ -2,6 +2,8 @@
 // SensorControl double standing in for the live sensor.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -719,6 +721,38 @@ BOOST_FIXTURE_TEST_CASE(a_push_whose_client_hangs_up_still_applies_and_others_go
   BOOST_TEST(ask(server, other, R"({"cmd":"ping"})").find("generation")->to_json() == "2");
   BOOST_TEST(sensor.current_lists().protected_domains == (std::vector<std::string>{"navy.mil"}));
   ::close(other);
+}
+
+BOOST_FIXTURE_TEST_CASE(refused_connections_are_counted_exactly_and_logged_once_a_minute, Fixture) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: needs root to run a client as another user");
+    return;
+  }
+  char* text = nullptr;
+  std::size_t size = 0;
+  std::FILE* log = open_memstream(&text, &size);
+  g_fake_now_ms = 5'000;
+  config.clock_ms = [] { return g_fake_now_ms; };
+  config.log = log;
+  ControlServer server(config, sensor);
+  BOOST_REQUIRE(::chmod((dir.path()).c_str(), 0755) == 0);
+  BOOST_REQUIRE(::chmod((dir.path() + "/run").c_str(), 0755) == 0);
+  BOOST_REQUIRE(::chmod(config.socket_path.c_str(), 0666) == 0);
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(ping_as_other_user(server, config.socket_path, 65534) == 3);
+  }
+  std::fflush(log);
+  const auto lines = [&] { return std::count(text, text + size, '\n'); };
+  BOOST_TEST(lines() == 1);
+  g_fake_now_ms += 60'000;
+  BOOST_TEST(ping_as_other_user(server, config.socket_path, 65534) == 3);
+  std::fflush(log);
+  BOOST_TEST(lines() == 2);
+  BOOST_TEST(std::string(text, size).find("(2 more refused since the last line)") != std::string::npos,
+             std::string(text, size));
+  BOOST_TEST(server.stats().refused == 4U);
+  std::fclose(log);
+  std::free(text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
