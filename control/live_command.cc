@@ -28,6 +28,7 @@
 #include "control/list_store.h"
 #include "control/sensor_control.h"
 #include "control/service_notifier.h"
+#include "dataplane/output/stats_tree.h"
 #include "dataplane/live/live_sensor.h"
 #include "inspect/domain_lists.h"
 #include "inspect/matcher.h"
@@ -223,7 +224,9 @@ class LiveSensorControl final : public SensorControl {
     return current != nullptr ? current->generation : 0;
   }
 
-  std::string stats_json() const override { return sensor_.stats_json(wall_clock_ns(), false); }
+  void collect_stats(dataplane::StatsNode& record) const override {
+    sensor_.collect_stats(record, wall_clock_ns(), false);
+  }
 
  private:
   dataplane::LiveSensor& sensor_;
@@ -433,7 +436,10 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     output.emit(type, line);
   };
   const auto emit_stats = [&](bool final_record) {
-    const std::string stats = sensor.stats_json(wall_clock_ns(), final_record);
+    dataplane::StatsNode record;
+    sensor.collect_stats(record, wall_clock_ns(), final_record);
+    std::string stats;
+    dataplane::write_stats_json(record, stats);
     output.emit(dataplane::RecordType::kStats, stats);
   };
   const uint64_t stats_interval_ns = options.stats_interval_s * 1'000'000'000ull;

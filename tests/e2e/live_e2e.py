@@ -83,10 +83,18 @@ def alert_keys(records):
 
 
 def final_stats(records):
+    """The last stats record, whole: Suricata's figures under `stats`, misdirect's under
+    `misdirect` (docs/records.md)."""
     stats = [r for r in records if r.get("event_type") == "stats"]
     if not stats:
         return None
-    return stats[-1]["stats"]
+    return stats[-1]
+
+
+def worker_threads(record):
+    """Each worker's own misdirect figures (misdirect.threads.W#nn), in worker order."""
+    threads = record["misdirect"].get("threads", {})
+    return [threads[name] for name in sorted(threads) if name.startswith("W#")]
 
 
 def run_replay(pcap, timeout=300):

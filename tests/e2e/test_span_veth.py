@@ -108,7 +108,7 @@ class SpanVethTest(unittest.TestCase):
         previous = None
         while time.monotonic() < deadline:
             records = live.read_records(eve) if os.path.exists(eve) else []
-            stats = [r["stats"]["totals"]["inspected"] for r in records
+            stats = [r["misdirect"]["totals"]["inspected"] for r in records
                      if r.get("event_type") == "stats"]
             if stats and stats[-1] >= packets:
                 if previous is not None and len(stats) > previous[0] and stats[-1] == previous[1]:
@@ -165,9 +165,9 @@ class SpanVethTest(unittest.TestCase):
                 self.assertEqual(got, expected,
                                  f"missing: {[k for k in expected if k not in got]}\n"
                                  f"extra: {[k for k in got if k not in expected]}")
-                stats = live.final_stats(records)
-                self.assertTrue(stats["sensor"]["final"])
-                totals = stats["totals"]
+                record = live.final_stats(records)
+                self.assertTrue(record["misdirect"]["sensor"]["final"])
+                totals = record["misdirect"]["totals"]
                 self.assertEqual(kernel_received, sent, "the veth itself dropped frames")
                 self.assertEqual(totals["port_imissed"], 0, totals)
                 self.assertEqual(totals["port_rx_nombuf"], 0, totals)
