@@ -469,8 +469,7 @@ BOOST_AUTO_TEST_CASE(a_sender_at_a_lookalike_alerts_once_per_flow_and_lookalike)
   BOOST_TEST(contains(harness.records.alerts[0], R"("signature_id":9900101,)"));
   BOOST_TEST(contains(harness.records.alerts[1], R"("role":"sender","sender":"boss@amry.mil")"));
   BOOST_TEST(contains(harness.records.alerts[1], R"("kind":"transposition")"));
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("sender_alerts":2,)"));
   BOOST_TEST(contains(stats, R"("lookalike_seen_again":1,)"));
 }
@@ -536,8 +535,7 @@ BOOST_AUTO_TEST_CASE(roles_turned_off_do_not_alert) {
                 c.server("220 go ahead\r\n"), c.client(client_hello("mx1.army.ml"))});
   harness.finish();
   BOOST_TEST(harness.records.alerts.empty());
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("role_off":3,)"));
 }
 
