@@ -14,11 +14,13 @@ SURICATA_NAMES = [
     "stats.decoder.invalid", "stats.flow.tcp", "stats.flow.active", "stats.flow.memuse",
     "stats.defrag.fragments", "stats.tcp.sessions", "stats.tcp.reassembly_gap",
     "stats.tcp.segment_memcap_drop", "stats.app_layer.flow.smtp", "stats.app_layer.tx.smtp",
+    "stats.decoder.vxlan", "stats.decoder.erspan", "stats.decoder.too_many_layers",
 ]
 MISDIRECT_NAMES = [
     "misdirect.matcher.generation", "misdirect.worker.packets", "misdirect.smtp.alerts",
     "misdirect.smtp.records_dropped", "misdirect.smtp_anomalies.line_too_long",
-    "misdirect.verdict_cache.hits",
+    "misdirect.verdict_cache.hits", "misdirect.alerts", "misdirect.encapsulation.vxlan",
+    "misdirect.encapsulation.erspan_type_iii", "misdirect.encapsulation.unsupported_gtp_u",
 ]
 
 
