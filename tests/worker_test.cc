@@ -224,8 +224,7 @@ BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
   BOOST_TEST(contains(harness.records.alerts[2], R"("domain":"army.ml")"));
   BOOST_TEST(contains(harness.records.alerts[2], R"("kind":"tld-swap")"));
   BOOST_TEST(!contains(harness.records.alerts[2], R"("unicode")"));
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("recipient_domains_idna":2)"));
 }
 
