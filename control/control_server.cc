@@ -745,22 +745,20 @@ ControlServer::Client* ControlServer::find_client(uint64_t serial) noexcept {
 }
 
 std::string ControlServer::answer_stats(const JsonValue& id) {
-  JsonParseLimits limits;
-  limits.max_bytes = 64 << 20;
-  limits.max_depth = 64;
-  const std::string sensor_json = sensor_.stats_json();
-  JsonParseResult sensor = parse_json(sensor_json, limits);
-  if (!sensor.ok()) {
-    counters_.add(ControlCounter::kErrors);
-    return make_error_response(id, ErrorCode::kInternal,
-                               "the sensor's stats are not valid JSON at byte " +
-                                   std::to_string(sensor.offset) + ": " + sensor.error);
-  }
+  // The sensor's record and the server's counters are trees written by the stats writer, placed
+  // into the answer as they are: never parsed again.
   JsonValue fields = JsonValue::object();
   fields.set("generation", JsonValue::number(sensor_.generation()));
-  fields.set("sensor", std::move(sensor.value));
-  fields.set("control", counters_json());
-  return make_ok_response(id, std::move(fields));
+  std::string answer = make_ok_response(id, std::move(fields));
+  answer.pop_back();  // the closing brace: the two trees follow
+  dataplane::StatsNode record;
+  sensor_.collect_stats(record);
+  answer += ",\"sensor\":";
+  dataplane::write_stats_json(record, answer);
+  answer += ",\"control\":";
+  dataplane::write_stats_json(counters_tree(), answer);
+  answer += '}';
+  return answer;
 }
 
 void ControlServer::queue_response(Client& client, std::string line) {
@@ -865,15 +863,13 @@ ControlServerStats ControlServer::stats() const {
   return stats;
 }
 
-JsonValue ControlServer::counters_json() const {
+dataplane::StatsNode ControlServer::counters_tree() const {
   const ControlServerStats current = stats();
-  JsonValue object = JsonValue::object();
-  object.set("clients", JsonValue::number(static_cast<uint64_t>(current.clients)));
-  object.set("subscribers", JsonValue::number(static_cast<uint64_t>(current.subscribers)));
-  for (std::size_t i = 0; i < std::size(kControlCounterInfo); ++i) {
-    object.set(std::string(kControlCounterInfo[i].name), JsonValue::number(counters_.values()[i]));
-  }
-  return object;
+  dataplane::StatsNode tree;
+  tree.add("clients", current.clients);
+  tree.add("subscribers", current.subscribers);
+  dataplane::add_counter_table(tree, "", counters_, kControlCounterInfo);
+  return tree;
 }
 
 }  // namespace misdirect::control

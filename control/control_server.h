@@ -27,6 +27,7 @@
 #include "inspect/domain_lists.h"
 #include "dataplane/counter_table.h"
 #include "dataplane/output/record_sink.h"
+#include "dataplane/output/stats_tree.h"
 
 namespace misdirect::control {
 
@@ -127,8 +128,8 @@ class ControlServer {
   void broadcast(dataplane::RecordType type, std::string_view json_line);
 
   ControlServerStats stats() const;
-  // The counters as one JSON object, for the `stats` answer and the sensor's stats records.
-  JsonValue counters_json() const;
+  // The server's counters (clients, subscribers, the ControlCounter table), for the `stats` answer.
+  dataplane::StatsNode counters_tree() const;
 
   const std::string& socket_path() const noexcept { return config_.socket_path; }
 

@@ -29,6 +29,7 @@
 #include "control/list_store.h"
 #include "control/sensor_control.h"
 #include "control/service_notifier.h"
+#include "dataplane/output/stats_tree.h"
 #include "dataplane/live/live_sensor.h"
 #include "dataplane/output/eve_file.h"
 #include "inspect/domain_lists.h"
@@ -225,19 +226,21 @@ class LiveSensorControl final : public SensorControl {
     return current != nullptr ? current->generation : 0;
   }
 
-  std::string stats_json() const override {
-    std::string stats = sensor_.stats_json(wall_clock_ns(), false);
-    return add_output_counters_ ? add_output_counters_(std::move(stats)) : stats;
+  void collect_stats(dataplane::StatsNode& record) const override {
+    sensor_.collect_stats(record, wall_clock_ns(), false);
+    if (add_output_stats_) {
+      add_output_stats_(record);
+    }
   }
   // The EVE output's counters join the socket's stats answer too.
-  void set_output_counters(std::function<std::string(std::string)> add) { add_output_counters_ = std::move(add); }
+  void set_output_stats(std::function<void(dataplane::StatsNode&)> add) { add_output_stats_ = std::move(add); }
 
  private:
   dataplane::LiveSensor& sensor_;
   inspect::MatcherOptions options_;
   std::future<inspect::MatcherBuildResult> building_;
   std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
-  std::function<std::string(std::string)> add_output_counters_;
+  std::function<void(dataplane::StatsNode&)> add_output_stats_;
 };
 
 // The records' way out of the control thread: the EVE file sink (dataplane/output/eve_file.h,
@@ -286,21 +289,12 @@ class RecordOutput {
       file_->retry(monotonic_ns());
     }
   }
-  // The stats record with the output's counters added as "output" {...} inside "stats".
-  std::string with_counters(std::string stats) const {
-    if (!file_ || stats.size() < 2) {
-      return stats;
+  // The output's counters in the stats record (misdirect.output).
+  void collect_stats(dataplane::StatsNode& record) const {
+    if (file_) {
+      file_->collect_stats(record);
+      record.at_path("misdirect.output").add("buffered_bytes", file_->buffered_bytes());
     }
-    std::string member = ",\"output\":{";
-    const auto values = file_->counters().values();
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      member += i == 0 ? "\"" : ",\"";
-      member += dataplane::kEveFileCounterInfo[i].name;
-      member += "\":" + std::to_string(values[i]);
-    }
-    member += ",\"buffered_bytes\":" + std::to_string(file_->buffered_bytes()) + "}";
-    stats.insert(stats.size() - 2, member);  // before the "}}" closing "stats" and the record
-    return stats;
   }
   // The end: false (after a line naming the path) when any record did not reach the file.
   bool close() {
@@ -405,7 +399,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return 2;
   }
   LiveSensorControl control(sensor, options.shared.matcher);
-  control.set_output_counters([&output](std::string stats) { return output.with_counters(std::move(stats)); });
+  control.set_output_stats([&output](dataplane::StatsNode& record) { output.collect_stats(record); });
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
     ControlServerConfig config;
@@ -449,7 +443,11 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     output.emit(type, line);
   };
   const auto emit_stats = [&](bool final_record) {
-    const std::string stats = output.with_counters(sensor.stats_json(wall_clock_ns(), final_record));
+    dataplane::StatsNode record;
+    sensor.collect_stats(record, wall_clock_ns(), final_record);
+    output.collect_stats(record);
+    std::string stats;
+    dataplane::write_stats_json(record, stats);
     output.emit(dataplane::RecordType::kStats, stats);
   };
   const uint64_t stats_interval_ns = options.stats_interval_s * 1'000'000'000ull;

@@ -25,6 +25,7 @@
 #include "control/replay_progress.h"
 #include "dataplane/output/eve_file.h"
 #include "dataplane/output/eve_writer.h"
+#include "dataplane/output/stats_record.h"
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
 #include "inspect/domain_lists.h"
@@ -240,20 +241,23 @@ int run_replay_command(int argc, char** argv) {
   std::string stats;
   {
     // Stamped with the last packet's time; a run that read no packet has none, and takes the
-    // time it ended rather than the Unix epoch.
+    // time it ended rather than the Unix epoch. Uptime is the run's own (wall) duration.
     const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : clock_ns(CLOCK_REALTIME);
-    char timestamp[dataplane::kTimestampBytes];
-    stats += "{\"timestamp\":\"";
-    stats += dataplane::format_timestamp(stamp_ns, timestamp);
-    stats += "\",\"event_type\":\"stats\",\"stats\":{";
+    dataplane::StatsNode record;
+    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull);
     if (single) {
-      single->append_stats_json(stats);
+      record.at_path("misdirect.matcher").add("generation", single->matcher_generation());
+      dataplane::StatsNode thread;
+      single->collect_stats(thread);
+      dataplane::add_thread_stats(record, dataplane::worker_thread_name(0), thread);
     } else {
       // Every record of the workers is written before the stats that count them.
       fanout->wait_idle();
-      stats += fanout->stats_json();
+      record.at_path("misdirect.matcher").add("generation", fanout->matcher_generation());
+      fanout->collect_stats(record);
     }
-    stats += "}}";
+    eve.collect_stats(record);
+    dataplane::write_stats_json(record, stats);
   }
   sink.on_record(dataplane::RecordType::kStats, stats);
   count_into_tally();

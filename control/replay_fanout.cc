@@ -1,7 +1,7 @@
 // ReplayFanout: replay's reader fanning flows out to worker threads (replay_fanout.h).
+#include "dataplane/output/stats_record.h"
 #include "control/replay_fanout.h"
 
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -339,33 +339,16 @@ dataplane::Worker::Totals ReplayFanout::totals() const noexcept {
   return sum;
 }
 
-namespace {
-
-// Adds `from` into `into`, member by member: counters add up. The matcher generation is the same
-// in every worker and is kept, not added.
-void add_into(nlohmann::ordered_json& into, const nlohmann::ordered_json& from) {
-  for (auto it = from.begin(); it != from.end(); ++it) {
-    if (!into.contains(it.key())) {
-      into[it.key()] = it.value();
-    } else if (it.value().is_object()) {
-      add_into(into[it.key()], it.value());
-    } else if (it.value().is_number_unsigned() && it.key() != "generation") {
-      into[it.key()] = into[it.key()].get<uint64_t>() + it.value().get<uint64_t>();
-    }
+void ReplayFanout::collect_stats(dataplane::StatsNode& record) const {
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    dataplane::StatsNode thread;
+    lanes_[i]->worker->collect_stats(thread);
+    dataplane::add_thread_stats(record, dataplane::worker_thread_name(static_cast<uint32_t>(i)), thread);
   }
 }
 
-}  // namespace
-
-std::string ReplayFanout::stats_json() const {
-  nlohmann::ordered_json sum = nlohmann::ordered_json::object();
-  for (const auto& lane : lanes_) {
-    std::string members;
-    lane->worker->append_stats_json(members);
-    add_into(sum, nlohmann::ordered_json::parse("{" + members + "}"));
-  }
-  const std::string text = sum.dump();
-  return text.substr(1, text.size() - 2);  // the members, as Worker::append_stats_json gives them
+uint64_t ReplayFanout::matcher_generation() const noexcept {
+  return lanes_.empty() ? 0 : lanes_[0]->worker->matcher_generation();
 }
 
 bool ReplayFanout::write_failed() const noexcept {

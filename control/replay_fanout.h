@@ -37,6 +37,10 @@ namespace misdirect::inspect {
 class Matcher;
 }
 
+namespace misdirect::dataplane {
+class StatsNode;
+}  // namespace misdirect::dataplane
+
 namespace misdirect::control {
 
 // Which of `workers` a packet goes to: the live fan-out's symmetric address hash, for every
@@ -67,7 +71,9 @@ class ReplayFanout {
   // Sums of the workers' totals as last published (after each batch).
   dataplane::Worker::Totals totals() const noexcept;
   // After wait_idle: the workers' stats members summed into one worker's shape.
-  std::string stats_json() const;
+  // Each worker's figures as a thread of the stats record (W#01, W#02, ...), summed into its totals.
+  void collect_stats(dataplane::StatsNode& record) const;
+  uint64_t matcher_generation() const noexcept;
   // After wait_idle: whether the EVE file sink refused any record (its counters say why).
   bool write_failed() const noexcept;
 

@@ -11,6 +11,10 @@
 
 #include "inspect/domain_lists.h"
 
+namespace misdirect::dataplane {
+class StatsNode;
+}  // namespace misdirect::dataplane
+
 namespace misdirect::control {
 
 struct ListSwapResult {
@@ -35,8 +39,9 @@ class SensorControl {
   virtual std::optional<ListSwapResult> finish_list_swap() = 0;
   virtual inspect::DomainLists current_lists() const = 0;
   virtual uint64_t generation() const = 0;
-  // One EVE `stats` record (a JSON object, no newline): per port and per worker counters.
-  virtual std::string stats_json() const = 0;
+  // One EVE `stats` record's tree (docs/records.md): the socket's `stats` answer writes it as
+  // the EVE file does.
+  virtual void collect_stats(dataplane::StatsNode& record) const = 0;
 };
 
 }  // namespace misdirect::control

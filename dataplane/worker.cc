@@ -20,6 +20,7 @@
 #include "dataplane/decode/packet_decoder.h"
 #include "dataplane/app/smtp_flow.h"
 #include "dataplane/output/smtp_record_writer.h"
+#include "dataplane/output/stats_tree.h"
 #include "dataplane/flow/tcp_stream.h"
 #include "inspect/matcher.h"
 
@@ -111,24 +112,56 @@ struct alignas(64) DnsSlot {
   DnsFlow* get() noexcept { return std::launder(reinterpret_cast<DnsFlow*>(storage)); }
 };
 
-template <typename Enum, std::size_t N>
-void append_counters(std::string& out, std::string_view group, const CounterArray<Enum>& counters,
-                     const CounterInfo (&info)[N]) {
-  out += '"';
-  out += group;
-  out += "\":{";
-  const auto values = counters.values();
-  for (std::size_t i = 0; i < N; ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    out += '"';
-    out += info[i].name;
-    out += "\":";
-    out += std::to_string(values[i]);
-  }
-  out += '}';
-}
+// Where the worker's counters stand in a stats tree (see docs/records.md for the full list):
+// Suricata's names where the meaning is the same, misdirect's own under `misdirect`.
+constexpr StatsPlacement kWorkerPlacements[] = {
+    {"bytes", "stats.decoder.bytes"},
+    {"decode_drops", "stats.decoder.invalid"},
+};
+constexpr StatsPlacement kDecoderPlacements[] = {
+    {"packets", "stats.decoder.pkts"},
+    {"vlan_tagged", "stats.decoder.vlan"},
+};
+// Every encapsulation counter stays in misdirect.encapsulation; those Suricata's decoder also
+// counts are shown again under its names (its erspan is all three types, summed).
+constexpr StatsPlacement kEncapsulationPlacements[] = {
+    {"vxlan", "stats.decoder.vxlan"},
+    {"vxlan", "misdirect.encapsulation.vxlan"},
+    {"geneve", "stats.decoder.geneve"},
+    {"geneve", "misdirect.encapsulation.geneve"},
+    {"gre", "stats.decoder.gre"},
+    {"gre", "misdirect.encapsulation.gre"},
+    {"erspan_type_i", "stats.decoder.erspan"},
+    {"erspan_type_i", "misdirect.encapsulation.erspan_type_i"},
+    {"erspan_type_ii", "stats.decoder.erspan"},
+    {"erspan_type_ii", "misdirect.encapsulation.erspan_type_ii"},
+    {"erspan_type_iii", "stats.decoder.erspan"},
+    {"erspan_type_iii", "misdirect.encapsulation.erspan_type_iii"},
+    {"ipv4_in_ipv4", "stats.decoder.ipv4_in_ipv4"},
+    {"ipv4_in_ipv4", "misdirect.encapsulation.ipv4_in_ipv4"},
+    {"ipv6_in_ipv4", "stats.decoder.ipv6_in_ipv4"},
+    {"ipv6_in_ipv4", "misdirect.encapsulation.ipv6_in_ipv4"},
+    {"ipv4_in_ipv6", "stats.decoder.ipv4_in_ipv6"},
+    {"ipv4_in_ipv6", "misdirect.encapsulation.ipv4_in_ipv6"},
+    {"ipv6_in_ipv6", "stats.decoder.ipv6_in_ipv6"},
+    {"ipv6_in_ipv6", "misdirect.encapsulation.ipv6_in_ipv6"},
+    {"mpls", "stats.decoder.mpls"},
+    {"mpls", "misdirect.encapsulation.mpls"},
+    {"depth_exceeded", "stats.decoder.too_many_layers"},
+    {"depth_exceeded", "misdirect.encapsulation.depth_exceeded"},
+};
+constexpr StatsPlacement kFlowPlacements[] = {
+    {"flows_created", "stats.flow.tcp"},
+    {"flows_created", "stats.tcp.sessions"},
+};
+constexpr StatsPlacement kReassemblyPlacements[] = {
+    {"tcp_gaps", "stats.tcp.reassembly_gap"},
+    {"tcp_memcap_drops", "stats.tcp.segment_memcap_drop"},
+};
+constexpr StatsPlacement kSmtpPlacements[] = {
+    {"sessions", "stats.app_layer.flow.smtp"},
+    {"transactions", "stats.app_layer.tx.smtp"},
+};
 
 }  // namespace
 
@@ -869,59 +902,47 @@ void Worker::finish(uint64_t now_ns) noexcept {
   impl.flows.drain(impl);
 }
 
-void Worker::append_stats_json(std::string& out) const {
+void Worker::collect_stats(StatsNode& record) const {
   const Impl& impl = *impl_;
-  append_counters(out, "worker", impl.counters, kWorkerCounterInfo);
-  out += ',';
-  append_counters(out, "decoder", impl.decoder.counters(), kDecodeCounterInfo);
-  out += ',';
-  append_counters(out, "encapsulation", impl.decoder.encapsulation_counters(), kEncapsulationCounterInfo);
-  out += ',';
-  append_counters(out, "ip_reassembly", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
-  out += ',';
-  append_counters(out, "flows", impl.flows.counters(), kFlowCounterInfo);
-  out += ",\"flows_active\":" + std::to_string(impl.flows.active());
-  // Every alert record of every role (smtp.alerts + dns.alerts).
-  out += ",\"alerts\":" + std::to_string(totals().alerts);
-  out += ',';
-  append_counters(out, "tcp", impl.reassembler.counters(), kReassemblyCounterInfo);
-  out += ',';
-  append_counters(out, "smtp", impl.smtp_counters, kSmtpCounterInfo);
-  out += ",\"smtp_anomalies\":{";
+  add_counter_table(record, "stats.decoder", impl.decoder.counters(), kDecodeCounterInfo, kDecoderPlacements);
+  add_counter_table(record, "misdirect.worker", impl.counters, kWorkerCounterInfo, kWorkerPlacements);
+  add_counter_table(record, "misdirect.encapsulation", impl.decoder.encapsulation_counters(),
+                    kEncapsulationCounterInfo, kEncapsulationPlacements);
+  add_counter_table(record, "stats.defrag", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
+  add_counter_table(record, "stats.flow", impl.flows.counters(), kFlowCounterInfo, kFlowPlacements);
+  StatsNode& flow = record.at_path("stats.flow");
+  flow.add("active", impl.flows.active());
+  flow.add("memuse", impl.flows.memory_bytes());
+  add_counter_table(record, "stats.tcp", impl.reassembler.counters(), kReassemblyCounterInfo,
+                    kReassemblyPlacements);
+  add_counter_table(record, "misdirect.smtp", impl.smtp_counters, kSmtpCounterInfo, kSmtpPlacements);
+  StatsNode& anomalies = record.at_path("misdirect.smtp_anomalies");
   for (int i = 0; i < kSmtpAnomalyKindCount; ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    out += '"';
-    out += inspect::anomaly_name(static_cast<inspect::SmtpAnomalyKind>(i));
-    out += "\":";
-    out += std::to_string(impl.smtp_anomalies[static_cast<std::size_t>(i)]);
+    anomalies.add(inspect::anomaly_name(static_cast<inspect::SmtpAnomalyKind>(i)),
+                  impl.smtp_anomalies[static_cast<std::size_t>(i)]);
   }
-  out += '}';
-  out += ',';
-  append_counters(out, "dns", impl.dns_counters, kDnsCounterInfo);
-  out += ",\"dns_anomalies\":{";
+  StatsNode& own = record.child("misdirect");
+  // Every alert record of every role (smtp.alerts + dns.alerts).
+  own.add("alerts", totals().alerts);
+  add_counter_table(record, "misdirect.dns", impl.dns_counters, kDnsCounterInfo);
+  StatsNode& dns_anomalies = record.at_path("misdirect.dns_anomalies");
   for (int i = 0; i < inspect::kDnsAnomalyKindCount; ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    out += '"';
-    out += inspect::dns_anomaly_name(static_cast<inspect::DnsAnomalyKind>(i));
-    out += "\":";
-    out += std::to_string(impl.dns_anomalies[static_cast<std::size_t>(i)]);
+    dns_anomalies.add(inspect::dns_anomaly_name(static_cast<inspect::DnsAnomalyKind>(i)),
+                      impl.dns_anomalies[static_cast<std::size_t>(i)]);
   }
-  out += '}';
-  out += ',';
-  append_counters(out, "learned", impl.learned_counters, kLearnedCounterInfo);
+  add_counter_table(record, "misdirect.learned", impl.learned_counters, kLearnedCounterInfo);
   // The current matcher's verdict cache (a list push starts a new one, so these restart too).
   const inspect::VerdictCacheStats* cache =
       impl.binding.scratch != nullptr ? impl.binding.scratch->cache_stats() : nullptr;
   if (cache != nullptr) {
-    out += ",\"verdict_cache\":{\"generation\":" + std::to_string(impl.binding.generation) +
-           ",\"hits\":" + std::to_string(cache->hits) + ",\"misses\":" +
-           std::to_string(cache->misses) + ",\"bypassed\":" + std::to_string(cache->bypassed) + '}';
+    StatsNode& node = record.at_path("misdirect.verdict_cache");
+    node.add("hits", cache->hits);
+    node.add("misses", cache->misses);
+    node.add("bypassed", cache->bypassed);
   }
 }
+
+uint64_t Worker::matcher_generation() const noexcept { return impl_->binding.generation; }
 
 Worker::Totals Worker::totals() const noexcept {
   const Impl& impl = *impl_;

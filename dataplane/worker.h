@@ -24,6 +24,8 @@ class LearnedAddressBook;
 // Which DNS messages get a `dns` record (all, those about look-alikes, none). Alerts are always written.
 enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
 
+class StatsNode;
+
 struct WorkerConfig {
   uint32_t worker_id = 0;
   // Decoding: UDP ports opened as VXLAN / GENEVE, and how many encapsulations are walked through.
@@ -107,8 +109,11 @@ class Worker {
   // End of input or shutdown: end every open flow, flushing pending alerts and smtp records.
   void finish(uint64_t now_ns) noexcept;
 
-  // Cold: this worker's counters as JSON members ("name": value, ...) grouped by unit.
-  void append_stats_json(std::string& out) const;
+  // Cold: adds this worker's counters to a stats record's tree (`stats.*` and `misdirect.*`);
+  // numbers add to what is there, so several workers' trees sum.
+  void collect_stats(StatsNode& record) const;
+  // The generation of the matcher bound now (0: none).
+  uint64_t matcher_generation() const noexcept;
   // The bucket seed in use (the configured one, or the random one picked when it was 0).
   uint64_t hash_seed() const noexcept;
   // Cold: selected totals for consistency checks and summaries.

@@ -9,6 +9,7 @@
 //   "=?" that does not parse          plain text
 //   unknown charset                   kept where valid UTF-8, otherwise U+FFFD per bad byte
 #include "inspect/header_text.h"
+#include "inspect/smtp_address.h"  // equals_caseless
 
 #include <array>
 #include <cstdint>
@@ -20,20 +21,6 @@ namespace {
 enum class Charset : uint8_t { kUtf8, kLatin1, kLatin9, kWindows1252, kUnknown };
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool equals_caseless(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 Charset charset_of(std::string_view name) noexcept {
   // RFC 2231 allows "charset*language": the language is ignored.

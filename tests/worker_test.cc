@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/output/stats_tree.h"
 #include "dataplane/worker.h"
 #include "inspect/lookalike_role.h"
 #include "inspect/matcher.h"
@@ -41,6 +42,15 @@ struct CapturedRecords final : RecordSink {
 };
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+// The worker's figures as the stats writer writes them.
+std::string stats_of(const misdirect::dataplane::Worker& worker) {
+  misdirect::dataplane::StatsNode tree;
+  worker.collect_stats(tree);
+  std::string out;
+  misdirect::dataplane::write_stats_json(tree, out);
+  return out;
+}
 
 // A worker with army.mil and mod.gov.uk protected, and the records it wrote.
 struct Harness {
@@ -223,8 +233,7 @@ BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
   BOOST_TEST(contains(harness.records.alerts[2], R"("domain":"army.ml")"));
   BOOST_TEST(contains(harness.records.alerts[2], R"("kind":"tld-swap")"));
   BOOST_TEST(!contains(harness.records.alerts[2], R"("unicode")"));
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("recipient_domains_idna":2)"));
 }
 
@@ -234,8 +243,7 @@ BOOST_AUTO_TEST_CASE(implicit_tls_port_is_counted_not_parsed) {
   harness.send({c.syn(), c.syn_ack(), c.ack(), c.client("RCPT TO:<x@army.ml>\r\n")});
   harness.finish();
   BOOST_TEST(harness.records.alerts.empty());
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("implicit_tls_flows":1)"));
 }
 
@@ -287,9 +295,9 @@ BOOST_AUTO_TEST_CASE(stats_show_the_verdict_cache_of_the_bound_matcher) {
   harness.send(plain_session(second));
   harness.finish();
   BOOST_TEST(harness.records.alerts.size() == 4u);
-  std::string stats;
-  harness.worker->append_stats_json(stats);
-  BOOST_TEST(contains(stats, R"("verdict_cache":{"generation":7,"hits":4,"misses":4,"bypassed":0})"));
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("verdict_cache":{"hits":4,"misses":4,"bypassed":0})"));
+  BOOST_TEST(harness.worker->matcher_generation() == 7u);
 }
 
 BOOST_AUTO_TEST_CASE(a_recipient_repeated_in_one_flow_alerts_once) {
@@ -317,8 +325,7 @@ BOOST_AUTO_TEST_CASE(a_full_flow_table_evicts_and_flushes_the_oldest_flow) {
   }
   // The first flow was evicted: its pending alert was written then, before the end of input.
   BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(!contains(stats, R"("flows_evicted":0)"));
 }
 
@@ -335,10 +342,9 @@ BOOST_AUTO_TEST_CASE(a_session_closed_both_ways_frees_its_slot_before_the_closed
     BOOST_TEST(harness.records.smtp.size() == i + 1u);  // written at the close, not at the end
   }
   BOOST_TEST(harness.records.alerts.size() == 10u);
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("smtp_sessions_unavailable":0)"));
-  BOOST_TEST(contains(stats, R"("sessions":5)"));
+  BOOST_TEST(contains(stats, R"("app_layer":{"flow":{"smtp":5})"));
   harness.finish();
   BOOST_TEST(harness.records.smtp.size() == 5u);
 }
@@ -410,7 +416,7 @@ BOOST_AUTO_TEST_CASE(bursts_give_the_same_records_and_counters_as_single_packets
     for (const std::string& smtp : harness.records.smtp) {
       output += smtp;
     }
-    harness.worker->append_stats_json(output);
+    output += stats_of(*harness.worker);
     BOOST_TEST(harness.records.alerts.size() >= 5u);
     BOOST_TEST(contains(output, R"("flows_evicted":)"));
     BOOST_TEST(!contains(output, R"("flows_evicted":0,)"));
@@ -471,8 +477,7 @@ BOOST_AUTO_TEST_CASE(a_sender_at_a_lookalike_alerts_once_per_flow_and_lookalike)
   BOOST_TEST(contains(harness.records.alerts[0], R"("signature_id":9900101,)"));
   BOOST_TEST(contains(harness.records.alerts[1], R"("role":"sender","sender":"boss@amry.mil")"));
   BOOST_TEST(contains(harness.records.alerts[1], R"("kind":"transposition")"));
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("sender_alerts":2,)"));
   BOOST_TEST(contains(stats, R"("lookalike_seen_again":1,)"));
 }
@@ -538,8 +543,7 @@ BOOST_AUTO_TEST_CASE(roles_turned_off_do_not_alert) {
                 c.server("220 go ahead\r\n"), c.client(client_hello("mx1.army.ml"))});
   harness.finish();
   BOOST_TEST(harness.records.alerts.empty());
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("role_off":3,)"));
 }
 
@@ -741,8 +745,7 @@ BOOST_AUTO_TEST_CASE(each_recipient_alerts_once_and_a_flow_stops_at_its_alert_ca
   BOOST_TEST(anomalies == 1u);
   std::sort(recipients.begin(), recipients.end());
   BOOST_TEST((std::adjacent_find(recipients.begin(), recipients.end()) == recipients.end()));
-  std::string stats;
-  harness.worker->append_stats_json(stats);
+  const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("alerts_capped":88)"), stats);
   BOOST_TEST(contains(stats, R"("repeat_alerts_suppressed":256)"), stats);
 }

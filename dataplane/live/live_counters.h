@@ -68,6 +68,14 @@ class SharedCounters {
   uint64_t get(Enum counter) const noexcept {
     return values_[static_cast<std::size_t>(counter)].load(std::memory_order_acquire);
   }
+  // Every counter, read one by one (for stats).
+  std::array<uint64_t, kSize> snapshot() const noexcept {
+    std::array<uint64_t, kSize> out{};
+    for (std::size_t i = 0; i < kSize; ++i) {
+      out[i] = values_[i].load(std::memory_order_acquire);
+    }
+    return out;
+  }
 
  private:
   std::array<std::atomic<uint64_t>, kSize> values_{};

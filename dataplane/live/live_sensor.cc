@@ -22,6 +22,7 @@
 
 #include "dataplane/app/learned_address_book.h"
 #include "dataplane/output/eve_writer.h"
+#include "dataplane/output/stats_record.h"
 #include "dataplane/live/live_counters.h"
 #include "dataplane/live/live_fanout.h"
 
@@ -45,54 +46,10 @@ uint64_t wall_clock_ns() noexcept {
   return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
 }
 
-void append_member(std::string& out, std::string_view name, uint64_t value) {
-  if (!out.empty() && out.back() != '{' && out.back() != '[') {
-    out += ',';
-  }
-  out += '"';
-  out += name;
-  out += "\":";
-  out += std::to_string(value);
-}
-
-void append_text_member(std::string& out, std::string_view name, std::string_view value) {
-  if (!out.empty() && out.back() != '{' && out.back() != '[') {
-    out += ',';
-  }
-  out += '"';
-  out += name;
-  out += "\":\"";
-  // Port and driver names come from DPDK and the command line; escape what JSON requires.
-  for (const char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-void open_member(std::string& out, std::string_view name, char bracket) {
-  if (!out.empty() && out.back() != '{' && out.back() != '[') {
-    out += ',';
-  }
-  out += '"';
-  out += name;
-  out += "\":";
-  out += bracket;
-}
-
-void open_element(std::string& out) {
-  if (!out.empty() && out.back() != '[') {
-    out += ',';
-  }
-  out += '{';
+// misdirect.threads.<name>: where a thread's lcore number goes (per thread only: summed it means
+// nothing).
+StatsNode& thread_node(StatsNode& record, const std::string& thread_name) {
+  return record.child("misdirect").child("threads").child(thread_name);
 }
 
 }  // namespace
@@ -110,11 +67,12 @@ struct alignas(64) LiveSensor::WorkerContext {
   std::vector<PacketView> views;
   std::unique_ptr<uint8_t[]> linear;
   uint64_t latest_capture_ns = 0;  // capture time: the latest frame timestamp inspected
-  // Stats hand-over: the control thread raises `stats_request`; the worker writes `stats_text`
-  // between bursts and then sets `stats_done` to the request it answered.
+  // Stats hand-over: the control thread raises `stats_request`; the worker refills `stats` between
+  // bursts (primed at set-up, so refilling allocates nothing) and then sets `stats_done` to the
+  // request it answered.
   alignas(64) std::atomic<uint64_t> stats_request{0};
   std::atomic<uint64_t> stats_done{0};
-  std::string stats_text;
+  StatsNode stats;
   // End-of-input evidence (only meaningful when `queues` is not empty).
   alignas(64) std::atomic<uint64_t> empty_polls{0};
   std::atomic<uint64_t> last_packet_ns{0};
@@ -269,7 +227,7 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
       context->mbufs.resize(config_.burst);
       context->views.resize(config_.burst);
       context->linear = std::make_unique<uint8_t[]>(kLinearBytes);
-      context->stats_text.reserve(64 * 1024);
+      context->worker->collect_stats(context->stats);
       workers_.push_back(std::move(context));
     }
     for (std::size_t index = 0; index < rx_count; ++index) {
@@ -469,8 +427,8 @@ void LiveSensor::run_worker(WorkerContext& w) {
     }
     const uint64_t request = w.stats_request.load(std::memory_order_acquire);
     if (request != answered) {
-      w.stats_text.clear();
-      w.worker->append_stats_json(w.stats_text);
+      w.stats.zero();
+      w.worker->collect_stats(w.stats);
       answered = request;
       w.stats_done.store(request, std::memory_order_release);
     }
@@ -675,7 +633,7 @@ void LiveSensor::join() {
   }
 }
 
-std::string LiveSensor::stats_json(uint64_t now_ns, bool final_record) const {
+void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, bool final_record) const {
   // Ask the running workers for their own counters first; they answer between bursts.
   const uint64_t sequence = stats_sequence_.fetch_add(1, std::memory_order_relaxed) + 1;
   for (const auto& worker : workers_) {
@@ -698,117 +656,103 @@ std::string LiveSensor::stats_json(uint64_t now_ns, bool final_record) const {
     usleep(100);
   }
 
-  std::string out;
-  char timestamp[kTimestampBytes];
-  out += "{\"timestamp\":\"";
-  out += format_timestamp(now_ns, timestamp);
-  out += "\",\"event_type\":\"stats\",\"stats\":{";
-  open_member(out, "sensor", '{');
-  append_member(out, "uptime_seconds",
-                start_ns_ != 0 && now_ns > start_ns_ ? (now_ns - start_ns_) / 1'000'000'000ull : 0);
+  const uint64_t uptime_s =
+      start_ns_ != 0 && now_ns > start_ns_ ? (now_ns - start_ns_) / 1'000'000'000ull : 0;
+  start_stats_record(record, now_ns, uptime_s);
+  StatsNode& misdirect = record.child("misdirect");
   const MatcherGeneration* generation = matchers_ ? matchers_->current() : nullptr;
-  append_member(out, "generation", generation != nullptr ? generation->generation : 0);
-  append_member(out, "workers", config_.workers);
-  append_member(out, "rx_lcores", rx_lcores_.size());
-  append_member(out, "input_span_ns", input_span_ns());
-  out += ",\"final\":";
-  out += final_record ? "true" : "false";
-  out += '}';
+  misdirect.child("matcher").add("generation", generation != nullptr ? generation->generation : 0);
+  StatsNode& sensor = misdirect.child("sensor");
+  sensor.add("workers", config_.workers);
+  sensor.add("rx_lcores", rx_lcores_.size());
+  sensor.add("input_span_ns", input_span_ns());
+  sensor.set_flag("final", final_record);
 
   // Workers before RX lcores and ports: every count read later can only be larger, so
   // received >= inspected + dropped holds in every record, with equality in the final one.
   uint64_t inspected = 0;
   uint64_t from_queues = 0;
   uint64_t records_refused = 0;
-  open_member(out, "workers", '[');
   for (const auto& worker : workers_) {
     const bool finished = worker->finished.load(std::memory_order_acquire);
-    open_element(out);
-    append_member(out, "id", worker->id);
-    append_member(out, "lcore", worker->lcore);
-    for (std::size_t i = 0; i < std::size(kLiveWorkerCounterInfo); ++i) {
-      append_member(out, kLiveWorkerCounterInfo[i].name,
-                    worker->counters.get(static_cast<LiveWorkerCounter>(i)));
-    }
+    StatsNode thread;
+    StatsNode& live = thread.at_path("misdirect.live");
+    const auto live_values = worker->counters.snapshot();
+    add_counter_table(thread, "misdirect.live", live_values, kLiveWorkerCounterInfo);
     inspected += worker->counters.get(LiveWorkerCounter::kPackets);
     from_queues += worker->counters.get(LiveWorkerCounter::kFromQueue);
     uint64_t ring_full = 0;
     for (const auto& rx : rx_lcores_) {
       ring_full += rx->ring_full[worker->id].load(std::memory_order_acquire);
     }
-    append_member(out, "fanout_ring_full", ring_full);
-    append_member(out, "record_ring_refused", worker->records->refused());
-    records_refused += worker->records->refused();
+    live.add("fanout_ring_full", ring_full);
+    const uint64_t refused = worker->records->refused();
+    thread.at_path("misdirect.records").add("refused", refused);
+    records_refused += refused;
     if (finished || !launched_) {
-      std::string text;
-      worker->worker->append_stats_json(text);
-      open_member(out, "pipeline", '{');
-      out += text;
-      out += '}';
+      worker->worker->collect_stats(thread);
     } else if (worker->stats_done.load(std::memory_order_acquire) == sequence) {
-      open_member(out, "pipeline", '{');
-      out += worker->stats_text;
-      out += '}';
+      thread.merge(worker->stats);
     } else {
-      out += ",\"pipeline_stale\":true";
+      thread.child("misdirect").set_flag("stale", true);
     }
-    out += '}';
+    add_thread_stats(record, worker_thread_name(worker->id), thread);
+    thread_node(record, worker_thread_name(worker->id)).add("lcore", worker->lcore);
   }
-  out += ']';
 
   uint64_t from_rx = 0;
   uint64_t ring_full = 0;
-  open_member(out, "rx_lcores", '[');
   for (const auto& rx : rx_lcores_) {
-    open_element(out);
-    append_member(out, "lcore", rx->lcore);
-    for (std::size_t i = 0; i < std::size(kLiveRxCounterInfo); ++i) {
-      append_member(out, kLiveRxCounterInfo[i].name, rx->counters.get(static_cast<LiveRxCounter>(i)));
-    }
+    StatsNode thread;
+    const auto rx_values = rx->counters.snapshot();
+    add_counter_table(thread, "misdirect.fanout", rx_values, kLiveRxCounterInfo);
     ring_full += rx->counters.get(LiveRxCounter::kRingFull);
     from_rx += rx->counters.get(LiveRxCounter::kPackets);
-    out += '}';
+    add_thread_stats(record, rx_thread_name(rx->index), thread);
+    thread_node(record, rx_thread_name(rx->index)).add("lcore", rx->lcore);
   }
-  out += ']';
 
+  // Capture: Suricata's kernel_packets / kernel_drops, per port and in total.
+  StatsNode& capture = record.child("stats").child("capture");
   PortStats port_totals;
-  open_member(out, "ports", '[');
   for (const LivePort& port : ports_) {
     const PortStats stats = port.stats();
-    open_element(out);
-    append_member(out, "port_id", port.port_id());
-    append_text_member(out, "name", port.name());
-    append_text_member(out, "driver", port.driver());
-    append_text_member(out, "mode", port_mode_name(port.mode()));
-    append_member(out, "rx_queues", port.rx_queues());
-    append_member(out, "ipackets", stats.ipackets);
-    append_member(out, "ibytes", stats.ibytes);
-    append_member(out, "imissed", stats.imissed);
-    append_member(out, "ierrors", stats.ierrors);
-    append_member(out, "rx_nombuf", stats.rx_nombuf);
-    out += '}';
     port_totals.ipackets += stats.ipackets;
     port_totals.imissed += stats.imissed;
     port_totals.ierrors += stats.ierrors;
     port_totals.rx_nombuf += stats.rx_nombuf;
   }
-  out += ']';
+  capture.add("kernel_packets", port_totals.ipackets);
+  capture.add("kernel_drops", port_totals.imissed + port_totals.rx_nombuf);
+  capture.add("errors", port_totals.ierrors);
+  for (const LivePort& port : ports_) {
+    const PortStats stats = port.stats();
+    StatsNode& node = capture.child("ports").child(std::to_string(port.port_id()));
+    node.set_text("name", port.name());
+    node.set_text("driver", port.driver());
+    node.set_text("mode", port_mode_name(port.mode()));
+    node.add("rx_queues", port.rx_queues());
+    node.add("kernel_packets", stats.ipackets);
+    node.add("kernel_bytes", stats.ibytes);
+    node.add("kernel_drops", stats.imissed + stats.rx_nombuf);
+    node.add("imissed", stats.imissed);
+    node.add("ierrors", stats.ierrors);
+    node.add("rx_nombuf", stats.rx_nombuf);
+  }
 
   // received = inspected + dropped (by reason) + in flight; in flight is 0 in the final record.
   const uint64_t received = from_queues + from_rx;
-  open_member(out, "totals", '{');
-  append_member(out, "received", received);
-  append_member(out, "inspected", inspected);
-  append_member(out, "dropped_fanout_ring_full", ring_full);
+  StatsNode& totals = misdirect.child("totals");
+  totals.add("received", received);
+  totals.add("inspected", inspected);
+  totals.add("dropped_fanout_ring_full", ring_full);
   const uint64_t accounted = inspected + ring_full;
-  append_member(out, "in_flight", received > accounted ? received - accounted : 0);
-  append_member(out, "port_ipackets", port_totals.ipackets);
-  append_member(out, "port_imissed", port_totals.imissed);
-  append_member(out, "port_ierrors", port_totals.ierrors);
-  append_member(out, "port_rx_nombuf", port_totals.rx_nombuf);
-  append_member(out, "records_refused", records_refused);
-  out += "}}}";
-  return out;
+  totals.add("in_flight", received > accounted ? received - accounted : 0);
+  totals.add("port_ipackets", port_totals.ipackets);
+  totals.add("port_imissed", port_totals.imissed);
+  totals.add("port_ierrors", port_totals.ierrors);
+  totals.add("port_rx_nombuf", port_totals.rx_nombuf);
+  totals.add("records_refused", records_refused);
 }
 
 }  // namespace misdirect::dataplane

@@ -23,6 +23,7 @@
 #include "dataplane/live/live_matcher_slot.h"
 #include "dataplane/live/live_port.h"
 #include "dataplane/output/live_record_ring.h"
+#include "dataplane/output/stats_tree.h"
 #include "dataplane/worker.h"
 
 struct rte_mbuf;
@@ -101,9 +102,10 @@ class LiveSensor {
   // Waits for the lcores and stops the ports. Call after lcores_finished() and a last drain.
   void join();
 
-  // One EVE stats record (no newline). Asks each running worker for its own counters and waits
-  // for the answers briefly; a worker that does not answer in time is reported "stale".
-  std::string stats_json(uint64_t now_ns, bool final_record) const;
+  // One EVE stats record's tree (docs/records.md). Asks each running worker for its own counters
+  // and waits for the answers briefly; a worker that does not answer in time is reported stale
+  // (misdirect.threads.<name>.stale) and left out of the totals.
+  void collect_stats(StatsNode& record, uint64_t now_ns, bool final_record) const;
 
   uint32_t worker_count() const noexcept { return config_.workers; }
   // Frames the workers have inspected so far, from their published counters (no worker is asked).

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/output/stats_tree.h"
+
 namespace misdirect::dataplane {
 
 EveFile::EveFile(std::string path, std::string program, std::size_t buffer_bytes, std::FILE* warnings)
@@ -234,6 +236,10 @@ bool EveFile::close(uint64_t now_ns, std::string& error) {
     fd_ = -1;
   }
   return ok;
+}
+
+void EveFile::collect_stats(StatsNode& record) const {
+  add_counter_table(record, "misdirect.output", counters_, kEveFileCounterInfo);
 }
 
 }  // namespace misdirect::dataplane

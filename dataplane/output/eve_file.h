@@ -39,6 +39,8 @@
 
 namespace misdirect::dataplane {
 
+class StatsNode;
+
 enum class EveFileCounter : uint16_t {
   kRecordsWritten,
   kWriteErrors,
@@ -90,6 +92,9 @@ class EveFile {
   std::size_t buffered_bytes() const noexcept { return size_; }
   const std::string& path() const noexcept { return path_; }
   const CounterArray<EveFileCounter>& counters() const noexcept { return counters_; }
+  // Cold: the counters under `misdirect.output` of a stats record (the owner adds
+  // `buffered_bytes` where it is a state worth showing: live, not replay's one final record).
+  void collect_stats(StatsNode& record) const;
 
  private:
   bool write_buffered(uint64_t now_ns);

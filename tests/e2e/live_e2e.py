@@ -83,10 +83,18 @@ def alert_keys(records):
 
 
 def final_stats(records):
+    """The last stats record, whole: Suricata's figures under `stats`, misdirect's under
+    `misdirect` (docs/records.md)."""
     stats = [r for r in records if r.get("event_type") == "stats"]
     if not stats:
         return None
-    return stats[-1]["stats"]
+    return stats[-1]
+
+
+def worker_threads(record):
+    """Each worker's own misdirect figures (misdirect.threads.W#nn), in worker order."""
+    threads = record["misdirect"].get("threads", {})
+    return [threads[name] for name in sorted(threads) if name.startswith("W#")]
 
 
 def run_replay(pcap, timeout=300):
@@ -276,8 +284,11 @@ def inspect_capture(path):
         keys.update(frame_keys)
         packets += 1
         offset += caplen
+    # DNS answers teach addresses for their TTL (seconds, in packet time) to every flow of the run:
+    # such a capture keeps its own run, in capture time.
+    dns = any(k[0] in (6, 17) and 53 in (k[1][1], k[2][1]) for k in keys)
     return None, {"packets": packets, "keys": keys, "first": first or 0.0, "last": last or 0.0,
-                  "fragments": fragments}
+                  "fragments": fragments, "dns": dns}
 
 
 # Timeouts on the packet path are 5 s (gap wait) and longer. A capture spanning less than this
@@ -294,8 +305,11 @@ def group_captures(infos):
     capture alone."""
     groups = []
     for path, info in infos:
-        short = info["last"] - info["first"] < MAX_RUN_WINDOW_SECONDS
+        alone = info.get("dns", False)
+        short = info["last"] - info["first"] < MAX_RUN_WINDOW_SECONDS and not alone
         for group in groups:
+            if alone or group.get("alone"):
+                continue
             if len(group["paths"]) >= MAX_PORTS_PER_RUN or group["keys"] & info["keys"]:
                 continue
             if short and group["wall_clock"]:
@@ -305,7 +319,7 @@ def group_captures(infos):
                 break
         else:
             group = {"paths": [], "keys": set(), "packets": 0, "wall_clock": short,
-                     "first": info["first"], "last": info["last"]}
+                     "first": info["first"], "last": info["last"], "alone": alone}
             groups.append(group)
         group["paths"].append(path)
         group["keys"] |= info["keys"]

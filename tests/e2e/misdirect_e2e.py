@@ -157,7 +157,14 @@ def multiset_difference(actual, expected):
 
 
 def find_values(value, name):
-    """Every value of a key called `name` anywhere inside a JSON value."""
+    """Every value of a key called `name` anywhere inside a JSON value; a dotted name
+    ("stats.decoder.vlan") is instead one path from `value` (a list of one value, or empty)."""
+    if "." in name:
+        for part in name.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return []
+            value = value[part]
+        return [value]
     found = []
     if isinstance(value, dict):
         for key, inner in value.items():

@@ -70,7 +70,7 @@ class EveOutputRecoveryTest(unittest.TestCase):
         finally:
             client.close()
         record = answer["sensor"]
-        return record.get("stats", record)["output"]
+        return record["misdirect"]["output"]
 
     def test_a_full_disk_delays_records_and_they_resume_without_a_restart(self):
         sensor = control_live.LiveSensor(self.workdir, control_live.SessionWriter(), live_e2e.list_args())

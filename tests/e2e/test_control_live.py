@@ -216,7 +216,7 @@ class LiveSensor:
         stats = [r for r in live_e2e.read_records(self.eve) if r.get("event_type") == "stats"]
         if not stats:
             return None
-        return sum(worker["packets"] for worker in stats[-1]["stats"]["workers"])
+        return sum(worker["live"]["packets"] for worker in live_e2e.worker_threads(stats[-1]))
 
     def stats(self, client):
         answer = client.ask({"cmd": "stats"})
@@ -237,7 +237,7 @@ class LiveSensor:
             elif isinstance(value, int) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value
 
-        walk(stats["sensor"].get("stats", stats["sensor"]).get("workers", []))
+        walk(live_e2e.worker_threads(stats["sensor"]))
         return totals
 
     def drops(self, stats):
@@ -245,9 +245,9 @@ class LiveSensor:
         totals = self.worker_totals(stats)
         lost = {name: value for name, value in totals.items()
                 if value and name in ("fanout_ring_full", "imissed", "rx_nombuf", "ierrors")}
-        ports = stats["sensor"].get("stats", stats["sensor"]).get("ports", [])
-        for port in ports if isinstance(ports, list) else []:
-            for name in ("imissed", "rx_nombuf", "ierrors", "missed", "errors"):
+        ports = stats["sensor"]["stats"].get("capture", {}).get("ports", {})
+        for port in ports.values():
+            for name in ("kernel_drops", "imissed", "rx_nombuf", "ierrors"):
                 if port.get(name):
                     lost[f"port.{name}"] = port[name]
         return lost

@@ -96,29 +96,34 @@ class DpdkCliTest(unittest.TestCase):
         self.assertEqual(sensor.proc.wait(timeout=60), 0, sensor.stderr())
         return live.read_records(eve), sensor.stderr()
 
-    def check_consistent(self, stats):
-        totals = stats["totals"]
+    def check_consistent(self, record):
+        totals = record["misdirect"]["totals"]
         self.assertGreater(totals["received"], 0, totals)
         self.assertEqual(totals["received"], totals["inspected"] + totals["dropped_fanout_ring_full"],
                          totals)
         self.assertEqual(totals["in_flight"], 0, totals)
         self.assertEqual(totals["port_ipackets"], totals["received"], totals)
-        self.assertEqual(sum(w["packets"] for w in stats["workers"]), totals["inspected"])
-        for worker in stats["workers"]:
-            self.assertIn("pipeline", worker)
+        workers = live.worker_threads(record)
+        self.assertEqual(sum(w["live"]["packets"] for w in workers), totals["inspected"])
+        for worker in workers:
+            self.assertIn("worker", worker)  # the worker's own figures, not stale
+            self.assertNotIn("stale", worker)
+        # The Suricata-named half counts the same frames.
+        self.assertEqual(record["stats"]["decoder"]["pkts"], totals["inspected"])
+        self.assertEqual(record["stats"]["capture"]["kernel_packets"], totals["port_ipackets"])
 
     def test_sigint_with_symmetric_rss(self):
         records, stderr = self.run_until_signal(2, signal.SIGINT)
         self.assertIn("mode symmetric-rss, 2 RX queue(s)", stderr)
-        stats = [r["stats"] for r in records if r.get("event_type") == "stats"]
+        stats = [r for r in records if r.get("event_type") == "stats"]
         self.assertGreaterEqual(len(stats), 2, "expected periodic stats before the final one")
-        self.assertFalse(stats[0]["sensor"]["final"])
-        self.assertTrue(stats[-1]["sensor"]["final"])
+        self.assertFalse(stats[0]["misdirect"]["sensor"]["final"])
+        self.assertTrue(stats[-1]["misdirect"]["sensor"]["final"])
         self.check_consistent(stats[-1])
         # Symmetric RSS spreads net_null's queues over both workers, each reading its own queue.
-        for worker in stats[-1]["workers"]:
-            self.assertGreater(worker["from_queue"], 0, worker)
-            self.assertEqual(worker["from_ring"], 0, worker)
+        for worker in live.worker_threads(stats[-1]):
+            self.assertGreater(worker["live"]["from_queue"], 0, worker)
+            self.assertEqual(worker["live"]["from_ring"], 0, worker)
 
     def test_sigterm_with_one_worker(self):
         records, stderr = self.run_until_signal(1, signal.SIGTERM)
@@ -135,11 +140,11 @@ class DpdkCliTest(unittest.TestCase):
                                  *self.lists(), "--eve", eve, "--workers", "2", "--exit-on-eof"])
         self.assertEqual(code, 0, stderr)
         self.assertIn("stopping (end of input)", stderr)
-        stats = live.final_stats(live.read_records(eve))
-        self.assertTrue(stats["sensor"]["final"])
-        self.assertEqual(stats["totals"]["received"], 0)
-        self.assertEqual(stats["rx_lcores"][0]["packets"], 0)
-        self.assertEqual(stats["sensor"]["input_span_ns"], 0, "no packet read, no span")
+        record = live.final_stats(live.read_records(eve))
+        self.assertTrue(record["misdirect"]["sensor"]["final"])
+        self.assertEqual(record["misdirect"]["totals"]["received"], 0)
+        self.assertEqual(record["misdirect"]["threads"]["RX#01"]["fanout"]["packets"], 0)
+        self.assertEqual(record["misdirect"]["sensor"]["input_span_ns"], 0, "no packet read, no span")
 
 
 if __name__ == "__main__":

@@ -51,10 +51,10 @@ class DpdkParityTest(unittest.TestCase):
                 missing = [k for k in expected if k not in got]
                 extra = [k for k in got if k not in expected]
                 self.assertEqual(got, expected, f"live != replay\nmissing: {missing}\nextra: {extra}")
-                stats = live.final_stats(records)
-                self.assertIsNotNone(stats, "no stats record")
-                self.assertTrue(stats["sensor"]["final"])
-                totals = stats["totals"]
+                record = live.final_stats(records)
+                self.assertIsNotNone(record, "no stats record")
+                self.assertTrue(record["misdirect"]["sensor"]["final"])
+                totals = record["misdirect"]["totals"]
                 # Every frame of every capture was read, and each was inspected (nothing dropped).
                 self.assertEqual(totals["received"], group["packets"], totals)
                 self.assertEqual(totals["port_ipackets"], group["packets"], totals)
@@ -62,13 +62,15 @@ class DpdkParityTest(unittest.TestCase):
                 self.assertEqual(totals["dropped_fanout_ring_full"], 0, totals)
                 self.assertEqual(totals["in_flight"], 0, totals)
                 self.assertEqual(totals["port_rx_nombuf"], 0, totals)
-                self.assertEqual(sum(w["packets"] for w in stats["workers"]), group["packets"])
+                self.assertEqual(sum(w["live"]["packets"] for w in live.worker_threads(record)),
+                                 group["packets"])
+                self.assertEqual(record["stats"]["decoder"]["pkts"], group["packets"])
                 # The input's span (first read to last): positive once one port's input took more
                 # than one read of at most 32 frames, and no longer than the run that read it.
-                span_ns = stats["sensor"]["input_span_ns"]
+                span_ns = record["misdirect"]["sensor"]["input_span_ns"]
                 if len(group["paths"]) == 1 and group["packets"] > 64:
                     self.assertGreater(span_ns, 0)
-                self.assertLessEqual(span_ns / 1e9, stats["sensor"]["uptime_seconds"] + 1)
+                self.assertLessEqual(span_ns / 1e9, record["stats"]["uptime"] + 1)
 
     def test_captures_net_pcap_cannot_replay(self):
         """One skip (not one per capture) naming every capture left out, with its reason."""

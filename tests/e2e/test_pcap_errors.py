@@ -134,7 +134,7 @@ class ReplayErrorTest(unittest.TestCase):
         self.assertIn(f"{path}: stopped after packet 2 (reading packet 3)", replay.stderr)
         stats = replay.records[-1]
         self.assertEqual(stats.get("event_type"), "stats")
-        self.assertEqual(stats["stats"]["worker"]["packets"], 2)
+        self.assertEqual(stats["misdirect"]["worker"]["packets"], 2)
 
 
 if __name__ == "__main__":

@@ -278,14 +278,14 @@ class PipelineTest(unittest.TestCase):
     def test_summary_line(self):
         replay = e2e.run_replay([PLAIN, KINDS])
         self.assertEqual(replay.returncode, 0, replay.stderr)
-        stats = replay.records[-1]["stats"]
+        record = replay.records[-1]
         packets = e2e.count_packets(PLAIN) + e2e.count_packets(KINDS)
         match = re.search(r"^replay: 2 files, (\d+) packets, (\d+) SMTP sessions?, (\d+) recipients?, "
                           r"(\d+) alerts? in \d+\.\d s$", replay.stderr, re.M)
         self.assertIsNotNone(match, replay.stderr)
         self.assertEqual(int(match.group(1)), packets)
-        self.assertEqual(int(match.group(2)), stats["smtp"]["sessions"])
-        self.assertEqual(int(match.group(3)), stats["smtp"]["recipients"])
+        self.assertEqual(int(match.group(2)), record["stats"]["app_layer"]["flow"]["smtp"])
+        self.assertEqual(int(match.group(3)), record["misdirect"]["smtp"]["recipients"])
         self.assertEqual(int(match.group(4)), len(replay.alerts))
 
     def test_quiet(self):

@@ -5,7 +5,8 @@ stats — on every bundled capture, in one run over all of them (files end in ev
 Left out of the comparison, because they depend on how flows are split, not on what was found:
 flow_id (numbered per worker today, worker id in the top bits), and in the stats the per-worker
 caches — verdict_cache hits/misses (each worker has its own cache of verdicts) and the learned
-address book (each worker keeps its own; its housekeeping counters follow its flows).
+address book (each worker keeps its own; its housekeeping counters follow its flows) — and the
+per-thread entries (`threads`) and stats.flow.memuse (each worker reserves its own flow table).
 """
 import glob
 import json
@@ -31,8 +32,13 @@ def comparable(replay):
     stats = None
     for record in replay.records:
         if record.get("event_type") == "stats":
-            stats = {key: value for key, value in record["stats"].items() if key not in PER_WORKER_CACHES}
-            stats["timestamp"] = record["timestamp"]
+            # Both halves of the tree; `threads` is one entry per worker, and flow.memuse is what
+            # each worker's flow table reserved, so both follow N, not what was found.
+            suricata = {key: value for key, value in record["stats"].items() if key != "threads"}
+            suricata["flow"] = {key: value for key, value in suricata["flow"].items() if key != "memuse"}
+            own = {key: value for key, value in record["misdirect"].items()
+                   if key not in PER_WORKER_CACHES + ("threads",)}
+            stats = {"stats": suricata, "misdirect": own, "timestamp": record["timestamp"]}
             continue
         record = dict(record)
         record.pop("flow_id", None)

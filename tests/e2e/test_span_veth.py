@@ -108,7 +108,7 @@ class SpanVethTest(unittest.TestCase):
         previous = None
         while time.monotonic() < deadline:
             records = live.read_records(eve) if os.path.exists(eve) else []
-            stats = [r["stats"]["totals"]["inspected"] for r in records
+            stats = [r["misdirect"]["totals"]["inspected"] for r in records
                      if r.get("event_type") == "stats"]
             if stats and stats[-1] >= packets:
                 if previous is not None and len(stats) > previous[0] and stats[-1] == previous[1]:
@@ -128,6 +128,9 @@ class SpanVethTest(unittest.TestCase):
                 reason = (f"its alerts depend on its timing (it spans "
                           f"{info['last'] - info['first']:.0f} s) and tcpreplay --mbps does not "
                           "keep it; the dpdk suite covers it in capture time")
+            if reason is None and info.get("dns"):
+                reason = ("its DNS answers' TTLs run in packet time, which tcpreplay --mbps "
+                          "compresses; the dpdk suite covers it in capture time")
             if reason is not None:
                 skipped.append((path, reason))
             else:
@@ -165,9 +168,9 @@ class SpanVethTest(unittest.TestCase):
                 self.assertEqual(got, expected,
                                  f"missing: {[k for k in expected if k not in got]}\n"
                                  f"extra: {[k for k in got if k not in expected]}")
-                stats = live.final_stats(records)
-                self.assertTrue(stats["sensor"]["final"])
-                totals = stats["totals"]
+                record = live.final_stats(records)
+                self.assertTrue(record["misdirect"]["sensor"]["final"])
+                totals = record["misdirect"]["totals"]
                 self.assertEqual(kernel_received, sent, "the veth itself dropped frames")
                 self.assertEqual(totals["port_imissed"], 0, totals)
                 self.assertEqual(totals["port_rx_nombuf"], 0, totals)

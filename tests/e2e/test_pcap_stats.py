@@ -1,0 +1,72 @@
+"""The replay's `stats` record: one tree, Suricata's names under `stats`, misdirect's own under
+`misdirect`, every worker's figures under `threads` (docs/records.md, "stats")."""
+import os
+import unittest
+
+import misdirect_e2e as e2e
+
+KINDS = os.path.join(e2e.PCAPS, "kinds.pcap")
+
+# Names docs/records.md promises in a replay's record.
+SURICATA_NAMES = [
+    "stats.uptime", "stats.decoder.pkts", "stats.decoder.bytes", "stats.decoder.ipv4",
+    "stats.decoder.ipv6", "stats.decoder.tcp", "stats.decoder.udp", "stats.decoder.vlan",
+    "stats.decoder.invalid", "stats.flow.tcp", "stats.flow.active", "stats.flow.memuse",
+    "stats.defrag.fragments", "stats.tcp.sessions", "stats.tcp.reassembly_gap",
+    "stats.tcp.segment_memcap_drop", "stats.app_layer.flow.smtp", "stats.app_layer.tx.smtp",
+    "stats.decoder.vxlan", "stats.decoder.erspan", "stats.decoder.too_many_layers",
+]
+MISDIRECT_NAMES = [
+    "misdirect.matcher.generation", "misdirect.worker.packets", "misdirect.smtp.alerts",
+    "misdirect.smtp.records_dropped", "misdirect.smtp_anomalies.line_too_long",
+    "misdirect.verdict_cache.hits", "misdirect.alerts", "misdirect.encapsulation.vxlan",
+    "misdirect.encapsulation.erspan_type_iii", "misdirect.encapsulation.unsupported_gtp_u",
+]
+
+
+def setUpModule():
+    e2e.require_binary()
+
+
+def at(record, path):
+    values = e2e.find_values(record, path)
+    return values[0] if values else None
+
+
+class ReplayStats(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.replay = e2e.run_replay([KINDS])
+        cls.record = cls.replay.records[-1]
+
+    def test_top_level_keys(self):
+        self.assertEqual(self.replay.returncode, 0, self.replay.stderr)
+        self.assertEqual(list(self.record), ["timestamp", "event_type", "stats", "misdirect"])
+        self.assertEqual(self.record["event_type"], "stats")
+        self.assertLessEqual(set(self.record["stats"]),
+                             {"uptime", "capture", "decoder", "defrag", "flow", "tcp", "app_layer", "threads"})
+
+    def test_documented_names_are_there(self):
+        for path in SURICATA_NAMES + MISDIRECT_NAMES:
+            self.assertIsInstance(at(self.record, path), int, path)
+
+    def test_counts_match_the_capture(self):
+        self.assertEqual(at(self.record, "stats.decoder.pkts"), e2e.count_packets(KINDS))
+        self.assertEqual(at(self.record, "misdirect.worker.packets"), e2e.count_packets(KINDS))
+        self.assertEqual(at(self.record, "misdirect.smtp.alerts"), len(self.replay.alerts))
+        self.assertGreater(at(self.record, "stats.app_layer.flow.smtp"), 0)
+        self.assertEqual(at(self.record, "stats.flow.tcp"), at(self.record, "stats.tcp.sessions"))
+
+    def test_one_worker_thread_holds_the_totals(self):
+        for half in ("stats", "misdirect"):
+            totals = {k: v for k, v in self.record[half].items() if k not in ("uptime", "threads")}
+            self.assertEqual(list(self.record[half]["threads"]), ["W#01"])
+            thread = {k: v for k, v in self.record[half]["threads"]["W#01"].items() if k != "generation"}
+            if half == "misdirect":
+                totals.pop("matcher", None)
+                totals.pop("output", None)  # the EVE file sink is the run's, not a worker's
+            self.assertEqual(thread, totals, half)
+
+
+if __name__ == "__main__":
+    unittest.main()
