@@ -3,6 +3,11 @@
 // subscribers. Single-threaded: every call comes from the sensor's control thread, and nothing in
 // it ever blocks that thread longer than poll_once's timeout.
 //
+// The server is the reactor's loop over its connections; each concern has its own file:
+// the listening socket (control_socket.h), one connection's I/O (control_client.h), the answers
+// (command_dispatch.h), list pushes as jobs (list_push_queue.h) and their meaning (list_push.h),
+// persistence (list_store.h), and the records' way to subscribers (subscriber_fanout.h).
+//
 // A list push is a job: its compile runs on the sensor's helper thread while poll_once keeps
 // serving every client. The pushing client waits — its later requests stay unread until the push
 // is answered, so its answers keep their order — and a push from another client while one
@@ -12,20 +17,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "control/control_protocol.h"
+#include "control/command_dispatch.h"
+#include "control/control_client.h"
+#include "control/control_counters.h"
+#include "control/control_socket.h"
+#include "control/list_push_queue.h"
 #include "control/list_store.h"
 #include "control/peer_credentials.h"
 #include "control/sensor_control.h"
-#include "inspect/domain_lists.h"
-#include "dataplane/counter_table.h"
 #include "dataplane/output/record_sink.h"
 #include "dataplane/output/stats_tree.h"
 
@@ -50,44 +55,6 @@ struct ControlServerConfig {
   std::FILE* log = nullptr;
 };
 
-enum class ControlCounter : uint16_t {
-  kAccepted,
-  kRefused,
-  kTooManyClients,
-  kRequests,
-  kErrors,
-  kOversized,
-  kIncompleteLines,
-  kListSwaps,
-  kPersistFailures,
-  kEventsSent,
-  kSubscriberDrops,
-  kSubscriberDisconnects,
-  kWriteErrors,
-  kIdleTimeouts,
-  kPushesQueued,
-  kCount
-};
-
-inline constexpr dataplane::CounterInfo kControlCounterInfo[] = {
-    {"accepted", "connections accepted"},
-    {"refused", "connections refused by the SO_PEERCRED policy"},
-    {"too_many_clients", "connections closed because max_clients were connected"},
-    {"requests", "request lines answered"},
-    {"errors", "requests answered with an error"},
-    {"oversized", "connections closed for a line longer than max_message_bytes"},
-    {"incomplete_lines", "connections that ended in the middle of a line"},
-    {"list_swaps", "lists accepted and published"},
-    {"persist_failures", "accepted lists that could not be written to the state directory"},
-    {"events_sent", "records queued to subscribers"},
-    {"subscriber_drops", "records a subscriber's full buffer could not take"},
-    {"subscriber_disconnects", "subscribers disconnected for not reading"},
-    {"write_errors", "connections closed because a write failed"},
-    {"idle_timeouts", "connections closed after idle_timeout_ms without a request (not subscribers)"},
-    {"pushes_queued", "list pushes that waited for another push's compile to end"},
-};
-static_assert(std::size(kControlCounterInfo) == static_cast<std::size_t>(ControlCounter::kCount));
-
 struct ControlServerStats {
   std::size_t clients = 0;      // connected now
   std::size_t subscribers = 0;  // connected now with a non-empty subscription
@@ -98,12 +65,6 @@ struct ControlServerStats {
   uint64_t subscriber_drops = 0;
   uint64_t disconnects = 0;  // subscribers disconnected past the drop bound
   dataplane::CounterArray<ControlCounter> counters;
-};
-
-// The lists a push asks for, validated and merged with the current ones; or its error answer.
-struct PreparedPush {
-  std::optional<inspect::DomainLists> lists;
-  std::string error_answer;
 };
 
 class ControlServer {
@@ -120,7 +81,7 @@ class ControlServer {
   // queued push. Waits at most `timeout_ms` (0: just look) in poll(2).
   void poll_once(int timeout_ms);
   // True while a pushed list compiles (the caller may poll with a shorter timeout).
-  bool swap_in_flight() const noexcept { return swap_.has_value(); }
+  bool swap_in_flight() const noexcept { return pushes_.in_flight(); }
 
   // Queues one record line (no newline) to the subscribers of its type. Never blocks: a full
   // subscriber buffer drops the record and counts it; the subscriber gets an overflow event once
@@ -134,52 +95,30 @@ class ControlServer {
   const std::string& socket_path() const noexcept { return config_.socket_path; }
 
  private:
-  struct Client;
-
   void accept_clients();
-  void read_from(Client& client, bool readable);
-  void refuse_oversized(Client& client);
-  void handle_line(Client& client, std::string_view line);
-  void queue_response(Client& client, std::string line);
-  void flush(Client& client);
-  void close_client(Client& client);
-  void prune_closed();
+  bool admit(int fd, const PeerCredentials& peer);
+  void serve(ControlClient& client, short revents);
+  void read_from(ControlClient& client, bool readable);
+  void refuse_oversized(ControlClient& client);
+  void handle_line(ControlClient& client, std::string_view line);
+  void flush(ControlClient& client);
+  void poll_pushes();
   void close_idle_clients();
+  void prune_closed();
+  ControlClient* find_client(uint64_t serial) noexcept;
   uint64_t now_ms() const;
-
-  std::string answer(Client& client, const Request& request);
-  std::string answer_stats(const JsonValue& id);
-
-  // List pushes (lists.set, lists.add, lists.remove).
-  static bool is_push(const Request& request) noexcept;
-  void begin_push(Client& client, Request request);
-  void poll_swap();
-  std::string answer_swap(const JsonValue& id, const inspect::DomainLists& lists,
-                          const ListSwapResult& swap);
-  Client* find_client(uint64_t serial) noexcept;
-
-  // The push being prepared (validated, merged: on a helper thread), then compiled.
-  struct Swap {
-    uint64_t client = 0;  // Client::serial; the client may be gone when the compile ends
-    JsonValue id;
-    inspect::DomainLists lists;            // once prepared
-    std::future<PreparedPush> preparing;   // until prepared
-    bool compiling = false;
-  };
 
   ControlServerConfig config_;
   SensorControl& sensor_;
   std::optional<gid_t> group_;
   PeerPolicy policy_;
   std::unique_ptr<ListStore> store_;
-  int listen_fd_ = -1;
-  dev_t socket_device_ = 0;
-  ino_t socket_inode_ = 0;
-  std::vector<std::unique_ptr<Client>> clients_;
+  std::unique_ptr<ControlSocket> socket_;
+  ControlCounters counters_;
+  CommandDispatcher dispatcher_;
+  ListPushQueue pushes_;
+  std::vector<std::unique_ptr<ControlClient>> clients_;
   uint64_t next_client_serial_ = 1;
-  std::optional<Swap> swap_;
-  std::deque<uint64_t> push_queue_;  // clients holding a push that waits for swap_ to end
-  dataplane::CounterArray<ControlCounter> counters_;
   // Refused connections are counted exactly but logged at most once a minute: a local user
   // hammering the socket must not flood the sensor's log.
   static constexpr uint64_t kRefusalLogIntervalMs = 60'000;

@@ -27,6 +27,7 @@
 #include "control/sensor_options.h"
 #include "control/control_server.h"
 #include "control/list_store.h"
+#include "control/metrics_server.h"
 #include "control/sensor_control.h"
 #include "control/service_notifier.h"
 #include "dataplane/output/stats_tree.h"
@@ -61,6 +62,7 @@ struct LiveOptions {
   std::string control_path;
   std::string control_group;
   std::string state_dir;
+  std::optional<MetricsListen> metrics_listen;  // --metrics-listen; off by default
   uint64_t stats_interval_s = 60;
   bool exit_on_eof = false;
   dataplane::LiveSensorConfig sensor;  // its `worker` is shared.worker, copied after parsing
@@ -83,6 +85,14 @@ int parse_options(const std::vector<std::string>& args, LiveOptions& options) {
   line.add_text("--control-group", "NAME", options.control_group,
                 "the group whose members may use the control socket");
   line.add_text("--state-dir", "DIR", options.state_dir, "where pushed lists are saved and found again");
+  line.add_value("--metrics-listen", "ADDR:PORT", [&options](std::string_view text) {
+    MetricsListen listen;
+    std::string problem = parse_metrics_listen(text, listen);
+    if (problem.empty()) {
+      options.metrics_listen = listen;
+    }
+    return problem;
+  }, "serve Prometheus metrics at http://ADDR:PORT/metrics (no ADDR: 127.0.0.1; off by default)");
   line.add_number("--workers", "N", sensor.workers, 1, dataplane::LiveSensor::kMaxWorkers,
                   "worker lcores (default 1); software fan-out needs one more RX lcore");
   line.add_number("--burst", "N", sensor.burst, 1, dataplane::LiveSensor::kMaxBurst,
@@ -416,6 +426,19 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     std::fprintf(stderr, "misdirect live: control socket %s\n", options.control_path.c_str());
   }
 
+  std::unique_ptr<MetricsServer> metrics;
+  if (options.metrics_listen) {
+    MetricsServerConfig config;
+    config.listen = *options.metrics_listen;
+    try {
+      metrics = std::make_unique<MetricsServer>(config);
+    } catch (const std::exception& failure) {
+      std::fprintf(stderr, "misdirect live: %s\n", failure.what());
+      return 2;
+    }
+    std::fprintf(stderr, "misdirect live: metrics on %s\n", metrics->url().c_str());
+  }
+
   install_signal_handlers();
   sensor.start();
   std::fprintf(stderr, "misdirect live: running: %u worker(s), %zu patterns%s\n",
@@ -462,6 +485,9 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       server->poll_once(drained != 0 ? 0 : 2);
     } else if (drained == 0) {
       usleep(1000);
+    }
+    if (metrics) {
+      metrics->poll_once(control, server.get());  // a page only when a scrape waits for one
     }
     if (sensor.matchers().retired() != 0) {
       sensor.matchers().reclaim();  // old matchers whose grace period is over; never waits

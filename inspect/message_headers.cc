@@ -4,6 +4,7 @@
 #include "inspect/message_headers.h"
 
 #include <cstring>
+#include <optional>
 
 #include "inspect/header_text.h"
 
@@ -76,7 +77,7 @@ std::string_view header_field_name(HeaderField field) noexcept {
 }
 
 bool is_address_list(HeaderField field) noexcept {
-  return field == HeaderField::kTo || field == HeaderField::kCc || field == HeaderField::kReplyTo;
+  return field == HeaderField::kFrom || field == HeaderField::kTo || field == HeaderField::kCc || field == HeaderField::kReplyTo;
 }
 
 std::string_view header_block_end_name(HeaderBlockEnd end) noexcept {
@@ -101,21 +102,39 @@ std::string_view next_list_item(std::string_view& list) noexcept {
 }
 
 std::string_view address_in_mailbox(std::string_view mailbox) noexcept {
-  // "Name <addr>": the last angle-bracketed part outside quotes.
-  bool quoted = false;
-  std::size_t open = std::string_view::npos;
-  for (std::size_t i = 0; i < mailbox.size(); ++i) {
-    const char c = mailbox[i];
-    if (c == '\\' && quoted) {
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == '<' && !quoted) {
-      open = i;
-    } else if (c == '>' && !quoted && open != std::string_view::npos) {
-      const std::string_view inside = mailbox.substr(open + 1, i - open - 1);
-      return inside.find('@') != std::string_view::npos ? inside : std::string_view();
+  // "Name <addr>": the last angle-bracketed part outside quotes (a decoded display name can hold
+  // "<...>" of its own, before the real address). A decoded display name can also hold a lone '"'
+  // that leaves the quotes open to the end: then the brackets are looked for again, quotes ignored
+  // (an addr-spec is never an encoded-word, so the real one is still there as sent).
+  const auto last_angled = [mailbox](bool honour_quotes, bool& quotes_open) {
+    bool quoted = false;
+    std::size_t open = std::string_view::npos;
+    std::string_view last;
+    bool angled = false;
+    for (std::size_t i = 0; i < mailbox.size(); ++i) {
+      const char c = mailbox[i];
+      if (honour_quotes && c == '\\' && quoted) {
+        ++i;
+      } else if (honour_quotes && c == '"') {
+        quoted = !quoted;
+      } else if (c == '<' && !quoted) {
+        open = i;
+      } else if (c == '>' && !quoted && open != std::string_view::npos) {
+        last = mailbox.substr(open + 1, i - open - 1);
+        angled = true;
+        open = std::string_view::npos;
+      }
     }
+    quotes_open = quoted;
+    return angled ? std::optional<std::string_view>(last) : std::nullopt;
+  };
+  bool quotes_open = false;
+  std::optional<std::string_view> angled = last_angled(true, quotes_open);
+  if (!angled && quotes_open) {
+    angled = last_angled(false, quotes_open);
+  }
+  if (angled) {
+    return angled->find('@') != std::string_view::npos ? *angled : std::string_view();
   }
   // "addr (Name)" or a bare addr: the text before any comment, trimmed.
   std::string_view bare = mailbox.substr(0, mailbox.find('('));

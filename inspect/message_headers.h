@@ -7,9 +7,9 @@
 // that is neither a header field nor a continuation, or 64 KiB, or the end of the content —
 // whichever comes first. Folded lines are unfolded; values are decoded to UTF-8 by HeaderText
 // (RFC 2047 encoded-words, invalid bytes replaced). The first occurrence of a field counts.
-// To, Cc and Reply-To are address lists: split on the commas between addresses (not those inside
-// quotes, comments or angle brackets) before decoding, so a decoded display name holding a comma
-// stays one address.
+// From, To, Cc and Reply-To are address lists (RFC 5322 allows several authors in From): split on
+// the commas between addresses (not those inside quotes, comments or angle brackets) before
+// decoding, so a decoded display name holding a comma stays one address.
 //
 // Pure, resumable and allocation-free: feed() takes the content in any chunking (tested whole and
 // byte by byte) and keeps its state and the values in fixed buffers. A field whose text exceeds
@@ -42,7 +42,7 @@ inline constexpr std::size_t kHeaderFieldCount = static_cast<std::size_t>(Header
 
 // The header's name as it appears in a message, lowercase ("message-id").
 std::string_view header_field_name(HeaderField field) noexcept;
-// True for the address-list fields (To, Cc, Reply-To): their value is a list of addresses.
+// True for the address-list fields (From, To, Cc, Reply-To): their value is a list of addresses.
 bool is_address_list(HeaderField field) noexcept;
 
 // Why the header block ended.
@@ -131,7 +131,9 @@ class MessageHeaders {
 std::string_view next_list_item(std::string_view& list) noexcept;
 
 // The addr-spec of one address as a header writes it: "Name <user@example.org>" and
-// "user@example.org (Name)" both give "user@example.org"; "" when there is no '@' in it.
+// "user@example.org (Name)" both give "user@example.org"; "" when there is no '@' in it. With
+// several angle-bracketed parts outside quotes (a decoded display name "x <a@b>" before the
+// address), the last one is the address.
 std::string_view address_in_mailbox(std::string_view mailbox) noexcept;
 
 class MessageHeaderParser {

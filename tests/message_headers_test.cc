@@ -143,6 +143,16 @@ BOOST_AUTO_TEST_CASE(a_decoded_comma_does_not_split_an_address) {
              "to=Doe, John <john@example.org> | jane@example.org\nend=blank_line");
 }
 
+BOOST_AUTO_TEST_CASE(from_is_an_address_list_too) {
+  // Several authors (RFC 5322 mailbox-list), a quoted comma, an encoded display name whose decoded
+  // text holds a comma, a folded line between the addresses.
+  BOOST_TEST(parse("From: \"Ops, Team\" <ops@army.ml>,\r\n =?UTF-8?Q?Smith=2C_J?= <js@amry.mil>, carol@example.org\r\n"
+                   "Reply-To: =?UTF-8?B?Qm9i?= <bob@navy.ml>\r\n\r\n") ==
+             "from=\"Ops, Team\" <ops@army.ml> | Smith, J <js@amry.mil> | carol@example.org\n"
+             "reply-to=Bob <bob@navy.ml>\n"
+             "end=blank_line");
+}
+
 BOOST_AUTO_TEST_CASE(dot_stuffed_content_is_unstuffed_and_the_terminator_ends_it) {
   // "..X-Dots" is the header ".X-Dots"; the lone "." ends the content with no blank line.
   BOOST_TEST(parse("Subject: dots\r\n..X-Dots: yes\r\nTo: a@b.c\r\n.\r\n", Framing::kDotStuffed) ==
@@ -219,6 +229,11 @@ BOOST_AUTO_TEST_CASE(addresses_are_found_in_mailboxes) {
   BOOST_TEST(address_in_mailbox("dave@example.org") == "dave@example.org");
   BOOST_TEST(address_in_mailbox("Undisclosed recipients:;") == "");
   BOOST_TEST(address_in_mailbox("Name <>") == "");
+  // A decoded display name with brackets of its own: the last bracketed part is the address.
+  BOOST_TEST(address_in_mailbox("CEO <ceo@army.ml> <real@example.org>") == "real@example.org");
+  // A decoded display name with a lone quote: the brackets are found with quotes ignored.
+  BOOST_TEST(address_in_mailbox("5\" screen <seller@amry.mil>") == "seller@amry.mil");
+  BOOST_TEST(address_in_mailbox("\"a <x@y.z>\" bare") == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -547,6 +547,177 @@ BOOST_AUTO_TEST_CASE(roles_turned_off_do_not_alert) {
   BOOST_TEST(contains(stats, R"("role_off":3,)"));
 }
 
+// ---- header-from and reply-to ----------------------------------------------------------------
+
+// A session up to DATA's 354 (clean MAIL FROM and RCPT TO unless given), then `content` in the
+// given pieces, then the end of the content and QUIT. `before_end`: the alerts written before the
+// content's terminating line was sent.
+struct HeaderSession {
+  std::vector<Bytes> opening(TcpConversation& c, std::string_view rcpt = "staff@example.net") {
+    return {c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"), c.client("EHLO client.example\r\n"),
+            c.server("250 mx\r\n"), c.client("MAIL FROM:<alice@example.org>\r\n"), c.server("250 OK\r\n"),
+            c.client("RCPT TO:<" + std::string(rcpt) + ">\r\n"), c.server("250 OK\r\n"), c.client("DATA\r\n"),
+            c.server("354 go ahead\r\n")};
+  }
+};
+
+// Drops the parts of a record that depend on how many frames carried it (the packet time).
+std::string without_timestamp(std::string line) {
+  const std::size_t at = line.find(R"("timestamp":")");
+  if (at != std::string::npos) {
+    line.erase(at, line.find('"', at + 13) + 2 - at);
+  }
+  return line;
+}
+
+// The header block of the inbound-impersonation case: MAIL FROM is clean, the From: list (folded,
+// a quoted comma, an RFC 2047 display name) holds a look-alike, Reply-To: another; the body holds
+// look-alike header lines that must not count.
+constexpr std::string_view kImpersonatingHeaders =
+    "Received: from relay.example by mx.example; Tue, 1 Dec 2026 10:00:00 +0000\r\n"
+    "From: \"Ops, Team\" <ops@example.org>,\r\n"
+    " =?UTF-8?Q?Army_Support=2C_HQ?= <support@army.ml>\r\n"
+    "Reply-To: =?UTF-8?B?QmlsbGluZw==?= <billing@amry.mil>\r\n"
+    "Subject: Invoice 4711\r\n"
+    "Message-ID: <4711@relay.example>\r\n"
+    "\r\n";
+constexpr std::string_view kImpersonatingBody = "From: body@armmy.mil\r\nReply-To: x@army.ml\r\n.\r\n";
+
+std::vector<std::string> impersonation_alerts(std::size_t piece_bytes, std::size_t& alerts_before_body) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40201, "10.0.0.2", 25);
+  harness.send(HeaderSession{}.opening(c));
+  for (std::size_t at = 0; at < kImpersonatingHeaders.size(); at += piece_bytes) {
+    harness.send({c.client(kImpersonatingHeaders.substr(at, piece_bytes))});
+  }
+  alerts_before_body = harness.records.alerts.size();
+  harness.send({c.client(kImpersonatingBody), c.server("250 queued\r\n"), c.client("QUIT\r\n"),
+                c.server("221 bye\r\n"), c.client_fin(), c.server_fin(), c.ack()});
+  harness.finish();
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("header_alerts":2})"));
+  BOOST_TEST(contains(stats, R"("lookalike_header_addresses":2,)"));
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  // The transaction's record lists what its headers named.
+  BOOST_TEST(contains(harness.records.smtp[0],
+                      R"("lookalikes":[{"variant":"army.ml","roles":["header-from"],"alerted":"header-from"},)"
+                      R"({"variant":"amry.mil","roles":["reply-to"],"alerted":"reply-to"}])"));
+  std::vector<std::string> alerts;
+  for (const std::string& line : harness.records.alerts) {
+    alerts.push_back(without_timestamp(line));
+  }
+  return alerts;
+}
+
+BOOST_AUTO_TEST_CASE(a_lookalike_in_from_and_reply_to_alerts_at_the_end_of_the_header_block) {
+  std::size_t before_body = 0;
+  const std::vector<std::string> alerts = impersonation_alerts(kImpersonatingHeaders.size(), before_body);
+  BOOST_TEST(before_body == 2u);  // written at the blank line, before the message was delivered
+  BOOST_REQUIRE_EQUAL(alerts.size(), 2u);
+  BOOST_TEST(contains(alerts[0], R"("tx_id":0,)"));
+  BOOST_TEST(contains(alerts[0], R"("signature_id":9900201,)"));
+  BOOST_TEST(contains(alerts[0], R"x("signature":"MISDIRECT message From: header at a look-alike domain (tld-swap)")x"));
+  BOOST_TEST(contains(alerts[0], R"("smtp":{"helo":"client.example","mail_from":"alice@example.org"})"));
+  BOOST_TEST(contains(alerts[0], R"("email":{"from":"\"Ops, Team\" <ops@example.org>, Army Support, HQ <support@army.ml>",)"
+                                 R"("subject":"Invoice 4711","message_id":"<4711@relay.example>"})"));
+  BOOST_TEST(contains(alerts[0], R"("role":"header-from","address":"support@army.ml","domain":"army.ml",)"
+                                 R"("protected":"army.mil","kind":"tld-swap","variant":"army.ml")"));
+  BOOST_TEST(contains(alerts[1], R"("signature_id":9900305,)"));  // reply-to (3), transposition (4)
+  BOOST_TEST(contains(alerts[1], R"("role":"reply-to","address":"billing@amry.mil","domain":"amry.mil",)"));
+}
+
+BOOST_AUTO_TEST_CASE(header_roles_give_the_same_alerts_in_any_segmentation) {
+  std::size_t before_body = 0;
+  const std::vector<std::string> whole = impersonation_alerts(kImpersonatingHeaders.size(), before_body);
+  for (const std::size_t piece : {1u, 2u, 3u, 7u, 64u}) {
+    BOOST_TEST_CONTEXT("pieces of " << piece << " bytes") {
+      std::size_t before = 0;
+      BOOST_TEST(impersonation_alerts(piece, before) == whole, boost::test_tools::per_element());
+      BOOST_TEST(before == 2u);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_lookalike_the_flow_alerted_on_is_recorded_not_alerted_again_in_headers) {
+  // The recipient alerts; From at the same look-alike (and a name under it), and Reply-To at it,
+  // are recorded in the transaction's record; a second look-alike in From alerts once.
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40202, "10.0.0.2", 25);
+  harness.send(HeaderSession{}.opening(c, "bob@army.ml"));
+  harness.send({c.client("From: a@army.ml, b@hq.army.ml, c@amry.mil, d@mx.amry.mil\r\nReply-To: r@army.ml\r\n"
+                         "\r\nbody\r\n.\r\n"),
+                c.server("250 queued\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 2u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("role":"recipient")"));
+  BOOST_TEST(contains(harness.records.alerts[1], R"("role":"header-from","address":"c@amry.mil")"));
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  BOOST_TEST(contains(harness.records.smtp[0],
+                      R"("lookalikes":[{"variant":"army.ml","roles":["recipient","header-from","reply-to"],"alerted":"recipient"},)"
+                      R"({"variant":"amry.mil","roles":["header-from"],"alerted":"header-from"}])"));
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("lookalike_header_addresses":5,)"));
+  // a@army.ml, b@hq.army.ml, d@mx.amry.mil, r@army.ml: each a look-alike the flow already alerted on.
+  BOOST_TEST(contains(stats, R"("lookalike_seen_again":4,)"));
+}
+
+BOOST_AUTO_TEST_CASE(a_lookalike_only_in_a_display_name_does_not_alert) {
+  // The address is what counts: a look-alike written in the display name (quoted, or encoded with
+  // brackets of its own, or with a lone quote) is not the From address.
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40203, "10.0.0.2", 25);
+  harness.send(HeaderSession{}.opening(c));
+  harness.send({c.client("From: \"ceo@army.ml\" <ceo@example.org>,\r\n"
+                         " =?UTF-8?Q?CEO_=3Cceo=40army.ml=3E?= <ceo2@example.org>\r\n"
+                         "Reply-To: =?UTF-8?Q?5=22_screen?= <sales@amry.mil>\r\n\r\n.\r\n"),
+                c.server("250 queued\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("role":"reply-to","address":"sales@amry.mil")"));
+}
+
+BOOST_AUTO_TEST_CASE(header_roles_read_bdat_chunks_and_a_block_the_content_ends) {
+  // BDAT: the From line split across two chunks; the content ends inside the header block (no
+  // blank line): the block ends with the content and is judged then.
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40204, "10.0.0.2", 25);
+  const std::string chunk1 = "Subject: s\r\nFrom: Sup";
+  const std::string chunk2 = "port <support@army.ml>\r\nReply-To: billing@amry.mil\r\n";
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 mx ESMTP\r\n"), c.client("EHLO x\r\n"),
+                c.server("250 mx\r\n"), c.client("MAIL FROM:<alice@example.org>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<staff@example.net>\r\n"), c.server("250 OK\r\n"),
+                c.client("BDAT " + std::to_string(chunk1.size()) + "\r\n" + chunk1), c.server("250 OK\r\n")});
+  BOOST_TEST(harness.records.alerts.empty());
+  harness.send({c.client("BDAT " + std::to_string(chunk2.size()) + " LAST\r\n" + chunk2)});
+  // The Reply-To line is complete, but a header block without its blank line ends with the
+  // content, which the transaction's end (the reply to BDAT LAST) marks.
+  BOOST_TEST(harness.records.alerts.empty());
+  harness.send({c.server("250 queued\r\n")});
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 2u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("role":"header-from","address":"support@army.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[1], R"("role":"reply-to","address":"billing@amry.mil")"));
+  harness.finish();
+  BOOST_TEST(harness.records.alerts.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(header_roles_turned_off_only_count) {
+  WorkerConfig config = Harness::small_config();
+  std::string error;
+  const auto roles = misdirect::inspect::parse_roles("-header-from", error);
+  BOOST_REQUIRE(roles.has_value());
+  config.roles = *roles;
+  Harness harness(config);
+  TcpConversation c("10.0.0.1", 40205, "10.0.0.2", 25);
+  harness.send(HeaderSession{}.opening(c));
+  harness.send({c.client("From: support@army.ml\r\nReply-To: billing@amry.mil\r\n\r\n.\r\n"),
+                c.server("250 queued\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("role":"reply-to")"));
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("role_off":1,)"));
+}
+
 BOOST_AUTO_TEST_CASE(role_lists) {
   std::string error;
   BOOST_TEST(misdirect::inspect::roles_text(*misdirect::inspect::parse_roles("all", error)) ==

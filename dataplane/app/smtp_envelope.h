@@ -42,6 +42,9 @@ struct SmtpTransaction {
   uint32_t id = 0;
   uint16_t end_code = 0;
   inspect::TransactionEndReason reason = inspect::TransactionEndReason::kSessionEnd;
+  // Roles other than recipient in which this transaction named a look-alike (sender, header-from,
+  // reply-to; a bit per inspect::LookalikeRole): its record then lists the flow's look-alikes.
+  uint8_t lookalike_roles = 0;
   SmtpBoundedText mail_from;
 };
 
@@ -87,8 +90,9 @@ struct SmtpAlertFacts {
   uint32_t transaction;  // the recipient's transaction id (from 1)
 };
 
-// An alert for a look-alike in another role than recipient: sender (MAIL FROM), dns-learned (the
-// server's address came from a look-alike's DNS answer), tls-sni (the ClientHello's server name).
+// An alert for a look-alike in another role than recipient: sender (MAIL FROM), header-from and
+// reply-to (the message's From: and Reply-To: headers), dns-learned (the server's address came
+// from a look-alike's DNS answer), tls-sni (the ClientHello's server name).
 struct SmtpRoleAlertFacts {
   inspect::LookalikeRole role = inspect::LookalikeRole::kSender;
   std::string_view domain;  // canonical
@@ -101,6 +105,11 @@ struct SmtpRoleAlertFacts {
   const LearnedFact* evidence = nullptr;   // kDnsLearned: the answer that taught the address
   std::string_view server_name;            // kTlsSni
   uint16_t tls_version = 0;                // kTlsSni: the highest version the ClientHello offers
+  // kHeaderFrom, kReplyTo: the address as the header gave it, its transaction (from 1) and the
+  // message's header block (for the message's identity).
+  std::string_view address;
+  uint32_t transaction = 0;
+  const inspect::MessageHeaders* message = nullptr;
 };
 
 // A look-alike an SMTP flow met, in which roles, and the role that alerted (-1: none).
@@ -134,6 +143,8 @@ struct SmtpEnvelope {
   const char* text = nullptr;                 // the text store the recipients point into
   // transaction() only: the header block of the transaction's message, when content was sent.
   const inspect::MessageHeaders* message = nullptr;
+  // The look-alikes the flow met so far, in which roles, and the role that alerted on each.
+  std::span<const SmtpLookalikeSeen> lookalikes;
 
   SmtpRecipientText text_of(const SmtpRecipient& recipient) const noexcept {
     const char* base = text + recipient.text_offset;

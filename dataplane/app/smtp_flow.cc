@@ -79,9 +79,7 @@ void SmtpFlow::gap(Direction direction, uint64_t byte_count, uint64_t now_ns) no
 
 void SmtpFlow::finish(uint64_t now_ns) noexcept {
   now_ns_ = now_ns;
-  if (parsing_transaction_ != 0) {
-    header_parser_.finish();
-  }
+  end_header_block();
   session_.finish();
   tls_.finish();
   for (SmtpTransaction& transaction : transactions_) {
@@ -198,6 +196,7 @@ SmtpTransaction& SmtpFlow::open_transaction(uint32_t id) noexcept {
   slot->end_code = 0;
   slot->reason = inspect::TransactionEndReason::kSessionEnd;
   slot->mail_from.length = 0;
+  slot->lookalike_roles = 0;
   return *slot;
 }
 
@@ -297,9 +296,7 @@ void SmtpFlow::on_message_content(const inspect::MessageContent& content) noexce
     return;  // content of no known transaction (presumed after a gap): no record to carry it
   }
   if (content.transaction != parsing_transaction_) {
-    if (parsing_transaction_ != 0) {
-      header_parser_.finish();
-    }
+    end_header_block();
     // A free slot, else the one not of an open transaction, else the older (its record loses
     // its email object, counted).
     MessageSlot* slot = nullptr;
@@ -321,6 +318,9 @@ void SmtpFlow::on_message_content(const inspect::MessageContent& content) noexce
   }
   if (!header_parser_.done()) {
     header_parser_.feed({reinterpret_cast<const uint8_t*>(content.bytes.data()), content.bytes.size()});
+    if (header_parser_.done()) {
+      judge_headers();
+    }
   }
 }
 
@@ -348,8 +348,8 @@ void SmtpFlow::release_headers(uint32_t transaction) noexcept {
 }
 
 void SmtpFlow::on_transaction_end(const inspect::TransactionEnd& end) noexcept {
-  if (end.transaction == parsing_transaction_ && parsing_transaction_ != 0) {
-    header_parser_.finish();  // BDAT LAST has no terminator line of its own
+  if (end.transaction == parsing_transaction_) {
+    end_header_block();  // BDAT LAST has no terminator line of its own
   }
   SmtpTransaction* transaction = find_transaction(end.transaction);
   if (transaction == nullptr) {
@@ -407,6 +407,7 @@ SmtpEnvelope SmtpFlow::envelope() const noexcept {
   view.helo = helo_.view();
   view.recipients = std::span<const SmtpRecipient>(recipients_, recipient_count_);
   view.text = text_;
+  view.lookalikes = std::span<const SmtpLookalikeSeen>(lookalikes_seen_.data(), lookalikes_seen_count_);
   return view;
 }
 
@@ -536,6 +537,9 @@ void SmtpFlow::judge_sender(const inspect::MailFrom& mail) noexcept {
     environment_.counters->add(SmtpCounter::kRoleOff);
     return;
   }
+  if (SmtpTransaction* transaction = find_transaction(mail.transaction)) {
+    transaction->lookalike_roles |= static_cast<uint8_t>(1u << static_cast<int>(inspect::LookalikeRole::kSender));
+  }
   if (note_lookalike(inspect::LookalikeRole::kSender, verdict.variant)) {
     write_role_alert(inspect::LookalikeRole::kSender, domain.view(), verdict, binding->generation,
                      mail.address.substr(0, kMaxFieldBytes), {});
@@ -564,6 +568,66 @@ void SmtpFlow::alert_learned(std::string_view reason) noexcept {
   if (note_lookalike(inspect::LookalikeRole::kDnsLearned, verdict.variant)) {
     write_role_alert(inspect::LookalikeRole::kDnsLearned, evidence_.origin_view(), verdict, binding->generation,
                      {}, reason);
+  }
+}
+
+void SmtpFlow::end_header_block() noexcept {
+  if (parsing_transaction_ == 0 || header_parser_.done()) {
+    return;
+  }
+  header_parser_.finish();
+  judge_headers();
+}
+
+void SmtpFlow::judge_headers() noexcept {
+  const inspect::MessageHeaders* headers = headers_of(parsing_transaction_);
+  if (headers == nullptr) {
+    return;
+  }
+  SmtpTransaction* transaction = find_transaction(parsing_transaction_);
+  judge_header_addresses(inspect::LookalikeRole::kHeaderFrom, inspect::HeaderField::kFrom, *headers, transaction);
+  judge_header_addresses(inspect::LookalikeRole::kReplyTo, inspect::HeaderField::kReplyTo, *headers, transaction);
+}
+
+void SmtpFlow::judge_header_addresses(inspect::LookalikeRole role, inspect::HeaderField field,
+                                      const inspect::MessageHeaders& headers,
+                                      SmtpTransaction* transaction) noexcept {
+  const MatcherBinding* binding = environment_.matcher;
+  if (!headers.has(field) || binding == nullptr || binding->matcher == nullptr) {
+    return;
+  }
+  // Every address of the list (a few at most; the field's buffer bounds them).
+  std::string_view list = headers.get(field);
+  for (std::string_view item = inspect::next_list_item(list); !item.empty(); item = inspect::next_list_item(list)) {
+    const std::string_view address = inspect::address_in_mailbox(item);
+    const std::size_t at = address.rfind('@');
+    if (at == std::string_view::npos) {
+      continue;
+    }
+    inspect::CanonicalDomain domain;
+    if (inspect::normalize_domain(address.substr(at + 1), domain) != inspect::DomainError::kOk) {
+      continue;
+    }
+    const inspect::Verdict verdict = binding->matcher->judge(domain.view(), *binding->scratch);
+    if (!verdict.lookalike) {
+      continue;
+    }
+    environment_.counters->add(SmtpCounter::kLookalikeHeaderAddresses);
+    if (!environment_.roles.has(role)) {
+      environment_.counters->add(SmtpCounter::kRoleOff);
+      continue;
+    }
+    if (transaction != nullptr) {
+      transaction->lookalike_roles |= static_cast<uint8_t>(1u << static_cast<int>(role));
+    }
+    if (note_lookalike(role, verdict.variant)) {
+      SmtpRoleAlertFacts facts = role_alert_facts(role, domain.view(), verdict, binding->generation);
+      facts.sender = transaction != nullptr && transaction->has_mail ? transaction->mail_from.view() : std::string_view();
+      facts.address = address.substr(0, kMaxFieldBytes);
+      facts.transaction = parsing_transaction_;
+      facts.message = &headers;
+      environment_.output->role_alert(envelope(), facts);
+    }
   }
 }
 
@@ -600,9 +664,8 @@ void SmtpFlow::on_client_hello(const inspect::TlsClientHello& hello) noexcept {
   }
 }
 
-void SmtpFlow::write_role_alert(inspect::LookalikeRole role, std::string_view domain,
-                                const inspect::Verdict& verdict, uint64_t generation,
-                                std::string_view sender, std::string_view reason) noexcept {
+SmtpRoleAlertFacts SmtpFlow::role_alert_facts(inspect::LookalikeRole role, std::string_view domain,
+                                              const inspect::Verdict& verdict, uint64_t generation) const noexcept {
   SmtpRoleAlertFacts facts;
   facts.role = role;
   facts.domain = domain;
@@ -610,11 +673,18 @@ void SmtpFlow::write_role_alert(inspect::LookalikeRole role, std::string_view do
   facts.kind = verdict.kind;
   facts.variant = verdict.variant;
   facts.generation = generation;
-  facts.sender = sender;
-  facts.reason = reason;
   facts.evidence = role == inspect::LookalikeRole::kDnsLearned ? &evidence_ : nullptr;
   facts.server_name = sni_.view();
   facts.tls_version = tls_version_;
+  return facts;
+}
+
+void SmtpFlow::write_role_alert(inspect::LookalikeRole role, std::string_view domain,
+                                const inspect::Verdict& verdict, uint64_t generation,
+                                std::string_view sender, std::string_view reason) noexcept {
+  SmtpRoleAlertFacts facts = role_alert_facts(role, domain, verdict, generation);
+  facts.sender = sender;
+  facts.reason = reason;
   environment_.output->role_alert(envelope(), facts);
 }
 

@@ -12,11 +12,13 @@
 //           part — DNS evidence for its server's address, or a look-alike TLS server name — gets one
 //           more at its end, with the `tls` fields and every look-alike it met and in which roles.
 //
-// Roles other than recipient (sender, dns-learned, tls-sni) alert at most once per flow and
-// look-alike (the matched variant: mx1.army.ml and army.ml are one); recipients alert once per flow
+// Roles other than recipient (sender, header-from, reply-to, dns-learned, tls-sni) alert at most
+// once per flow and look-alike (the matched variant: mx1.army.ml and army.ml are one); recipients alert once per flow
 // and recipient, as always, and register their look-alike so that later roles only record it.
 // dns-learned alerts as soon as the recipients are known to be unreadable: STARTTLS taken (the
 // client's first TLS record), implicit TLS (port 465), or the end of a session with no RCPT TO.
+// header-from and reply-to are judged when the message's header block has ended (the blank line,
+// the content's end, or a bound), every address of the From: and Reply-To: lists.
 #pragma once
 
 #include <array>
@@ -121,8 +123,16 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   bool note_lookalike(inspect::LookalikeRole role, std::string_view variant) noexcept;
   void judge_sender(const inspect::MailFrom& mail) noexcept;
   void alert_learned(std::string_view reason) noexcept;
+  // The header block being read ends here (content end, transaction end, flow end) unless it
+  // already has; then its From and Reply-To addresses are judged.
+  void end_header_block() noexcept;
+  void judge_headers() noexcept;
+  void judge_header_addresses(inspect::LookalikeRole role, inspect::HeaderField field,
+                              const inspect::MessageHeaders& headers, SmtpTransaction* transaction) noexcept;
   void on_client_hello(const inspect::TlsClientHello& hello) noexcept;
   void feed_tls(std::span<const uint8_t> bytes) noexcept;
+  SmtpRoleAlertFacts role_alert_facts(inspect::LookalikeRole role, std::string_view domain,
+                                      const inspect::Verdict& verdict, uint64_t generation) const noexcept;
   void write_role_alert(inspect::LookalikeRole role, std::string_view domain, const inspect::Verdict& verdict,
                         uint64_t generation, std::string_view sender, std::string_view reason) noexcept;
 

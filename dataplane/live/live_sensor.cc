@@ -661,7 +661,14 @@ void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, bool final_re
   start_stats_record(record, now_ns, uptime_s);
   StatsNode& misdirect = record.child("misdirect");
   const MatcherGeneration* generation = matchers_ ? matchers_->current() : nullptr;
-  misdirect.child("matcher").add("generation", generation != nullptr ? generation->generation : 0);
+  StatsNode& matcher = misdirect.child("matcher");
+  matcher.add("generation", generation != nullptr ? generation->generation : 0);
+  if (generation != nullptr) {
+    // The judging generation's size and how long its compile took (a push's cost, for metrics).
+    matcher.add("patterns", generation->matcher->pattern_count());
+    matcher.add("compile_microseconds",
+                static_cast<uint64_t>(generation->matcher->compile_milliseconds() * 1000.0));
+  }
   StatsNode& sensor = misdirect.child("sensor");
   sensor.add("workers", config_.workers);
   sensor.add("rx_lcores", rx_lcores_.size());

@@ -2,8 +2,12 @@
 // misdirect's fields under `misdirect`), written into the worker's one record buffer.
 #include "dataplane/output/smtp_record_writer.h"
 
+#include <array>
 #include <cassert>
 #include <cstddef>
+#include <cstring>
+#include <span>
+#include <utility>
 
 #include "dataplane/output/lookalike_alert.h"
 #include "inspect/lookalike_kind.h"
@@ -75,6 +79,56 @@ void write_evidence(JsonLineWriter& json, const LearnedFact& evidence) noexcept 
   json.end_object();
 }
 
+// The From header as Suricata writes it, one string: From is an address list (RFC 5322 allows
+// several authors), so its addresses are joined the way a header writes them.
+void write_from(JsonLineWriter& json, const inspect::MessageHeaders& headers) noexcept {
+  using inspect::HeaderField;
+  if (!headers.has(HeaderField::kFrom) || headers.get(HeaderField::kFrom).empty()) {
+    return;
+  }
+  // Each '\0' between two addresses becomes ", ": at most twice the field's bytes.
+  std::array<char, 2 * inspect::kHeaderFieldBytes[static_cast<std::size_t>(HeaderField::kFrom)]> joined;
+  std::size_t length = 0;
+  std::string_view list = headers.get(HeaderField::kFrom);
+  for (std::string_view item = inspect::next_list_item(list); !item.empty(); item = inspect::next_list_item(list)) {
+    if (length > 0) {
+      joined[length++] = ',';
+      joined[length++] = ' ';
+    }
+    std::memcpy(joined.data() + length, item.data(), item.size());
+    length += item.size();
+  }
+  json.key("from");
+  json.string({joined.data(), length});
+}
+
+// The look-alikes a flow met, in which roles, and the role that alerted on each.
+void write_lookalikes(JsonLineWriter& json, std::span<const SmtpLookalikeSeen> lookalikes) noexcept {
+  json.key("lookalikes");
+  json.begin_array();
+  for (const SmtpLookalikeSeen& seen : lookalikes) {
+    json.begin_object();
+    json.key("variant");
+    json.string(seen.variant.view());
+    json.key("roles");
+    json.begin_array();
+    for (int role = 0; role < inspect::kLookalikeRoleCount; ++role) {
+      if ((seen.roles >> role) & 1u) {
+        json.plain_string(inspect::role_name(static_cast<inspect::LookalikeRole>(role)));
+      }
+    }
+    json.end_array();
+    json.key("alerted");
+    if (seen.alerted_role >= 0) {
+      json.plain_string(inspect::role_name(static_cast<inspect::LookalikeRole>(seen.alerted_role)));
+    } else {
+      json.null();
+    }
+    json.end_object();
+  }
+  json.end_array();
+}
+
 // Suricata's `email` object for a message whose header block was read: each field the message
 // had (To and Cc as arrays of addresses), and `status`, the delivery outcome.
 void write_email(JsonLineWriter& json, const inspect::MessageHeaders& headers,
@@ -104,7 +158,7 @@ void write_email(JsonLineWriter& json, const inspect::MessageHeaders& headers,
   json.plain_string(reason == inspect::TransactionEndReason::kDataAccepted   ? "delivered"
                     : reason == inspect::TransactionEndReason::kDataRejected ? "rejected"
                                                                              : "unanswered");
-  string_member("from", HeaderField::kFrom);
+  write_from(json, headers);
   list_member("to", HeaderField::kTo);
   list_member("cc", HeaderField::kCc);
   string_member("subject", HeaderField::kSubject);
@@ -193,6 +247,7 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
   if (!has_recipient && !transaction.has_mail) {
     return;
   }
+  has_lookalike = has_lookalike || transaction.lookalike_roles != 0;
   if (smtp_log_ == SmtpLogMode::kNone || (smtp_log_ == SmtpLogMode::kLookalike && !has_lookalike)) {
     return;
   }
@@ -280,13 +335,23 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
     json.end_object();
   }
   json.end_array();
+  if (transaction.lookalike_roles != 0) {
+    // The transaction named a look-alike in another role (MAIL FROM, From:, Reply-To:): every
+    // look-alike the flow met so far, with its roles and the one that alerted.
+    write_lookalikes(json, envelope.lookalikes);
+  }
   json.end_object();
   emit(RecordType::kSmtp, eve_.finish());
 }
 
 void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAlertFacts& facts) noexcept {
   const inspect::LookalikeRole role = facts.role;
+  const bool header_role = role == inspect::LookalikeRole::kHeaderFrom || role == inspect::LookalikeRole::kReplyTo;
   JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  if (header_role && facts.transaction != 0) {
+    json.key("tx_id");
+    json.number(tx_id_of(facts.transaction));
+  }
   write_lookalike_alert_header(json, "smtp", role, facts.kind);
   // Suricata's smtp object: absent values are left out, never null or empty.
   json.key("smtp");
@@ -300,6 +365,21 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
     json.string(facts.sender);
   }
   json.end_object();
+  if (header_role && facts.message != nullptr) {
+    // The message's identity as far as its header block tells it (the transaction's smtp record
+    // has the whole email object and its delivery outcome).
+    json.key("email");
+    json.begin_object();
+    write_from(json, *facts.message);
+    for (const auto& [name, field] : {std::pair{std::string_view("subject"), inspect::HeaderField::kSubject},
+                                      std::pair{std::string_view("message_id"), inspect::HeaderField::kMessageId}}) {
+      if (facts.message->has(field) && !facts.message->get(field).empty()) {
+        json.key(name);
+        json.string(facts.message->get(field));
+      }
+    }
+    json.end_object();
+  }
   if (role == inspect::LookalikeRole::kTlsSni) {
     json.key("tls");
     json.begin_object();
@@ -314,6 +394,10 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   if (role == inspect::LookalikeRole::kSender) {
     json.key("sender");
     json.string(facts.sender);
+  }
+  if (header_role) {
+    json.key("address");
+    json.string(facts.address);
   }
   json.key("domain");
   json.string(facts.domain);
@@ -330,6 +414,7 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   if (!line.empty()) {
     counters_.add(role == inspect::LookalikeRole::kSender   ? SmtpCounter::kSenderAlerts
                   : role == inspect::LookalikeRole::kTlsSni ? SmtpCounter::kSniAlerts
+                  : header_role                             ? SmtpCounter::kHeaderAlerts
                                                             : SmtpCounter::kLearnedAlerts);
   }
 }
@@ -368,29 +453,7 @@ void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const Smt
   json.key("recipients");
   json.begin_array();
   json.end_array();
-  json.key("lookalikes");
-  json.begin_array();
-  for (const SmtpLookalikeSeen& seen : session.lookalikes) {
-    json.begin_object();
-    json.key("variant");
-    json.string(seen.variant.view());
-    json.key("roles");
-    json.begin_array();
-    for (int role = 0; role < inspect::kLookalikeRoleCount; ++role) {
-      if ((seen.roles >> role) & 1u) {
-        json.plain_string(inspect::role_name(static_cast<inspect::LookalikeRole>(role)));
-      }
-    }
-    json.end_array();
-    json.key("alerted");
-    if (seen.alerted_role >= 0) {
-      json.plain_string(inspect::role_name(static_cast<inspect::LookalikeRole>(seen.alerted_role)));
-    } else {
-      json.null();
-    }
-    json.end_object();
-  }
-  json.end_array();
+  write_lookalikes(json, session.lookalikes);
   if (session.evidence != nullptr) {
     write_evidence(json, *session.evidence);
   }

@@ -71,6 +71,9 @@ void StatsNode::zero() noexcept {
 
 void StatsNode::merge(const StatsNode& other) {
   for (const auto& source : other.children_) {
+    if (!source->help_.empty()) {
+      child(source->name_).help_ = source->help_;
+    }
     switch (source->kind_) {
       case Kind::kObject:
         child(source->name_).merge(*source);
@@ -99,11 +102,14 @@ void add_counter_table(StatsNode& root, std::string_view table_node, std::span<c
       }
       const std::size_t dot = placement.path.rfind('.');
       StatsNode& parent = dot == std::string_view::npos ? root : root.at_path(placement.path.substr(0, dot));
-      parent.add(placement.path.substr(dot + 1), values[i]);
+      const std::string_view leaf = placement.path.substr(dot + 1);
+      parent.add(leaf, values[i]);
+      parent.child(leaf).set_help(info[i].help);
       placed = true;
     }
     if (!placed) {
       table.add(info[i].name, values[i]);
+      table.child(info[i].name).set_help(info[i].help);
     }
   }
 }

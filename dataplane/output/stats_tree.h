@@ -45,6 +45,9 @@ class StatsNode {
   void add(std::string_view name, uint64_t value);
   void set_text(std::string_view name, std::string_view value);
   void set_flag(std::string_view name, bool value);
+  // What the figure means, for renderings that carry it (the metrics page's `# HELP`). It must
+  // outlive the tree: counter tables give their constexpr help texts, which always do.
+  void set_help(std::string_view help) noexcept { help_ = help; }
 
   // Sets every number in the tree to 0, keeping its nodes: a tree gathered into again allocates
   // nothing (a worker lcore refills a tree primed on the control thread).
@@ -56,6 +59,7 @@ class StatsNode {
   std::string_view name() const noexcept { return name_; }
   uint64_t count() const noexcept { return count_; }
   std::string_view text() const noexcept { return text_; }
+  std::string_view help() const noexcept { return help_; }
   bool flag() const noexcept { return count_ != 0; }
   std::span<const std::unique_ptr<StatsNode>> children() const noexcept { return children_; }
 
@@ -66,6 +70,7 @@ class StatsNode {
   std::string name_;
   uint64_t count_ = 0;
   std::string text_;
+  std::string_view help_;  // static storage (set_help)
   std::vector<std::unique_ptr<StatsNode>> children_;
 };
 
@@ -78,6 +83,7 @@ struct StatsPlacement {
 
 // Adds a counter table: each counter at `table_node.<name>`, except those `placements` move (a
 // placement may name a counter twice to show it under two names, e.g. flow.tcp and tcp.sessions).
+// Each leaf carries its counter's help text.
 void add_counter_table(StatsNode& root, std::string_view table_node, std::span<const uint64_t> values,
                        std::span<const CounterInfo> info, std::span<const StatsPlacement> placements = {});
 

@@ -258,6 +258,15 @@ def check_alert_fields(test, alert):
         test.assertIn(md.get("reason"), ("starttls", "implicit-tls", "no-recipients"), where)
     if md["role"] == "tls-sni":
         test.assertIsInstance(alert.get("tls", {}).get("sni"), str, where)
+    if md["role"] in ("header-from", "reply-to"):
+        # About one message: its transaction, the header's address, the message's identity.
+        test.assertIsInstance(alert.get("tx_id"), int, where)
+        test.assertIsInstance(alert.get("email"), dict, where)
+        address = md.get("address")
+        test.assertIsInstance(address, str, where)
+        test.assertTrue(address.lower().rstrip(".").endswith("@" + md["domain"]) or
+                        address.lower().rstrip(".").endswith("." + md["domain"]),
+                        f"the header address is not at the alert's domain: {where}")
     if md["role"] != "recipient":
         return
     test.assertIsInstance(alert.get("tx_id"), int, where)

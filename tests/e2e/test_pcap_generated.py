@@ -31,6 +31,7 @@ SMTP_TRANSACTIONS = {
     # recipients; the plaintext session to the same address, its transaction.
     "dns-mx-starttls.pcap": [[], [("clerk@army.ml", 250)]],
     "smtps-465.pcap": [],
+    "header-impersonation.pcap": [[("finance@army.mil", 250)], [("finance@army.mil", 250)]],
     "ipv4-fragments.pcap": [[("frag@army.ml", 250), ("frag2@amry.mil", 550)]],
     "tcp-retransmission.pcap": [[("r1@army.ml", 250), ("r2@amry.mil", 250), ("r3@nvy.mil", 250)]],
     "tcp-out-of-order.pcap": [[("oo@army.ml", 250), ("o2@amry.mil", 250), ("o3@nvy.mil", 550)]],
@@ -64,6 +65,8 @@ STATS = {
     "starttls.pcap": [("tls_sessions", "==", 1)],
     "starttls-plaintext.pcap": [("plaintext_after_starttls", "==", 1), ("tls_sessions", "==", 0)],
     "many-flows.pcap": [("stats.flow.tcp", "==", 48)],
+    "header-impersonation.pcap": [("header_alerts", "==", 2), ("lookalike_header_addresses", "==", 3),
+                                  ("lookalike_seen_again", "==", 1), ("sender_alerts", "==", 0)],
     "dns-queries.pcap": [("malformed", "==", 1), ("pointer_loop", "==", 1), ("responses_matched", "==", 8),
                          ("dns_flows", "==", 8)],
     "dns-mx-starttls.pcap": [("exchanges_learned", "==", 2), ("addresses_learned", "==", 2),

@@ -897,6 +897,46 @@ def message_identity():
 
 
 
+@case
+def header_impersonation():
+    cap = Capture("header-impersonation", description="Impersonation coming in: an inbound message whose "
+                  "MAIL FROM and recipient are clean, but whose From: header (folded, two authors, a quoted "
+                  "comma in one display name, an RFC 2047 display name) names support@army.ml and whose "
+                  "Reply-To: names billing@amry.mil: a header-from and a reply-to alert, written at the end "
+                  "of the header block. A second message on the flow names army.ml again in From: (recorded "
+                  "in its smtp record, not alerted again) and a look-alike only inside a display name (no alert).")
+    flow = TcpFlow(cap, (CLIENT, 40310), (SERVER, 25))
+    flow.handshake()
+    flow.greet(helo="relay.example.net")
+    flow.cmd("MAIL FROM:<bounces@relay.example.net>", OK_MAIL)
+    flow.cmd("RCPT TO:<finance@army.mil>", OK_RCPT)
+    flow.data([
+        "Received: from relay.example.net by mx.army.mil; Thu, 15 Jan 2026 09:00:00 +0000",
+        "From: \"Accounts, Payable\" <ap@example.org>,",
+        " =?UTF-8?Q?Army_Support_=E2=80=93_HQ?= <support@army.ml>",
+        "Reply-To: =?UTF-8?B?QmlsbGluZw==?= <billing@amry.mil>",
+        "To: finance@army.mil",
+        "Subject: Invoice 4711 overdue",
+        "Message-ID: <4711.overdue@relay.example.net>",
+        "",
+        "Reply-To: not-a-header@nvy.mil",
+        "Please pay today.",
+    ])
+    cap.expect_role(flow, "header-from", "army.ml", "tld-swap")
+    cap.expect_role(flow, "reply-to", "amry.mil", "transposition")
+    flow.cmd("MAIL FROM:<bounces@relay.example.net>", OK_MAIL)
+    flow.cmd("RCPT TO:<finance@army.mil>", OK_RCPT)
+    flow.data([
+        "From: Support <help@hq.army.ml>",
+        "Reply-To: \"billing@nvy.mil\" <billing@example.org>",
+        "Subject: Reminder",
+        "",
+        "regards",
+    ])
+    flow.quit()
+    return cap
+
+
 # --- DNS and the connections that follow ---------------------------------------------------------
 
 RESOLVER = "192.0.2.53"
