@@ -10,6 +10,8 @@
 namespace misdirect::control {
 
 void add_sensor_options(CommandLine& line, SensorOptions& options) {
+  // Shared options are the configuration file's top-level keys (config_file.h).
+  line.set_declaring_shared(true);
   line.add_text("--protected", "FILE", options.protected_path,
                 "protected domains, one a line (# comments); look-alikes of these raise alerts");
   line.add_text("--allow", "FILE", options.allow_path,
@@ -80,6 +82,7 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   }, "written as `host` on every record (default: the machine's hostname)");
   line.add_number("--community-id-seed", "N", worker.community_id_seed, 0, 65535,
                   "seed of community_id, the Community ID v1 flow hash (default 0)");
+  line.set_declaring_shared(false);
 }
 
 }  // namespace misdirect::control
