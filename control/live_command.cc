@@ -24,6 +24,7 @@
 #include "control/command_line.h"
 #include "control/commands.h"
 #include "control/list_files.h"
+#include "control/live_options.h"
 #include "control/sensor_options.h"
 #include "control/control_server.h"
 #include "control/list_store.h"
@@ -57,79 +58,11 @@ uint64_t monotonic_ns() {
   return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
 }
 
-struct LiveOptions {
-  SensorOptions shared;
-  std::string control_path;
-  std::string control_group;
-  std::string state_dir;
-  std::optional<MetricsListen> metrics_listen;  // --metrics-listen; off by default
-  uint64_t stats_interval_s = 60;
-  bool exit_on_eof = false;
-  dataplane::LiveSensorConfig sensor;  // its `worker` is shared.worker, copied after parsing
-};
-
 // Returns -1 when the sensor should start, otherwise the exit code (after --help, or a problem).
 int parse_options(const std::vector<std::string>& args, LiveOptions& options) {
-  CommandLine line(
-      "live", "misdirect live [EAL ARGS] --",
-      "The DPDK poll-mode sensor. EAL arguments come first (ports are any ethdev: -a PCI, --vdev\n"
-      "net_pcap0,rx_pcap=FILE, --vdev net_af_packet0,iface=IF), then --, then misdirect's own.\n"
-      "Without --protected, the lists the last push saved in --state-dir are used.",
-      "SIGINT/SIGTERM stop RX, drain the rings, flush every open flow, write final stats, exit 0;\n"
-      "SIGHUP reopens --eve. Exit 2 for bad options, lists or set-up failures; 1 when EVE output\n"
-      "could not be written. docs/live.md and docs/control.md say more.");
-  line.set_unknown_option_hint(" (EAL arguments go before --)");
-  add_sensor_options(line, options.shared);
+  const std::unique_ptr<CommandLine> made = make_live_command_line(options);
+  CommandLine& line = *made;
   dataplane::LiveSensorConfig& sensor = options.sensor;
-  line.add_text("--control", "PATH", options.control_path, "serve the control socket (docs/control.md)");
-  line.add_text("--control-group", "NAME", options.control_group,
-                "the group whose members may use the control socket");
-  line.add_text("--state-dir", "DIR", options.state_dir, "where pushed lists are saved and found again");
-  line.add_value("--metrics-listen", "ADDR:PORT", [&options](std::string_view text) {
-    MetricsListen listen;
-    std::string problem = parse_metrics_listen(text, listen);
-    if (problem.empty()) {
-      options.metrics_listen = listen;
-    }
-    return problem;
-  }, "serve Prometheus metrics at http://ADDR:PORT/metrics (no ADDR: 127.0.0.1; off by default)");
-  line.add_number("--workers", "N", sensor.workers, 1, dataplane::LiveSensor::kMaxWorkers,
-                  "worker lcores (default 1); software fan-out needs one more RX lcore");
-  line.add_number("--burst", "N", sensor.burst, 1, dataplane::LiveSensor::kMaxBurst,
-                  "frames per rte_eth_rx_burst (default 32)");
-  line.add_number("--mbufs", "N", sensor.mbufs, 1023, 1u << 26,
-                  "mbuf pool size (default: sized from descriptors, rings and bursts)");
-  line.add_number("--max-frame", "BYTES", sensor.max_frame_bytes, 1518, 65000,
-                  "data room of each mbuf past the headroom (default 9216)");
-  line.add_number("--rx-descriptors", "N", sensor.rx_descriptors, 32, 32768,
-                  "RX descriptors per queue (default 1024)");
-  line.add_value("--ring-size", "N", [&sensor](std::string_view text) {
-    uint64_t slots = 0;
-    std::string problem = CommandLine::parse_number(text, 64, 1u << 20, slots);
-    if (problem.empty() && (slots & (slots - 1)) != 0) {
-      problem = "is not a power of two";
-    }
-    if (problem.empty()) {
-      sensor.fanout_ring_size = static_cast<uint32_t>(slots);
-    }
-    return problem;
-  }, "slots in each fan-out ring, a power of two (default 1024)");
-  line.add_number_list("--port-ids", "LIST", sensor.port_ids, 0, 65534,
-                       "ethdev port ids to read (default: every probed port)");
-  line.add_number("--stats-interval", "SECONDS", options.stats_interval_s, 0, 86400,
-                  "a stats record every SECONDS (default 60; 0: only at exit)");
-  line.add_flag("--exit-on-eof", options.exit_on_eof, true,
-                "stop when every port has been quiet for --eof-idle-ms: the end of a net_pcap file");
-  line.add_value("--eof-idle-ms", "MS", [&sensor](std::string_view text) {
-    uint64_t milliseconds = 0;
-    std::string problem = CommandLine::parse_number(text, 50, 3'600'000, milliseconds);
-    sensor.eof_idle_ns = problem.empty() ? milliseconds * 1'000'000 : sensor.eof_idle_ns;
-    return problem;
-  }, "how long every port must stay quiet before --exit-on-eof stops (default 500)");
-  line.add_flag("--lossless", sensor.lossless, true,
-                "a full fan-out ring makes RX wait instead of drop (for files)");
-  line.add_flag("--wall-clock", sensor.wall_clock, true,
-                "packet time from the clock even on net_pcap (default there: the capture's timestamps)");
   if (const int code = line.parse(args); code >= 0) {
     return code;
   }
@@ -559,9 +492,22 @@ int run_live_command(int argc, char** argv) {
       break;
     }
   }
+  // --config FILE is misdirect's wherever it stands (EAL has no --config): the units give it first.
+  std::vector<char*> eal_given(argv + 1, argv + eal_argc);
+  std::vector<std::string> own_args;
+  for (auto arg = eal_given.begin(); arg != eal_given.end();) {
+    const std::string_view text = *arg;
+    const bool separate = text == "--config" && arg + 1 != eal_given.end();
+    if (separate || text.starts_with("--config=")) {
+      own_args.insert(own_args.end(), arg, arg + (separate ? 2 : 1));
+      arg = eal_given.erase(arg, arg + (separate ? 2 : 1));
+    } else {
+      ++arg;
+    }
+  }
+  own_args.insert(own_args.end(), argv + own_first, argv + argc);
   LiveOptions options;
-  if (const int code = parse_options(std::vector<std::string>(argv + own_first, argv + argc), options);
-      code >= 0) {
+  if (const int code = parse_options(own_args, options); code >= 0) {
     return code;
   }
 
@@ -577,7 +523,12 @@ int run_live_command(int argc, char** argv) {
     return 2;
   }
 
-  std::vector<char*> eal_argv(argv, argv + eal_argc);
+  // The file's EAL arguments, then the command line's (EAL keeps the last of a repeated option).
+  std::vector<char*> eal_argv{argv[0]};
+  for (std::string& arg : options.eal_args) {
+    eal_argv.push_back(arg.data());
+  }
+  eal_argv.insert(eal_argv.end(), eal_given.begin(), eal_given.end());
   add_no_huge_when_needed(eal_argv);
   const int eal_count = static_cast<int>(eal_argv.size());
   eal_argv.push_back(nullptr);

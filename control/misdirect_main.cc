@@ -11,14 +11,16 @@ void print_usage(std::FILE* out) {
   std::fputs(
       "usage: misdirect COMMAND [ARGS]\n"
       "\n"
-      "  replay --protected FILE [--allow FILE] [--eve FILE|-] [--ports LIST] PCAP...\n"
+      "  replay [--config FILE] --protected FILE [--allow FILE] [--eve FILE|-] PCAP...\n"
       "      inspect captures with libpcap (no root, no DPDK) and write EVE JSON lines\n"
-      "  live [EAL ARGS] -- --protected FILE [--allow FILE] [--control PATH] [--eve FILE] ...\n"
+      "  live [--config FILE] [EAL ARGS] -- --protected FILE [--control PATH] [--eve FILE] ...\n"
       "      the DPDK poll-mode sensor on span ports\n"
       "  variants [--list] DOMAIN...\n"
       "      the look-alikes misdirect generates for protected domains, counted per kind\n"
       "  check ADDRESS|DOMAIN... --protected FILE [--allow FILE] [--json]\n"
       "      the verdict the sensor would give each address or domain, and why\n"
+      "  config check FILE...\n"
+      "      check a configuration file (misdirect.toml(5)) without starting anything\n"
       "  version (or --version)\n"
       "      version, git revision, build type, DPDK and Hyperscan versions\n"
       "\n"
@@ -42,6 +44,9 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(command, "check") == 0) {
     return misdirect::control::run_check_command(argc - 1, argv + 1);
+  }
+  if (std::strcmp(command, "config") == 0) {
+    return misdirect::control::run_config_command(argc - 1, argv + 1);
   }
   if (std::strcmp(command, "variants") == 0) {
     return misdirect::control::run_variants_command(argc - 1, argv + 1);

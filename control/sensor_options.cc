@@ -11,6 +11,8 @@
 namespace misdirect::control {
 
 void add_sensor_options(CommandLine& line, SensorOptions& options) {
+  // Shared options are the configuration file's top-level keys (config_file.h).
+  line.set_declaring_shared(true);
   line.add_text("--protected", "FILE", options.protected_path,
                 "protected domains, one a line (# comments); look-alikes of these raise alerts");
   line.add_text("--allow", "FILE", options.allow_path,
@@ -84,6 +86,7 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   line.add_number("--hash-seed", "N", worker.hash_seed, 1, UINT64_MAX,
                   "secret of the flow, fragment and fan-out hashes, for reproducible runs (default: "
                   "random per run); records never depend on it");
+  line.set_declaring_shared(false);
 }
 
 }  // namespace misdirect::control

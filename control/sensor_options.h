@@ -3,7 +3,9 @@
 // take the same flags with the same meaning and word a bad value the same way.
 //
 // To add a flag both commands take: a field here (with its default), one CommandLine::add_* call in
-// add_sensor_options(), and a line in docs/ (docs/live.md's option table, README's synopsis). A flag
+// add_sensor_options(), and a line in docs/ (docs/live.md's option table, README's synopsis). The
+// flag is then also a top-level key of the configuration file and in the man pages; the example
+// etc/misdirect.toml.example needs a commented line for it (a unit test says so). A flag
 // only one command takes goes into that command's own options (ReplayOptions, LiveOptions).
 #pragma once
 
