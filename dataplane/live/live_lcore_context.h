@@ -9,8 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include <time.h>
-
+#include "dataplane/clock.h"
 #include "dataplane/live/live_counters.h"
 #include "dataplane/live/live_sensor.h"
 
@@ -23,12 +22,6 @@ namespace misdirect::dataplane {
 // copied into a buffer this large before inspection; longer ones are inspected cut short.
 constexpr uint32_t kLinearBytes = 65536 + 256;
 constexpr uint16_t kPrefetchAhead = 4;
-
-inline uint64_t wall_clock_ns() noexcept {
-  timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
 
 struct alignas(64) LiveSensor::WorkerContext {
   LiveSensor* sensor = nullptr;
