@@ -4,7 +4,6 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +29,7 @@
 #include "control/metrics_server.h"
 #include "control/sensor_control.h"
 #include "control/service_notifier.h"
+#include "dataplane/clock.h"
 #include "dataplane/output/stats_tree.h"
 #include "dataplane/live/live_sensor.h"
 #include "inspect/domain_lists.h"
@@ -44,17 +44,8 @@ volatile std::sig_atomic_t g_reopen = 0;
 void on_stop_signal(int) { g_stop = 1; }
 void on_hangup(int) { g_reopen = 1; }
 
-uint64_t wall_clock_ns() {
-  timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
-
-uint64_t monotonic_ns() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
+using dataplane::monotonic_clock_ns;
+using dataplane::wall_clock_ns;
 
 // Returns -1 when the sensor should start, otherwise the exit code (after --help, or a problem).
 int parse_options(const std::vector<std::string>& args, LiveOptions& options) {
@@ -168,7 +159,7 @@ class LiveSensorControl final : public SensorControl {
   }
 
   void collect_stats(dataplane::StatsNode& record) const override {
-    sensor_.collect_stats(record, wall_clock_ns(), false);
+    sensor_.collect_stats(record, wall_clock_ns(), monotonic_clock_ns(), false);
   }
 
  private:
@@ -381,7 +372,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return ServiceStatus{sensor.worker_count(), sensor.packets_inspected(), alerts_emitted,
                          generation != nullptr ? generation->generation : 0};
   };
-  notifier.ready(service_status(), monotonic_ns());
+  notifier.ready(service_status(), monotonic_clock_ns());
   if (notifier.watchdog_ns() != 0) {
     std::fprintf(stderr, "misdirect live: systemd watchdog every %.1f s (workers checked by RCU heartbeat)\n",
                  static_cast<double>(notifier.watchdog_ns()) / 1e9);
@@ -393,13 +384,14 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   };
   const auto emit_stats = [&](bool final_record) {
     dataplane::StatsNode record;
-    sensor.collect_stats(record, wall_clock_ns(), final_record);
+    sensor.collect_stats(record, wall_clock_ns(), monotonic_clock_ns(), final_record);
     std::string stats;
     dataplane::write_stats_json(record, stats);
     output.emit(dataplane::RecordType::kStats, stats);
   };
   const uint64_t stats_interval_ns = options.stats_interval_s * 1'000'000'000ull;
-  uint64_t next_stats_ns = monotonic_ns() + stats_interval_ns;
+  uint64_t next_stats_ns = monotonic_clock_ns() + stats_interval_ns;
+  bool stats_pending = false;
   const char* reason = "signal";
   for (;;) {
     const std::size_t drained = sensor.drain_records(emit);
@@ -421,13 +413,22 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       g_reopen = 0;
       output.reopen();
     }
-    if (stats_interval_ns != 0 && monotonic_ns() >= next_stats_ns) {
+    // A periodic record: ask the workers for fresh trees, then write it once they have answered
+    // (or one is overdue) on a later round; the loop never waits for them.
+    const uint64_t now_mono_ns = monotonic_clock_ns();
+    if (stats_interval_ns != 0 && !stats_pending && now_mono_ns >= next_stats_ns) {
+      sensor.request_stats(now_mono_ns);
+      stats_pending = true;
+      next_stats_ns += stats_interval_ns;
+    } else if (stats_pending && (sensor.stats_answered() || sensor.stats_overdue(now_mono_ns))) {
       emit_stats(false);
       output.flush();
-      next_stats_ns += stats_interval_ns;
+      stats_pending = false;
+    } else {
+      sensor.refresh_stats(now_mono_ns);  // keeps the socket's `stats` answers recent
     }
     if (notifier.enabled()) {
-      notifier.tick(service_status(), monotonic_ns(), &heartbeat);
+      notifier.tick(service_status(), monotonic_clock_ns(), &heartbeat);
     }
     if (g_stop) {
       break;
@@ -445,7 +446,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   sensor.request_stop();
   while (!sensor.lcores_finished()) {
     if (notifier.enabled()) {
-      notifier.tick(service_status(), monotonic_ns(), &heartbeat);
+      notifier.tick(service_status(), monotonic_clock_ns(), &heartbeat);
     }
     if (sensor.drain_records(emit) == 0) {
       if (server) {

@@ -12,6 +12,7 @@
 #include "dataplane/clock.h"
 #include "dataplane/live/live_counters.h"
 #include "dataplane/live/live_sensor.h"
+#include "dataplane/live/worker_stats_exchange.h"
 
 struct rte_mbuf;
 struct rte_ring;
@@ -36,12 +37,8 @@ struct alignas(64) LiveSensor::WorkerContext {
   std::vector<PacketView> views;
   std::unique_ptr<uint8_t[]> linear;
   uint64_t latest_capture_ns = 0;  // capture time: the latest frame timestamp inspected
-  // Stats hand-over: the control thread raises `stats_request`; the worker refills `stats` between
-  // bursts (primed at set-up, so refilling allocates nothing) and then sets `stats_done` to the
-  // request it answered.
-  alignas(64) std::atomic<uint64_t> stats_request{0};
-  std::atomic<uint64_t> stats_done{0};
-  StatsNode stats;
+  // The worker's own stats tree, handed to the control thread without waiting.
+  WorkerStatsExchange stats;
   // End-of-input evidence (only meaningful when `queues` is not empty).
   alignas(64) std::atomic<uint64_t> empty_polls{0};
   std::atomic<uint64_t> last_packet_ns{0};

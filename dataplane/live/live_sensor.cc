@@ -148,7 +148,8 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
       context->mbufs.resize(config_.burst);
       context->views.resize(config_.burst);
       context->linear = std::make_unique<uint8_t[]>(kLinearBytes);
-      context->worker->collect_stats(context->stats);
+      Worker& worker = *context->worker;
+      context->stats.prime([&worker](StatsNode& tree) { worker.collect_stats(tree); });
       workers_.push_back(std::move(context));
     }
     for (std::size_t index = 0; index < rx_count; ++index) {

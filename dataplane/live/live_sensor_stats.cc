@@ -1,7 +1,5 @@
 // LiveSensor's stats record: each worker's own tree (handed over by the worker), the live
 // counters of workers and RX lcores, the ports' capture counters, and the totals that must add up.
-#include <unistd.h>
-
 #include <string>
 
 #include "dataplane/live/live_lcore_context.h"
@@ -9,9 +7,6 @@
 
 namespace misdirect::dataplane {
 namespace {
-
-// How long stats_json waits for a running worker to report its own counters.
-constexpr uint64_t kStatsWaitNs = 250'000'000;
 
 // misdirect.threads.<name>: where a thread's lcore number goes (per thread only: summed it means
 // nothing).
@@ -29,29 +24,42 @@ uint64_t LiveSensor::packets_inspected() const noexcept {
   return packets;
 }
 
-void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, bool final_record) const {
-  // Ask the running workers for their own counters first; they answer between bursts.
-  const uint64_t sequence = stats_sequence_.fetch_add(1, std::memory_order_relaxed) + 1;
+void LiveSensor::request_stats(uint64_t now_mono_ns) noexcept {
   for (const auto& worker : workers_) {
     if (!worker->finished.load(std::memory_order_acquire)) {
-      worker->stats_request.store(sequence, std::memory_order_release);
+      worker->stats.request(now_mono_ns);
     }
   }
-  const uint64_t deadline_ns = wall_clock_ns() + kStatsWaitNs;
-  for (;;) {
-    bool waiting = false;
-    for (const auto& worker : workers_) {
-      if (launched_ && !worker->finished.load(std::memory_order_acquire) &&
-          worker->stats_done.load(std::memory_order_acquire) != sequence) {
-        waiting = true;
-      }
-    }
-    if (!waiting || wall_clock_ns() > deadline_ns) {
-      break;
-    }
-    usleep(100);
-  }
+  last_stats_request_ns_ = now_mono_ns;
+}
 
+void LiveSensor::refresh_stats(uint64_t now_mono_ns) noexcept {
+  if (launched_ && stats_answered() && now_mono_ns - last_stats_request_ns_ >= kStatsRefreshNs) {
+    request_stats(now_mono_ns);
+  }
+}
+
+bool LiveSensor::stats_answered() const noexcept {
+  for (const auto& worker : workers_) {
+    if (launched_ && !worker->finished.load(std::memory_order_acquire) && !worker->stats.answered()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool LiveSensor::stats_overdue(uint64_t now_mono_ns) const noexcept {
+  for (const auto& worker : workers_) {
+    if (launched_ && !worker->finished.load(std::memory_order_acquire) &&
+        worker->stats.overdue(now_mono_ns, kStatsPatienceNs)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, uint64_t now_mono_ns,
+                               bool final_record) const {
   const uint64_t uptime_s =
       start_ns_ != 0 && now_ns > start_ns_ ? (now_ns - start_ns_) / 1'000'000'000ull : 0;
   start_stats_record(record, now_ns, uptime_s);
@@ -92,10 +100,12 @@ void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, bool final_re
     const uint64_t refused = worker->records->refused();
     thread.at_path("misdirect.records").add("refused", refused);
     records_refused += refused;
+    // A finished worker's counters no longer move: read them here. A running worker's come from
+    // its newest answer, unless it has left a request unanswered for too long.
     if (finished || !launched_) {
       worker->worker->collect_stats(thread);
-    } else if (worker->stats_done.load(std::memory_order_acquire) == sequence) {
-      thread.merge(worker->stats);
+    } else if (!worker->stats.overdue(now_mono_ns, kStatsPatienceNs)) {
+      thread.merge(worker->stats.latest());
     } else {
       thread.child("misdirect").set_flag("stale", true);
     }

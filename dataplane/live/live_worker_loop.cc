@@ -80,7 +80,6 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
 void LiveSensor::run_worker(WorkerContext& w) {
   matchers_->online(w.id);
   const MatcherGeneration* bound = nullptr;
-  uint64_t answered = 0;
   uint64_t now_ns = 0;
   uint64_t last_advance_ns = 0;
   bool draining = false;
@@ -92,13 +91,7 @@ void LiveSensor::run_worker(WorkerContext& w) {
     if (MatcherBinding binding; matchers_->refresh(w.id, bound, binding)) {
       w.worker->bind_matcher(binding);
     }
-    const uint64_t request = w.stats_request.load(std::memory_order_acquire);
-    if (request != answered) {
-      w.stats.zero();
-      w.worker->collect_stats(w.stats);
-      answered = request;
-      w.stats_done.store(request, std::memory_order_release);
-    }
+    w.stats.answer([&w](StatsNode& tree) { w.worker->collect_stats(tree); });
     now_ns = std::max(now_ns, wall_clock_ns());
 
     uint32_t from_queues = 0;
