@@ -110,11 +110,12 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return ServiceStatus{sensor.worker_count(), sensor.packets_inspected(), alerts_emitted,
                          generation != nullptr ? generation->generation : 0};
   };
-  notifier.ready(service_status(), monotonic_clock_ns());
+  // The watchdog line is logged before READY=1, so that whoever sees READY=1 finds it in the log.
   if (notifier.watchdog_ns() != 0) {
     std::fprintf(stderr, "misdirect live: systemd watchdog every %.1f s (workers checked by RCU heartbeat)\n",
                  static_cast<double>(notifier.watchdog_ns()) / 1e9);
   }
+  notifier.ready(service_status(), monotonic_clock_ns());
 
   const auto emit = [&](dataplane::RecordType type, std::string_view line) {
     alerts_emitted += type == dataplane::RecordType::kAlert ? 1 : 0;
