@@ -51,4 +51,23 @@ class ManualClock final : public Clock {
   uint64_t monotonic_ns_;
 };
 
+// Packet time from a capture's timestamp. A classic pcap file stores unsigned 32-bit seconds
+// (valid to 2106), but libpcap hands them on sign-extended, so a time past January 2038 arrives
+// negative: it is put back 2^32 s on. pcapng's 64-bit times are never negative for real captures.
+constexpr uint64_t capture_time_ns(int64_t seconds, uint64_t subsecond_ns) noexcept {
+  const uint64_t unsigned_seconds = seconds < 0 ? static_cast<uint64_t>(static_cast<uint32_t>(seconds))
+                                                : static_cast<uint64_t>(seconds);
+  return unsigned_seconds * 1'000'000'000ull + subsecond_ns;
+}
+
+// The same from net_pcap's mbuf timestamp: microseconds since the epoch, computed by DPDK from
+// libpcap's sign-extended seconds (so negative, as a signed number, past January 2038).
+constexpr uint64_t capture_micros_to_ns(uint64_t micros) noexcept {
+  constexpr uint64_t kSecondsWrapMicros = (uint64_t{1} << 32) * 1'000'000;
+  if (static_cast<int64_t>(micros) < 0) {
+    micros += kSecondsWrapMicros;
+  }
+  return micros * 1000;
+}
+
 }  // namespace misdirect::dataplane
