@@ -252,8 +252,17 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
     uint64_t hash = 0;
     uint64_t clock_ns = 0;
     uint64_t now_ns = 0;
+    uint32_t order = 0;
   };
   std::array<Staged, kStageBurst> staged;
+  uint32_t packet_order = 0;  // PacketView::order of the staged packet being processed
+  // replay --workers: before the shared learned-address book is read, the other workers catch up
+  // with this packet (LearnedBookGate). A no-op elsewhere.
+  void order_learned_read() noexcept {
+    if (config.learned_gate != nullptr) [[unlikely]] {
+      config.learned_gate->wait_for_earlier(config.worker_id, packet_order);
+    }
+  }
 };
 
 namespace {
@@ -395,6 +404,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.hash = entry.key.hash();
         entry.clock_ns = clock_ns;
         entry.now_ns = now_ns;
+        entry.order = packet.order;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -411,6 +421,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.hash = entry.key.hash();
         entry.clock_ns = clock_ns;
         entry.now_ns = now_ns;
+        entry.order = packet.order;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -440,6 +451,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
     for (std::size_t i = 0; i < tcp; ++i) {
       clock_ns = staged[i].clock_ns;
       now_ns = staged[i].now_ns;
+      packet_order = staged[i].order;
       if (staged[i].decoded.ip_protocol == kProtoUdp) [[unlikely]] {
         process_udp(i);
       } else {
@@ -488,6 +500,9 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   }
   const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
   const bool from_client = static_cast<int>(index_of(lookup.direction)) == client_side;
+  if (!from_client) {
+    order_learned_read();  // an answer may name an exchanger another worker learned
+  }
   // A datagram cut short by the capture is given as captured: the parser counts it malformed.
   dns->feed(from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
             std::span<const uint8_t>(entry.decoded.payload, entry.decoded.captured_payload_length), now_ns);
@@ -640,9 +655,11 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexce
   // An SMTP connection to an address a look-alike's DNS answer gave (any worker may have seen
   // the answer: the book is shared, read without locks).
   LearnedFact evidence;
-  if (learned_smtp_ports.test(identity.server_port) && dns_environment.learned != nullptr &&
-      dns_environment.learned->find_address(identity.server, now_ns, evidence, learned_counters)) {
-    start.evidence = &evidence;
+  if (learned_smtp_ports.test(identity.server_port) && dns_environment.learned != nullptr) {
+    order_learned_read();
+    if (dns_environment.learned->find_address(identity.server, now_ns, evidence, learned_counters)) {
+      start.evidence = &evidence;
+    }
   }
   char* line_buffer = line_buffers.get() + std::size_t{app.smtp_slot} * config.max_line_bytes;
   new (smtp_slots[app.smtp_slot].storage)
@@ -684,6 +701,9 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
     DnsFlow* dns = dns_for(flow);
     if (dns != nullptr && !bytes.empty()) {
       const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+      if (static_cast<int>(index_of(direction)) != client_side) {
+        order_learned_read();  // an answer may name an exchanger another worker learned
+      }
       dns->feed(static_cast<int>(index_of(direction)) == client_side ? inspect::Direction::kClientToServer
                                                                      : inspect::Direction::kServerToClient,
                 bytes, now_ns);

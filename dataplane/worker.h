@@ -20,6 +20,7 @@
 namespace misdirect::dataplane {
 
 class LearnedAddressBook;
+class LearnedBookGate;
 
 // Which DNS messages get a `dns` record (all, those about look-alikes, none). Alerts are always written.
 enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
@@ -62,6 +63,9 @@ struct WorkerConfig {
   // Shared by the workers of one sensor (each writes its own table, reads all); null: the worker
   // keeps a book of its own (replay has one worker). Owned by whoever made the workers.
   LearnedAddressBook* learned_book = nullptr;
+  // replay --workers: the order the workers read the shared book in (see LearnedBookGate); null
+  // elsewhere. Owned by whoever made the workers.
+  LearnedBookGate* learned_gate = nullptr;
   uint32_t learned_facts = 4096;                   // per worker, power of two
   uint64_t learned_max_age_ns = 3'600'000'000'000; // a DNS TTL above this counts as this
   // Replay only: the capture being read, written as `pcap_filename` (empty: field omitted).
