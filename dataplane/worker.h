@@ -51,7 +51,7 @@ struct WorkerConfig {
   SmtpLogMode smtp_log = SmtpLogMode::kAll;
   // DNS (UDP and TCP) on these ports is parsed: dns-query alerts, learned addresses, dns records.
   std::vector<uint16_t> dns_ports = {53};
-  uint32_t max_dns_sessions = 16384;      // DNS flows inspected at once (~3 KiB each)
+  uint32_t max_dns_sessions = 16384;      // DNS flows inspected at once (~12 KiB each, touched as used)
   uint32_t max_dns_tcp_sessions = 1024;   // of those, over TCP (each with 2 × 4 KiB of message buffer)
   // Which DNS messages get a `dns` record: those about look-alikes (and learned exchangers) by default.
   DnsLogMode dns_log = DnsLogMode::kLookalike;
