@@ -102,6 +102,9 @@ struct ReplayFanout::Batch {
     uint64_t first_ns = 0;
     uint64_t max_ns = 0;
     bool burst_end = false;
+    // The input position after the part of the burst this segment closes: once it is processed,
+    // so is every packet of this lane's before it.
+    uint32_t end_order = 0;
   };
   enum class Control : uint8_t { kNone, kBeginFile, kEndFile, kStop };
 
@@ -212,6 +215,7 @@ void ReplayFanout::send_all(bool mid_burst) {
   for (auto& lane : lanes_) {
     if (mid_burst) {
       lane->open.end = static_cast<uint32_t>(lane->filling->packets.size());
+      lane->open.end_order = next_order_;
       if (lane->open.end > lane->open.begin) {
         lane->filling->segments.push_back(lane->open);
       }
@@ -248,6 +252,8 @@ void ReplayFanout::run(Lane& lane) {
       lane.worker->process_share(std::span<const PacketView>(batch->packets.data() + segment.begin,
                                                              segment.end - segment.begin),
                                  segment.first_ns, segment.max_ns, segment.burst_end);
+      // Published often, so that a lane waiting on this one seldom waits for a whole batch.
+      lane.progress.store(segment.end_order, std::memory_order_release);
     }
     lane.progress.store(batch->next_order, std::memory_order_release);
     const Batch::Control control = batch->control;
@@ -320,6 +326,7 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
   bool any_full = false;
   for (auto& lane : lanes_) {
     lane->open.end = static_cast<uint32_t>(lane->filling->packets.size());
+    lane->open.end_order = next_order_;
     lane->open.burst_end = true;
     lane->filling->segments.push_back(lane->open);
     any_full = any_full || lane->filling->full();
