@@ -27,6 +27,7 @@ namespace misdirect::dataplane {
 namespace {
 
 constexpr uint16_t kImplicitTlsPort = 465;
+constexpr uint16_t kLmtpPort = 24;  // LMTP (RFC 2033) between mail hubs and mailbox stores
 constexpr std::size_t kRecordBufferBytes = 512 * 1024;  // one smtp record with ~1000 recipients
 // One dns record: at most DnsMessageParser::kMaxRecords records of a 64 KiB message, escaped.
 constexpr std::size_t kDnsRecordBufferBytes = 256 * 1024;
@@ -45,6 +46,7 @@ constexpr uint8_t kAppSmtpByPort = 0x02;  // on a configured SMTP port: SMTP wit
 constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort or kAppDns: endpoint B is the client
 constexpr uint8_t kAppDns = 0x08;         // on a DNS port (UDP datagrams or a TCP stream): DnsFlow
 constexpr uint8_t kAppImplicitTls = 0x10; // with kAppSmtpByPort: port 465, TLS from the first byte
+constexpr uint8_t kAppLmtp = 0x20;        // with kAppSmtpByPort: port 24, LMTP until the client greets
 constexpr uint8_t kProtoUdp = 17;
 
 enum class WorkerCounter : uint16_t {
@@ -58,6 +60,7 @@ enum class WorkerCounter : uint16_t {
   kSmtpFlowsDetected,
   kSmtpFlowsTunnelled,
   kImplicitTlsFlows,
+  kLmtpFlowsByPort,
   kOtherFlows,
   kSmtpSessionsUnavailable,
   kSmtpStreamGaps,
@@ -79,6 +82,7 @@ constexpr CounterInfo kWorkerCounterInfo[] = {
     {"smtp_flows_detected", "flows found to be SMTP by behaviour (220 greeting, EHLO/HELO answer)"},
     {"smtp_flows_tunnelled", "of those, SMTP inside an HTTP CONNECT or SOCKS5 tunnel"},
     {"implicit_tls_flows", "flows on port 465 (SMTP over TLS: only the ClientHello is read)"},
+    {"lmtp_flows_by_port", "flows on port 24 (LMTP presumed until the client's LHLO, EHLO or HELO says)"},
     {"other_flows", "TCP flows that are not SMTP"},
     {"smtp_sessions_unavailable", "SMTP flows not inspected because every session slot was in use"},
     {"smtp_stream_gaps", "gaps reported to SMTP sessions"},
@@ -617,8 +621,8 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
     flow.app_state |= kAppSmtpByPort | kAppImplicitTls | (client_side == 1 ? kAppClientIsB : 0);
     return;
   }
-  const bool smtp_a = smtp_ports.test(port_a);
-  const bool smtp_b = smtp_ports.test(port_b);
+  const bool smtp_a = smtp_ports.test(port_a) || port_a == kLmtpPort;
+  const bool smtp_b = smtp_ports.test(port_b) || port_b == kLmtpPort;
   if (smtp_a || smtp_b) {
     // The server listens on the SMTP port. Both ends on SMTP ports (relay to relay): the SYN
     // decides, else the sender of this first packet is taken as the client.
@@ -630,8 +634,9 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
       const int sender = static_cast<int>(index_of(direction));
       client_side = syn_ack ? (sender ^ 1) : sender;
     }
-    counters.add(WorkerCounter::kSmtpFlowsByPort);
-    flow.app_state |= kAppSmtpByPort | (client_side == 1 ? kAppClientIsB : 0);
+    const bool lmtp = (client_side == 1 ? port_a : port_b) == kLmtpPort;  // the server's port
+    counters.add(lmtp ? WorkerCounter::kLmtpFlowsByPort : WorkerCounter::kSmtpFlowsByPort);
+    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0) | (client_side == 1 ? kAppClientIsB : 0);
     return;
   }
   if (!config.port_agnostic_detection) {
@@ -652,6 +657,7 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexce
   const FlowIdentity identity = identity_of(flow, client_side);
   SmtpFlowStart start;
   start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
+  start.lmtp = (flow.app_state & kAppLmtp) != 0;
   // An SMTP connection to an address a look-alike's DNS answer gave (any worker may have seen
   // the answer: the book is shared, read without locks).
   LearnedFact evidence;

@@ -45,6 +45,8 @@ enum class SmtpCounter : uint16_t {
   kMessageHeadersDropped,
   kLookalikeHeaderAddresses,
   kHeaderAlerts,
+  kLmtpDelivered,
+  kLmtpNotDelivered,
   kCount,
 };
 
@@ -83,9 +85,11 @@ inline constexpr CounterInfo kSmtpCounterInfo[] = {
     {"message_headers_dropped", "header blocks dropped before their smtp record was written (a third message began first)"},
     {"lookalike_header_addresses", "From: and Reply-To: addresses at a look-alike domain"},
     {"header_alerts", "of the alerts, roles header-from and reply-to"},
+    {"lmtp_delivered", "LMTP: recipients whose own reply after the content was 2xx (delivered to that mailbox)"},
+    {"lmtp_not_delivered", "LMTP: recipients whose own reply after the content was 4xx/5xx"},
 };
 static_assert(std::size(kSmtpCounterInfo) == static_cast<std::size_t>(SmtpCounter::kCount));
 
-inline constexpr int kSmtpAnomalyKindCount = static_cast<int>(inspect::SmtpAnomalyKind::kCommandOutOfSequence) + 1;
+inline constexpr int kSmtpAnomalyKindCount = static_cast<int>(inspect::SmtpAnomalyKind::kLmtpRecipientsUntracked) + 1;
 
 }  // namespace misdirect::dataplane
