@@ -103,7 +103,12 @@ ValueParser quoting(ValueParser parse) {
 
 void CommandLine::add_value(const std::string& name, const std::string& value_name, ValueParser parse,
                             const std::string& help) {
-  add_spec(spec_of(name, value_name, help, OptionKind::kValue, quoting(std::move(parse))));
+  add_parsed(name, value_name, std::move(parse), help, OptionKind::kValue);
+}
+
+void CommandLine::add_parsed(const std::string& name, const std::string& value_name, ValueParser parse,
+                             const std::string& help, OptionKind kind) {
+  add_spec(spec_of(name, value_name, help, kind, quoting(std::move(parse))));
 }
 
 void CommandLine::add_number_list(const std::string& name, const std::string& value_name,

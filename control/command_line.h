@@ -91,14 +91,14 @@ class CommandLine {
   template <typename Number>
   void add_number(const std::string& name, const std::string& value_name, Number& out, uint64_t min,
                   uint64_t max, const std::string& help) {
-    add_value(name, value_name, [&out, min, max](std::string_view text) {
+    add_parsed(name, value_name, [&out, min, max](std::string_view text) {
       uint64_t value = 0;
       std::string problem = parse_number(text, min, max, value);
       if (problem.empty()) {
         out = static_cast<Number>(value);
       }
       return problem;
-    }, help);
+    }, help, OptionKind::kNumber);
   }
   // A comma-separated list of numbers in [min, max], at least one.
   void add_number_list(const std::string& name, const std::string& value_name,
@@ -139,6 +139,8 @@ class CommandLine {
 
  private:
   void add_spec(OptionSpec spec);
+  void add_parsed(const std::string& name, const std::string& value_name, ValueParser parse,
+                  const std::string& help, OptionKind kind);
   // The last --config value before "--" ("" without one, or when help is asked for).
   std::string config_path_in(const std::vector<std::string>& args) const;
 

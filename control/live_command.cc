@@ -1,320 +1,43 @@
 // `misdirect live`: the DPDK poll-mode sensor — EAL, ports and lcores (dataplane::LiveSensor),
 // and the control thread on the main lcore: records out to EVE and subscribers, the control
-// socket, periodic stats, and an orderly shutdown.
+// socket, periodic stats, the service watchdog, and an orderly shutdown. The parts it puts
+// together: live_options (the command line), live_lists (the starting lists), eal_memory
+// (hugepages or not), live_sensor_control (the socket's requests), record_output, live_signals,
+// live_heartbeat.
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <functional>
-#include <future>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "control/command_line.h"
 #include "control/commands.h"
-#include "control/list_files.h"
-#include "control/live_options.h"
-#include "control/sensor_options.h"
 #include "control/control_server.h"
-#include "control/list_store.h"
+#include "control/eal_memory.h"
+#include "control/live_heartbeat.h"
+#include "control/live_lists.h"
+#include "control/live_options.h"
+#include "control/live_sensor_control.h"
+#include "control/live_signals.h"
 #include "control/metrics_server.h"
-#include "control/sensor_control.h"
+#include "control/record_output.h"
 #include "control/service_notifier.h"
-#include "dataplane/output/stats_tree.h"
+#include "dataplane/clock.h"
 #include "dataplane/live/live_sensor.h"
-#include "dataplane/output/eve_file.h"
+#include "dataplane/output/stats_tree.h"
 #include "inspect/domain_lists.h"
 #include "inspect/matcher.h"
 
 namespace misdirect::control {
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
-volatile std::sig_atomic_t g_reopen = 0;
-
-void on_stop_signal(int) { g_stop = 1; }
-void on_hangup(int) { g_reopen = 1; }
-
-uint64_t wall_clock_ns() {
-  timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
-
-uint64_t monotonic_ns() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
-
-// Returns -1 when the sensor should start, otherwise the exit code (after --help, or a problem).
-int parse_options(const std::vector<std::string>& args, LiveOptions& options) {
-  const std::unique_ptr<CommandLine> made = make_live_command_line(options);
-  CommandLine& line = *made;
-  dataplane::LiveSensorConfig& sensor = options.sensor;
-  if (const int code = line.parse(args); code >= 0) {
-    return code;
-  }
-  sensor.worker = options.shared.worker;
-  if (options.shared.protected_path.empty() && options.state_dir.empty()) {
-    line.print_error("--protected FILE is required (or --state-dir DIR holding lists saved by a push)");
-    return 2;
-  }
-  if (!options.shared.allow_path.empty() && options.shared.protected_path.empty()) {
-    line.print_error("--allow needs --protected");
-    return 2;
-  }
-  return -1;
-}
-
-// Lists from the files given, or else the ones the last push saved in the state directory.
-bool load_lists(const LiveOptions& options, inspect::DomainLists& lists) {
-  if (!options.shared.protected_path.empty()) {
-    ListFilesResult files = read_list_files(options.shared.protected_path, options.shared.allow_path);
-    if (!files.ok()) {
-      std::fprintf(stderr, "misdirect live: %s\n", files.error.c_str());
-      return false;
-    }
-    lists = std::move(files.lists);
-    return true;
-  }
-  const ListLoadResult saved = ListStore(options.state_dir).load();
-  if (!saved.ok()) {
-    std::fprintf(stderr, "misdirect live: %s\n", saved.error.c_str());
-    return false;
-  }
-  if (!saved.lists.has_value()) {
-    std::fprintf(stderr,
-                 "misdirect live: no --protected given and no lists saved in %s yet\n",
-                 options.state_dir.c_str());
-    return false;
-  }
-  lists = *saved.lists;
-  std::fprintf(stderr, "misdirect live: lists loaded from %s (%zu protected, %zu allowed)\n",
-               options.state_dir.c_str(), lists.protected_domains.size(), lists.allow.size());
-  return true;
-}
-
-// What the control socket may ask of the running sensor; every call is on the main lcore. A list
-// compile (seconds for a large list, or with the Hyperscan engine) runs on a helper thread; the
-// control loop polls it and keeps moving records and serving clients meanwhile.
-class LiveSensorControl final : public SensorControl {
- public:
-  LiveSensorControl(dataplane::LiveSensor& sensor, const inspect::MatcherOptions& options)
-      : sensor_(sensor), options_(options) {}
-  // Shutdown during a compile: the future's destructor waits for the helper thread (a compile
-  // cannot be interrupted); its matcher is dropped unpublished.
-  ~LiveSensorControl() override = default;
-
-  void start_list_swap(inspect::DomainLists lists) override {
-    building_ = std::async(std::launch::async, [lists = std::move(lists), options = options_] {
-      return inspect::Matcher::build(lists, options);
-    });
-  }
-
-  // Three steps, each polled: the compile ends; the matcher is published; every worker has passed
-  // a quiescent point since (the old matcher is then reclaimed). Only then is the push answered,
-  // so that whatever the sensor sees after the answer is judged by the new lists.
-  std::optional<ListSwapResult> finish_list_swap() override {
-    if (published_.has_value()) {
-      if (sensor_.matchers().reclaim() != 0) {
-        return std::nullopt;
-      }
-      std::optional<ListSwapResult> done = std::move(published_);
-      published_.reset();
-      return done;
-    }
-    if (!building_.valid() ||
-        building_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      return std::nullopt;
-    }
-    inspect::MatcherBuildResult built = building_.get();
-    ListSwapResult result;
-    result.generation = generation();
-    if (!built.matcher) {
-      result.error = built.error;
-      return result;
-    }
-    result.pattern_count = built.matcher->pattern_count();
-    result.compile_milliseconds = built.matcher->compile_milliseconds();
-    try {
-      result.generation = sensor_.matchers().publish(std::move(built.matcher));
-    } catch (const std::exception& error) {
-      result.error = std::string("cannot publish the new matcher: ") + error.what();
-      return result;
-    }
-    result.ok = true;
-    published_ = std::move(result);
-    return finish_list_swap();
-  }
-
-  inspect::DomainLists current_lists() const override {
-    const dataplane::MatcherGeneration* current = sensor_.matchers().current();
-    return current != nullptr ? current->matcher->lists() : inspect::DomainLists{};
-  }
-
-  uint64_t generation() const override {
-    const dataplane::MatcherGeneration* current = sensor_.matchers().current();
-    return current != nullptr ? current->generation : 0;
-  }
-
-  void collect_stats(dataplane::StatsNode& record) const override {
-    sensor_.collect_stats(record, wall_clock_ns(), false);
-    if (add_output_stats_) {
-      add_output_stats_(record);
-    }
-  }
-  // The EVE output's counters join the socket's stats answer too.
-  void set_output_stats(std::function<void(dataplane::StatsNode&)> add) { add_output_stats_ = std::move(add); }
-
- private:
-  dataplane::LiveSensor& sensor_;
-  inspect::MatcherOptions options_;
-  std::future<inspect::MatcherBuildResult> building_;
-  std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
-  std::function<void(dataplane::StatsNode&)> add_output_stats_;
-};
-
-// The records' way out of the control thread: the EVE file sink (dataplane/output/eve_file.h,
-// the one replay uses: buffered, retried with back-off and on SIGHUP, counted) and the
-// subscribers of the control socket, which get every record whatever the file's state.
-class RecordOutput {
- public:
-  RecordOutput(const std::string& path, ControlServer* server) : server_(server) {
-    if (!path.empty()) {
-      file_ = std::make_unique<dataplane::EveFile>(path, "misdirect live");
-    }
-  }
-
-  bool open() {
-    std::string error;
-    if (file_ && !file_->open(error)) {
-      std::fprintf(stderr, "misdirect live: --eve %s\n", error.c_str());
-      return false;
-    }
-    return true;
-  }
-  void set_server(ControlServer* server) { server_ = server; }
-
-  void emit(dataplane::RecordType type, std::string_view line) {
-    if (file_) {
-      file_->append(line, monotonic_ns());
-    }
-    if (server_ != nullptr) {
-      server_->broadcast(type, line);
-    }
-  }
-  void flush() {
-    if (file_) {
-      file_->flush(monotonic_ns());
-    }
-  }
-  // SIGHUP: close and open the path again, at once.
-  void reopen() {
-    if (file_) {
-      file_->reopen(monotonic_ns());
-    }
-  }
-  // Every loop: a file that could not be written is tried again once its back-off has passed.
-  void retry() {
-    if (file_ && !file_->healthy()) {
-      file_->retry(monotonic_ns());
-    }
-  }
-  // The output's counters in the stats record (misdirect.output).
-  void collect_stats(dataplane::StatsNode& record) const {
-    if (file_) {
-      file_->collect_stats(record);
-      record.at_path("misdirect.output").add("buffered_bytes", file_->buffered_bytes());
-    }
-  }
-  // The end: false (after a line naming the path) when any record did not reach the file.
-  bool close() {
-    std::string error;
-    if (file_ && !file_->close(monotonic_ns(), error)) {
-      std::fprintf(stderr, "misdirect live: writing EVE output failed: %s\n", error.c_str());
-      return false;
-    }
-    return true;
-  }
-
- private:
-  std::unique_ptr<dataplane::EveFile> file_;
-  ControlServer* server_;
-};
-
-void install_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  action.sa_handler = on_hangup;
-  sigaction(SIGHUP, &action, nullptr);
-  action.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &action, nullptr);
-}
-
-// Hugepages are used when the machine has them; without any, EAL would refuse to start, so the
-// sensor runs on ordinary memory (--no-huge, and -m 512 unless a memory size was given).
-void add_no_huge_when_needed(std::vector<char*>& eal_argv) {
-  static char no_huge[] = "--no-huge";
-  static char memory_flag[] = "-m";
-  static char memory_size[] = "512";
-  bool has_memory = false;
-  for (std::size_t i = 1; i < eal_argv.size(); ++i) {
-    const std::string_view arg = eal_argv[i];
-    if (arg == "--no-huge" || arg.starts_with("--in-memory") || arg.starts_with("--huge-dir")) {
-      return;
-    }
-    has_memory = has_memory || arg == "-m" || arg.starts_with("--socket-mem");
-  }
-  std::FILE* meminfo = std::fopen("/proc/meminfo", "r");
-  if (meminfo == nullptr) {
-    return;
-  }
-  char line[256];
-  long total = -1;
-  while (std::fgets(line, sizeof(line), meminfo) != nullptr) {
-    if (std::sscanf(line, "HugePages_Total: %ld", &total) == 1) {
-      break;
-    }
-  }
-  std::fclose(meminfo);
-  if (total != 0) {
-    return;
-  }
-  eal_argv.push_back(no_huge);
-  if (!has_memory) {
-    eal_argv.push_back(memory_flag);
-    eal_argv.push_back(memory_size);
-  }
-  std::fprintf(stderr, "misdirect live: no hugepages on this machine: EAL runs with --no-huge%s\n",
-               has_memory ? "" : " -m 512");
-}
-
-// The workers' heartbeat for the service watchdog: the matcher slot's RCU token.
-class SensorHeartbeat final : public WorkerHeartbeat {
- public:
-  explicit SensorHeartbeat(dataplane::MatcherSlot& slot) : slot_(slot) {}
-  uint64_t start() noexcept override { return slot_.start_heartbeat(); }
-  bool passed(uint64_t token) noexcept override { return slot_.heartbeat_passed(token); }
-  std::optional<uint32_t> lagging(uint64_t token) noexcept override { return slot_.heartbeat_lagging(token); }
-
- private:
-  dataplane::MatcherSlot& slot_;
-};
+using dataplane::monotonic_clock_ns;
+using dataplane::wall_clock_ns;
 
 // Everything after rte_eal_init, so that the sensor and the server are gone before
 // rte_eal_cleanup.
@@ -342,7 +65,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return 2;
   }
   LiveSensorControl control(sensor, options.shared.matcher);
-  control.set_output_stats([&output](dataplane::StatsNode& record) { output.collect_stats(record); });
+  control.set_output(&output);
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
     ControlServerConfig config;
@@ -372,7 +95,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     std::fprintf(stderr, "misdirect live: metrics on %s\n", metrics->url().c_str());
   }
 
-  install_signal_handlers();
+  install_live_signal_handlers();
   sensor.start();
   std::fprintf(stderr, "misdirect live: running: %u worker(s), %zu patterns%s\n",
                sensor.worker_count(), patterns,
@@ -388,11 +111,12 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     return ServiceStatus{sensor.worker_count(), sensor.packets_inspected(), alerts_emitted,
                          generation != nullptr ? generation->generation : 0};
   };
-  notifier.ready(service_status(), monotonic_ns());
+  // The watchdog line is logged before READY=1, so that whoever sees READY=1 finds it in the log.
   if (notifier.watchdog_ns() != 0) {
     std::fprintf(stderr, "misdirect live: systemd watchdog every %.1f s (workers checked by RCU heartbeat)\n",
                  static_cast<double>(notifier.watchdog_ns()) / 1e9);
   }
+  notifier.ready(service_status(), monotonic_clock_ns());
 
   const auto emit = [&](dataplane::RecordType type, std::string_view line) {
     alerts_emitted += type == dataplane::RecordType::kAlert ? 1 : 0;
@@ -400,14 +124,15 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   };
   const auto emit_stats = [&](bool final_record) {
     dataplane::StatsNode record;
-    sensor.collect_stats(record, wall_clock_ns(), final_record);
+    sensor.collect_stats(record, wall_clock_ns(), monotonic_clock_ns(), final_record);
     output.collect_stats(record);
     std::string stats;
     dataplane::write_stats_json(record, stats);
     output.emit(dataplane::RecordType::kStats, stats);
   };
   const uint64_t stats_interval_ns = options.stats_interval_s * 1'000'000'000ull;
-  uint64_t next_stats_ns = monotonic_ns() + stats_interval_ns;
+  uint64_t next_stats_ns = monotonic_clock_ns() + stats_interval_ns;
+  bool stats_pending = false;
   const char* reason = "signal";
   for (;;) {
     const std::size_t drained = sensor.drain_records(emit);
@@ -425,20 +150,28 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     if (sensor.matchers().retired() != 0) {
       sensor.matchers().reclaim();  // old matchers whose grace period is over; never waits
     }
-    if (g_reopen) {
-      g_reopen = 0;
+    if (take_reopen_request()) {
       output.reopen();
     }
     output.retry();
-    if (stats_interval_ns != 0 && monotonic_ns() >= next_stats_ns) {
+    // A periodic record: ask the workers for fresh trees, then write it once they have answered
+    // (or one is overdue) on a later round; the loop never waits for them.
+    const uint64_t now_mono_ns = monotonic_clock_ns();
+    if (stats_interval_ns != 0 && !stats_pending && now_mono_ns >= next_stats_ns) {
+      sensor.request_stats(now_mono_ns);
+      stats_pending = true;
+      next_stats_ns += stats_interval_ns;
+    } else if (stats_pending && (sensor.stats_answered() || sensor.stats_overdue(now_mono_ns))) {
       emit_stats(false);
       output.flush();
-      next_stats_ns += stats_interval_ns;
+      stats_pending = false;
+    } else {
+      sensor.refresh_stats(now_mono_ns);  // keeps the socket's `stats` answers recent
     }
     if (notifier.enabled()) {
-      notifier.tick(service_status(), monotonic_ns(), &heartbeat);
+      notifier.tick(service_status(), monotonic_clock_ns(), &heartbeat);
     }
-    if (g_stop) {
+    if (stop_requested()) {
       break;
     }
     if (options.exit_on_eof && sensor.input_ended()) {
@@ -454,7 +187,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   sensor.request_stop();
   while (!sensor.lcores_finished()) {
     if (notifier.enabled()) {
-      notifier.tick(service_status(), monotonic_ns(), &heartbeat);
+      notifier.tick(service_status(), monotonic_clock_ns(), &heartbeat);
     }
     if (sensor.drain_records(emit) == 0) {
       if (server) {
@@ -507,13 +240,13 @@ int run_live_command(int argc, char** argv) {
   }
   own_args.insert(own_args.end(), argv + own_first, argv + argc);
   LiveOptions options;
-  if (const int code = parse_options(own_args, options); code >= 0) {
+  if (const int code = parse_live_options(own_args, options); code >= 0) {
     return code;
   }
 
   // Lists and the matcher before EAL: a bad list fails fast, without touching any port.
   inspect::DomainLists lists;
-  if (!load_lists(options, lists)) {
+  if (!load_live_lists(options, lists)) {
     return 2;
   }
   inspect::MatcherBuildResult built = inspect::Matcher::build(lists, options.shared.matcher);

@@ -75,4 +75,23 @@ std::unique_ptr<CommandLine> make_live_command_line(LiveOptions& options) {
   return made;
 }
 
+int parse_live_options(const std::vector<std::string>& args, LiveOptions& options) {
+  const std::unique_ptr<CommandLine> made = make_live_command_line(options);
+  CommandLine& line = *made;
+  dataplane::LiveSensorConfig& sensor = options.sensor;
+  if (const int code = line.parse(args); code >= 0) {
+    return code;
+  }
+  sensor.worker = options.shared.worker;
+  if (options.shared.protected_path.empty() && options.state_dir.empty()) {
+    line.print_error("--protected FILE is required (or --state-dir DIR holding lists saved by a push)");
+    return 2;
+  }
+  if (!options.shared.allow_path.empty() && options.shared.protected_path.empty()) {
+    line.print_error("--allow needs --protected");
+    return 2;
+  }
+  return -1;
+}
+
 }  // namespace misdirect::control

@@ -33,4 +33,9 @@ struct LiveOptions {
 // live's option grammar, filling `options` (which must outlive it); --config reads [live].
 std::unique_ptr<CommandLine> make_live_command_line(LiveOptions& options);
 
+// Parses `args` (misdirect's own, after --, with any --config) and checks what the options need
+// together. Returns -1 when the sensor should start, otherwise the exit code (after --help, or a
+// problem).
+int parse_live_options(const std::vector<std::string>& args, LiveOptions& options);
+
 }  // namespace misdirect::control

@@ -125,6 +125,9 @@ struct ReplayFanout::Batch {
     uint64_t first_ns = 0;
     uint64_t max_ns = 0;
     bool burst_end = false;
+    // The input position after the part of the burst this segment closes: once it is processed,
+    // so is every packet of this lane's before it.
+    uint32_t end_order = 0;
   };
   enum class Control : uint8_t { kNone, kBeginFile, kEndFile, kStop };
 
@@ -135,6 +138,9 @@ struct ReplayFanout::Batch {
   Control control = Control::kNone;
   std::string name;
   uint64_t end_ns = 0;
+  // The input position the reader had reached when it sent the batch: once the batch is done,
+  // the lane has processed every packet of its own before it.
+  uint32_t next_order = 0;
 
   Batch() {
     packets.reserve(kBatchPackets + dataplane::PcapSource::kMaxBurst);
@@ -184,12 +190,24 @@ struct ReplayFanout::Lane {
   std::vector<Batch*> free_batches;
   // Published after each batch, for progress lines.
   std::atomic<uint64_t> packets{0}, bytes{0}, alerts{0}, records_dropped{0}, smtp_sessions{0}, recipients{0};
+  // How far through the input this lane has got: every packet of its own before this position
+  // is processed. Written by the lane's thread (after a batch, and before it reads the learned
+  // book), read by the others; on its own cache line.
+  alignas(64) std::atomic<uint32_t> progress{0};
 };
 
 ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config,
                            const inspect::Matcher& matcher, dataplane::EveFile& out, std::mutex& out_mutex) {
+  dataplane::LearnedBookConfig book;
+  book.workers = workers;
+  book.facts_per_worker = config.learned_facts;
+  book.max_age_ns = config.learned_max_age_ns;
+  learned_ = std::make_unique<dataplane::LearnedAddressBook>(book);
+  dataplane::WorkerConfig shared = config;
+  shared.learned_book = learned_.get();
+  shared.learned_gate = this;
   for (uint32_t id = 0; id < workers; ++id) {
-    lanes_.push_back(std::make_unique<Lane>(id, config, matcher, out, out_mutex));
+    lanes_.push_back(std::make_unique<Lane>(id, shared, matcher, out, out_mutex));
   }
   for (auto& lane : lanes_) {
     lane->thread = std::thread([this, raw = lane.get()] { run(*raw); });
@@ -199,20 +217,49 @@ ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& conf
 ReplayFanout::~ReplayFanout() {
   for (auto& lane : lanes_) {
     lane->filling->control = Batch::Control::kStop;
-    send(*lane);
   }
+  send_all(false);
   for (auto& lane : lanes_) {
     lane->thread.join();
   }
 }
 
 void ReplayFanout::send(Lane& lane) {
+  lane.filling->next_order = next_order_;
   std::unique_lock lock(lane.mutex);
   lane.full_batches.push_back(lane.filling);
   lane.changed.notify_all();
   lane.changed.wait(lock, [&] { return !lane.free_batches.empty(); });
   lane.filling = lane.free_batches.back();
   lane.free_batches.pop_back();
+}
+
+void ReplayFanout::send_all(bool mid_burst) {
+  for (auto& lane : lanes_) {
+    if (mid_burst) {
+      lane->open.end = static_cast<uint32_t>(lane->filling->packets.size());
+      lane->open.end_order = next_order_;
+      if (lane->open.end > lane->open.begin) {
+        lane->filling->segments.push_back(lane->open);
+      }
+    }
+    send(*lane);
+    lane->open.begin = 0;
+  }
+}
+
+void ReplayFanout::wait_for_earlier(uint32_t worker, uint32_t order) noexcept {
+  // This lane is at `order`: everything of its own before it is done (others may be waiting on it).
+  lanes_[worker]->progress.store(order, std::memory_order_release);
+  for (uint32_t other = 0; other < lanes_.size(); ++other) {
+    if (other == worker) {
+      continue;
+    }
+    // Positions wrap at 2^32; lanes are never 2^31 apart (a few batches at most).
+    while (static_cast<int32_t>(lanes_[other]->progress.load(std::memory_order_acquire) - order) < 0) {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ReplayFanout::run(Lane& lane) {
@@ -228,7 +275,10 @@ void ReplayFanout::run(Lane& lane) {
       lane.worker->process_share(std::span<const PacketView>(batch->packets.data() + segment.begin,
                                                              segment.end - segment.begin),
                                  segment.first_ns, segment.max_ns, segment.burst_end);
+      // Published often, so that a lane waiting on this one seldom waits for a whole batch.
+      lane.progress.store(segment.end_order, std::memory_order_release);
     }
+    lane.progress.store(batch->next_order, std::memory_order_release);
     const Batch::Control control = batch->control;
     if (control == Batch::Control::kBeginFile) {
       lane.worker->set_source_name(batch->name);
@@ -261,8 +311,8 @@ void ReplayFanout::begin_file(const std::string& name) {
   for (auto& lane : lanes_) {
     lane->filling->control = Batch::Control::kBeginFile;
     lane->filling->name = name;
-    send(*lane);
   }
+  send_all(false);
 }
 
 void ReplayFanout::burst(std::span<const PacketView> packets) {
@@ -281,12 +331,9 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
   for (const PacketView& packet : packets) {
     Lane& lane = *lanes_[replay_worker_for(packet, workers)];
     if (!lane.filling->fits(packet.captured_length)) {
-      // The arena is full in the middle of a burst: this part of the share goes now, without the
-      // burst's end (the clock moves to max_ns only with the last part).
-      lane.open.end = static_cast<uint32_t>(lane.filling->packets.size());
-      lane.filling->segments.push_back(lane.open);
-      send(lane);
-      lane.open.begin = 0;
+      // The arena is full in the middle of a burst: the parts of the shares read so far go now,
+      // without the burst's end (the clock moves to max_ns only with the last part).
+      send_all(true);
     }
     Batch& batch = *lane.filling;
     uint8_t* copy = batch.arena.get() + batch.arena_used;
@@ -296,15 +343,19 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
     batch.arena_used += packet.captured_length;
     PacketView view = packet;
     view.data = copy;
+    view.order = next_order_++;
     batch.packets.push_back(view);
   }
+  bool any_full = false;
   for (auto& lane : lanes_) {
     lane->open.end = static_cast<uint32_t>(lane->filling->packets.size());
+    lane->open.end_order = next_order_;
     lane->open.burst_end = true;
     lane->filling->segments.push_back(lane->open);
-    if (lane->filling->full()) {
-      send(*lane);
-    }
+    any_full = any_full || lane->filling->full();
+  }
+  if (any_full) {
+    send_all(false);
   }
 }
 
@@ -312,15 +363,14 @@ void ReplayFanout::end_file(uint64_t now_ns) {
   for (auto& lane : lanes_) {
     lane->filling->control = Batch::Control::kEndFile;
     lane->filling->end_ns = now_ns;
-    send(*lane);
   }
+  send_all(false);
 }
 
 void ReplayFanout::wait_idle() {
+  // Every lane gets its batch, empty or not: a lane waiting on another's progress needs it.
+  send_all(false);
   for (auto& lane : lanes_) {
-    if (!lane->filling->empty()) {
-      send(*lane);
-    }
     std::unique_lock lock(lane->mutex);
     lane->changed.wait(lock, [&] { return lane->free_batches.size() == kQueueBatches; });
   }

@@ -20,7 +20,7 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   line.add_text("--eve", "FILE|-", options.eve_path,
                 "EVE JSON lines (alert, smtp, stats), appended; - is stdout (default)");
   line.add_number_list("--ports", "LIST", options.worker.smtp_ports, 1, 65535,
-                       "SMTP ports, comma-separated (default 25,587,2525)");
+                       "SMTP ports, comma-separated (default 25,587,2525; LMTP's 24 is always read)");
   dataplane::WorkerConfig& worker = options.worker;
   line.add_choice("--smtp-log",
                   {{"all", [&worker] { worker.smtp_log = dataplane::SmtpLogMode::kAll; }},

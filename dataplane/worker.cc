@@ -28,6 +28,7 @@ namespace misdirect::dataplane {
 namespace {
 
 constexpr uint16_t kImplicitTlsPort = 465;
+constexpr uint16_t kLmtpPort = 24;  // LMTP (RFC 2033) between mail hubs and mailbox stores
 constexpr std::size_t kRecordBufferBytes = 512 * 1024;  // one smtp record with ~1000 recipients
 // One dns record: at most DnsMessageParser::kMaxRecords records of a 64 KiB message, escaped.
 constexpr std::size_t kDnsRecordBufferBytes = 256 * 1024;
@@ -46,6 +47,7 @@ constexpr uint8_t kAppSmtpByPort = 0x02;  // on a configured SMTP port: SMTP wit
 constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort or kAppDns: endpoint B is the client
 constexpr uint8_t kAppDns = 0x08;         // on a DNS port (UDP datagrams or a TCP stream): DnsFlow
 constexpr uint8_t kAppImplicitTls = 0x10; // with kAppSmtpByPort: port 465, TLS from the first byte
+constexpr uint8_t kAppLmtp = 0x20;        // with kAppSmtpByPort: port 24, LMTP until the client greets
 constexpr uint8_t kProtoUdp = 17;
 
 enum class WorkerCounter : uint16_t {
@@ -59,6 +61,7 @@ enum class WorkerCounter : uint16_t {
   kSmtpFlowsDetected,
   kSmtpFlowsTunnelled,
   kImplicitTlsFlows,
+  kLmtpFlowsByPort,
   kOtherFlows,
   kSmtpSessionsUnavailable,
   kSmtpStreamGaps,
@@ -80,6 +83,7 @@ constexpr CounterInfo kWorkerCounterInfo[] = {
     {"smtp_flows_detected", "flows found to be SMTP by behaviour (220 greeting, EHLO/HELO answer)"},
     {"smtp_flows_tunnelled", "of those, SMTP inside an HTTP CONNECT or SOCKS5 tunnel"},
     {"implicit_tls_flows", "flows on port 465 (SMTP over TLS: only the ClientHello is read)"},
+    {"lmtp_flows_by_port", "flows on port 24 (LMTP presumed until the client's LHLO, EHLO or HELO says)"},
     {"other_flows", "TCP flows that are not SMTP"},
     {"smtp_sessions_unavailable", "SMTP flows not inspected because every session slot was in use"},
     {"smtp_stream_gaps", "gaps reported to SMTP sessions"},
@@ -254,8 +258,17 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
     uint64_t hash = 0;
     uint64_t clock_ns = 0;
     uint64_t now_ns = 0;
+    uint32_t order = 0;
   };
   std::array<Staged, kStageBurst> staged;
+  uint32_t packet_order = 0;  // PacketView::order of the staged packet being processed
+  // replay --workers: before the shared learned-address book is read, the other workers catch up
+  // with this packet (LearnedBookGate). A no-op elsewhere.
+  void order_learned_read() noexcept {
+    if (config.learned_gate != nullptr) [[unlikely]] {
+      config.learned_gate->wait_for_earlier(config.worker_id, packet_order);
+    }
+  }
 };
 
 namespace {
@@ -421,6 +434,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.hash = entry.key.hash();
         entry.clock_ns = clock_ns;
         entry.now_ns = now_ns;
+        entry.order = packet.order;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -437,6 +451,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.hash = entry.key.hash();
         entry.clock_ns = clock_ns;
         entry.now_ns = now_ns;
+        entry.order = packet.order;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -466,6 +481,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
     for (std::size_t i = 0; i < tcp; ++i) {
       clock_ns = staged[i].clock_ns;
       now_ns = staged[i].now_ns;
+      packet_order = staged[i].order;
       if (staged[i].decoded.ip_protocol == kProtoUdp) [[unlikely]] {
         process_udp(i);
       } else {
@@ -518,6 +534,9 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   }
   const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
   const bool from_client = static_cast<int>(index_of(lookup.direction)) == client_side;
+  if (!from_client) {
+    order_learned_read();  // an answer may name an exchanger another worker learned
+  }
   // A datagram cut short by the capture is given as captured: the parser counts it malformed.
   dns->feed(from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
             std::span<const uint8_t>(entry.decoded.payload, entry.decoded.captured_payload_length), now_ns);
@@ -632,8 +651,8 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
     flow.app_state |= kAppSmtpByPort | kAppImplicitTls | (client_side == 1 ? kAppClientIsB : 0);
     return;
   }
-  const bool smtp_a = smtp_ports.test(port_a);
-  const bool smtp_b = smtp_ports.test(port_b);
+  const bool smtp_a = smtp_ports.test(port_a) || port_a == kLmtpPort;
+  const bool smtp_b = smtp_ports.test(port_b) || port_b == kLmtpPort;
   if (smtp_a || smtp_b) {
     // The server listens on the SMTP port. Both ends on SMTP ports (relay to relay): the SYN
     // decides, else the sender of this first packet is taken as the client.
@@ -645,8 +664,9 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
       const int sender = static_cast<int>(index_of(direction));
       client_side = syn_ack ? (sender ^ 1) : sender;
     }
-    counters.add(WorkerCounter::kSmtpFlowsByPort);
-    flow.app_state |= kAppSmtpByPort | (client_side == 1 ? kAppClientIsB : 0);
+    const bool lmtp = (client_side == 1 ? port_a : port_b) == kLmtpPort;  // the server's port
+    counters.add(lmtp ? WorkerCounter::kLmtpFlowsByPort : WorkerCounter::kSmtpFlowsByPort);
+    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0) | (client_side == 1 ? kAppClientIsB : 0);
     return;
   }
   if (!config.port_agnostic_detection) {
@@ -667,12 +687,15 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexce
   const FlowIdentity identity = identity_of(flow, client_side);
   SmtpFlowStart start;
   start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
+  start.lmtp = (flow.app_state & kAppLmtp) != 0;
   // An SMTP connection to an address a look-alike's DNS answer gave (any worker may have seen
   // the answer: the book is shared, read without locks).
   LearnedFact evidence;
-  if (learned_smtp_ports.test(identity.server_port) && dns_environment.learned != nullptr &&
-      dns_environment.learned->find_address(identity.server, now_ns, evidence, learned_counters)) {
-    start.evidence = &evidence;
+  if (learned_smtp_ports.test(identity.server_port) && dns_environment.learned != nullptr) {
+    order_learned_read();
+    if (dns_environment.learned->find_address(identity.server, now_ns, evidence, learned_counters)) {
+      start.evidence = &evidence;
+    }
   }
   char* line_buffer = line_buffers.get() + std::size_t{app.smtp_slot} * config.max_line_bytes;
   new (smtp_slots[app.smtp_slot].storage)
@@ -714,6 +737,9 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
     DnsFlow* dns = dns_for(flow);
     if (dns != nullptr && !bytes.empty()) {
       const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+      if (static_cast<int>(index_of(direction)) != client_side) {
+        order_learned_read();  // an answer may name an exchanger another worker learned
+      }
       dns->feed(static_cast<int>(index_of(direction)) == client_side ? inspect::Direction::kClientToServer
                                                                      : inspect::Direction::kServerToClient,
                 bytes, now_ns);

@@ -20,6 +20,7 @@
 namespace misdirect::dataplane {
 
 class LearnedAddressBook;
+class LearnedBookGate;
 
 // Which DNS messages get a `dns` record (all, those about look-alikes, none). Alerts are always written.
 enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
@@ -55,7 +56,7 @@ struct WorkerConfig {
   SmtpLogMode smtp_log = SmtpLogMode::kAll;
   // DNS (UDP and TCP) on these ports is parsed: dns-query alerts, learned addresses, dns records.
   std::vector<uint16_t> dns_ports = {53};
-  uint32_t max_dns_sessions = 16384;      // DNS flows inspected at once (~3 KiB each)
+  uint32_t max_dns_sessions = 16384;      // DNS flows inspected at once (~12 KiB each, touched as used)
   uint32_t max_dns_tcp_sessions = 1024;   // of those, over TCP (each with 2 × 4 KiB of message buffer)
   // Which DNS messages get a `dns` record: those about look-alikes (and learned exchangers) by default.
   DnsLogMode dns_log = DnsLogMode::kLookalike;
@@ -67,6 +68,9 @@ struct WorkerConfig {
   // Shared by the workers of one sensor (each writes its own table, reads all); null: the worker
   // keeps a book of its own (replay has one worker). Owned by whoever made the workers.
   LearnedAddressBook* learned_book = nullptr;
+  // replay --workers: the order the workers read the shared book in (see LearnedBookGate); null
+  // elsewhere. Owned by whoever made the workers.
+  LearnedBookGate* learned_gate = nullptr;
   uint32_t learned_facts = 4096;                   // per worker, power of two
   uint64_t learned_max_age_ns = 3'600'000'000'000; // a DNS TTL above this counts as this
   // Replay only: the capture being read, written as `pcap_filename` (empty: field omitted).

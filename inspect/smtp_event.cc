@@ -19,6 +19,7 @@ std::string_view verb_name(SmtpVerb verb) noexcept {
     case SmtpVerb::kQuit: return "QUIT";
     case SmtpVerb::kStartTls: return "STARTTLS";
     case SmtpVerb::kAuth: return "AUTH";
+    case SmtpVerb::kLhlo: return "LHLO";
     case SmtpVerb::kUnknown: return "unknown";
   }
   return "unknown";
@@ -38,6 +39,7 @@ std::string_view anomaly_name(SmtpAnomalyKind kind) noexcept {
     case SmtpAnomalyKind::kPipelineOverflow: return "pipeline_overflow";
     case SmtpAnomalyKind::kResyncAfterGap: return "resync_after_gap";
     case SmtpAnomalyKind::kCommandOutOfSequence: return "command_out_of_sequence";
+    case SmtpAnomalyKind::kLmtpRecipientsUntracked: return "lmtp_recipients_untracked";
   }
   return "unknown";
 }

@@ -16,7 +16,7 @@ namespace misdirect::inspect {
 // Client command verbs, case-insensitive on the wire.
 enum class SmtpVerb : uint8_t {
   kHelo, kEhlo, kMail, kRcpt, kData, kBdat, kRset, kNoop, kVrfy, kExpn, kHelp, kQuit,
-  kStartTls, kAuth, kUnknown,
+  kStartTls, kAuth, kLhlo, kUnknown,
 };
 std::string_view verb_name(SmtpVerb verb) noexcept;
 
@@ -25,9 +25,11 @@ struct CommandSeen {
   SmtpVerb verb;
 };
 
+// HELO, EHLO, or LMTP's LHLO (RFC 2033), which makes the session LMTP from then on.
 struct Helo {
   std::string_view hostname;
-  bool extended;  // EHLO rather than HELO
+  bool extended;      // EHLO or LHLO rather than HELO
+  bool lmtp = false;  // LHLO
 };
 
 // MAIL FROM. `address` has angle brackets and parameters removed ("" for the null sender <>).
@@ -56,9 +58,18 @@ struct RcptReply {
   uint16_t code;  // 2xx accepted, 4xx/5xx rejected
 };
 
+// LMTP only (RFC 2033): after the message content (the end of DATA, or BDAT LAST) the server
+// answers once for every recipient it accepted, in RCPT order; this is that recipient's reply —
+// the message was delivered to that mailbox (2xx) or not (4xx/5xx).
+struct DeliveryReply {
+  uint32_t transaction;
+  uint32_t recipient;  // the RcptTo / RcptReply number
+  uint16_t code;
+};
+
 enum class TransactionEndReason : uint8_t {
-  kDataAccepted,   // 250 after DATA or BDAT LAST: delivered
-  kDataRejected,   // 4xx/5xx after the message content
+  kDataAccepted,   // 250 after DATA or BDAT LAST: delivered (LMTP: to at least one recipient)
+  kDataRejected,   // 4xx/5xx after the message content (LMTP: for every recipient)
   kReset,          // RSET, or HELO/EHLO mid-transaction
   kNewMail,        // a new MAIL FROM started another transaction
   kQuit,
@@ -107,6 +118,10 @@ enum class SmtpAnomalyKind : uint8_t {
   kPipelineOverflow,
   kResyncAfterGap,
   kCommandOutOfSequence,
+  // LMTP: more accepted recipients in one transaction than the session remembers numbers for;
+  // their per-recipient replies are still counted off (never mistaken for other replies) but
+  // carry recipient number 0.
+  kLmtpRecipientsUntracked,
 };
 std::string_view anomaly_name(SmtpAnomalyKind kind) noexcept;
 
@@ -116,7 +131,7 @@ struct Anomaly {
 };
 
 using SmtpEvent = std::variant<CommandSeen, Helo, MailFrom, RcptTo, RcptReply, TransactionEnd,
-                               TlsStarted, Anomaly, MessageContent>;
+                               TlsStarted, Anomaly, MessageContent, DeliveryReply>;
 
 class SmtpEventSink {
  public:

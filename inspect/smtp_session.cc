@@ -152,6 +152,7 @@ SmtpVerb verb_of(std::string_view token) noexcept {
     case folded_word("help"): return SmtpVerb::kHelp;
     case folded_word("quit"): return SmtpVerb::kQuit;
     case folded_word("auth"): return SmtpVerb::kAuth;
+    case folded_word("lhlo"): return SmtpVerb::kLhlo;
     default: return SmtpVerb::kUnknown;
   }
 }
@@ -166,7 +167,8 @@ SmtpSession::SmtpSession(const SmtpConfig& config, SmtpEventSink& sink,
       line_buffer_(client_line_buffer),
       line_bound_(static_cast<uint32_t>(
           std::min<std::size_t>(config.max_line_bytes, client_line_buffer.size()))),
-      pending_capacity_(std::clamp<uint32_t>(config.max_pending_commands, 1, kMaxPendingCommands)) {}
+      pending_capacity_(std::clamp<uint32_t>(config.max_pending_commands, 1, kMaxPendingCommands)),
+      lmtp_(config.presume_lmtp) {}
 
 bool SmtpSession::encrypted() const noexcept { return encrypted_; }
 
@@ -351,9 +353,11 @@ void SmtpSession::on_command(SmtpVerb verb, std::string_view arguments) noexcept
   emit(CommandSeen{verb});
   switch (verb) {
     case SmtpVerb::kHelo:
-    case SmtpVerb::kEhlo: {
+    case SmtpVerb::kEhlo:
+    case SmtpVerb::kLhlo: {
       const std::size_t end = arguments.find_first_of(" \t");
-      emit(Helo{arguments.substr(0, end), verb == SmtpVerb::kEhlo});
+      lmtp_ = verb == SmtpVerb::kLhlo;  // the greeting names the dialect
+      emit(Helo{arguments.substr(0, end), verb != SmtpVerb::kHelo, lmtp_});
       push(PendingKind::kHelo, client_transaction_, 0);
       client_transaction_ = 0;
       break;
@@ -707,9 +711,25 @@ void SmtpSession::on_reply(uint16_t code) noexcept {
   if (command.kind == PendingKind::kAuth && code == 334) {
     return;  // a SASL challenge: the exchange goes on, AUTH stays outstanding
   }
+  if (lmtp_ && (command.kind == PendingKind::kDataEnd || command.kind == PendingKind::kBdatLast) &&
+      !count_delivery_reply(command, code)) {
+    return;  // more per-recipient replies to this content follow
+  }
   pending_head_ = (pending_head_ + 1) % pending_capacity_;
   --pending_count_;
   apply_reply(command, code);
+}
+
+bool SmtpSession::count_delivery_reply(const Pending& command, uint16_t code) noexcept {
+  reach(command.transaction);
+  const uint32_t n = lmtp_replies_seen_++;
+  if (lmtp_accepted_count_ > 0) {
+    const AcceptedRecipient accepted =
+        n < kMaxLmtpRecipients ? lmtp_accepted_[n] : AcceptedRecipient{command.transaction, 0};
+    emit(DeliveryReply{accepted.transaction, accepted.recipient, code});
+  }
+  lmtp_delivered_any_ = lmtp_delivered_any_ || is_positive(code);
+  return lmtp_replies_seen_ >= std::max<uint32_t>(1, lmtp_accepted_count_);
 }
 
 void SmtpSession::settle_server_for_client_line() noexcept {
@@ -766,6 +786,15 @@ void SmtpSession::apply_reply(const Pending& command, uint16_t code) noexcept {
       break;
     case PendingKind::kRcpt:
       emit(RcptReply{command.transaction, command.detail, code});
+      if (positive) {
+        // LMTP answers the content once for each of these (kept in any dialect: it is cheap).
+        if (lmtp_accepted_count_ < kMaxLmtpRecipients) {
+          lmtp_accepted_[lmtp_accepted_count_] = AcceptedRecipient{command.transaction, command.detail};
+        } else if (lmtp_) {
+          anomaly(SmtpAnomalyKind::kLmtpRecipientsUntracked, kServer);
+        }
+        ++lmtp_accepted_count_;
+      }
       break;
     case PendingKind::kData:
       if (client_state_ == ClientState::kDataBody && body_serial_ == command.detail) {
@@ -779,10 +808,13 @@ void SmtpSession::apply_reply(const Pending& command, uint16_t code) noexcept {
       }
       break;
     case PendingKind::kDataEnd:
-    case PendingKind::kBdatLast:
-      end_through(reached_through_, positive, code,
-                  positive ? TransactionEndReason::kDataAccepted : TransactionEndReason::kDataRejected);
+    case PendingKind::kBdatLast: {
+      // LMTP: delivered when any recipient's reply was; `code` is the last of those replies.
+      const bool delivered = lmtp_replies_seen_ > 0 ? lmtp_delivered_any_ : positive;
+      end_through(reached_through_, delivered, code,
+                  delivered ? TransactionEndReason::kDataAccepted : TransactionEndReason::kDataRejected);
       break;
+    }
     case PendingKind::kHelo:
     case PendingKind::kRset:
       if (positive) {
@@ -827,6 +859,11 @@ void SmtpSession::end_through(uint32_t last, bool delivered, uint16_t code,
   if (server_mail_ <= ended_through_) {
     server_mail_ = 0;
   }
+  // Every caller marks a boundary of the server's transaction (a MAIL accepted, RSET, the end of
+  // content, QUIT, TLS): LMTP's accepted recipients start again.
+  lmtp_accepted_count_ = 0;
+  lmtp_replies_seen_ = 0;
+  lmtp_delivered_any_ = false;
 }
 
 // ---- gaps and the end ----------------------------------------------------------------------
@@ -855,6 +892,8 @@ void SmtpSession::on_gap(Direction direction, uint64_t byte_count) noexcept {
     }
     pending_count_ = 0;
     pending_head_ = 0;
+    lmtp_replies_seen_ = 0;
+    lmtp_delivered_any_ = false;
     return;
   }
   switch (client_state_) {

@@ -30,6 +30,16 @@
 // line, with no reply needed. STARTTLS: the client's next three octets after the command decide
 // (TLS record header 16 03 00..04 → TlsStarted, everything ends with kTlsStarted, parsing stops).
 //
+// LMTP (RFC 2033) is the same envelope with LHLO for EHLO; the one difference on the wire is that
+// the end of the content (the "." line, or BDAT LAST) is answered once per recipient the server
+// accepted, in RCPT order, instead of once. The client's greeting decides the dialect (LHLO:
+// LMTP; HELO/EHLO: SMTP); before any greeting, SmtpConfig::presume_lmtp does (port 24). In LMTP
+// the accepted recipients of the server's open transaction are remembered (numbers up to
+// kMaxLmtpRecipients; beyond, counted off as kLmtpRecipientsUntracked), the end of content waits
+// for that many replies (one when none was seen accepted: RCPT replies lost or a one-sided
+// capture), each given as a DeliveryReply, and the transaction then ends delivered when at least
+// one recipient's reply was 2xx (kDataAccepted), else kDataRejected.
+//
 // Pickup: when the first client line of a session (before any server greeting) or the first
 // whole line after a client gap is not a command, the stream is presumed to be inside message
 // content and skipped to its terminator, so body lines never become recipients. Content that was
@@ -59,6 +69,7 @@ namespace misdirect::inspect {
 struct SmtpConfig {
   uint32_t max_line_bytes = 4096;      // longer lines are consumed and counted, never buffered
   uint32_t max_pending_commands = 64;  // pipelined commands awaiting replies (at most 128)
+  bool presume_lmtp = false;           // LMTP until the client's greeting says (port 24)
 };
 
 class SmtpSession {
@@ -66,6 +77,9 @@ class SmtpSession {
   static constexpr uint32_t kMaxPendingCommands = 128;
   // BDAT sizes above this are refused as malformed (kMalformedBdat) and not skipped.
   static constexpr uint64_t kMaxBdatChunkBytes = uint64_t{1} << 40;
+  // LMTP: accepted recipients of one transaction whose numbers are remembered for the replies
+  // after the content (RFC 5321 asks servers to take at least 100 recipients).
+  static constexpr uint32_t kMaxLmtpRecipients = 128;
 
   // `client_line_buffer` holds one client command line (its size is the line bound the caller
   // chose, normally config.max_line_bytes); the caller owns it so sessions can live in pools.
@@ -84,6 +98,8 @@ class SmtpSession {
   void finish() noexcept;
 
   bool encrypted() const noexcept;
+  // The session speaks LMTP (an LHLO, or presumed from the port and not contradicted).
+  bool lmtp() const noexcept { return lmtp_; }
   // Octets of the last feed() the machine read: all of them, unless parsing stopped at a TLS
   // record header inside them — then the TLS stream goes on from this offset.
   std::size_t last_feed_consumed() const noexcept { return last_feed_consumed_; }
@@ -146,6 +162,8 @@ class SmtpSession {
   void feed_server(const uint8_t* data, std::size_t size) noexcept;
   void on_reply(uint16_t code) noexcept;
   void apply_reply(const Pending& command, uint16_t code) noexcept;
+  // LMTP: one of the replies to the end of content; true when it was the last one expected.
+  bool count_delivery_reply(const Pending& command, uint16_t code) noexcept;
   void reach(uint32_t transaction) noexcept;
   void end_through(uint32_t last, bool delivered, uint16_t code, TransactionEndReason reason) noexcept;
   void start_tls(uint8_t minor_version) noexcept;
@@ -210,6 +228,19 @@ class SmtpSession {
   std::array<Pending, kMaxPendingCommands> pending_;
   uint32_t pending_head_ = 0;
   uint32_t pending_count_ = 0;
+
+  // LMTP: the recipients the server accepted in its open transaction, in RCPT order (only the
+  // first lmtp_accepted_count_ entries, at most kMaxLmtpRecipients, are ever read), and how far
+  // the replies after the content have come.
+  struct AcceptedRecipient {
+    uint32_t transaction;
+    uint32_t recipient;
+  };
+  bool lmtp_ = false;
+  bool lmtp_delivered_any_ = false;
+  uint32_t lmtp_accepted_count_ = 0;
+  uint32_t lmtp_replies_seen_ = 0;
+  std::array<AcceptedRecipient, kMaxLmtpRecipients> lmtp_accepted_;
 
   bool encrypted_ = false;
   std::size_t last_feed_consumed_ = 0;

@@ -73,6 +73,21 @@ BOOST_AUTO_TEST_CASE(multiline_greeting_and_helo) {
   BOOST_TEST(detection.client_side == 1);
 }
 
+BOOST_AUTO_TEST_CASE(greeting_then_lhlo_is_lmtp_read_as_smtp_whatever_the_chunking) {
+  // LMTP (RFC 2033) on any port: the same envelope, handed to the SMTP machine from the LHLO on.
+  for (const std::size_t chunk : {1u, 2u, 3u, 7u, 100u}) {
+    AppDetection detection;
+    BOOST_TEST(feed(detection, 1, "220 store.example LMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
+    const Fed client = feed(detection, 0, "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n", chunk);
+    BOOST_TEST(client.protocol == AppProtocol::kSmtp);
+    BOOST_TEST(client.smtp_stream == "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n");
+    BOOST_TEST(detection.client_side == 0);
+  }
+  AppDetection not_a_verb;
+  feed(not_a_verb, 1, "220 x\r\n", 100);
+  BOOST_TEST(feed(not_a_verb, 0, "LHLOX y\r\n", 100).protocol == AppProtocol::kOther);
+}
+
 BOOST_AUTO_TEST_CASE(ehlo_without_greeting_is_not_smtp) {
   AppDetection detection;
   BOOST_TEST(feed(detection, 0, "EHLO x\r\n", 100).protocol == AppProtocol::kOther);

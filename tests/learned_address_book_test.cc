@@ -80,6 +80,18 @@ BOOST_AUTO_TEST_CASE(ttl_and_maximum_age) {
   BOOST_TEST(counters.get(LearnedCounter::kExpiredSkipped) == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_fact_learned_after_the_readers_moment_is_not_found) {
+  // replay --workers: a worker that ran ahead learned it; a reader at an earlier packet time
+  // does not know it yet (one worker reading the file in order would not).
+  LearnedAddressBook book(config(2, 64, 3600));
+  CounterArray<LearnedCounter> counters;
+  book.learn(0, address_fact(v4(203, 0, 113, 53), "army.ml", "mx1.army.ml", 100 * kSecond, 300), counters);
+  LearnedFact found;
+  BOOST_TEST(!book.find_address(v4(203, 0, 113, 53), 99 * kSecond, found, counters));
+  BOOST_TEST(book.find_address(v4(203, 0, 113, 53), 100 * kSecond, found, counters));
+  BOOST_TEST(counters.get(LearnedCounter::kExpiredSkipped) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(exchanges_are_found_by_name) {
   LearnedAddressBook book(config(3, 64, 3600));
   CounterArray<LearnedCounter> counters;

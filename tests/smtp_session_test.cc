@@ -1,4 +1,5 @@
 // Tests for SmtpSession: every case runs whole, byte by byte and in random chunks (feed_both_ways).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -1041,6 +1042,245 @@ BOOST_AUTO_TEST_CASE(nothing_is_parsed_after_finish) {
       finish(),
   });
   check(run.events, {"cmd MAIL", "mail t1 <a@x>", "end t1 session_end 0"});
+}
+
+// ---- LMTP (RFC 2033) -----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(lmtp_answers_the_content_once_per_accepted_recipient_in_rcpt_order) {
+  const auto run = feed_both_ways({
+      server("220 store.example LMTP ready\r\n"),
+      client("LHLO hub.example\r\n"),
+      server("250-store.example\r\n250 PIPELINING\r\n"),
+      client("MAIL FROM:<alice@example.com>\r\n"),
+      server("250 2.1.0 Ok\r\n"),
+      client("RCPT TO:<bob@army.ml>\r\n"),
+      server("250 2.1.5 Ok\r\n"),
+      client("RCPT TO:<nobody@army.ml>\r\n"),
+      server("550 5.1.1 no such user\r\n"),
+      client("RCPT TO:<carol@amry.mil>\r\n"),
+      server("250 2.1.5 Ok\r\n"),
+      client("DATA\r\n"),
+      server("354 go ahead\r\n"),
+      client("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+      server("250 2.0.0 <bob@army.ml> delivered\r\n"),
+      server("452 4.2.2 <carol@amry.mil> mailbox full\r\n"),
+      client("QUIT\r\n"),
+      server("221 bye\r\n"),
+      finish(),
+  });
+  check(without_commands(run.events), {
+                                          "lhlo hub.example",
+                                          "mail t1 <alice@example.com>",
+                                          "rcpt t1 r1 <bob@army.ml> @army.ml",
+                                          "reply t1 r1 250",
+                                          "rcpt t1 r2 <nobody@army.ml> @army.ml",
+                                          "reply t1 r2 550",
+                                          "rcpt t1 r3 <carol@amry.mil> @amry.mil",
+                                          "reply t1 r3 250",
+                                          "delivery t1 r1 250",
+                                          "delivery t1 r3 452",
+                                          "end t1 data_accepted 452 delivered",
+                                      });
+  BOOST_TEST(run.events.front() == "cmd LHLO");
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_pipelined_transactions_count_each_content_reply_off_exactly) {
+  // Everything pipelined, every reply in one piece: the replies after each content are counted
+  // off by that transaction's accepted recipients, so the next MAIL's reply is not taken for one.
+  check(envelope({
+            client("LHLO hub\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\nRCPT TO:<c@navy.ml>\r\nDATA\r\n"
+                   "x\r\n.\r\nMAIL FROM:<d@x>\r\nRCPT TO:<e@nvy.mil>\r\nDATA\r\ny\r\n.\r\nQUIT\r\n"),
+            server("220 lmtp\r\n250 hub\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n550 5.2.0 b failed\r\n"
+                   "250 c ok\r\n250 ok\r\n250 ok\r\n354 go\r\n451 4.3.0 e later\r\n221 bye\r\n"),
+            finish(),
+        }),
+        {
+            "lhlo hub",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.ml> @army.ml",
+            "rcpt t1 r2 <c@navy.ml> @navy.ml",
+            "mail t2 <d@x>",
+            "rcpt t2 r3 <e@nvy.mil> @nvy.mil",
+            "reply t1 r1 250",
+            "reply t1 r2 250",
+            "delivery t1 r1 550",
+            "delivery t1 r2 250",
+            "end t1 data_accepted 250 delivered",
+            "reply t2 r3 250",
+            "delivery t2 r3 451",
+            "end t2 data_rejected 451",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_bdat_last_is_answered_per_recipient_and_other_chunks_once) {
+  check(envelope({
+            server("220 lmtp\r\n"),
+            client("LHLO hub\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\nRCPT TO:<c@amry.mil>\r\n"),
+            server("250 hub\r\n250 ok\r\n250 ok\r\n250 ok\r\n"),
+            client("BDAT 5\r\nhello"),
+            server("250 5 octets\r\n"),
+            client("BDAT 3 LAST\r\nbye"),
+            server("250 b delivered\r\n554 c refused\r\n"),
+            client("RSET\r\n"),
+            server("250 reset\r\n"),
+            finish(),
+        }),
+        {
+            "lhlo hub",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.ml> @army.ml",
+            "rcpt t1 r2 <c@amry.mil> @amry.mil",
+            "reply t1 r1 250",
+            "reply t1 r2 250",
+            "delivery t1 r1 250",
+            "delivery t1 r2 554",
+            "end t1 data_accepted 554 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_every_recipient_refused_after_the_content_is_not_delivered) {
+  check(envelope({
+            client("LHLO hub\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\nRCPT TO:<c@amry.mil>\r\nDATA\r\n"),
+            server("220 lmtp\r\n250 hub\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            client("x\r\n.\r\n"),
+            server("550 b over quota\r\n552 c too big\r\n"),
+            finish(),
+        }),
+        {
+            "lhlo hub",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.ml> @army.ml",
+            "rcpt t1 r2 <c@amry.mil> @amry.mil",
+            "reply t1 r1 250",
+            "reply t1 r2 250",
+            "delivery t1 r1 550",
+            "delivery t1 r2 552",
+            "end t1 data_rejected 552",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(smtp_is_answered_once_after_the_content) {
+  // The same exchange in SMTP (EHLO): one reply ends the content, the next answers QUIT.
+  check(envelope({
+            client("EHLO hub\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\nRCPT TO:<c@amry.mil>\r\nDATA\r\n"),
+            server("220 smtp\r\n250 hub\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            client("x\r\n.\r\nQUIT\r\n"),
+            server("250 queued\r\n221 bye\r\n"),
+            finish(),
+        }),
+        {
+            "ehlo hub",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.ml> @army.ml",
+            "rcpt t1 r2 <c@amry.mil> @amry.mil",
+            "reply t1 r1 250",
+            "reply t1 r2 250",
+            "end t1 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_presumed_by_port_until_the_greeting_says_otherwise) {
+  SmtpConfig lmtp_port;
+  lmtp_port.presume_lmtp = true;
+  // Picked up after the LHLO: the port's presumption holds.
+  const std::vector<SmtpStep> midstream = {
+      client("MAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\nRCPT TO:<c@amry.mil>\r\nDATA\r\n"),
+      server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+      client("x\r\n.\r\nQUIT\r\n"),
+      server("250 b ok\r\n450 c later\r\n221 bye\r\n"),
+      finish(),
+  };
+  check(envelope(midstream, lmtp_port), {
+                                            "mail t1 <a@x>",
+                                            "rcpt t1 r1 <b@army.ml> @army.ml",
+                                            "rcpt t1 r2 <c@amry.mil> @amry.mil",
+                                            "reply t1 r1 250",
+                                            "reply t1 r2 250",
+                                            "delivery t1 r1 250",
+                                            "delivery t1 r2 450",
+                                            "end t1 data_accepted 450 delivered",
+                                        });
+  // An EHLO on that port is SMTP: one reply after the content.
+  check(envelope({
+                     client("EHLO hub\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\nRCPT TO:<c@amry.mil>\r\nDATA\r\n"),
+                     server("220 smtp\r\n250 hub\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                     client("x\r\n.\r\nQUIT\r\n"),
+                     server("250 queued\r\n221 bye\r\n"),
+                     finish(),
+                 },
+                 lmtp_port),
+        {
+            "ehlo hub",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.ml> @army.ml",
+            "rcpt t1 r2 <c@amry.mil> @amry.mil",
+            "reply t1 r1 250",
+            "reply t1 r2 250",
+            "end t1 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_content_with_no_accepted_recipient_seen_takes_one_reply) {
+  // A server gap swallowed the RCPT replies: which recipients were accepted is unknown, so one
+  // reply ends the content (as in SMTP) and no DeliveryReply is invented.
+  check(envelope({
+            server("220 lmtp\r\n"),
+            client("LHLO hub\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@army.ml>\r\n"),
+            server("250 hub\r\n250 ok\r\n"),
+            gap(Direction::kServerToClient, 12),
+            client("DATA\r\n"),
+            server("354 go\r\n"),
+            client("x\r\n.\r\nQUIT\r\n"),
+            server("250 b ok\r\n221 bye\r\n"),
+            finish(),
+        }),
+        {
+            "lhlo hub",
+            "mail t1 <a@x>",
+            "rcpt t1 r1 <b@army.ml> @army.ml",
+            "anomaly server resync_after_gap",
+            "end t1 data_accepted 250 delivered",
+        });
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_recipients_beyond_the_bound_are_counted_off_without_numbers) {
+  const uint32_t extra = 2;
+  const uint32_t total = misdirect::inspect::SmtpSession::kMaxLmtpRecipients + extra;
+  std::vector<SmtpStep> script = {
+      server("220 lmtp\r\n"),
+      client("LHLO hub\r\nMAIL FROM:<a@x>\r\n"),
+      server("250 hub\r\n250 ok\r\n"),
+  };
+  std::string deliveries;
+  for (uint32_t i = 0; i < total; ++i) {
+    script.push_back(client("RCPT TO:<u" + std::to_string(i) + "@army.ml>\r\n"));
+    script.push_back(server("250 ok\r\n"));
+    deliveries += i + 1 == total ? "550 last failed\r\n" : "250 ok\r\n";
+  }
+  script.push_back(client("DATA\r\n"));
+  script.push_back(server("354 go\r\n"));
+  script.push_back(client("x\r\n.\r\nQUIT\r\n"));
+  script.push_back(server(deliveries + "221 bye\r\n"));
+  script.push_back(finish());
+  const auto run = feed_both_ways(script);
+  std::size_t numbered = 0;
+  std::vector<std::string> unnumbered;
+  std::size_t untracked = 0;
+  for (const std::string& event : run.events) {
+    if (event.rfind("delivery t1 r0 ", 0) == 0) {
+      unnumbered.push_back(event);
+    } else if (event.rfind("delivery t1 r", 0) == 0) {
+      ++numbered;
+    } else if (event == "anomaly server lmtp_recipients_untracked") {
+      ++untracked;
+    }
+  }
+  BOOST_TEST(numbered == misdirect::inspect::SmtpSession::kMaxLmtpRecipients);
+  BOOST_TEST(unnumbered == (Events{"delivery t1 r0 250", "delivery t1 r0 550"}), boost::test_tools::per_element());
+  BOOST_TEST(untracked == extra);
+  // The last per-recipient reply ended the content, and QUIT's reply answered QUIT.
+  BOOST_TEST(run.events.back() == "end t1 data_accepted 550 delivered");
+  BOOST_TEST(std::count(run.events.begin(), run.events.end(), "anomaly server reply_without_command") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

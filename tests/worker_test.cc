@@ -237,6 +237,75 @@ BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
   BOOST_TEST(contains(stats, R"("recipient_domains_idna":2)"));
 }
 
+// An LMTP delivery from a hub to a mailbox store: two look-alikes accepted at RCPT, one of them
+// refused in its own reply after the content, one refused at RCPT.
+std::vector<Bytes> lmtp_session(TcpConversation& c, std::string_view greeting) {
+  return {
+      c.syn(), c.syn_ack(), c.ack(),
+      c.server("220 store.example LMTP ready\r\n"),
+      c.client(std::string(greeting) + " hub.example\r\n"),
+      c.server("250-store.example\r\n250 PIPELINING\r\n"),
+      c.client("MAIL FROM:<alice@example.org>\r\n"),
+      c.server("250 OK\r\n"),
+      c.client("RCPT TO:<bob@army.ml>\r\nRCPT TO:<carol@army.mil>\r\nRCPT TO:<dave@amry.mil>\r\n"
+               "RCPT TO:<erin@armmy.mil>\r\n"),
+      c.server("250 OK\r\n250 OK\r\n250 OK\r\n550 no such user\r\n"),
+      c.client("DATA\r\n"),
+      c.server("354 go ahead\r\n"),
+      c.client("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+      c.server("250 2.0.0 <bob@army.ml> delivered\r\n250 2.0.0 <carol@army.mil> delivered\r\n"
+               "552 5.2.2 <dave@amry.mil> mailbox full\r\n"),
+      c.client("QUIT\r\n"),
+      c.server("221 bye\r\n"),
+      c.client_fin(), c.server_fin(), c.ack(),
+  };
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_alerts_carry_each_recipients_own_delivery_reply) {
+  for (const uint16_t port : {uint16_t{24}, uint16_t{7024}}) {  // by port, and by behaviour (LHLO)
+    Harness harness;
+    TcpConversation c("10.0.0.1", 40001, "10.0.0.2", port);
+    harness.send(lmtp_session(c, "LHLO"));
+    harness.finish();
+    const auto& alerts = harness.records.alerts;
+    BOOST_REQUIRE_EQUAL(alerts.size(), 3u);
+    // The refused RCPT alerts at its reply; accepted ones at their reply after the content.
+    BOOST_TEST(contains(alerts[0], R"("recipient":"erin@armmy.mil")"));
+    BOOST_TEST(contains(alerts[0], R"("accepted":false,"reply_code":550,"lmtp":true,"delivered":null,"delivery_code":null)"));
+    BOOST_TEST(contains(alerts[1], R"("recipient":"bob@army.ml")"));
+    BOOST_TEST(contains(alerts[1], R"("accepted":true,"reply_code":250,"lmtp":true,"delivered":true,"delivery_code":250)"));
+    BOOST_TEST(contains(alerts[2], R"("recipient":"dave@amry.mil")"));
+    BOOST_TEST(contains(alerts[2], R"("accepted":true,"reply_code":250,"lmtp":true,"delivered":false,"delivery_code":552)"));
+
+    BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+    const std::string& smtp = harness.records.smtp[0];
+    BOOST_TEST(contains(smtp, R"("delivered":true,"end":"data_accepted","lmtp":true)"));
+    BOOST_TEST(contains(smtp, R"({"address":"carol@army.mil","domain":"army.mil","reply_code":250,"delivery_code":250,"lookalike":null})"));
+    BOOST_TEST(contains(smtp, R"("address":"dave@amry.mil","domain":"amry.mil","reply_code":250,"delivery_code":552,"lookalike":{)"));
+    BOOST_TEST(contains(smtp, R"("address":"erin@armmy.mil","domain":"armmy.mil","reply_code":550,"delivery_code":null,"lookalike":{)"));
+    const std::string stats = stats_of(*harness.worker);
+    BOOST_TEST(contains(stats, R"("lmtp_delivered":2)"));
+    BOOST_TEST(contains(stats, R"("lmtp_not_delivered":1)"));
+    BOOST_TEST(contains(stats, port == 24 ? R"("lmtp_flows_by_port":1)" : R"("smtp_flows_detected":1)"));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(smtp_on_the_lmtp_port_keeps_the_smtp_records) {
+  // An EHLO on port 24 is SMTP: one reply ends the content, the extra replies match nothing,
+  // and the records have no LMTP fields.
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40001, "10.0.0.2", 24);
+  harness.send(lmtp_session(c, "EHLO"));
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 3u);
+  for (const std::string& alert : harness.records.alerts) {
+    BOOST_TEST(!contains(alert, "lmtp"));
+    BOOST_TEST(!contains(alert, "delivery_code"));
+  }
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  BOOST_TEST(!contains(harness.records.smtp[0], "lmtp"));
+}
+
 BOOST_AUTO_TEST_CASE(implicit_tls_port_is_counted_not_parsed) {
   Harness harness;
   TcpConversation c("192.0.2.10", 51001, "192.0.2.20", 465);

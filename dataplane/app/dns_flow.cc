@@ -87,12 +87,12 @@ void DnsFlow::gap(Direction direction, uint64_t byte_count, uint64_t now_ns) noe
 void DnsFlow::finish(uint64_t now_ns) noexcept {
   now_ns_ = now_ns;
   session_.finish();
-  for (PendingAlert& alert : pending_) {
-    if (alert.used) {
-      write_alert(alert, false, 0);
-      alert.used = false;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if ((pending_used_ >> i) & 1u) {
+      write_alert(pending_[i], false, 0);
     }
   }
+  pending_used_ = 0;
 }
 
 void DnsFlow::on_event(const inspect::DnsEvent& event) noexcept {
@@ -144,10 +144,10 @@ void DnsFlow::on_begin(const inspect::DnsMessageBegin& begin) noexcept {
   }
   environment_.counters->add(DnsCounter::kResponsesMatched);
   // The response code the pending alerts for this id waited for.
-  for (PendingAlert& alert : pending_) {
-    if (alert.used && alert.id == begin.header.id) {
-      write_alert(alert, true, begin.header.rcode());
-      alert.used = false;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (((pending_used_ >> i) & 1u) && pending_[i].id == begin.header.id) {
+      write_alert(pending_[i], true, begin.header.rcode());
+      pending_used_ = static_cast<uint8_t>(pending_used_ & ~(1u << i));
     }
   }
 }
@@ -208,7 +208,6 @@ void DnsFlow::alert_question(const inspect::DnsQuestion& question, const inspect
       break;
   }
   PendingAlert alert;
-  alert.used = true;
   alert.id = question.id;
   alert.query_type = question.type;
   alert.kind = verdict.kind;
@@ -218,9 +217,10 @@ void DnsFlow::alert_question(const inspect::DnsQuestion& question, const inspect
   alert.domain.assign(canonical.view());
   alert.protected_domain.assign(verdict.protected_domain);
   alert.variant.assign(verdict.variant);
-  for (PendingAlert& slot : pending_) {
-    if (!slot.used) {
-      slot = alert;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (((pending_used_ >> i) & 1u) == 0) {
+      pending_[i] = alert;
+      pending_used_ = static_cast<uint8_t>(pending_used_ | (1u << i));
       return;
     }
   }

@@ -107,20 +107,22 @@ class DnsFlow final : public inspect::DnsEventSink {
   void on_event(const inspect::DnsEvent& event) noexcept override;
 
  private:
+  // No default member initialisers in the texts and tables below: a DnsFlow is about 12 KiB, a
+  // sensor makes one per DNS flow, and what is never used must not be written (a new flow touches
+  // only what it fills). Every Text is assigned before it is read.
   struct Text {
     std::array<char, kNameBytes> bytes;
-    uint8_t length = 0;
+    uint8_t length;
     std::string_view view() const noexcept { return {bytes.data(), length}; }
     void assign(std::string_view value) noexcept;
   };
   // A dns-query alert waiting for its response code.
   struct PendingAlert {
-    bool used = false;
-    uint16_t id = 0;
-    uint16_t query_type = 0;
-    inspect::LookalikeKind kind = inspect::LookalikeKind::kTldSwap;
-    uint64_t generation = 0;
-    uint64_t query_ns = 0;
+    uint16_t id;
+    uint16_t query_type;
+    inspect::LookalikeKind kind;
+    uint64_t generation;
+    uint64_t query_ns;
     Text name;       // as asked
     Text domain;     // canonical
     Text protected_domain;
@@ -171,7 +173,8 @@ class DnsFlow final : public inspect::DnsEventSink {
   std::array<Interest, kMaxInterest> interest_;
 
   AlertedNames alerted_;
-  std::array<PendingAlert, kMaxPendingAlerts> pending_{};
+  uint8_t pending_used_ = 0;  // bit i: pending_[i] holds an alert waiting for its response
+  std::array<PendingAlert, kMaxPendingAlerts> pending_;
   inspect::DnsSession session_;
 };
 

@@ -194,6 +194,9 @@ bool LearnedAddressBook::find(LearnedFact::Kind kind, uint64_t key, const IpAddr
         counters.add(LearnedCounter::kExpiredSkipped);
         continue;
       }
+      if (candidate.learned_ns > now_ns) {
+        continue;  // learned after the reader's moment, by a worker further on in the input
+      }
       if (!found || candidate.learned_ns > out.learned_ns) {
         out = candidate;
         found = true;

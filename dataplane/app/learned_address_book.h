@@ -75,6 +75,22 @@ struct LearnedFact {
   std::string_view host_view() const noexcept { return {host.data(), host_length}; }
 };
 
+// Readers of a shared book that are not in step: replay --workers hands each worker its share of
+// a file, and a worker can run ahead of another, so it could look an address up before another
+// worker has learned it from an answer that came earlier in the file (or after one that came
+// later). Before a worker reads the book it calls wait_for_earlier with its current packet's
+// input order (PacketView::order), and returns once every other worker has processed its packets
+// that came before that one; facts learned after the reader's packet time are not returned
+// (find_*). So the workers find what one worker reading the file in order would have found.
+// The live sensor has no gate: packets arrive in real time, and there is nothing to wait for.
+class LearnedBookGate {
+ public:
+  virtual void wait_for_earlier(uint32_t worker, uint32_t order) noexcept = 0;
+
+ protected:
+  ~LearnedBookGate() = default;
+};
+
 struct LearnedBookConfig {
   uint32_t workers = 1;
   uint32_t facts_per_worker = 4096;          // power of two
@@ -93,7 +109,8 @@ class LearnedAddressBook {
   // learned_ns, ttl and the maximum age. Returns false for a worker the book has no table for.
   bool learn(uint32_t worker, LearnedFact fact, CounterArray<LearnedCounter>& counters) noexcept;
 
-  // Any worker, any time. The newest unexpired fact of that kind and key at `now_ns`.
+  // Any worker, any time. The newest unexpired fact of that kind and key at `now_ns` that was
+  // learned by then (a worker that ran ahead may hold facts learned later).
   bool find_address(const IpAddress& address, uint64_t now_ns, LearnedFact& out,
                     CounterArray<LearnedCounter>& counters) const noexcept;
   bool find_exchange(std::string_view host, uint64_t now_ns, LearnedFact& out,

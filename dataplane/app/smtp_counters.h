@@ -44,6 +44,8 @@ enum class SmtpCounter : uint16_t {
   kMessages,
   kMessageHeadersTruncated,
   kMessageHeadersDropped,
+  kLmtpDelivered,
+  kLmtpNotDelivered,
   kLookalikeHeaderAddresses,
   kHeaderAlerts,
   kCount,
@@ -83,11 +85,13 @@ inline constexpr CounterInfo kSmtpCounterInfo[] = {
     {"messages", "message contents (DATA or BDAT) whose header block was read"},
     {"message_headers_truncated", "header blocks or header values cut at their bounds (64 KiB, per-field buffers)"},
     {"message_headers_dropped", "header blocks dropped before their smtp record was written (a third message began first)"},
+    {"lmtp_delivered", "LMTP: recipients whose own reply after the content was 2xx (delivered to that mailbox)"},
+    {"lmtp_not_delivered", "LMTP: recipients whose own reply after the content was 4xx/5xx"},
     {"lookalike_header_addresses", "From: and Reply-To: addresses at a look-alike domain"},
     {"header_alerts", "of the alerts, roles header-from and reply-to"},
 };
 static_assert(std::size(kSmtpCounterInfo) == static_cast<std::size_t>(SmtpCounter::kCount));
 
-inline constexpr int kSmtpAnomalyKindCount = static_cast<int>(inspect::SmtpAnomalyKind::kCommandOutOfSequence) + 1;
+inline constexpr int kSmtpAnomalyKindCount = static_cast<int>(inspect::SmtpAnomalyKind::kLmtpRecipientsUntracked) + 1;
 
 }  // namespace misdirect::dataplane

@@ -61,7 +61,9 @@ struct SmtpRecipient {
   uint16_t protected_length;
   uint16_t variant_length;
   uint16_t reply_code;
+  uint16_t delivery_code;  // LMTP: the reply for this recipient after the content
   bool replied;
+  bool delivery_seen;      // LMTP: delivery_code is set
   bool domain_valid;
   bool lookalike;
   bool alert_written;
@@ -88,6 +90,10 @@ struct SmtpAlertFacts {
   bool replied;
   uint16_t reply_code;
   uint32_t transaction;  // the recipient's transaction id (from 1)
+  // LMTP sessions: the per-recipient reply after the content (delivered or not), when seen.
+  bool lmtp = false;
+  bool delivery_seen = false;
+  uint16_t delivery_code = 0;
 };
 
 // An alert for a look-alike in another role than recipient: sender (MAIL FROM), header-from and
@@ -141,6 +147,7 @@ struct SmtpEnvelope {
   std::string_view helo;
   std::span<const SmtpRecipient> recipients;  // every kept recipient, in arrival order
   const char* text = nullptr;                 // the text store the recipients point into
+  bool lmtp = false;                          // the session speaks LMTP (RFC 2033)
   // transaction() only: the header block of the transaction's message, when content was sent.
   const inspect::MessageHeaders* message = nullptr;
   // The look-alikes the flow met so far, in which roles, and the role that alerted on each.

@@ -20,6 +20,12 @@ inline char* append_text(char* out, std::string_view part) noexcept {
   return out + part.size();
 }
 
+inspect::SmtpConfig session_config(const SmtpFlowEnvironment& environment, const SmtpFlowStart& start) noexcept {
+  inspect::SmtpConfig config = environment.smtp_config;
+  config.presume_lmtp = start.lmtp;
+  return config;
+}
+
 }  // namespace
 
 SmtpFlow::SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identity,
@@ -28,7 +34,7 @@ SmtpFlow::SmtpFlow(SmtpFlowEnvironment& environment, const FlowIdentity& identit
       identity_(identity),
       implicit_tls_(start.implicit_tls),
       tls_(*this),
-      session_(environment.smtp_config, *this, line_buffer) {
+      session_(session_config(environment, start), *this, line_buffer) {
   environment_.counters->add(SmtpCounter::kSessions);
   if (start.evidence != nullptr) {
     has_evidence_ = true;
@@ -115,6 +121,8 @@ void SmtpFlow::on_event(const inspect::SmtpEvent& event) noexcept {
     on_rcpt_to(*rcpt);
   } else if (const auto* reply = std::get_if<inspect::RcptReply>(&event)) {
     on_rcpt_reply(*reply);
+  } else if (const auto* delivery = std::get_if<inspect::DeliveryReply>(&event)) {
+    on_delivery_reply(*delivery);
   } else if (const auto* end = std::get_if<inspect::TransactionEnd>(&event)) {
     on_transaction_end(*end);
   } else if (const auto* content = std::get_if<inspect::MessageContent>(&event)) {
@@ -253,7 +261,9 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   entry.protected_length = static_cast<uint16_t>(verdict.protected_domain.size());
   entry.variant_length = static_cast<uint16_t>(verdict.variant.size());
   entry.reply_code = 0;
+  entry.delivery_code = 0;
   entry.replied = false;
+  entry.delivery_seen = false;
   entry.domain_valid = domain_valid;
   entry.lookalike = verdict.lookalike;
   entry.alert_written = false;
@@ -281,11 +291,30 @@ void SmtpFlow::on_rcpt_reply(const inspect::RcptReply& reply) noexcept {
     }
     entry.reply_code = reply.code;
     entry.replied = true;
-    if (entry.lookalike && !entry.alert_written) {
+    // LMTP: an accepted recipient's alert waits for its own reply after the content.
+    const bool awaits_delivery = session_.lmtp() && is_positive_reply(reply.code);
+    if (entry.lookalike && !entry.alert_written && !awaits_delivery) {
       write_alert(entry, find_transaction(entry.transaction));
     }
     if (SmtpTransaction* transaction = find_transaction(entry.transaction)) {
       maybe_close(*transaction);
+    }
+    return;
+  }
+}
+
+void SmtpFlow::on_delivery_reply(const inspect::DeliveryReply& reply) noexcept {
+  environment_.counters->add(is_positive_reply(reply.code) ? SmtpCounter::kLmtpDelivered
+                                                           : SmtpCounter::kLmtpNotDelivered);
+  for (uint32_t i = recipient_count_; i-- > 0;) {
+    SmtpRecipient& entry = recipients_[i];
+    if (entry.recipient != reply.recipient) {
+      continue;
+    }
+    entry.delivery_code = reply.code;
+    entry.delivery_seen = true;
+    if (entry.lookalike && !entry.alert_written) {
+      write_alert(entry, find_transaction(entry.transaction));
     }
     return;
   }
@@ -408,6 +437,7 @@ SmtpEnvelope SmtpFlow::envelope() const noexcept {
   view.recipients = std::span<const SmtpRecipient>(recipients_, recipient_count_);
   view.text = text_;
   view.lookalikes = std::span<const SmtpLookalikeSeen>(lookalikes_seen_.data(), lookalikes_seen_count_);
+  view.lmtp = session_.lmtp();
   return view;
 }
 
@@ -463,6 +493,9 @@ void SmtpFlow::write_alert(SmtpRecipient& recipient, const SmtpTransaction* tran
   recipient.alert_written = true;
   SmtpAlertFacts facts{text,           recipient.kind,       recipient.generation,
                        recipient.replied, recipient.reply_code, recipient.transaction};
+  facts.lmtp = session_.lmtp();
+  facts.delivery_seen = recipient.delivery_seen;
+  facts.delivery_code = recipient.delivery_code;
   write_alert_record(facts, transaction, &recipient);
 }
 
@@ -471,6 +504,7 @@ void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_vi
                                      inspect::LookalikeKind kind, uint64_t generation) noexcept {
   SmtpAlertFacts facts{SmtpRecipientText{rcpt.address, domain, protected_domain, variant}, kind, generation,
                        false, 0, rcpt.transaction};
+  facts.lmtp = session_.lmtp();
   write_alert_record(facts, find_transaction(rcpt.transaction), nullptr);
 }
 

@@ -5,7 +5,9 @@
 // When records are due:
 //   alert — per look-alike recipient, when the server's reply to its RCPT arrives; or, without a
 //           reply, when its transaction's record is written at the end of the session (flow end,
-//           expiry, TLS) — then `accepted` is null.
+//           expiry, TLS) — then `accepted` is null. LMTP: a recipient the server accepted alerts
+//           when its own reply after the content arrives (so the alert says whether the message
+//           reached that mailbox), or when its transaction is written without one.
 //   smtp  — per transaction, once the machine has ended it and every RCPT in it has its reply
 //           (pipelined replies may arrive after the end is known), or at the end of the session.
 //           An encrypted session (STARTTLS or port 465) that met a look-alike outside its readable
@@ -55,6 +57,7 @@ struct SmtpFlowEnvironment {
 // address was taught by a look-alike's DNS answer, that answer.
 struct SmtpFlowStart {
   bool implicit_tls = false;
+  bool lmtp = false;  // port 24: LMTP until the client's greeting says otherwise
   const LearnedFact* evidence = nullptr;
 };
 
@@ -91,6 +94,7 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   void on_mail_from(const inspect::MailFrom& mail) noexcept;
   void on_rcpt_to(const inspect::RcptTo& rcpt) noexcept;
   void on_rcpt_reply(const inspect::RcptReply& reply) noexcept;
+  void on_delivery_reply(const inspect::DeliveryReply& reply) noexcept;
   void on_transaction_end(const inspect::TransactionEnd& end) noexcept;
   void on_message_content(const inspect::MessageContent& content) noexcept;
   // The header block read for `transaction`, or null.

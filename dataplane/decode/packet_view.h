@@ -23,6 +23,10 @@ struct PacketView {
   uint32_t wire_length = 0;      // bytes on the wire (>= captured_length when the capture was cut)
   uint64_t timestamp_ns = 0;     // capture time, nanoseconds since the Unix epoch
   LinkType link_type = LinkType::kEthernet;
+  // The packet's place in the input, counted by a reader that fans packets out to several workers
+  // (replay --workers), modulo 2^32; 0 elsewhere. Workers that share what they learn from DNS use
+  // it to read the shared book in input order (LearnedBookGate). It fits in the padding.
+  uint32_t order = 0;
 };
 
 }  // namespace misdirect::dataplane

@@ -33,7 +33,8 @@ Opening classify(std::string_view prefix) noexcept {
     return prefix.size() < 2 ? Opening::kUnknownYet
                              : (prefix[1] != 0 ? Opening::kSocks5 : Opening::kOther);
   }
-  // "220 " / "220-" greeting; "ehlo " / "helo " (or the verb alone on its line); "connect ".
+  // "220 " / "220-" greeting; "ehlo " / "helo " / LMTP's "lhlo " (or the verb alone on its line);
+  // "connect ".
   const bool could_be_greeting = std::string_view("220 ").starts_with(prefix.substr(0, std::min<std::size_t>(prefix.size(), 3)));
   if (could_be_greeting && prefix.size() < 4) {
     return Opening::kUnknownYet;
@@ -41,7 +42,7 @@ Opening classify(std::string_view prefix) noexcept {
   if (prefix.size() >= 4 && prefix.substr(0, 3) == "220" && (prefix[3] == ' ' || prefix[3] == '-')) {
     return Opening::kGreeting;
   }
-  for (const std::string_view verb : {std::string_view("ehlo"), std::string_view("helo")}) {
+  for (const std::string_view verb : {std::string_view("ehlo"), std::string_view("helo"), std::string_view("lhlo")}) {
     const std::size_t known = std::min(prefix.size(), verb.size());
     if (starts_with_caseless(prefix.substr(0, known), verb.substr(0, known))) {
       if (prefix.size() < 5) {

@@ -1,6 +1,7 @@
 // AppDetector: decides which flows carry SMTP when the port does not say so — the server speaks
-// first with "220", the client answers EHLO/HELO — including SMTP inside an HTTP CONNECT or a
-// SOCKS5 tunnel (spam through open proxies).
+// first with "220", the client answers EHLO/HELO (or LHLO: LMTP, RFC 2033, the same envelope
+// between mail hubs and mailbox stores; the SMTP machine tells the two apart) — including SMTP
+// inside an HTTP CONNECT or a SOCKS5 tunnel (spam through open proxies).
 //
 // It reads only the first bytes of each direction (and the tunnel handshakes, which it skips by
 // counting, never buffering), so a flow that is not SMTP costs a few byte compares.

@@ -62,6 +62,9 @@ class LiveSensor {
   static constexpr uint32_t kMaxWorkers = 64;
   static constexpr uint32_t kMaxBurst = 512;
   static constexpr uint64_t kEofMinEmptyPolls = 64;
+  // A running worker that leaves a stats request unanswered this long is reported stale.
+  static constexpr uint64_t kStatsPatienceNs = 250'000'000;
+  static constexpr uint64_t kStatsRefreshNs = 100'000'000;
 
   explicit LiveSensor(const LiveSensorConfig& config);
   ~LiveSensor();
@@ -102,10 +105,24 @@ class LiveSensor {
   // Waits for the lcores and stops the ports. Call after lcores_finished() and a last drain.
   void join();
 
-  // One EVE stats record's tree (docs/records.md). Asks each running worker for its own counters
-  // and waits for the answers briefly; a worker that does not answer in time is reported stale
+  // Stats, without waiting (docs/live.md, "Stats"). Only a worker reads its own counters: the
+  // control thread asks (request_stats), each running worker hands over a fresh tree between
+  // bursts (WorkerStatsExchange), and collect_stats takes the newest trees there are.
+  // `now_mono_ns` is monotonic time (dataplane/clock.h).
+  //
+  // Asks every running worker for a fresh tree; returns at once.
+  void request_stats(uint64_t now_mono_ns) noexcept;
+  // Called every control-loop round: asks again once the last request has been answered and
+  // kStatsRefreshNs have passed, so that the trees a stats answer uses are at most that old.
+  void refresh_stats(uint64_t now_mono_ns) noexcept;
+  // Every running worker has answered the newest request.
+  bool stats_answered() const noexcept;
+  // Some running worker has left a request unanswered for kStatsPatienceNs.
+  bool stats_overdue(uint64_t now_mono_ns) const noexcept;
+  // One EVE stats record's tree (docs/records.md), now. Never waits: each running worker's part is
+  // its newest answered tree; a worker overdue with an answer is reported stale
   // (misdirect.threads.<name>.stale) and left out of the totals.
-  void collect_stats(StatsNode& record, uint64_t now_ns, bool final_record) const;
+  void collect_stats(StatsNode& record, uint64_t now_ns, uint64_t now_mono_ns, bool final_record) const;
 
   uint32_t worker_count() const noexcept { return config_.workers; }
   // Frames the workers have inspected so far, from their published counters (no worker is asked).
@@ -146,7 +163,7 @@ class LiveSensor {
   bool joined_ = false;
   alignas(64) std::atomic<bool> stop_{false};
   std::atomic<uint32_t> rx_finished_{0};
-  mutable std::atomic<uint64_t> stats_sequence_{0};
+  uint64_t last_stats_request_ns_ = 0;  // control thread only
 };
 
 }  // namespace misdirect::dataplane

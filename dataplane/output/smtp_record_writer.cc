@@ -229,6 +229,22 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   } else {
     json.null();
   }
+  if (facts.lmtp) {
+    // LMTP answers the content once per recipient: whether the message reached this mailbox.
+    json.member_raw("lmtp", "true");
+    json.key("delivered");
+    if (facts.delivery_seen) {
+      json.boolean(is_positive_reply(facts.delivery_code));
+    } else {
+      json.null();
+    }
+    json.key("delivery_code");
+    if (facts.delivery_seen) {
+      json.number(facts.delivery_code);
+    } else {
+      json.null();
+    }
+  }
   json.key("generation");
   json.number(facts.generation);
   json.end_object();
@@ -284,6 +300,9 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
   json.begin_object();
   json.member_raw("delivered", transaction.delivered ? "true" : "false");
   json.member_plain_string("end", inspect::transaction_end_reason_name(transaction.reason));
+  if (envelope.lmtp) {
+    json.member_raw("lmtp", "true");
+  }
   if (envelope.message != nullptr) {
     // How the header block behind `email` was read: where it ended, its size, whether a value
     // or the block was cut at a bound.
@@ -302,7 +321,7 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
     }
     const SmtpRecipientText text = envelope.text_of(entry);
     const bool address_plain = entry.output_hint == kAddressPlain;
-    if (address_plain && !entry.lookalike) {
+    if (address_plain && !entry.lookalike && !envelope.lmtp) {
       write_plain_recipient(json, text.address, entry.domain_valid, text.domain, entry.replied,
                             entry.reply_code);
       continue;
@@ -323,6 +342,13 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
       json.member_number("reply_code", entry.reply_code);
     } else {
       json.member_raw("reply_code", "null");
+    }
+    if (envelope.lmtp) {
+      if (entry.delivery_seen) {
+        json.member_number("delivery_code", entry.delivery_code);
+      } else {
+        json.member_raw("delivery_code", "null");
+      }
     }
     if (entry.lookalike) {
       json.key("lookalike");

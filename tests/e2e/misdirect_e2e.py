@@ -115,7 +115,8 @@ def flow_of(record):
 def alert_key(record):
     """(flow, subject, kind, outcome) of an EVE alert; missing fields become '<missing>'. The subject
     is the recipient for a recipient alert, else "<role> <domain>" (a space: never an address); the
-    outcome is `accepted` for recipients, the response code for dns-query, else None."""
+    outcome is `accepted` for recipients — with `delivered` beside it, (accepted, delivered), for an
+    LMTP session's recipient — the response code for dns-query, else None."""
     md = record.get("misdirect") or {}
     try:
         flow = flow_of(record)
@@ -123,7 +124,10 @@ def alert_key(record):
         flow = "<missing>"
     role = md.get("role", "<missing>")
     if role == "recipient":
-        return (flow, md.get("recipient", "<missing>"), md.get("kind", "<missing>"), md.get("accepted", "<missing>"))
+        outcome = md.get("accepted", "<missing>")
+        if md.get("lmtp"):
+            outcome = (outcome, md.get("delivered", "<missing>"))
+        return (flow, md.get("recipient", "<missing>"), md.get("kind", "<missing>"), outcome)
     outcome = md.get("rcode", "<missing>") if role == "dns-query" else None
     return (flow, f"{role} {md.get('domain', '<missing>')}", md.get("kind", "<missing>"), outcome)
 
@@ -132,7 +136,8 @@ def expected_key(row):
     client, server = row["flow"].split("-")  # addresses never contain '-'
     flow = f"{normalise_endpoint(client)}-{normalise_endpoint(server)}"
     if "recipient" in row:
-        return (flow, row["recipient"], row["kind"], row["accepted"])
+        outcome = (row["accepted"], row["delivered"]) if "delivered" in row else row["accepted"]
+        return (flow, row["recipient"], row["kind"], outcome)
     return (flow, f"{row['role']} {row['domain']}", row["kind"], row.get("rcode"))
 
 

@@ -37,6 +37,17 @@ SMTP_TRANSACTIONS = {
     "tcp-out-of-order.pcap": [[("oo@army.ml", 250), ("o2@amry.mil", 250), ("o3@nvy.mil", 550)]],
     "ethernet-padding.pcap": [[("pad@army.ml", 250), ("pad2@nvy.mil", 550)]],
 }
+# LMTP captures: per flow, the smtp records in order, each the list of (address, reply_code to RCPT,
+# delivery_code — the recipient's own reply after the content, None when there was none).
+LMTP_TRANSACTIONS = {
+    "lmtp.pcap": {
+        "192.0.2.30:40400-203.0.113.40:24": [
+            [("bob@army.ml", 250, 250), ("carol@amry.mil", 250, 552), ("dave@army.mil", 250, 250),
+             ("erin@nvy.mil", 550, None)],
+            [("frank@navy.ml", 250, 451), ("grace@navy.mil", 250, 250)]],
+        "192.0.2.30:40401-203.0.113.40:7024": [[("heidi@armmy.mil", 250, 250)]],
+    },
+}
 # Recipients in an smtp record, as a multiset, where grouping into transactions is not the point.
 SMTP_RECIPIENTS = {
     "rcpt-before-mail.pcap": [("early@army.ml", 503), ("later@navy.ml", 250)],
@@ -69,6 +80,8 @@ STATS = {
                                   ("lookalike_seen_again", "==", 1), ("sender_alerts", "==", 0)],
     "dns-queries.pcap": [("malformed", "==", 1), ("pointer_loop", "==", 1), ("responses_matched", "==", 8),
                          ("dns_flows", "==", 8)],
+    "lmtp.pcap": [("lmtp_flows_by_port", "==", 1), ("smtp_flows_detected", "==", 1), ("lmtp_delivered", "==", 4),
+                  ("lmtp_not_delivered", "==", 2)],
     "dns-mx-starttls.pcap": [("exchanges_learned", "==", 2), ("addresses_learned", "==", 2),
                              ("address_hits", "==", 2), ("learned_alerts", "==", 1), ("client_hellos", "==", 3),
                              ("lookalike_seen_again", "==", 1)],
@@ -146,6 +159,17 @@ class GeneratedCaptureTest(unittest.TestCase):
             transactions = [[(r.get("address"), r.get("reply_code")) for r in record["misdirect"]["recipients"]]
                             for record in replay.smtp]
             self.assertEqual(transactions, SMTP_TRANSACTIONS[name], f"{name}: smtp records")
+        if name in LMTP_TRANSACTIONS:
+            by_flow = collections.defaultdict(list)
+            for record in replay.smtp:
+                self.assertIs(record["misdirect"].get("lmtp"), True, f"{name}: {record}")
+                by_flow[e2e.flow_of(record)].append(
+                    [(r.get("address"), r.get("reply_code"), r.get("delivery_code", "<missing>"))
+                     for r in record["misdirect"]["recipients"]])
+            self.assertEqual(dict(by_flow), LMTP_TRANSACTIONS[name], f"{name}: LMTP smtp records")
+        else:
+            for record in replay.records:
+                self.assertNotIn("lmtp", record.get("misdirect") or {}, f"{name}: an SMTP record says lmtp")
         if name in SMTP_RECIPIENTS:
             rows = [(r.get("address"), r.get("reply_code"))
                     for record in replay.smtp for r in record["misdirect"]["recipients"]]

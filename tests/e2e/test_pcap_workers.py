@@ -5,8 +5,13 @@ stats — on every bundled capture, in one run over all of them (files end in ev
 Left out of the comparison, because they depend on how flows are split, not on what was found:
 flow_id (numbered per worker today, worker id in the top bits), and in the stats the per-worker
 caches — verdict_cache hits/misses (each worker has its own cache of verdicts) and the learned
-address book (each worker keeps its own; its housekeeping counters follow its flows) — and the
-per-thread entries (`threads`) and stats.flow.memuse (each worker reserves its own flow table).
+address book's counters (the book is shared, but each worker writes its own table, so evictions
+and lookups follow its flows) — and the per-thread entries (`threads`) and stats.flow.memuse (each
+worker reserves its own flow table).
+
+A DNS answer and the SMTP connection it leads to may land on different workers: the book is
+shared and read in input order, so the dns-learned alert is raised all the same (checked with
+worker counts that put the two flows apart, and together).
 """
 import glob
 import json
@@ -69,6 +74,31 @@ class WorkersTest(unittest.TestCase):
         self.assertEqual(comparable(many)[0], comparable(one)[0])
         self.assertRegex(many.stderr, r"replay: 1 file, \d+ packets, \d+ SMTP sessions?, \d+ recipients?, "
                                       rf"{len(one.alerts)} alerts in ")
+
+    def test_a_dns_answer_teaches_the_smtp_flow_on_another_worker(self):
+        # The MX look-up for army.ml and the STARTTLS session to the address it gave, alone.
+        capture = os.path.join(e2e.PCAPS, "dns-mx-starttls.pcap")
+        only_two = ["--bpf", "port 53100 or port 40400"]
+        one = e2e.run_replay([capture], extra=only_two)
+        self.assertEqual(one.returncode, 0, one.stderr)
+        expected = sorted(e2e.alert_key(a) for a in one.alerts)
+        self.assertEqual([key[1] for key in expected], ["dns-learned army.ml", "dns-query army.ml"])
+        placements = set()
+        # The fan-out hash places flows by their addresses: over these worker counts the two flows
+        # meet in one worker for some and land apart for others (both are checked below).
+        for workers in range(2, 9):
+            many = e2e.run_replay([capture], extra=only_two + ["--workers", str(workers)])
+            self.assertEqual(many.returncode, 0, many.stderr)
+            stats = next(r for r in many.records if r.get("event_type") == "stats")
+            # Which worker each flow went to: the one that saw the DNS flow, and the SMTP one.
+            threads = stats["misdirect"]["threads"]
+            dns = [name for name, t in threads.items() if t["worker"]["dns_flows"] == 1]
+            smtp = [name for name, t in threads.items() if t["worker"]["smtp_flows_by_port"] == 1]
+            self.assertEqual((len(dns), len(smtp)), (1, 1), list(threads))
+            placements.add("apart" if dns[0] != smtp[0] else "together")
+            with self.subTest(workers=workers, placement=dns[0] + "/" + smtp[0]):
+                self.assertEqual(sorted(e2e.alert_key(a) for a in many.alerts), expected)
+        self.assertEqual(placements, {"apart", "together"})
 
     def test_bad_worker_count(self):
         replay = e2e.run_replay([os.path.join(e2e.PCAPS, "kinds.pcap")], extra=["--workers", "0"])

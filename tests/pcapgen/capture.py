@@ -91,8 +91,13 @@ class Capture:
     def sleep(self, seconds):
         self.now_ns += int(seconds * 1_000_000_000)
 
-    def expect(self, flow, recipient, kind, accepted):
-        self.expected.append({"flow": flow.name, "recipient": recipient, "kind": kind, "accepted": accepted})
+    def expect(self, flow, recipient, kind, accepted, **lmtp):
+        """A recipient alert; an LMTP session's also says `delivered` (its own reply after the
+        content: True, False, or None when there was none)."""
+        row = {"flow": flow.name, "recipient": recipient, "kind": kind, "accepted": accepted}
+        if "delivered" in lmtp:
+            row["delivered"] = lmtp["delivered"]
+        self.expected.append(row)
 
     def expect_role(self, flow, role, domain, kind, rcode=None):
         """An alert for a look-alike `domain` in another role than recipient (dns-query with the

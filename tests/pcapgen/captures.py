@@ -1051,6 +1051,55 @@ def dns_mx_starttls():
     return cap
 
 
+@case
+def lmtp():
+    cap = Capture("lmtp", description="LMTP (RFC 2033) from a mail hub to a mailbox store. Port 24: LHLO, "
+                  "pipelined RCPTs (one refused at RCPT), DATA answered once per accepted recipient in RCPT "
+                  "order - one delivered, one refused after the content (552 mailbox full), one protected; "
+                  "then BDAT LAST answered per recipient (451 for the look-alike). Port 7024: LMTP found by "
+                  "behaviour (220, LHLO), one look-alike delivered. Alerts carry each recipient's delivery.")
+    store = "203.0.113.40"
+    flow = TcpFlow(cap, ("192.0.2.30", 40400), (store, 24))
+    flow.handshake()
+    flow.s("220 store.example.net LMTP Cyrus v3 ready\r\n")
+    flow.c("LHLO hub.example.org\r\n")
+    flow.s("250-store.example.net\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n250 8BITMIME\r\n")
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    flow.c("RCPT TO:<bob@army.ml>\r\nRCPT TO:<carol@amry.mil>\r\nRCPT TO:<dave@army.mil>\r\n"
+           "RCPT TO:<erin@nvy.mil>\r\n")
+    flow.s(f"{OK_RCPT}\r\n{OK_RCPT}\r\n{OK_RCPT}\r\n{NO_RCPT}\r\n")
+    cap.expect(flow, "erin@nvy.mil", "omission", False, delivered=None)
+    flow.cmd("DATA", "354 Go ahead")
+    flow.c("".join(line + "\r\n" for line in message("lmtp")) + ".\r\n")
+    flow.s("250 2.1.5 <bob@army.ml> Ok SESSIONID=<store-1>\r\n"
+           "552 5.2.2 <carol@amry.mil> Over quota SESSIONID=<store-1>\r\n"
+           "250 2.1.5 <dave@army.mil> Ok SESSIONID=<store-1>\r\n")
+    cap.expect(flow, "bob@army.ml", "tld-swap", True, delivered=True)
+    cap.expect(flow, "carol@amry.mil", "transposition", True, delivered=False)
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    flow.cmd("RCPT TO:<frank@navy.ml>", OK_RCPT)
+    flow.cmd("RCPT TO:<grace@navy.mil>", OK_RCPT)
+    chunk = "".join(line + "\r\n" for line in message("chunked")).encode()
+    flow.c(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+    flow.s("451 4.2.0 <frank@navy.ml> Mailbox busy, try again\r\n250 2.1.5 <grace@navy.mil> Ok\r\n")
+    cap.expect(flow, "frank@navy.ml", "tld-swap", True, delivered=False)
+    flow.quit()
+
+    other = TcpFlow(cap, ("192.0.2.30", 40401), (store, 7024))
+    other.handshake()
+    other.s("220 store.example.net LMTP ready\r\n")
+    other.c("LHLO hub.example.org\r\n")
+    other.s("250-store.example.net\r\n250 PIPELINING\r\n")
+    other.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+    other.cmd("RCPT TO:<heidi@armmy.mil>", OK_RCPT)
+    other.cmd("DATA", "354 Go ahead")
+    other.c("".join(line + "\r\n" for line in message("by behaviour")) + ".\r\n")
+    other.s("250 2.1.5 <heidi@armmy.mil> Ok\r\n")
+    cap.expect(other, "heidi@armmy.mil", "repetition", True, delivered=True)
+    other.quit()
+    return cap
+
+
 # --- error cases (not SMTP: files that replay must refuse or stop on) -------------------------
 
 def error_files():

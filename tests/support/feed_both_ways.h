@@ -46,7 +46,7 @@ inline std::string render_smtp_event(const inspect::SmtpEvent& event) {
   struct Renderer {
     std::string operator()(const CommandSeen& e) const { return "cmd " + std::string(verb_name(e.verb)); }
     std::string operator()(const Helo& e) const {
-      return std::string(e.extended ? "ehlo " : "helo ") + std::string(e.hostname);
+      return std::string(e.lmtp ? "lhlo " : e.extended ? "ehlo " : "helo ") + std::string(e.hostname);
     }
     std::string operator()(const MailFrom& e) const {
       std::string out = "mail t" + std::to_string(e.transaction) + " <" + std::string(e.address) + ">";
@@ -73,6 +73,10 @@ inline std::string render_smtp_event(const inspect::SmtpEvent& event) {
     std::string operator()(const TransactionEnd& e) const {
       return "end t" + std::to_string(e.transaction) + " " + std::string(transaction_end_reason_name(e.reason)) +
              " " + std::to_string(e.reply_code) + (e.delivered ? " delivered" : "");
+    }
+    std::string operator()(const DeliveryReply& e) const {
+      return "delivery t" + std::to_string(e.transaction) + " r" + std::to_string(e.recipient) + " " +
+             std::to_string(e.code);
     }
     std::string operator()(const TlsStarted&) const { return "tls"; }
     std::string operator()(const MessageContent& e) const {

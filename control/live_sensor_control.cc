@@ -1,0 +1,70 @@
+// LiveSensorControl: the control socket's requests carried out on the live sensor (see
+// live_sensor_control.h).
+#include "control/live_sensor_control.h"
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "dataplane/clock.h"
+
+namespace misdirect::control {
+
+void LiveSensorControl::start_list_swap(inspect::DomainLists lists) {
+  building_ = std::async(std::launch::async, [lists = std::move(lists), options = options_] {
+    return inspect::Matcher::build(lists, options);
+  });
+}
+
+std::optional<ListSwapResult> LiveSensorControl::finish_list_swap() {
+  if (published_.has_value()) {
+    if (sensor_.matchers().reclaim() != 0) {
+      return std::nullopt;
+    }
+    std::optional<ListSwapResult> done = std::move(published_);
+    published_.reset();
+    return done;
+  }
+  if (!building_.valid() ||
+      building_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return std::nullopt;
+  }
+  inspect::MatcherBuildResult built = building_.get();
+  ListSwapResult result;
+  result.generation = generation();
+  if (!built.matcher) {
+    result.error = built.error;
+    return result;
+  }
+  result.pattern_count = built.matcher->pattern_count();
+  result.compile_milliseconds = built.matcher->compile_milliseconds();
+  try {
+    result.generation = sensor_.matchers().publish(std::move(built.matcher));
+  } catch (const std::exception& error) {
+    result.error = std::string("cannot publish the new matcher: ") + error.what();
+    return result;
+  }
+  result.ok = true;
+  published_ = std::move(result);
+  return finish_list_swap();
+}
+
+inspect::DomainLists LiveSensorControl::current_lists() const {
+  const dataplane::MatcherGeneration* current = sensor_.matchers().current();
+  return current != nullptr ? current->matcher->lists() : inspect::DomainLists{};
+}
+
+uint64_t LiveSensorControl::generation() const {
+  const dataplane::MatcherGeneration* current = sensor_.matchers().current();
+  return current != nullptr ? current->generation : 0;
+}
+
+void LiveSensorControl::collect_stats(dataplane::StatsNode& record) const {
+  sensor_.collect_stats(record, dataplane::wall_clock_ns(), dataplane::monotonic_clock_ns(), false);
+  if (output_ != nullptr) {
+    output_->collect_stats(record);
+  }
+}
+
+}  // namespace misdirect::control

@@ -1,0 +1,48 @@
+// RecordOutput: the live sensor's records on their way out of the control thread — to the EVE
+// file sink (dataplane/output/eve_file.h, the one replay uses: buffered, retried with back-off and
+// on SIGHUP, counted) and to the subscribers of the control socket, which get every record
+// whatever the file's state.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "control/control_server.h"
+#include "dataplane/output/eve_file.h"
+#include "dataplane/output/record_sink.h"
+
+namespace misdirect::dataplane {
+class StatsNode;
+}
+
+namespace misdirect::control {
+
+class RecordOutput {
+ public:
+  // `path` empty: no file; "-": stdout.
+  RecordOutput(const std::string& path, ControlServer* server);
+  RecordOutput(const RecordOutput&) = delete;
+  RecordOutput& operator=(const RecordOutput&) = delete;
+
+  // Opens --eve (appending); false after a line naming the problem.
+  bool open();
+  void set_server(ControlServer* server) { server_ = server; }
+
+  void emit(dataplane::RecordType type, std::string_view line);
+  void flush();
+  // SIGHUP: close and open the path again, at once (log rotation).
+  void reopen();
+  // Every loop: a file that could not be written is tried again once its back-off has passed.
+  void retry();
+  // The sink's counters (and the bytes it holds now) under `misdirect.output` of a stats record.
+  void collect_stats(dataplane::StatsNode& record) const;
+  // The end: false (after a line naming the path) when any record did not reach the file.
+  bool close();
+
+ private:
+  std::unique_ptr<dataplane::EveFile> file_;
+  ControlServer* server_;
+};
+
+}  // namespace misdirect::control
