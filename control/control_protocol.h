@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "control/json_parser.h"
 #include "control/json_value.h"
 
 namespace misdirect::control {

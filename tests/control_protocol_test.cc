@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_bad_element) {
        R"(duplicate field "protected")"},
       {R"({"cmd":"ping","extra":1})", ErrorCode::kInvalidRequest, R"(ping has no field "extra")"},
       {R"({"cmd":"ping")", ErrorCode::kParseError,
-       "invalid JSON at byte 13: unexpected end of input in an object"},
+       "invalid JSON at byte 13: syntax error while parsing object - unexpected end of input; expected '}'"},
   };
   for (const Case& test : cases) {
     const RequestParseResult result = request(test.line);
