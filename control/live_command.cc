@@ -64,7 +64,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   if (!output.open()) {
     return 2;
   }
-  LiveSensorControl control(sensor, options.shared.matcher);
+  LiveSensorControl control(sensor, options.shared.matcher, output);
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
     ControlServerConfig config;
@@ -149,7 +149,9 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       sensor.matchers().reclaim();  // old matchers whose grace period is over; never waits
     }
     if (take_reopen_request()) {
-      output.reopen();
+      if (const ReopenResult reopened = output.reopen(); !reopened.ok) {
+        std::fprintf(stderr, "misdirect live: SIGHUP: %s\n", reopened.error.c_str());
+      }
     }
     // A periodic record: ask the workers for fresh trees, then write it once they have answered
     // (or one is overdue) on a later round; the loop never waits for them.

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "control/control_server.h"
+#include "control/sensor_control.h"
 #include "dataplane/output/record_sink.h"
 
 namespace misdirect::control {
@@ -20,8 +21,9 @@ class RecordOutput {
 
   // Opens --eve (appending; "-" is stdout); false after a line naming the problem.
   bool open();
-  // SIGHUP: closes the file and opens the path again (log rotation).
-  void reopen();
+  // SIGHUP and the control socket's `reopen`: the file is closed and opened again at its path
+  // (log rotation). Once a write or a reopen failed, output stays stopped (the exit code is 1).
+  ReopenResult reopen();
   void set_server(ControlServer* server) { server_ = server; }
 
   void emit(dataplane::RecordType type, std::string_view line);
