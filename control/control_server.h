@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,7 +98,9 @@ class ControlServer {
   void serve(ControlClient& client, short revents);
   void read_from(ControlClient& client, bool readable);
   void refuse_oversized(ControlClient& client);
-  void handle_line(ControlClient& client, std::string_view line);
+  void handle_line(ControlClient& client, std::string line);
+  void dispatch(ControlClient& client, RequestParseResult parsed);
+  void poll_parses();
   void flush(ControlClient& client);
   void poll_pushes();
   void close_idle_clients();
@@ -116,6 +119,12 @@ class ControlServer {
   ListPushQueue pushes_;
   std::vector<std::unique_ptr<ControlClient>> clients_;
   uint64_t next_client_serial_ = 1;
+  // Long lines being parsed on helper threads; one at most per client (it is held meanwhile).
+  struct OffloadedParse {
+    uint64_t client = 0;
+    std::future<RequestParseResult> result;
+  };
+  std::vector<OffloadedParse> parses_;
 };
 
 }  // namespace misdirect::control

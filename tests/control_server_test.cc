@@ -251,6 +251,35 @@ BOOST_FIXTURE_TEST_CASE(several_requests_in_one_write_are_answered_in_order, Fix
   ::close(fd);
 }
 
+BOOST_FIXTURE_TEST_CASE(long_lines_are_parsed_off_the_loop_and_answered_in_order, Fixture) {
+  ControlServer server(config, sensor);
+  const int fd = connect_to(config.socket_path);
+  const std::string long_id = std::string(20000, 'x');
+  std::string push = R"({"id":5,"cmd":"lists.set","protected":["army.mil")";
+  for (int i = 0; i < 2000; ++i) {
+    push += ",\"d" + std::to_string(i) + ".mil\"";
+  }
+  push += "]}";
+  send_all(fd, R"({"id":")" + long_id + R"(","cmd":"ping"})" + "\n" + R"({"id":2,"cmd":"ping"})" + "\n" +
+                   R"({"id":3,)" + std::string(20000, 'a') + "\n" + R"({"id":4,"cmd":"ping"})" + "\n" + push +
+                   "\n" + R"({"id":6,"cmd":"lists.get"})" + "\n");
+  Received received;
+  BOOST_TEST(next_json(server, fd, received).find("id")->as_string() == long_id);
+  BOOST_TEST(next_json(server, fd, received).find("id")->to_json() == "2");
+  const JsonValue refused = next_json(server, fd, received);
+  BOOST_TEST(error_code(refused) == "parse_error");
+  BOOST_TEST(error_message(refused) ==
+             "invalid JSON at byte 8: syntax error while parsing object key - invalid literal; expected string literal");
+  BOOST_TEST(next_json(server, fd, received).find("id")->to_json() == "4");
+  const JsonValue pushed = next_json(server, fd, received);
+  BOOST_TEST(pushed.find("id")->to_json() == "5");
+  BOOST_TEST(pushed.find("protected")->to_json() == "2001");
+  BOOST_TEST(next_json(server, fd, received).find("protected")->as_array().size() == 2001U);
+  BOOST_TEST(server.stats().counters.get(ControlCounter::kParsedOffLoop) == 3U);
+  BOOST_TEST(server.stats().requests == 6U);
+  ::close(fd);
+}
+
 BOOST_FIXTURE_TEST_CASE(lists_set_swaps_and_lists_get_reads_back, Fixture) {
   ControlServer server(config, sensor);
   const int fd = connect_to(config.socket_path);
