@@ -218,7 +218,8 @@ int run_replay_command(int argc, char** argv) {
     // time it ended rather than the Unix epoch. Uptime is the run's own (wall) duration.
     const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : clock_ns(CLOCK_REALTIME);
     dataplane::StatsNode record;
-    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull);
+    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull,
+                                  sensor.worker.sensor_name);
     if (single) {
       record.at_path("misdirect.matcher").add("generation", single->matcher_generation());
       dataplane::StatsNode thread;

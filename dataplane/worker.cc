@@ -116,13 +116,20 @@ struct alignas(64) DnsSlot {
 };
 
 // Where the worker's counters stand in a stats tree (see docs/records.md for the full list):
-// Suricata's names where the meaning is the same, misdirect's own under `misdirect`.
+// every table is gathered under `misdirect.<unit>`, and the counters whose meaning is the same as
+// one of Suricata's are placed under `stats` with Suricata's name. Only those: Suricata's stats
+// schema allows no other name there, so a counter added to a table later lands under
+// `misdirect` until someone decides it means what a Suricata counter means.
 constexpr StatsPlacement kWorkerPlacements[] = {
     {"bytes", "stats.decoder.bytes"},
     {"decode_drops", "stats.decoder.invalid"},
 };
 constexpr StatsPlacement kDecoderPlacements[] = {
     {"packets", "stats.decoder.pkts"},
+    {"ipv4", "stats.decoder.ipv4"},
+    {"ipv6", "stats.decoder.ipv6"},
+    {"tcp", "stats.decoder.tcp"},
+    {"udp", "stats.decoder.udp"},
     {"vlan_tagged", "stats.decoder.vlan"},
 };
 // Every encapsulation counter stays in misdirect.encapsulation; those Suricata's decoder also
@@ -160,6 +167,9 @@ constexpr StatsPlacement kFlowPlacements[] = {
 constexpr StatsPlacement kReassemblyPlacements[] = {
     {"tcp_gaps", "stats.tcp.reassembly_gap"},
     {"tcp_memcap_drops", "stats.tcp.segment_memcap_drop"},
+    {"tcp_overlaps", "stats.tcp.overlap"},
+    {"tcp_overlaps_differ", "stats.tcp.overlap_diff_data"},
+    {"tcp_resets", "stats.tcp.rst"},
 };
 constexpr StatsPlacement kSmtpPlacements[] = {
     {"sessions", "stats.app_layer.flow.smtp"},
@@ -898,16 +908,18 @@ void Worker::finish(uint64_t now_ns) noexcept {
 
 void Worker::collect_stats(StatsNode& record) const {
   const Impl& impl = *impl_;
-  add_counter_table(record, "stats.decoder", impl.decoder.counters(), kDecodeCounterInfo, kDecoderPlacements);
+  add_counter_table(record, "misdirect.decoder", impl.decoder.counters(), kDecodeCounterInfo, kDecoderPlacements);
   add_counter_table(record, "misdirect.worker", impl.counters, kWorkerCounterInfo, kWorkerPlacements);
   add_counter_table(record, "misdirect.encapsulation", impl.decoder.encapsulation_counters(),
                     kEncapsulationCounterInfo, kEncapsulationPlacements);
-  add_counter_table(record, "stats.defrag", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
-  add_counter_table(record, "stats.flow", impl.flows.counters(), kFlowCounterInfo, kFlowPlacements);
+  // Suricata counts fragments per IP version (defrag.ipv4.*, defrag.ipv6.*); the reassembler
+  // counts both together, so its figures are misdirect's own.
+  add_counter_table(record, "misdirect.defrag", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
+  add_counter_table(record, "misdirect.flow", impl.flows.counters(), kFlowCounterInfo, kFlowPlacements);
   StatsNode& flow = record.at_path("stats.flow");
   flow.add("active", impl.flows.active());
   flow.add("memuse", impl.flows.memory_bytes());
-  add_counter_table(record, "stats.tcp", impl.reassembler.counters(), kReassemblyCounterInfo,
+  add_counter_table(record, "misdirect.tcp", impl.reassembler.counters(), kReassemblyCounterInfo,
                     kReassemblyPlacements);
   add_counter_table(record, "misdirect.smtp", impl.smtp_counters, kSmtpCounterInfo, kSmtpPlacements);
   StatsNode& anomalies = record.at_path("misdirect.smtp_anomalies");

@@ -63,7 +63,7 @@ STATS = {
     "qinq-9100.pcap": [("stats.decoder.vlan", "==", "packets")],
     "tcp-out-of-order.pcap": [("tcp_segments_held", ">=", 3)],
     "tcp-retransmission.pcap": [("tcp_retransmissions", ">=", 2), ("tcp_partial_retransmissions", ">=", 1)],
-    "tcp-overlap.pcap": [("tcp_overlaps_differ", ">=", 1)],
+    "tcp-overlap.pcap": [("stats.tcp.overlap_diff_data", ">=", 1), ("stats.tcp.overlap", ">=", 1)],
     "tcp-gap.pcap": [("tcp_gaps_timeout", ">=", 1), ("smtp_stream_gaps", ">=", 1)],
     "truncated-snaplen.pcap": [("truncated_payload", ">=", 1)],
     "midstream.pcap": [("tcp_midstream_pickups", ">=", 1)],
