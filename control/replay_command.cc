@@ -44,6 +44,10 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
     line.print_error("--protected FILE is required");
     return 2;
   }
+  if (const std::string problem = sensor_options_problem(options.sensor); !problem.empty()) {
+    line.print_error(problem);
+    return 2;
+  }
   if (std::count(options.pcaps.begin(), options.pcaps.end(), "-") > 1) {
     line.print_error("- (standard input) may be given once");
     return 2;

@@ -47,6 +47,7 @@ constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort or kAppDns: end
 constexpr uint8_t kAppDns = 0x08;         // on a DNS port (UDP datagrams or a TCP stream): DnsFlow
 constexpr uint8_t kAppImplicitTls = 0x10; // with kAppSmtpByPort: port 465, TLS from the first byte
 constexpr uint8_t kAppLmtp = 0x20;        // with kAppSmtpByPort: port 24, LMTP until the client greets
+constexpr uint8_t kAppTunnelled = 0x80;   // the first packet was encapsulated: see flow_tunnel()
 constexpr uint8_t kProtoUdp = 17;
 
 enum class WorkerCounter : uint16_t {
@@ -228,6 +229,22 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::unique_ptr<std::byte[]> flow_app_storage;
   uint32_t flow_apps_fresh = 0;  // records never used: [flow_apps_fresh, max_flows)
   std::vector<uint32_t> free_flow_apps;
+  // The encapsulations around each tunnelled flow's first packet, by the flow's pool index;
+  // written and read only for flows with kAppTunnelled, so untunnelled traffic never touches it.
+  std::unique_ptr<std::byte[]> flow_tunnel_storage;
+  TunnelInfo& flow_tunnel(const Flow& flow) noexcept {
+    return *std::launder(reinterpret_cast<TunnelInfo*>(
+        flow_tunnel_storage.get() + std::size_t{flows.pool_index(flow)} * sizeof(TunnelInfo)));
+  }
+  const TunnelInfo& flow_tunnel(const Flow& flow) const noexcept {
+    return const_cast<Impl*>(this)->flow_tunnel(flow);
+  }
+  void remember_tunnel(Flow& flow, const DecodedPacket& packet) noexcept {
+    if (packet.tunnel.layer_count != 0) {
+      flow.app_state |= kAppTunnelled;
+      new (&flow_tunnel(flow)) TunnelInfo(packet.tunnel);
+    }
+  }
   FlowApp& flow_app(uint32_t slot) noexcept {
     return *std::launder(reinterpret_cast<FlowApp*>(flow_app_storage.get() + std::size_t{slot} * sizeof(FlowApp)));
   }
@@ -320,6 +337,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
       eve(std::span<char>(record_buffer.get(), kRecordBufferBytes)),
       smtp_records(eve, record_sink, smtp_counters, worker_config.smtp_log),
       flow_app_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(FlowApp)]),
+      flow_tunnel_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(TunnelInfo)]),
       smtp_slots(new SmtpSlot[worker_config.max_smtp_sessions]),
       line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]),
       dns_record_buffer(new char[kDnsRecordBufferBytes]),
@@ -485,6 +503,7 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
   flows.account(flow, lookup.direction, entry.decoded);
   if (lookup.created) {
     start_flow(flow, entry.decoded, lookup.direction);
+    remember_tunnel(flow, entry.decoded);
   }
   if ((flow.app_state & kAppInspect) == 0) {
     return;
@@ -504,6 +523,7 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   flows.account(flow, lookup.direction, entry.decoded);
   if (lookup.created) {
     start_flow(flow, entry.decoded, lookup.direction);
+    remember_tunnel(flow, entry.decoded);
   }
   if ((flow.app_state & (kAppInspect | kAppDns)) != (kAppInspect | kAppDns)) {
     return;
@@ -539,6 +559,9 @@ FlowIdentity Worker::Impl::identity_of(const Flow& flow, int client_side) const 
   identity.community_id =
       community_id_v1({identity.client, identity.client_port}, {identity.server, identity.server_port},
                       flow.key.protocol, config.community_id_seed);
+  if ((flow.app_state & kAppTunnelled) != 0) {
+    identity.tunnel = flow_tunnel(flow);
+  }
   return identity;
 }
 
