@@ -47,6 +47,8 @@ class CheckerTest(unittest.TestCase):
     GOOD = {"timestamp": "2026-01-15T09:00:00.000001+0000", "event_type": "smtp", "flow_id": 5,
             "src_ip": "192.0.2.1", "src_port": 1, "dest_ip": "192.0.2.2", "dest_port": 25, "proto": "TCP",
             "app_proto": "smtp", "smtp": {"helo": "h", "mail_from": "a@b", "rcpt_to": ["c@d"]},
+            "tunnel": {"src_ip": "192.0.2.9", "src_port": 0, "dest_ip": "192.0.2.8", "dest_port": 0, "proto": "GRE",
+                       "depth": 1},
             "misdirect": {"anything": [None, {}]}}
 
     def with_changes(self, path, value):
@@ -73,6 +75,8 @@ class CheckerTest(unittest.TestCase):
             ("smtp", "recipients"): [],           # an own field inside Suricata's object
             ("event_type",): KeyError,
             ("src_port",): True,                  # a boolean is not an integer
+            ("tunnel", "vni"): 7,                 # misdirect's tunnel id is not Suricata's
+            ("tunnel", "depth"): "1",
         }
         for path, value in cases.items():
             with self.subTest(path=path):
@@ -124,6 +128,33 @@ class BundledCaptureSchemaTest(RecordChecks, unittest.TestCase):
             self.check_record(record, where)
             if record.get("event_type") in FLOW_EVENT_TYPES:
                 self.check_flow_record(record, where)
+
+
+class TunnelObjectTest(RecordChecks, unittest.TestCase):
+    """A tunnelled flow's records carry Suricata's `tunnel` object (the outer header) and keep the
+    tunnel kind and id, which Suricata has no field for, under `misdirect.tunnel`."""
+
+    def test_a_tunnelled_flow_carries_the_tunnel_object(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "vxlan-tenants.pcap")], extra=["--sensor-name", SENSOR])
+        self.assertEqual(replay.returncode, 0, replay.stderr)
+        flow_records = replay.alerts + replay.smtp
+        self.assertEqual(len(replay.alerts), 2)
+        for index, record in enumerate(flow_records):
+            where = f"vxlan-tenants.pcap {record['event_type']} {index}"
+            self.check_record(record, where)
+            self.check_flow_record(record, where)
+            self.assertEqual(record.get("tunnel"), {"src_ip": "192.0.2.10", "src_port": 49320, "dest_ip": "192.0.2.99",
+                                                    "dest_port": 4789, "proto": "UDP", "depth": 1}, where)
+            tunnel = record["misdirect"]["tunnel"]
+            self.assertEqual((tunnel["kind"], tunnel["layers"]), ("vxlan", ["vxlan"]), where)
+        self.assertEqual(sorted(a["misdirect"]["tunnel"]["id"] for a in replay.alerts), [100, 200])
+
+    def test_an_untunnelled_flow_has_none(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "plain-session.pcap")])
+        self.assertTrue(replay.alerts)
+        for record in replay.alerts + replay.smtp:
+            self.assertNotIn("tunnel", record)
+            self.assertNotIn("tunnel", record["misdirect"])
 
 
 class StatsSchemaTest(RecordChecks, unittest.TestCase):
