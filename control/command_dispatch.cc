@@ -1,10 +1,13 @@
 // CommandDispatcher: one answer function per command that is not a list push.
 #include "control/command_dispatch.h"
 
+#include <array>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "control/build_info.h"
+#include "dataplane/output/eve_writer.h"
 #include "inspect/domain_lists.h"
 
 namespace misdirect::control {
@@ -40,6 +43,21 @@ std::string CommandDispatcher::answer(const Request& request, RequestContext& co
   if (std::holds_alternative<StatsRequest>(request.body)) {
     return answer_stats(id, context);
   }
+  if (const auto* check = std::get_if<CheckRequest>(&request.body)) {
+    return answer_check(id, *check);
+  }
+  if (std::holds_alternative<VersionRequest>(request.body)) {
+    return answer_version(id);
+  }
+  if (std::holds_alternative<UptimeRequest>(request.body)) {
+    return answer_uptime(id);
+  }
+  if (std::holds_alternative<ReopenRequest>(request.body)) {
+    return answer_reopen(id);
+  }
+  if (std::holds_alternative<HelpRequest>(request.body)) {
+    return answer_help(id);
+  }
   const auto& subscribe = std::get<SubscribeRequest>(request.body);
   context.subscription.events = subscribe.events;
   JsonValue events = JsonValue::array();
@@ -66,6 +84,70 @@ std::string CommandDispatcher::answer_stats(const JsonValue& id, RequestContext&
   dataplane::write_stats_json(context.control_counters(), answer);
   answer += '}';
   return answer;
+}
+
+// Each result is the object `misdirect check --json` prints for the input (answer_json), so the
+// socket and the command line cannot drift apart.
+std::string CommandDispatcher::answer_check(const JsonValue& id, const CheckRequest& check) {
+  const std::vector<CheckAnswer> answers = sensor_.check(check.inputs);
+  JsonValue fields = JsonValue::object();
+  fields.set("generation", JsonValue::number(sensor_.generation()));
+  std::string answer = make_ok_response(id, std::move(fields));
+  answer.pop_back();  // the closing brace: the results follow
+  answer += ",\"results\":[";
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    answer += i == 0 ? "" : ",";
+    answer += answer_json(answers[i]);
+  }
+  answer += "]}";
+  return answer;
+}
+
+std::string CommandDispatcher::answer_version(const JsonValue& id) {
+  const BuildInfo info = build_info();
+  JsonValue fields = JsonValue::object();
+  fields.set("version", JsonValue::string(std::string(info.version)));
+  fields.set("git_revision", JsonValue::string(std::string(info.git_revision)));
+  fields.set("build_type", JsonValue::string(std::string(info.build_type)));
+  fields.set("assertions", JsonValue::boolean(info.assertions));
+  fields.set("dpdk", JsonValue::string(info.dpdk));
+  fields.set("hyperscan", JsonValue::string(info.hyperscan));
+  return make_ok_response(id, std::move(fields));
+}
+
+std::string CommandDispatcher::answer_uptime(const JsonValue& id) {
+  const SensorUptime uptime = sensor_.uptime();
+  std::array<char, dataplane::kTimestampBytes> started{};
+  JsonValue fields = JsonValue::object();
+  fields.set("started", JsonValue::string(std::string(dataplane::format_timestamp(uptime.started_unix_ns, started))));
+  fields.set("uptime_s", JsonValue::number(static_cast<double>(uptime.uptime_ns) / 1e9));
+  return make_ok_response(id, std::move(fields));
+}
+
+// Answered ok only when the file is open again; otherwise the error names the path and why, as
+// SIGHUP's log line does.
+std::string CommandDispatcher::answer_reopen(const JsonValue& id) {
+  const ReopenResult reopened = sensor_.reopen_output();
+  if (!reopened.ok) {
+    return make_error_response(id, ErrorCode::kReopenFailed, reopened.error);
+  }
+  JsonValue fields = JsonValue::object();
+  fields.set("reopened", JsonValue::boolean(reopened.reopened));
+  fields.set("eve", JsonValue::string(reopened.path));
+  return make_ok_response(id, std::move(fields));
+}
+
+std::string CommandDispatcher::answer_help(const JsonValue& id) {
+  JsonValue commands = JsonValue::array();
+  for (const CommandHelp& command : command_help()) {
+    JsonValue entry = JsonValue::object();
+    entry.set("cmd", JsonValue::string(std::string(command.name)));
+    entry.set("help", JsonValue::string(std::string(command.summary)));
+    commands.push_back(std::move(entry));
+  }
+  JsonValue fields = JsonValue::object();
+  fields.set("commands", std::move(commands));
+  return make_ok_response(id, std::move(fields));
 }
 
 }  // namespace misdirect::control

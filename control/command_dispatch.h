@@ -31,6 +31,11 @@ class CommandDispatcher {
 
  private:
   std::string answer_stats(const JsonValue& id, RequestContext& context);
+  std::string answer_check(const JsonValue& id, const CheckRequest& check);
+  std::string answer_version(const JsonValue& id);
+  std::string answer_uptime(const JsonValue& id);
+  std::string answer_reopen(const JsonValue& id);
+  std::string answer_help(const JsonValue& id);
 
   SensorControl& sensor_;
 };

@@ -56,9 +56,11 @@ class ControlClient {
 
   Subscription subscription;
   uint64_t last_request_ms = 0;  // accepted, or last complete request line
-  // A push of this client compiles or waits for another's to end. Its later lines stay unread
-  // until the push is answered, keeping its answers in order.
+  // A push of this client compiles or waits for another's to end, or a long line of it is parsed
+  // on a helper thread. Its later lines stay unread until then, keeping its answers in order.
   bool push_pending = false;
+  bool parse_pending = false;
+  bool held() const noexcept { return push_pending || parse_pending; }
 
  private:
   uint64_t serial_ = 0;  // never reused, so a finished compile finds its client or none

@@ -26,6 +26,7 @@ enum class ControlCounter : uint16_t {
   kWriteErrors,
   kIdleTimeouts,
   kPushesQueued,
+  kParsedOffLoop,
   kCount
 };
 
@@ -45,6 +46,7 @@ inline constexpr dataplane::CounterInfo kControlCounterInfo[] = {
     {"write_errors", "connections closed because a write failed"},
     {"idle_timeouts", "connections closed after idle_timeout_ms without a request (not subscribers)"},
     {"pushes_queued", "list pushes that waited for another push's compile to end"},
+    {"parsed_off_loop", "request lines long enough to be parsed on a helper thread"},
 };
 static_assert(std::size(kControlCounterInfo) == static_cast<std::size_t>(ControlCounter::kCount));
 

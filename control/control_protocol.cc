@@ -26,6 +26,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
       return "message_too_large";
     case ErrorCode::kIncompleteLine:
       return "incomplete_line";
+    case ErrorCode::kReopenFailed:
+      return "reopen_failed";
     case ErrorCode::kInternal:
       return "internal";
   }
@@ -53,16 +55,22 @@ struct CommandSpec {
   // Argument names besides "id" and "cmd"; anything else is refused, so a typo such as
   // "protectd" cannot silently replace the protected list with nothing.
   std::array<std::string_view, 2> arguments;
+  std::string_view summary;  // one line for `help`
 };
 
-constexpr std::array<CommandSpec, 7> kCommands = {{
-    {"ping", {}},
-    {"lists.set", {"protected", "allow"}},
-    {"lists.add", {"protected", "allow"}},
-    {"lists.remove", {"protected", "allow"}},
-    {"lists.get", {}},
-    {"stats", {}},
-    {"subscribe", {"events"}},
+constexpr std::array<CommandSpec, 12> kCommands = {{
+    {"ping", {}, "answers pong and the generation of the lists judging now"},
+    {"lists.set", {"protected", "allow"}, "replaces both lists (protected required, allow optional)"},
+    {"lists.add", {"protected", "allow"}, "adds domains to the protected and/or allow list"},
+    {"lists.remove", {"protected", "allow"}, "removes domains from the protected and/or allow list"},
+    {"lists.get", {}, "the lists judging now"},
+    {"stats", {}, "the sensor's stats record and the control socket's counters"},
+    {"subscribe", {"events"}, "streams records: events alert, smtp, stats ([] stops)"},
+    {"check", {"inputs"}, "judges addresses or domains with the lists judging now, as misdirect check does"},
+    {"version", {}, "version, git revision, build type, DPDK and Hyperscan versions"},
+    {"uptime", {}, "when the sensor started and how long it has run"},
+    {"reopen", {}, "reopens the EVE file, as SIGHUP does (log rotation)"},
+    {"help", {}, "this list"},
 }};
 
 class RequestChecker {
@@ -161,6 +169,28 @@ class RequestChecker {
     const std::string_view name = spec.name;
     if (name == "ping") {
       result_.request.body = PingRequest{};
+    } else if (name == "version") {
+      result_.request.body = VersionRequest{};
+    } else if (name == "uptime") {
+      result_.request.body = UptimeRequest{};
+    } else if (name == "reopen") {
+      result_.request.body = ReopenRequest{};
+    } else if (name == "help") {
+      result_.request.body = HelpRequest{};
+    } else if (name == "check") {
+      CheckRequest check;
+      if (first == nullptr) {
+        return fail(ErrorCode::kInvalidRequest, "check needs \"inputs\" (addresses or domains)");
+      }
+      if (!string_list(*first, "inputs", check.inputs)) {
+        return false;
+      }
+      if (check.inputs.empty() || check.inputs.size() > kMaxCheckInputs) {
+        return fail(ErrorCode::kInvalidRequest, "check: \"inputs\" must hold 1 to " +
+                                                    std::to_string(kMaxCheckInputs) + " addresses or domains, not " +
+                                                    std::to_string(check.inputs.size()));
+      }
+      result_.request.body = std::move(check);
     } else if (name == "lists.get") {
       result_.request.body = ListsGetRequest{};
     } else if (name == "stats") {
@@ -227,6 +257,15 @@ class RequestChecker {
 };
 
 }  // namespace
+
+std::vector<CommandHelp> command_help() {
+  std::vector<CommandHelp> commands;
+  commands.reserve(kCommands.size());
+  for (const CommandSpec& spec : kCommands) {
+    commands.push_back(CommandHelp{spec.name, spec.summary});
+  }
+  return commands;
+}
 
 RequestParseResult parse_request(std::string_view line, const JsonParseLimits& limits) noexcept {
   RequestParseResult result;

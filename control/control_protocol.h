@@ -7,6 +7,7 @@
 // docs/control.md documents every command.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "control/json_parser.h"
 #include "control/json_value.h"
 
 namespace misdirect::control {
@@ -29,6 +31,7 @@ enum class ErrorCode : uint8_t {
   kListsRejected,    // the sensor refused the lists (compile failure)
   kMessageTooLarge,  // the connection is closed after this answer
   kIncompleteLine,   // the peer ended its side mid-line; the connection is closed
+  kReopenFailed,     // the EVE file could not be opened again
   kInternal,
 };
 std::string_view error_code_name(ErrorCode code) noexcept;
@@ -55,9 +58,28 @@ struct StatsRequest {};
 struct SubscribeRequest {
   uint8_t events = 0;
 };
+struct VersionRequest {};
+struct UptimeRequest {};
+// What SIGHUP does: the EVE file is closed and opened again (log rotation).
+struct ReopenRequest {};
+struct HelpRequest {};
+// Addresses or domains judged with the lists judging now, as `misdirect check` judges them.
+struct CheckRequest {
+  std::vector<std::string> inputs;  // 1 to kMaxCheckInputs
+};
+inline constexpr std::size_t kMaxCheckInputs = 1000;
 
 using RequestBody = std::variant<PingRequest, ListsSetRequest, ListsChangeRequest, ListsGetRequest,
-                                 StatsRequest, SubscribeRequest>;
+                                 StatsRequest, SubscribeRequest, VersionRequest, UptimeRequest,
+                                 ReopenRequest, HelpRequest, CheckRequest>;
+
+// One command of the protocol and its one-line description (the `help` answer).
+struct CommandHelp {
+  std::string_view name;
+  std::string_view summary;
+};
+// Every command, in the order docs/control.md lists them.
+std::vector<CommandHelp> command_help();
 
 struct Request {
   JsonValue id;  // null when the request had none

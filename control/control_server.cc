@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -20,6 +22,9 @@ namespace {
 // Per poll_once and client, so one client streaming requests cannot starve the others.
 constexpr std::size_t kReadBudgetBytes = 256 * 1024;
 constexpr int kAcceptsPerPoll = 64;
+// Lines longer than this are parsed on a helper thread (a list push); shorter ones, which parse
+// in well under a millisecond, right here.
+constexpr std::size_t kInlineParseBytes = 16 * 1024;
 
 const ControlServerConfig& checked(const ControlServerConfig& config) {
   if (config.max_message_bytes == 0 || config.subscriber_buffer_bytes == 0 ||
@@ -55,13 +60,14 @@ ControlServer::ControlServer(const ControlServerConfig& config, SensorControl& s
 ControlServer::~ControlServer() = default;
 
 void ControlServer::poll_once(int timeout_ms) {
+  poll_parses();
   poll_pushes();
   std::vector<pollfd> fds;
   fds.reserve(clients_.size() + 1);
   fds.push_back({socket_->fd(), POLLIN, 0});
   for (const auto& client : clients_) {
     short events = 0;
-    if (!client->read_closed() && !client->push_pending &&
+    if (!client->read_closed() && !client->held() &&
         client->pending() < config_.subscriber_buffer_bytes) {
       events |= POLLIN;
     }
@@ -100,7 +106,7 @@ void ControlServer::serve(ControlClient& client, short revents) {
     client.close();
   }
   if (!client.closed() && client.read_closed() && !client.subscription.active() &&
-      client.pending() == 0 && !client.push_pending) {
+      client.pending() == 0 && !client.held()) {
     client.close();  // the peer said all it had to say and has every answer
   }
 }
@@ -121,7 +127,7 @@ void ControlServer::close_idle_clients() {
   const uint64_t now = now_ms();
   for (const auto& client : clients_) {
     if (!client->closed() && !client->subscription.active() && client->pending() == 0 &&
-        !client->push_pending && now - client->last_request_ms >= config_.idle_timeout_ms) {
+        !client->held() && now - client->last_request_ms >= config_.idle_timeout_ms) {
       counters_.add(ControlCounter::kIdleTimeouts);
       client->close();
     }
@@ -212,7 +218,7 @@ void ControlServer::read_from(ControlClient& client, bool readable) {
   while (!client.closed()) {
     // Answer the complete lines already here first; stop while the peer is not reading answers,
     // and while a push of this client is not answered yet.
-    while (!client.closed() && !client.push_pending &&
+    while (!client.closed() && !client.held() &&
            client.pending() < config_.subscriber_buffer_bytes) {
       std::optional<std::string> line = client.take_line();
       if (!line.has_value()) {
@@ -222,9 +228,9 @@ void ControlServer::read_from(ControlClient& client, bool readable) {
         refuse_oversized(client);
         return;
       }
-      handle_line(client, *line);
+      handle_line(client, std::move(*line));
     }
-    if (client.closed() || client.push_pending) {
+    if (client.closed() || client.held()) {
       return;  // a busy client's lines wait where they are; poll_once does not read it meanwhile
     }
     if (client.buffered_input() > config_.max_message_bytes) {
@@ -264,18 +270,61 @@ void ControlServer::read_from(ControlClient& client, bool readable) {
   }
 }
 
-void ControlServer::handle_line(ControlClient& client, std::string_view line) {
+void ControlServer::handle_line(ControlClient& client, std::string line) {
   client.last_request_ms = now_ms();
   if (!line.empty() && line.back() == '\r') {
-    line.remove_suffix(1);  // tolerate CRLF from interactive tools
+    line.pop_back();  // tolerate CRLF from interactive tools
   }
-  if (line.find_first_not_of(" \t") == std::string_view::npos) {
+  if (line.find_first_not_of(" \t") == std::string::npos) {
     return;  // blank lines are keep-alives, not requests
   }
   counters_.add(ControlCounter::kRequests);
   JsonParseLimits limits;
   limits.max_bytes = config_.max_message_bytes;
-  RequestParseResult parsed = parse_request(line, limits);
+  if (line.size() > kInlineParseBytes) {
+    // Parsing a 20,000-domain push takes some 15 ms of CPU: long enough for the scheduler to
+    // take the control thread off the CPU mid-parse on a busy machine, so every other client
+    // would wait for it (docs/benchmarks.md). The client is held until the parse is back.
+    auto text = std::make_shared<const std::string>(std::move(line));
+    try {
+      parses_.push_back(OffloadedParse{
+          client.serial(),
+          std::async(std::launch::async, [text, limits] { return parse_request(*text, limits); })});
+      client.parse_pending = true;
+      counters_.add(ControlCounter::kParsedOffLoop);
+      return;
+    } catch (const std::exception&) {
+      dispatch(client, parse_request(*text, limits));  // no thread to be had: parse it here
+      return;
+    }
+  }
+  dispatch(client, parse_request(line, limits));
+}
+
+// Answers the long lines whose parse came back; each client's held-back lines are then read on.
+void ControlServer::poll_parses() {
+  for (std::size_t i = 0; i < parses_.size();) {
+    OffloadedParse& parse = parses_[i];
+    if (parse.result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      ++i;
+      continue;
+    }
+    RequestParseResult parsed = parse.result.get();  // parse_request never throws
+    const uint64_t serial = parse.client;
+    parses_.erase(parses_.begin() + static_cast<std::ptrdiff_t>(i));
+    ControlClient* client = find_client(serial);
+    if (client == nullptr) {
+      continue;  // it hung up: its request is dropped unanswered, as any line of a closed client
+    }
+    client->parse_pending = false;
+    dispatch(*client, std::move(parsed));
+    if (!client->held()) {
+      read_from(*client, false);
+    }
+  }
+}
+
+void ControlServer::dispatch(ControlClient& client, RequestParseResult parsed) {
   if (!parsed.ok()) {
     counters_.add(ControlCounter::kErrors);
     client.queue_line(make_error_response(parsed.request.id, *parsed.error, parsed.message));

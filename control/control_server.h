@@ -16,7 +16,11 @@
 
 #include <cstddef>
 #include <cstdint>
+<<<<<<< HEAD
 #include <cstdio>
+=======
+#include <future>
+>>>>>>> main
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,7 +104,9 @@ class ControlServer {
   void serve(ControlClient& client, short revents);
   void read_from(ControlClient& client, bool readable);
   void refuse_oversized(ControlClient& client);
-  void handle_line(ControlClient& client, std::string_view line);
+  void handle_line(ControlClient& client, std::string line);
+  void dispatch(ControlClient& client, RequestParseResult parsed);
+  void poll_parses();
   void flush(ControlClient& client);
   void poll_pushes();
   void close_idle_clients();
@@ -119,12 +125,21 @@ class ControlServer {
   ListPushQueue pushes_;
   std::vector<std::unique_ptr<ControlClient>> clients_;
   uint64_t next_client_serial_ = 1;
+<<<<<<< HEAD
   // Refused connections are counted exactly but logged at most once a minute: a local user
   // hammering the socket must not flood the sensor's log.
   static constexpr uint64_t kRefusalLogIntervalMs = 60'000;
   bool refusal_logged_ = false;
   uint64_t last_refusal_log_ms_ = 0;
   uint64_t refusals_not_logged_ = 0;
+=======
+  // Long lines being parsed on helper threads; one at most per client (it is held meanwhile).
+  struct OffloadedParse {
+    uint64_t client = 0;
+    std::future<RequestParseResult> result;
+  };
+  std::vector<OffloadedParse> parses_;
+>>>>>>> main
 };
 
 }  // namespace misdirect::control

@@ -1,5 +1,5 @@
-// JsonValue: one parsed JSON document — the control socket's request and response type — with a
-// bounded parser (size and depth limits, errors with a byte offset, never throws) and a writer.
+// JsonValue: one JSON document — the control socket's request and response type — and its
+// writer. Documents are read by parse_json (json_parser.h, nlohmann-json underneath).
 #pragma once
 
 #include <cstddef>
@@ -79,24 +79,6 @@ class JsonValue {
  private:
   std::variant<std::monostate, bool, Number, std::string, Array, Object> value_;
 };
-
-struct JsonParseLimits {
-  std::size_t max_bytes = 1 << 20;
-  int max_depth = 32;  // nested arrays and objects; the document's top level is depth 1
-};
-
-// Either a value, or an error with the byte offset where the input stopped making sense.
-struct JsonParseResult {
-  JsonValue value;
-  std::string error;      // empty on success
-  std::size_t offset = 0;  // where the error was found
-  bool ok() const noexcept { return error.empty(); }
-};
-
-// Parses exactly one JSON document (RFC 8259) surrounded by optional whitespace. Strings must be
-// valid UTF-8; \u escapes must pair surrogates. Nothing is thrown: even allocation failure comes
-// back as an error.
-JsonParseResult parse_json(std::string_view text, const JsonParseLimits& limits = {}) noexcept;
 
 // Appends `value` as a JSON string literal: quotes, backslash and control characters escaped,
 // invalid UTF-8 replaced by U+FFFD, so the output is always valid JSON.

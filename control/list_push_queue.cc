@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <system_error>
 #include <utility>
 
 namespace misdirect::control {
@@ -29,7 +30,7 @@ std::optional<std::string> ListPushQueue::start(uint64_t client, Request request
         std::async(std::launch::async, [request = std::move(request), current = std::move(current)] {
           return prepare_push(request, current);
         });
-    job_ = Job{client, id, {}, std::move(preparing), false};
+    job_ = Job{client, id, {}, std::move(preparing), false, std::nullopt, {}};
     return std::nullopt;
   } catch (const std::exception& failure) {
     // Copying the lists allocates, and starting the helper starts a thread; neither may take the
@@ -84,12 +85,31 @@ std::optional<std::string> ListPushQueue::step() {
     counters_.add(ControlCounter::kErrors);
     return answer;
   }
-  std::optional<ListSwapResult> result = sensor_.finish_list_swap();
-  if (!result.has_value()) {
-    return std::nullopt;
-  }
   try {
-    return answer_swap(job.id, job.lists, *result);
+    if (!job.swapped.has_value()) {
+      std::optional<ListSwapResult> result = sensor_.finish_list_swap();
+      if (!result.has_value()) {
+        return std::nullopt;
+      }
+      if (!result->ok || store_ == nullptr) {
+        return answer_swap(job.id, job.lists, *result, nullptr);
+      }
+      job.swapped = std::move(result);
+      try {
+        job.saving = std::async(std::launch::async,
+                                [store = store_, lists = &job.lists] { return store->save(*lists); });
+      } catch (const std::system_error&) {
+        // No thread to be had: save here rather than not at all.
+        const std::string error = store_->save(job.lists);
+        return answer_swap(job.id, job.lists, *job.swapped, &error);
+      }
+      return std::nullopt;
+    }
+    if (job.saving.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return std::nullopt;
+    }
+    const std::string error = job.saving.get();
+    return answer_swap(job.id, job.lists, *job.swapped, &error);
   } catch (const std::exception& failure) {
     counters_.add(ControlCounter::kErrors);
     return make_error_response(job.id, ErrorCode::kInternal, failure.what());
@@ -97,7 +117,7 @@ std::optional<std::string> ListPushQueue::step() {
 }
 
 std::string ListPushQueue::answer_swap(const JsonValue& id, const inspect::DomainLists& lists,
-                                       const ListSwapResult& swap) {
+                                       const ListSwapResult& swap, const std::string* persist_error) {
   if (!swap.ok) {
     counters_.add(ControlCounter::kErrors);
     return make_error_response(id, ErrorCode::kListsRejected, swap.error);
@@ -109,10 +129,10 @@ std::string ListPushQueue::answer_swap(const JsonValue& id, const inspect::Domai
   fields.set("compile_ms", JsonValue::number(swap.compile_milliseconds));
   fields.set("protected", JsonValue::number(static_cast<uint64_t>(lists.protected_domains.size())));
   fields.set("allow", JsonValue::number(static_cast<uint64_t>(lists.allow.size())));
-  if (store_ != nullptr) {
+  if (persist_error != nullptr) {
     // The swap already happened; a failed save is reported, not undone, and the next successful
     // push writes the file again.
-    const std::string error = store_->save(lists);
+    const std::string& error = *persist_error;
     fields.set("persisted", JsonValue::boolean(error.empty()));
     if (!error.empty()) {
       counters_.add(ControlCounter::kPersistFailures);

@@ -3,7 +3,8 @@
 // (SensorControl::start_list_swap) on another; each poll looks at the job without waiting. One
 // push runs at a time: a push submitted while one runs waits in a FIFO queue (one per client,
 // since a client's later lines stay unread until its push is answered, so at most max_clients).
-// An accepted push is saved to the state directory before it is answered.
+// An accepted push is saved to the state directory before it is answered; the save (write,
+// fsync, rename, fsync) runs on a helper thread too, since a busy disk can hold fsync for long.
 #pragma once
 
 #include <cstdint>
@@ -47,13 +48,16 @@ class ListPushQueue {
   bool in_flight() const noexcept { return job_.has_value(); }
 
  private:
-  // The push being prepared (on a helper thread), then compiled.
+  // The push being prepared (on a helper thread), compiled, then saved (on a helper thread).
   struct Job {
     uint64_t client = 0;
     JsonValue id;
     inspect::DomainLists lists;           // once prepared
     std::future<PreparedPush> preparing;  // until prepared
     bool compiling = false;
+    std::optional<ListSwapResult> swapped;  // once published, while it is saved
+    // Declared after `lists`, which it reads: destroyed (and so waited for) first.
+    std::future<std::string> saving;
   };
   struct Waiting {
     uint64_t client = 0;
@@ -63,8 +67,9 @@ class ListPushQueue {
   std::optional<std::string> start(uint64_t client, Request request);
   // The job's answer once it is over; nullopt while it runs.
   std::optional<std::string> step();
+  // `persist_error`: null without a state directory, else the save's error ("" when saved).
   std::string answer_swap(const JsonValue& id, const inspect::DomainLists& lists,
-                          const ListSwapResult& swap);
+                          const ListSwapResult& swap, const std::string* persist_error);
 
   SensorControl& sensor_;
   const ListStore* store_;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/json_parser.h"
 #include "control/json_value.h"
 
 namespace misdirect::control {

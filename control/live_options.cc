@@ -91,6 +91,10 @@ int parse_live_options(const std::vector<std::string>& args, LiveOptions& option
     line.print_error("--allow needs --protected");
     return 2;
   }
+  if (const std::string problem = sensor_options_problem(options.shared); !problem.empty()) {
+    line.print_error(problem);
+    return 2;
+  }
   return -1;
 }
 

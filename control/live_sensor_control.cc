@@ -11,6 +11,14 @@
 
 namespace misdirect::control {
 
+LiveSensorControl::LiveSensorControl(dataplane::LiveSensor& sensor, const inspect::MatcherOptions& options,
+                                     RecordOutput& output)
+    : sensor_(sensor),
+      options_(options),
+      output_(output),
+      started_wall_ns_(dataplane::wall_clock_ns()),
+      started_monotonic_ns_(dataplane::monotonic_clock_ns()) {}
+
 void LiveSensorControl::start_list_swap(inspect::DomainLists lists) {
   building_ = std::async(std::launch::async, [lists = std::move(lists), options = options_] {
     return inspect::Matcher::build(lists, options);
@@ -65,6 +73,29 @@ void LiveSensorControl::collect_stats(dataplane::StatsNode& record) const {
   if (output_ != nullptr) {
     output_->collect_stats(record);
   }
+}
+
+std::vector<CheckAnswer> LiveSensorControl::check(const std::vector<std::string>& inputs) {
+  const dataplane::MatcherGeneration* current = sensor_.matchers().current();
+  std::vector<CheckAnswer> answers;
+  if (current == nullptr) {
+    return answers;
+  }
+  if (scratch_generation_ != current->generation || !scratch_.ready()) {
+    scratch_ = current->matcher->make_scratch();
+    scratch_generation_ = current->generation;
+  }
+  answers.reserve(inputs.size());
+  for (const std::string& input : inputs) {
+    answers.push_back(check_lookalike(*current->matcher, scratch_, input));
+  }
+  return answers;
+}
+
+ReopenResult LiveSensorControl::reopen_output() { return output_.reopen(); }
+
+SensorUptime LiveSensorControl::uptime() const {
+  return SensorUptime{started_wall_ns_, dataplane::monotonic_clock_ns() - started_monotonic_ns_};
 }
 
 }  // namespace misdirect::control

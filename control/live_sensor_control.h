@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <future>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "control/record_output.h"
 #include "control/sensor_control.h"
@@ -17,8 +19,8 @@ namespace misdirect::control {
 
 class LiveSensorControl final : public SensorControl {
  public:
-  LiveSensorControl(dataplane::LiveSensor& sensor, const inspect::MatcherOptions& options)
-      : sensor_(sensor), options_(options) {}
+  LiveSensorControl(dataplane::LiveSensor& sensor, const inspect::MatcherOptions& options,
+                    RecordOutput& output);
   // Shutdown during a compile: the future's destructor waits for the helper thread (a compile
   // cannot be interrupted); its matcher is dropped unpublished.
   ~LiveSensorControl() override = default;
@@ -33,11 +35,25 @@ class LiveSensorControl final : public SensorControl {
   // The workers' newest stats trees (LiveSensor::collect_stats never waits).
   // ... and the EVE output's counters, when an output is set.
   void collect_stats(dataplane::StatsNode& record) const override;
+<<<<<<< HEAD
   void set_output(const RecordOutput* output) { output_ = output; }
+=======
+  // The matcher judging now, with a scratch of the control thread's own (made again when a push
+  // changed the generation). Only this thread retires matchers, so `current` stays valid here.
+  std::vector<CheckAnswer> check(const std::vector<std::string>& inputs) override;
+  // RecordOutput::reopen, the function SIGHUP runs.
+  ReopenResult reopen_output() override;
+  SensorUptime uptime() const override;
+>>>>>>> main
 
  private:
   dataplane::LiveSensor& sensor_;
   inspect::MatcherOptions options_;
+  RecordOutput& output_;
+  uint64_t started_wall_ns_ = 0;
+  uint64_t started_monotonic_ns_ = 0;
+  inspect::MatcherScratch scratch_;  // for `check`
+  uint64_t scratch_generation_ = 0;
   std::future<inspect::MatcherBuildResult> building_;
   std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
   const RecordOutput* output_ = nullptr;

@@ -24,6 +24,32 @@ bool RecordOutput::open() {
   return true;
 }
 
+<<<<<<< HEAD
+=======
+ReopenResult RecordOutput::reopen() {
+  ReopenResult result;
+  result.path = path_;
+  if (path_.empty() || path_ == "-") {
+    result.ok = true;  // nothing to reopen
+    return result;
+  }
+  if (failed_) {
+    result.error = "EVE output to " + path_ + " stopped after an earlier failure (see the sensor's log)";
+    return result;
+  }
+  std::fclose(file_);
+  file_ = nullptr;
+  if (!open()) {
+    failed_ = true;
+    result.error = "--eve " + path_ + ": " + std::strerror(errno);
+    return result;
+  }
+  result.ok = true;
+  result.reopened = true;
+  return result;
+}
+
+>>>>>>> main
 void RecordOutput::emit(dataplane::RecordType type, std::string_view line) {
   if (file_) {
     file_->append(line, dataplane::monotonic_clock_ns());

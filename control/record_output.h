@@ -9,7 +9,11 @@
 #include <string_view>
 
 #include "control/control_server.h"
+<<<<<<< HEAD
 #include "dataplane/output/eve_file.h"
+=======
+#include "control/sensor_control.h"
+>>>>>>> main
 #include "dataplane/output/record_sink.h"
 
 namespace misdirect::dataplane {
@@ -27,6 +31,12 @@ class RecordOutput {
 
   // Opens --eve (appending); false after a line naming the problem.
   bool open();
+<<<<<<< HEAD
+=======
+  // SIGHUP and the control socket's `reopen`: the file is closed and opened again at its path
+  // (log rotation). Once a write or a reopen failed, output stays stopped (the exit code is 1).
+  ReopenResult reopen();
+>>>>>>> main
   void set_server(ControlServer* server) { server_ = server; }
 
   void emit(dataplane::RecordType type, std::string_view line);

@@ -46,6 +46,10 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
     line.print_error("--protected FILE is required");
     return 2;
   }
+  if (const std::string problem = sensor_options_problem(options.sensor); !problem.empty()) {
+    line.print_error(problem);
+    return 2;
+  }
   if (std::count(options.pcaps.begin(), options.pcaps.end(), "-") > 1) {
     line.print_error("- (standard input) may be given once");
     return 2;
@@ -221,7 +225,8 @@ int run_replay_command(int argc, char** argv) {
     // time it ended rather than the Unix epoch. Uptime is the run's own (wall) duration.
     const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : clock_ns(CLOCK_REALTIME);
     dataplane::StatsNode record;
-    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull);
+    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull,
+                                  sensor.worker.sensor_name);
     if (single) {
       record.at_path("misdirect.matcher").add("generation", single->matcher_generation());
       dataplane::StatsNode thread;

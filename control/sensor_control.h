@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "control/lookalike_check.h"
 #include "inspect/domain_lists.h"
 
 namespace misdirect::dataplane {
@@ -23,6 +25,19 @@ struct ListSwapResult {
   uint64_t generation = 0;  // the generation now judging
   std::size_t pattern_count = 0;
   double compile_milliseconds = 0;
+};
+
+// What `reopen` (and SIGHUP) did to the EVE output.
+struct ReopenResult {
+  bool ok = false;        // false: `error` says why the file could not be opened again
+  bool reopened = false;  // false with ok: there is no file to reopen (no --eve, or stdout)
+  std::string path;       // the --eve path
+  std::string error;
+};
+
+struct SensorUptime {
+  uint64_t started_unix_ns = 0;  // wall clock when the sensor started
+  uint64_t uptime_ns = 0;        // monotonic time since then
 };
 
 class SensorControl {
@@ -42,6 +57,12 @@ class SensorControl {
   // One EVE `stats` record's tree (docs/records.md): the socket's `stats` answer writes it as
   // the EVE file does.
   virtual void collect_stats(dataplane::StatsNode& record) const = 0;
+  // Judges each input (an address or a domain) with the matcher judging now, exactly as
+  // `misdirect check` judges it with list files. The caller bounds the number of inputs.
+  virtual std::vector<CheckAnswer> check(const std::vector<std::string>& inputs) = 0;
+  // Closes and reopens the EVE file, exactly as SIGHUP does.
+  virtual ReopenResult reopen_output() = 0;
+  virtual SensorUptime uptime() const = 0;
 };
 
 }  // namespace misdirect::control

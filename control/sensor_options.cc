@@ -1,8 +1,15 @@
 // The flags `misdirect replay` and `misdirect live` share (sensor_options.h).
 #include "control/sensor_options.h"
 
+<<<<<<< HEAD
 #include <cstdint>
+=======
+#include <algorithm>
+>>>>>>> main
 #include <optional>
+#include <string>
+
+#include "dataplane/decode/packet_decoder.h"
 
 #include "control/command_line.h"
 #include "inspect/lookalike_role.h"
@@ -40,6 +47,13 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
     matcher.engine = *engine;
     return std::string();
   }, "the matcher's engine (default hash)");
+  line.add_number_list("--vxlan-ports", "LIST", worker.vxlan_ports, 1, 65535,
+                       "UDP destination ports decoded as VXLAN, comma-separated, at most 8 (default 4789)");
+  line.add_number_list("--geneve-ports", "LIST", worker.geneve_ports, 1, 65535,
+                       "UDP destination ports decoded as GENEVE, comma-separated, at most 8 (default 6081)");
+  line.add_number("--max-encapsulation-depth", "N", worker.max_encapsulation_depth, 1, 16,
+                  "encapsulations (tunnels, MPLS, PPPoE) walked through before a packet is dropped and "
+                  "counted (default 4)");
   line.add_number("--max-flows", "N", worker.max_flows, 16, 1u << 28,
                   "flows each worker tracks at once; the oldest idle one is recycled (default 1048576)");
   line.add_number_list("--dns-ports", "LIST", worker.dns_ports, 1, 65535,
@@ -87,6 +101,23 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
                   "secret of the flow, fragment and fan-out hashes, for reproducible runs (default: "
                   "random per run); records never depend on it");
   line.set_declaring_shared(false);
+}
+
+std::string sensor_options_problem(const SensorOptions& options) {
+  const dataplane::WorkerConfig& worker = options.worker;
+  constexpr std::size_t kMaxPorts = dataplane::PacketDecoder::kMaxTunnelPorts;
+  if (worker.vxlan_ports.size() > kMaxPorts) {
+    return "--vxlan-ports: at most " + std::to_string(kMaxPorts) + " ports";
+  }
+  if (worker.geneve_ports.size() > kMaxPorts) {
+    return "--geneve-ports: at most " + std::to_string(kMaxPorts) + " ports";
+  }
+  for (const uint16_t port : worker.vxlan_ports) {
+    if (std::find(worker.geneve_ports.begin(), worker.geneve_ports.end(), port) != worker.geneve_ports.end()) {
+      return "port " + std::to_string(port) + " is in both --vxlan-ports and --geneve-ports";
+    }
+  }
+  return {};
 }
 
 }  // namespace misdirect::control

@@ -32,4 +32,8 @@ struct SensorOptions {
 // Declares the shared flags on `line`; parsing fills `options`.
 void add_sensor_options(CommandLine& line, SensorOptions& options);
 
+// After parsing: what is wrong with a combination of the shared flags (empty when nothing is),
+// worded for CommandLine::print_error.
+std::string sensor_options_problem(const SensorOptions& options);
+
 }  // namespace misdirect::control

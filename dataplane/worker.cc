@@ -48,6 +48,7 @@ constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort or kAppDns: end
 constexpr uint8_t kAppDns = 0x08;         // on a DNS port (UDP datagrams or a TCP stream): DnsFlow
 constexpr uint8_t kAppImplicitTls = 0x10; // with kAppSmtpByPort: port 465, TLS from the first byte
 constexpr uint8_t kAppLmtp = 0x20;        // with kAppSmtpByPort: port 24, LMTP until the client greets
+constexpr uint8_t kAppTunnelled = 0x80;   // the first packet was encapsulated: see flow_tunnel()
 constexpr uint8_t kProtoUdp = 17;
 
 enum class WorkerCounter : uint16_t {
@@ -117,13 +118,20 @@ struct alignas(64) DnsSlot {
 };
 
 // Where the worker's counters stand in a stats tree (see docs/records.md for the full list):
-// Suricata's names where the meaning is the same, misdirect's own under `misdirect`.
+// every table is gathered under `misdirect.<unit>`, and the counters whose meaning is the same as
+// one of Suricata's are placed under `stats` with Suricata's name. Only those: Suricata's stats
+// schema allows no other name there, so a counter added to a table later lands under
+// `misdirect` until someone decides it means what a Suricata counter means.
 constexpr StatsPlacement kWorkerPlacements[] = {
     {"bytes", "stats.decoder.bytes"},
     {"decode_drops", "stats.decoder.invalid"},
 };
 constexpr StatsPlacement kDecoderPlacements[] = {
     {"packets", "stats.decoder.pkts"},
+    {"ipv4", "stats.decoder.ipv4"},
+    {"ipv6", "stats.decoder.ipv6"},
+    {"tcp", "stats.decoder.tcp"},
+    {"udp", "stats.decoder.udp"},
     {"vlan_tagged", "stats.decoder.vlan"},
 };
 // Every encapsulation counter stays in misdirect.encapsulation; those Suricata's decoder also
@@ -161,6 +169,9 @@ constexpr StatsPlacement kFlowPlacements[] = {
 constexpr StatsPlacement kReassemblyPlacements[] = {
     {"tcp_gaps", "stats.tcp.reassembly_gap"},
     {"tcp_memcap_drops", "stats.tcp.segment_memcap_drop"},
+    {"tcp_overlaps", "stats.tcp.overlap"},
+    {"tcp_overlaps_differ", "stats.tcp.overlap_diff_data"},
+    {"tcp_resets", "stats.tcp.rst"},
 };
 constexpr StatsPlacement kSmtpPlacements[] = {
     {"sessions", "stats.app_layer.flow.smtp"},
@@ -220,6 +231,22 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::unique_ptr<std::byte[]> flow_app_storage;
   uint32_t flow_apps_fresh = 0;  // records never used: [flow_apps_fresh, max_flows)
   std::vector<uint32_t> free_flow_apps;
+  // The encapsulations around each tunnelled flow's first packet, by the flow's pool index;
+  // written and read only for flows with kAppTunnelled, so untunnelled traffic never touches it.
+  std::unique_ptr<std::byte[]> flow_tunnel_storage;
+  TunnelInfo& flow_tunnel(const Flow& flow) noexcept {
+    return *std::launder(reinterpret_cast<TunnelInfo*>(
+        flow_tunnel_storage.get() + std::size_t{flows.pool_index(flow)} * sizeof(TunnelInfo)));
+  }
+  const TunnelInfo& flow_tunnel(const Flow& flow) const noexcept {
+    return const_cast<Impl*>(this)->flow_tunnel(flow);
+  }
+  void remember_tunnel(Flow& flow, const DecodedPacket& packet) noexcept {
+    if (packet.tunnel.layer_count != 0) {
+      flow.app_state |= kAppTunnelled;
+      new (&flow_tunnel(flow)) TunnelInfo(packet.tunnel);
+    }
+  }
   FlowApp& flow_app(uint32_t slot) noexcept {
     return *std::launder(reinterpret_cast<FlowApp*>(flow_app_storage.get() + std::size_t{slot} * sizeof(FlowApp)));
   }
@@ -325,6 +352,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
       eve(std::span<char>(record_buffer.get(), kRecordBufferBytes)),
       smtp_records(eve, record_sink, smtp_counters, worker_config.smtp_log),
       flow_app_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(FlowApp)]),
+      flow_tunnel_storage(new std::byte[std::size_t{worker_config.max_flows} * sizeof(TunnelInfo)]),
       smtp_slots(new SmtpSlot[worker_config.max_smtp_sessions]),
       line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]),
       dns_record_buffer(new char[kDnsRecordBufferBytes]),
@@ -505,6 +533,7 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
   flows.account(flow, lookup.direction, entry.decoded);
   if (lookup.created) {
     start_flow(flow, entry.decoded, lookup.direction);
+    remember_tunnel(flow, entry.decoded);
   }
   if ((flow.app_state & kAppInspect) == 0) {
     return;
@@ -524,6 +553,7 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   flows.account(flow, lookup.direction, entry.decoded);
   if (lookup.created) {
     start_flow(flow, entry.decoded, lookup.direction);
+    remember_tunnel(flow, entry.decoded);
   }
   if ((flow.app_state & (kAppInspect | kAppDns)) != (kAppInspect | kAppDns)) {
     return;
@@ -559,6 +589,9 @@ FlowIdentity Worker::Impl::identity_of(const Flow& flow, int client_side) const 
   identity.community_id =
       community_id_v1({identity.client, identity.client_port}, {identity.server, identity.server_port},
                       flow.key.protocol, config.community_id_seed);
+  if ((flow.app_state & kAppTunnelled) != 0) {
+    identity.tunnel = flow_tunnel(flow);
+  }
   return identity;
 }
 
@@ -930,16 +963,18 @@ void Worker::finish(uint64_t now_ns) noexcept {
 
 void Worker::collect_stats(StatsNode& record) const {
   const Impl& impl = *impl_;
-  add_counter_table(record, "stats.decoder", impl.decoder.counters(), kDecodeCounterInfo, kDecoderPlacements);
+  add_counter_table(record, "misdirect.decoder", impl.decoder.counters(), kDecodeCounterInfo, kDecoderPlacements);
   add_counter_table(record, "misdirect.worker", impl.counters, kWorkerCounterInfo, kWorkerPlacements);
   add_counter_table(record, "misdirect.encapsulation", impl.decoder.encapsulation_counters(),
                     kEncapsulationCounterInfo, kEncapsulationPlacements);
-  add_counter_table(record, "stats.defrag", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
-  add_counter_table(record, "stats.flow", impl.flows.counters(), kFlowCounterInfo, kFlowPlacements);
+  // Suricata counts fragments per IP version (defrag.ipv4.*, defrag.ipv6.*); the reassembler
+  // counts both together, so its figures are misdirect's own.
+  add_counter_table(record, "misdirect.defrag", impl.decoder.reassembler_counters(), kIpReassemblerCounterInfo);
+  add_counter_table(record, "misdirect.flow", impl.flows.counters(), kFlowCounterInfo, kFlowPlacements);
   StatsNode& flow = record.at_path("stats.flow");
   flow.add("active", impl.flows.active());
   flow.add("memuse", impl.flows.memory_bytes());
-  add_counter_table(record, "stats.tcp", impl.reassembler.counters(), kReassemblyCounterInfo,
+  add_counter_table(record, "misdirect.tcp", impl.reassembler.counters(), kReassemblyCounterInfo,
                     kReassemblyPlacements);
   add_counter_table(record, "misdirect.smtp", impl.smtp_counters, kSmtpCounterInfo, kSmtpPlacements);
   StatsNode& anomalies = record.at_path("misdirect.smtp_anomalies");

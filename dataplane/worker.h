@@ -65,8 +65,9 @@ struct WorkerConfig {
   // An SMTP connection to one of these ports whose server address a look-alike's DNS answer gave
   // raises a dns-learned alert once its recipients turn out unreadable.
   std::vector<uint16_t> learned_smtp_ports = {25, 465, 587};
-  // Shared by the workers of one sensor (each writes its own table, reads all); null: the worker
-  // keeps a book of its own (replay has one worker). Owned by whoever made the workers.
+  // Shared by the workers of one sensor or one `replay --workers` (each writes its own table, reads
+  // all); null: the worker keeps a book of its own (replay with one worker). Owned by whoever made
+  // the workers.
   LearnedAddressBook* learned_book = nullptr;
   // replay --workers: the order the workers read the shared book in (see LearnedBookGate); null
   // elsewhere. Owned by whoever made the workers.

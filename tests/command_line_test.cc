@@ -99,6 +99,36 @@ BOOST_AUTO_TEST_CASE(a_bad_port_names_the_element) {
   BOOST_TEST(no_value.problems() == "misdirect replay: --ports needs a value\n");
 }
 
+BOOST_AUTO_TEST_CASE(tunnel_ports_and_depth_fill_the_worker_config) {
+  Replayish defaults;
+  BOOST_TEST(defaults.parse({"x.pcap"}) == -1);
+  BOOST_TEST((defaults.options.worker.vxlan_ports == std::vector<uint16_t>{4789}));
+  BOOST_TEST((defaults.options.worker.geneve_ports == std::vector<uint16_t>{6081}));
+  BOOST_TEST(defaults.options.worker.max_encapsulation_depth == 4U);
+  BOOST_TEST(sensor_options_problem(defaults.options) == "");
+  Replayish cli;
+  BOOST_TEST(cli.parse({"--vxlan-ports=4789,8472", "--geneve-ports", "6081,6082", "--max-encapsulation-depth=16"}) == -1);
+  BOOST_TEST((cli.options.worker.vxlan_ports == std::vector<uint16_t>{4789, 8472}));
+  BOOST_TEST((cli.options.worker.geneve_ports == std::vector<uint16_t>{6081, 6082}));
+  BOOST_TEST(cli.options.worker.max_encapsulation_depth == 16U);
+  BOOST_TEST(sensor_options_problem(cli.options) == "");
+}
+
+BOOST_AUTO_TEST_CASE(bad_tunnel_options_are_named) {
+  Replayish deep;
+  BOOST_TEST(deep.parse({"--max-encapsulation-depth", "17"}) == 2);
+  BOOST_TEST(deep.problems() == "misdirect replay: --max-encapsulation-depth: \"17\" is not a number from 1 to 16\n");
+  Replayish zero;
+  BOOST_TEST(zero.parse({"--vxlan-ports", "0"}) == 2);
+  BOOST_TEST(zero.problems() == "misdirect replay: --vxlan-ports: \"0\" is not a number from 1 to 65535\n");
+  Replayish both;
+  BOOST_TEST(both.parse({"--vxlan-ports", "4789,6081"}) == -1);
+  BOOST_TEST(sensor_options_problem(both.options) == "port 6081 is in both --vxlan-ports and --geneve-ports");
+  Replayish many;
+  BOOST_TEST(many.parse({"--geneve-ports", "1,2,3,4,5,6,7,8,9"}) == -1);
+  BOOST_TEST(sensor_options_problem(many.options) == "--geneve-ports: at most 8 ports");
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_choice_lists_the_alternatives) {
   Replayish cli;
   BOOST_TEST(cli.parse({"--smtp-log", "some"}) == 2);

@@ -22,6 +22,23 @@ BOOST_AUTO_TEST_CASE(ping_with_any_id) {
   BOOST_TEST(request(R"({"cmd":"ping"})").request.id.is_null());
 }
 
+BOOST_AUTO_TEST_CASE(operator_commands_take_no_arguments_and_check_takes_inputs) {
+  BOOST_TEST(std::holds_alternative<VersionRequest>(request(R"({"cmd":"version"})").request.body));
+  BOOST_TEST(std::holds_alternative<UptimeRequest>(request(R"({"cmd":"uptime"})").request.body));
+  BOOST_TEST(std::holds_alternative<ReopenRequest>(request(R"({"cmd":"reopen"})").request.body));
+  BOOST_TEST(std::holds_alternative<HelpRequest>(request(R"({"cmd":"help"})").request.body));
+  const RequestParseResult check = request(R"({"cmd":"check","inputs":["bob@army.ml","navy.mil"]})");
+  BOOST_REQUIRE(check.ok());
+  BOOST_TEST(std::get<CheckRequest>(check.request.body).inputs ==
+             (std::vector<std::string>{"bob@army.ml", "navy.mil"}));
+  std::string many = R"({"cmd":"check","inputs":[)";
+  for (int i = 0; i < 1001; ++i) {
+    many += i == 0 ? R"("a.ml")" : R"(,"a.ml")";
+  }
+  many += "]}";
+  BOOST_TEST(request(many).message == R"(check: "inputs" must hold 1 to 1000 addresses or domains, not 1001)");
+}
+
 BOOST_AUTO_TEST_CASE(lists_set_arguments) {
   const RequestParseResult result =
       request(R"({"id":1,"cmd":"lists.set","protected":["army.mil","navy.mil"],"allow":["x.ml"]})");
@@ -86,8 +103,14 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_bad_element) {
       {R"({"cmd":"lists.set","protected":[],"protected":[]})", ErrorCode::kInvalidRequest,
        R"(duplicate field "protected")"},
       {R"({"cmd":"ping","extra":1})", ErrorCode::kInvalidRequest, R"(ping has no field "extra")"},
+      {R"({"cmd":"check"})", ErrorCode::kInvalidRequest, R"(check needs "inputs" (addresses or domains))"},
+      {R"({"cmd":"check","inputs":[]})", ErrorCode::kInvalidRequest,
+       R"(check: "inputs" must hold 1 to 1000 addresses or domains, not 0)"},
+      {R"({"cmd":"check","inputs":["a.ml",1]})", ErrorCode::kInvalidRequest,
+       "inputs[1]: expected a string, not a number"},
+      {R"({"cmd":"version","verbose":true})", ErrorCode::kInvalidRequest, R"(version has no field "verbose")"},
       {R"({"cmd":"ping")", ErrorCode::kParseError,
-       "invalid JSON at byte 13: unexpected end of input in an object"},
+       "invalid JSON at byte 13: syntax error while parsing object - unexpected end of input; expected '}'"},
   };
   for (const Case& test : cases) {
     const RequestParseResult result = request(test.line);

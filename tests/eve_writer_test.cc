@@ -238,4 +238,69 @@ BOOST_AUTO_TEST_CASE(record_without_flow_has_no_addresses) {
   BOOST_TEST(eve.finish() == R"({"timestamp":"1970-01-01T00:00:01.000000+0000","event_type":"stats"})");
 }
 
+BOOST_AUTO_TEST_CASE(a_tunnelled_flow_carries_suricatas_tunnel_object) {
+  std::array<char, 1024> buffer;
+  EveWriter eve(buffer);
+  FlowIdentity flow;
+  flow.flow_id = 9;
+  flow.client.version = 4;
+  flow.client.bytes = {10, 0, 0, 5};
+  flow.server.version = 4;
+  flow.server.bytes = {10, 0, 0, 25};
+  flow.client_port = 40001;
+  flow.server_port = 25;
+  flow.tunnel.layer_count = 2;
+  flow.tunnel.layers[0] = misdirect::dataplane::Encapsulation::kGre;
+  flow.tunnel.layers[1] = misdirect::dataplane::Encapsulation::kErspan;
+  flow.tunnel.depth = 1;
+  flow.tunnel.id_kind = misdirect::dataplane::Encapsulation::kErspan;
+  flow.tunnel.id = 100;
+  flow.tunnel.outer_protocol = 47;
+  flow.tunnel.outer_src.version = 6;
+  flow.tunnel.outer_src.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a};
+  flow.tunnel.outer_dst.version = 6;
+  flow.tunnel.outer_dst.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b};
+  auto& json = eve.begin("alert", 0, &flow, "");
+  json.key("misdirect");
+  json.begin_object();
+  misdirect::dataplane::write_tunnel_extension(json, flow);
+  json.end_object();
+  BOOST_TEST(eve.finish() ==
+             R"({"timestamp":"1970-01-01T00:00:00.000000+0000","flow_id":9,"event_type":"alert",)"
+             R"("src_ip":"10.0.0.5","src_port":40001,"dest_ip":"10.0.0.25","dest_port":25,"proto":"TCP",)"
+             R"("tunnel":{"src_ip":"2001:db8::a","src_port":0,"dest_ip":"2001:db8::b","dest_port":0,)"
+             R"("proto":"GRE","depth":1},)"
+             R"("misdirect":{"tunnel":{"kind":"erspan","id":100,"layers":["gre","erspan"]}}})");
+}
+
+BOOST_AUTO_TEST_CASE(an_encapsulation_without_an_outer_ip_packet_names_only_its_layers) {
+  // PPPoE on Ethernet carries no tunnel identity and has no outer IP header: no `tunnel` object,
+  // and misdirect's names the innermost layer as the kind, without an id.
+  std::array<char, 256> buffer;
+  misdirect::dataplane::JsonLineWriter json(buffer);
+  FlowIdentity flow;
+  flow.tunnel.layer_count = 1;
+  flow.tunnel.layers[0] = misdirect::dataplane::Encapsulation::kPppoe;
+  json.begin_object();
+  misdirect::dataplane::write_tunnel_extension(json, flow);
+  json.end_object();
+  BOOST_TEST(json.view() == R"({"tunnel":{"kind":"pppoe","layers":["pppoe"]}})");
+  FlowIdentity plain;
+  misdirect::dataplane::JsonLineWriter empty(buffer);
+  empty.begin_object();
+  misdirect::dataplane::write_tunnel_extension(empty, plain);
+  empty.end_object();
+  BOOST_TEST(empty.view() == "{}");
+}
+
+BOOST_AUTO_TEST_CASE(tunnel_protocols_have_suricatas_names) {
+  using misdirect::dataplane::tunnel_protocol_name;
+  BOOST_TEST(tunnel_protocol_name(17) == "UDP");
+  BOOST_TEST(tunnel_protocol_name(47) == "GRE");
+  BOOST_TEST(tunnel_protocol_name(4) == "IP-in-IP");
+  BOOST_TEST(tunnel_protocol_name(41) == "IPv6");
+  BOOST_TEST(tunnel_protocol_name(137) == "MPLS-in-IP");
+  BOOST_TEST(tunnel_protocol_name(6) == "unknown");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

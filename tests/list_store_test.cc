@@ -81,7 +81,7 @@ BOOST_FIXTURE_TEST_CASE(a_bad_file_names_the_problem, StateDir) {
   const std::string file = path + "/lists.json";
   write(R"({"format":"misdirect-lists/1","protected":["a.mil"],"allow":[)");
   BOOST_TEST(store.load().error ==
-             file + ": invalid JSON at byte 61: unexpected end of input, expected a value");
+             file + ": invalid JSON at byte 61: syntax error while parsing value - unexpected end of input; expected '[', '{', or a literal");
   write(R"({"protected":["a.mil"],"allow":[]})");
   BOOST_TEST(store.load().error ==
              file + ": not a misdirect lists file (expected \"format\": \"misdirect-lists/1\")");

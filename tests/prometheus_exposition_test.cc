@@ -33,7 +33,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 // A record as the live sensor makes it: two worker threads, one port with texts.
 StatsNode two_thread_record() {
   StatsNode record;
-  start_stats_record(record, 1'700'000'000'000'000'000ull, 7);
+  start_stats_record(record, 1'700'000'000'000'000'000ull, 7, "sensor-1");
   for (uint32_t id = 0; id < 2; ++id) {
     StatsNode thread;
     CounterArray<ToyCounter> counters;

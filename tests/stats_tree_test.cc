@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(a_table_lands_at_its_node_and_placements_move_counters) {
 
 BOOST_AUTO_TEST_CASE(threads_sum_into_the_totals_and_stay_whole_under_threads) {
   StatsNode record;
-  start_stats_record(record, 1'700'000'000'000'000'000ull, 5);
+  start_stats_record(record, 1'700'000'000'000'000'000ull, 5, "sensor-1");
   for (uint32_t id = 0; id < 2; ++id) {
     StatsNode thread;
     thread.at_path("stats.decoder").add("pkts", 10 + id);
@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(threads_sum_into_the_totals_and_stay_whole_under_threads) {
   BOOST_TEST(record.find_path("misdirect.threads.W#02.smtp.alerts")->count() == 1u);
   BOOST_TEST(record.find_path("stats.uptime")->count() == 5u);
   const std::string text = written(record);
-  BOOST_TEST(text.starts_with(R"({"timestamp":"2023-11-14T22:13:20.000000+0000","event_type":"stats","stats":{"uptime":5,)"));
+  BOOST_TEST(text.starts_with(R"({"timestamp":"2023-11-14T22:13:20.000000+0000","event_type":"stats","host":"sensor-1","stats":{"uptime":5,)"));
 }
 
 BOOST_AUTO_TEST_CASE(zero_keeps_the_nodes_and_a_refill_gives_the_same_text) {

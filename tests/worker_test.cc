@@ -125,6 +125,29 @@ std::vector<Bytes> plain_session(TcpConversation& c) {
   };
 }
 
+// Each frame of `frames` as a mirror delivers it: in VXLAN `vni` over UDP from `outer_src` to
+// `outer_dst` (IPv4 or IPv6).
+std::vector<Bytes> in_vxlan(const std::vector<Bytes>& frames, uint32_t vni, const std::string& outer_src,
+                            const std::string& outer_dst) {
+  misdirect::test_support::IpSpec outer;
+  outer.version = outer_src.find(':') != std::string::npos ? 6 : 4;
+  outer.src = outer_src;
+  outer.dst = outer_dst;
+  std::vector<Bytes> out;
+  for (const Bytes& frame : frames) {
+    out.push_back(misdirect::test_support::build_frame(
+        {}, outer, 17,
+        misdirect::test_support::build_udp_datagram(outer, 50000, 4789, misdirect::test_support::vxlan(vni, frame))));
+  }
+  return out;
+}
+
+// The value of the first `"name":<number>` in `text`, or -1.
+long long number_after(const std::string& text, const std::string& name) {
+  const std::size_t at = text.find("\"" + name + "\":");
+  return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 3));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(worker)
@@ -988,6 +1011,144 @@ BOOST_AUTO_TEST_CASE(each_recipient_alerts_once_and_a_flow_stops_at_its_alert_ca
   const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("alerts_capped":88)"), stats);
   BOOST_TEST(contains(stats, R"("repeat_alerts_suppressed":256)"), stats);
+}
+
+BOOST_AUTO_TEST_CASE(a_vxlan_session_alerts_with_the_tunnel_object_and_its_identity) {
+  Harness harness;
+  TcpConversation c("10.0.0.5", 40001, "10.0.0.25", 25);
+  harness.send(in_vxlan(plain_session(c), 7, "192.0.2.10", "192.0.2.20"));
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 2u);
+  for (const std::string& record : harness.records.alerts) {
+    // Suricata's tunnel object: the outer header of the flow's first packet.
+    BOOST_TEST(contains(record, R"("src_ip":"10.0.0.5","src_port":40001,"dest_ip":"10.0.0.25","dest_port":25)"));
+    BOOST_TEST(contains(record, R"("tunnel":{"src_ip":"192.0.2.10","src_port":50000,"dest_ip":"192.0.2.20",)"
+                                R"("dest_port":4789,"proto":"UDP","depth":1})"));
+    BOOST_TEST(contains(record, R"("tunnel":{"kind":"vxlan","id":7,"layers":["vxlan"]})"));
+  }
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  BOOST_TEST(contains(harness.records.smtp[0], R"("proto":"UDP","depth":1})"));
+  BOOST_TEST(contains(harness.records.smtp[0], R"("tunnel":{"kind":"vxlan","id":7,"layers":["vxlan"]})"));
+}
+
+BOOST_AUTO_TEST_CASE(an_untunnelled_flow_has_no_tunnel_object) {
+  Harness harness;
+  TcpConversation c("10.0.0.5", 40001, "10.0.0.25", 25);
+  harness.send(plain_session(c));
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 2u);
+  BOOST_TEST(!contains(harness.records.alerts[0], "tunnel"));
+  BOOST_TEST(!contains(harness.records.smtp.at(0), "tunnel"));
+}
+
+BOOST_AUTO_TEST_CASE(two_tenants_with_the_same_inner_five_tuple_are_two_flows) {
+  Harness harness;
+  TcpConversation tenant_a("10.0.0.5", 40001, "10.0.0.25", 25);
+  TcpConversation tenant_b("10.0.0.5", 40001, "10.0.0.25", 25, 7000, 9000);
+  const auto a = in_vxlan(plain_session(tenant_a), 100, "192.0.2.10", "192.0.2.20");
+  const auto b = in_vxlan(plain_session(tenant_b), 200, "192.0.2.10", "192.0.2.20");
+  std::vector<Bytes> interleaved;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    interleaved.push_back(a[i]);
+    interleaved.push_back(b[i]);
+  }
+  harness.send(interleaved);
+  harness.finish();
+  // Each tenant's session is whole (an accepted and a refused look-alike), so neither flow saw
+  // the other's sequence numbers.
+  const auto& alerts = harness.records.alerts;
+  BOOST_REQUIRE_EQUAL(alerts.size(), 4u);
+  const auto count = [&](std::string_view part) {
+    return std::count_if(alerts.begin(), alerts.end(), [&](const std::string& a) { return contains(a, part); });
+  };
+  BOOST_TEST(count(R"("kind":"vxlan","id":100)") == 2);
+  BOOST_TEST(count(R"("kind":"vxlan","id":200)") == 2);
+  BOOST_TEST(count(R"("accepted":true)") == 2);
+  BOOST_TEST(number_after(alerts[0], "flow_id") != number_after(alerts[1], "flow_id"));
+  BOOST_TEST(harness.records.smtp.size() == 2u);
+  BOOST_TEST(contains(stats_of(*harness.worker), R"("tcp":2)"));
+}
+
+BOOST_AUTO_TEST_CASE(both_directions_from_different_outer_sources_meet_in_one_flow) {
+  Harness harness;
+  TcpConversation c("10.0.0.5", 40001, "10.0.0.25", 25);
+  // The client's packets are mirrored by one switch, the server's by another: each direction has
+  // its own outer addresses, and one VNI.
+  std::vector<Bytes> frames;
+  bool from_client = true;
+  for (const Bytes& frame : plain_session(c)) {
+    // Frames the conversation built: client frames carry the client's address as the IPv4 source.
+    from_client = frame[26] == 10 && frame[27] == 0 && frame[28] == 0 && frame[29] == 5;
+    const auto wrapped = from_client ? in_vxlan({frame}, 7, "192.0.2.10", "192.0.2.20")
+                                     : in_vxlan({frame}, 7, "198.51.100.30", "192.0.2.20");
+    frames.push_back(wrapped[0]);
+  }
+  harness.send(frames);
+  harness.finish();
+  const auto& alerts = harness.records.alerts;
+  BOOST_REQUIRE_EQUAL(alerts.size(), 2u);
+  // The replies (from the other outer source) reached the flow: acceptance is known.
+  BOOST_TEST(contains(alerts[0], R"("accepted":true)"));
+  BOOST_TEST(contains(alerts[1], R"("accepted":false)"));
+  BOOST_TEST(number_after(alerts[0], "flow_id") == number_after(alerts[1], "flow_id"));
+  BOOST_TEST(contains(alerts[0], R"("tunnel":{"src_ip":"192.0.2.10")"));
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(mpls_on_ethernet_has_no_ip_tunnel_but_names_its_layers) {
+  Harness harness;
+  TcpConversation c("10.0.0.5", 40001, "10.0.0.25", 25);
+  std::vector<Bytes> frames;
+  for (const Bytes& frame : {c.client("RCPT TO:<x@army.ml>\r\n"), c.server("250 ok\r\n")}) {
+    // Strip the Ethernet header (14 bytes): the IP packet goes under a label stack.
+    const Bytes packet(frame.begin() + 14, frame.end());
+    frames.push_back(misdirect::test_support::build_ethertype_frame({}, 0x8847,
+                                                                   misdirect::test_support::mpls({16, 1000}, packet)));
+  }
+  harness.send(frames);
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  const std::string& alert = harness.records.alerts[0];
+  BOOST_TEST(!contains(alert, R"("tunnel":{"src_ip")"));
+  // MPLS labels do not key flows (they differ per direction), so there is no id.
+  BOOST_TEST(contains(alert, R"("tunnel":{"kind":"mpls","layers":["mpls"]})"));
+}
+
+BOOST_AUTO_TEST_CASE(the_depth_bound_comes_from_the_config_and_drops_deeper_packets) {
+  WorkerConfig config = Harness::small_config();
+  config.max_encapsulation_depth = 1;
+  Harness harness(config);
+  TcpConversation c("10.0.0.5", 40001, "10.0.0.25", 25);
+  const std::vector<Bytes> session = {c.client("RCPT TO:<x@army.ml>\r\n"), c.server("250 ok\r\n")};
+  // One layer passes; VXLAN inside VXLAN is one too many.
+  harness.send(in_vxlan(session, 7, "192.0.2.10", "192.0.2.20"));
+  harness.send(in_vxlan(in_vxlan(session, 8, "192.0.2.30", "192.0.2.40"), 9, "192.0.2.10", "192.0.2.20"));
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("id":7)"));
+  BOOST_TEST(contains(stats_of(*harness.worker), R"("too_many_layers":2)"));
+}
+
+BOOST_AUTO_TEST_CASE(vxlan_ports_come_from_the_config) {
+  WorkerConfig config = Harness::small_config();
+  config.vxlan_ports = {8472};
+  Harness harness(config);
+  TcpConversation c("10.0.0.5", 40001, "10.0.0.25", 25);
+  std::vector<Bytes> frames;
+  misdirect::test_support::IpSpec outer;
+  outer.src = "192.0.2.10";
+  outer.dst = "192.0.2.20";
+  for (const Bytes& frame : {c.client("RCPT TO:<x@army.ml>\r\n"), c.server("250 ok\r\n")}) {
+    for (const uint16_t port : {uint16_t{4789}, uint16_t{8472}}) {
+      frames.push_back(misdirect::test_support::build_frame(
+          {}, outer, 17, misdirect::test_support::build_udp_datagram(outer, 50000, port, misdirect::test_support::vxlan(port, frame))));
+    }
+  }
+  harness.send(frames);
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("dest_port":8472,"proto":"UDP")"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("kind":"vxlan","id":8472)"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -359,6 +359,7 @@ void DnsFlow::write_alert(const PendingAlert& alert, bool answered, uint8_t rcod
   json.end_object();
   json.key("misdirect");
   json.begin_object();
+  write_tunnel_extension(json, identity_);
   json.member_plain_string("role", inspect::role_name(inspect::LookalikeRole::kDnsQuery));
   json.key("domain");
   json.string(alert.domain.view());

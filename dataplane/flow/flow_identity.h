@@ -18,6 +18,9 @@ struct FlowIdentity {
   uint8_t vlan_count = 0;
   uint8_t protocol = 6;  // 6 TCP, 17 UDP
   CommunityId community_id;  // written when present
+  // The encapsulations around the flow's first packet (layer_count 0: none): records show the
+  // outer header as Suricata's `tunnel` object and the kind and id under `misdirect`.
+  TunnelInfo tunnel;
 };
 
 }  // namespace misdirect::dataplane

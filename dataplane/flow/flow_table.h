@@ -138,6 +138,8 @@ class FlowTable {
   // Ends every flow (kShutdown).
   void drain(FlowEvictionSink& sink) noexcept;
 
+  // Where `flow` sits in the pool (0 .. capacity() - 1): owners keep side tables by it.
+  uint32_t pool_index(const Flow& flow) const noexcept { return index_of_flow(flow); }
   uint32_t active() const noexcept { return active_; }
   uint32_t capacity() const noexcept { return config_.max_flows; }
   uint64_t now_ns() const noexcept { return now_ns_; }

@@ -62,7 +62,7 @@ void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, uint64_t now_
                                bool final_record) const {
   const uint64_t uptime_s =
       start_ns_ != 0 && now_ns > start_ns_ ? (now_ns - start_ns_) / 1'000'000'000ull : 0;
-  start_stats_record(record, now_ns, uptime_s);
+  start_stats_record(record, now_ns, uptime_s, config_.worker.sensor_name);
   StatsNode& misdirect = record.child("misdirect");
   const MatcherGeneration* generation = matchers_ ? matchers_->current() : nullptr;
   StatsNode& matcher = misdirect.child("matcher");
@@ -125,7 +125,8 @@ void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, uint64_t now_
     thread_node(record, rx_thread_name(rx->index)).add("lcore", rx->lcore);
   }
 
-  // Capture: Suricata's kernel_packets / kernel_drops, per port and in total.
+  // Capture: Suricata's kernel_packets / kernel_drops / errors in total; Suricata's capture
+  // object has no per-port figures, so each port's are misdirect's own (misdirect.capture.ports).
   StatsNode& capture = record.child("stats").child("capture");
   PortStats port_totals;
   for (const LivePort& port : ports_) {
@@ -140,7 +141,7 @@ void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, uint64_t now_
   capture.add("errors", port_totals.ierrors);
   for (const LivePort& port : ports_) {
     const PortStats stats = port.stats();
-    StatsNode& node = capture.child("ports").child(std::to_string(port.port_id()));
+    StatsNode& node = record.at_path("misdirect.capture.ports").child(std::to_string(port.port_id()));
     node.set_text("name", port.name());
     node.set_text("driver", port.driver());
     node.set_text("mode", port_mode_name(port.mode()));

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace misdirect::dataplane {
@@ -138,8 +139,63 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
     if (flow->community_id.present) {
       json_.member_plain_string("community_id", flow->community_id.view());  // base64: no escapes
     }
+    const TunnelInfo& tunnel = flow->tunnel;
+    if (tunnel.depth > 0) {
+      json_.key("tunnel");
+      json_.begin_object();
+      json_.key("src_ip");
+      json_.plain_string(format_ip(tunnel.outer_src, address));
+      json_.member_number("src_port", tunnel.outer_src_port);
+      json_.key("dest_ip");
+      json_.plain_string(format_ip(tunnel.outer_dst, address));
+      json_.member_number("dest_port", tunnel.outer_dst_port);
+      json_.member_plain_string("proto", tunnel_protocol_name(tunnel.outer_protocol));
+      json_.member_number("depth", tunnel.depth);
+      json_.end_object();
+    }
   }
   return json_;
+}
+
+std::string_view tunnel_protocol_name(uint8_t protocol) noexcept {
+  switch (protocol) {
+    case 4:
+      return "IP-in-IP";
+    case 17:
+      return "UDP";
+    case 41:
+      return "IPv6";
+    case 47:
+      return "GRE";
+    case 137:
+      return "MPLS-in-IP";
+    default:
+      return "unknown";
+  }
+}
+
+void write_tunnel_extension(JsonLineWriter& json, const FlowIdentity& flow) noexcept {
+  const TunnelInfo& tunnel = flow.tunnel;
+  if (tunnel.layer_count == 0) {
+    return;
+  }
+  json.key("tunnel");
+  json.begin_object();
+  // The kind is the encapsulation whose id keys the flow, or (none carried one) the innermost.
+  if (tunnel.id_kind != Encapsulation::kNone) {
+    json.member_plain_string("kind", encapsulation_name(tunnel.id_kind));
+    json.member_number("id", tunnel.id);
+  } else {
+    const std::size_t innermost = std::min<std::size_t>(tunnel.layer_count, TunnelInfo::kMaxLayers) - 1;
+    json.member_plain_string("kind", encapsulation_name(tunnel.layers[innermost]));
+  }
+  json.key("layers");
+  json.begin_array();
+  for (std::size_t i = 0; i < tunnel.layer_count && i < TunnelInfo::kMaxLayers; ++i) {
+    json.plain_string(encapsulation_name(tunnel.layers[i]));
+  }
+  json.end_array();
+  json.end_object();
 }
 
 std::string_view EveWriter::finish() noexcept {

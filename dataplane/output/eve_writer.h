@@ -18,13 +18,24 @@ std::string_view format_timestamp(uint64_t timestamp_ns, std::span<char, kTimest
 inline constexpr std::size_t kIpTextBytes = 48;
 std::string_view format_ip(const IpAddress& address, std::span<char, kIpTextBytes> out) noexcept;
 
+// Suricata's name of an IP protocol that carries a tunnel ("UDP", "GRE", "IP-in-IP", "IPv6",
+// "MPLS-in-IP"), as its `tunnel.proto` shows it.
+std::string_view tunnel_protocol_name(uint8_t protocol) noexcept;
+
+// misdirect's own tunnel facts, written as the member `"tunnel":{...}` of the record's
+// `misdirect` object (Suricata's `tunnel` object has no place for them): the kind and id that
+// key the flow (id only when an encapsulation carried one) and the encapsulations walked,
+// outermost first. Nothing when the flow was not encapsulated.
+void write_tunnel_extension(JsonLineWriter& json, const FlowIdentity& flow) noexcept;
+
 class EveWriter {
  public:
   explicit EveWriter(std::span<char> buffer) noexcept : json_(buffer) {}
 
   // Starts a record: timestamp, flow_id, pcap_filename (when not empty), event_type, the flow's
-  // addresses oriented client → server, proto, vlan, community_id. `flow` may be null (stats
-  // records).
+  // addresses oriented client → server, proto, vlan, community_id, and for a flow inside an IP
+  // tunnel Suricata's `tunnel` object (the outermost tunnel's IP header: src_ip, src_port, dest_ip,
+  // dest_port, proto, depth). `flow` may be null (stats records).
   // `event_type` is one of the program's own names ("alert", "smtp", "stats"): written unescaped.
   JsonLineWriter& begin(std::string_view event_type, uint64_t timestamp_ns, const FlowIdentity* flow,
                         std::string_view pcap_filename) noexcept;

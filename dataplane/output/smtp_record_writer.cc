@@ -210,6 +210,9 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   json.end_object();
   json.key("misdirect");
   json.begin_object();
+  if (envelope.flow != nullptr) {
+    write_tunnel_extension(json, *envelope.flow);
+  }
   json.member_plain_string("role", "recipient");
   json.key("recipient");
   json.string(facts.text.address);
@@ -298,6 +301,9 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
   }
   json.key("misdirect");
   json.begin_object();
+  if (envelope.flow != nullptr) {
+    write_tunnel_extension(json, *envelope.flow);
+  }
   json.member_raw("delivered", transaction.delivered ? "true" : "false");
   json.member_plain_string("end", inspect::transaction_end_reason_name(transaction.reason));
   if (envelope.lmtp) {
@@ -416,6 +422,9 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   }
   json.key("misdirect");
   json.begin_object();
+  if (envelope.flow != nullptr) {
+    write_tunnel_extension(json, *envelope.flow);
+  }
   json.member_plain_string("role", inspect::role_name(role));
   if (role == inspect::LookalikeRole::kSender) {
     json.key("sender");
@@ -473,6 +482,9 @@ void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const Smt
   }
   json.key("misdirect");
   json.begin_object();
+  if (envelope.flow != nullptr) {
+    write_tunnel_extension(json, *envelope.flow);
+  }
   json.member_raw("encrypted", "true");
   json.member_plain_string("tls", session.implicit_tls ? "implicit" : "starttls");
   json.member_raw("delivered", "false");

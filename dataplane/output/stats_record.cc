@@ -7,10 +7,12 @@
 
 namespace misdirect::dataplane {
 
-void start_stats_record(StatsNode& record, uint64_t timestamp_ns, uint64_t uptime_seconds) {
+void start_stats_record(StatsNode& record, uint64_t timestamp_ns, uint64_t uptime_seconds,
+                        std::string_view host) {
   char timestamp[kTimestampBytes];
   record.set_text("timestamp", format_timestamp(timestamp_ns, timestamp));
   record.set_text("event_type", "stats");
+  record.set_text("host", host);
   record.child("stats").add("uptime", uptime_seconds);
   record.child("misdirect");
 }

@@ -1,5 +1,5 @@
 // StatsRecord: the frame of every EVE `stats` record, the same in replay and live — timestamp,
-// event_type, `stats` (Suricata's names: uptime, capture, decoder, flow, defrag, tcp, app_layer,
+// event_type, host, `stats` (Suricata's names: uptime, capture, decoder, flow, defrag, tcp, app_layer,
 // threads) and `misdirect` (misdirect's own figures, the record's one extension key).
 #pragma once
 
@@ -11,8 +11,10 @@
 
 namespace misdirect::dataplane {
 
-// Starts `record` (empty): timestamp, event_type, stats.uptime, the `misdirect` object.
-void start_stats_record(StatsNode& record, uint64_t timestamp_ns, uint64_t uptime_seconds);
+// Starts `record` (empty): timestamp, event_type, host (the sensor's name, as on every record),
+// stats.uptime, the `misdirect` object.
+void start_stats_record(StatsNode& record, uint64_t timestamp_ns, uint64_t uptime_seconds,
+                        std::string_view host);
 
 // Adds one thread's figures (a tree with `stats` and `misdirect` halves, as Worker::collect_stats
 // makes it): summed into the totals, and kept whole under stats.threads.<name> and

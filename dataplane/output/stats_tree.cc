@@ -1,6 +1,8 @@
 // StatsTree: building the tree of figures and writing it as JSON.
 #include "dataplane/output/stats_tree.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cstdio>
 
 namespace misdirect::dataplane {
@@ -94,6 +96,13 @@ void StatsNode::merge(const StatsNode& other) {
 void add_counter_table(StatsNode& root, std::string_view table_node, std::span<const uint64_t> values,
                        std::span<const CounterInfo> info, std::span<const StatsPlacement> placements) {
   StatsNode& table = root.at_path(table_node);
+  // A placement that names no counter of the table is a slip (a renamed counter would silently
+  // fall back to its table's node).
+  for (const StatsPlacement& placement : placements) {
+    assert(std::any_of(info.begin(), info.end(),
+                       [&](const CounterInfo& counter) { return counter.name == placement.counter; }));
+    (void)placement;
+  }
   for (std::size_t i = 0; i < info.size() && i < values.size(); ++i) {
     bool placed = false;
     for (const StatsPlacement& placement : placements) {

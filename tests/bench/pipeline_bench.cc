@@ -542,7 +542,7 @@ int flows(const Args& args) {
   misdirect::dataplane::StatsNode stats;
   worker->collect_stats(stats);
   const long long active = stats_value(stats, "stats.flow.active");
-  const long long evicted = stats_value(stats, "stats.flow.flows_evicted");
+  const long long evicted = stats_value(stats, "misdirect.flow.flows_evicted");
 
   misdirect::dataplane::FlowTableConfig table_config;
   table_config.max_flows = config.max_flows;
@@ -629,15 +629,16 @@ int reassembly(const Args& args) {
   for (const char* name : {"tcp_segments_held", "tcp_bytes_held", "tcp_bytes_from_held", "tcp_retransmissions",
                            "tcp_overlaps", "tcp_gaps", "tcp_gaps_memcap", "tcp_memcap_drops",
                            "tcp_memcap_bytes_dropped", "tcp_stream_memcap_drops"}) {
-    // The benchmark's own keys keep the counters' table names; the tree has Suricata's for two.
+    // The benchmark's own keys keep the counters' table names; the tree has Suricata's for three.
     const std::string_view counter(name);
     const std::string path = counter == "tcp_gaps"           ? "stats.tcp.reassembly_gap"
                              : counter == "tcp_memcap_drops" ? "stats.tcp.segment_memcap_drop"
-                                                             : "stats.tcp." + std::string(name);
+                             : counter == "tcp_overlaps"     ? "stats.tcp.overlap"
+                                                             : "misdirect.tcp." + std::string(name);
     json += ",\"" + std::string(name) + "\":" + std::to_string(stats_value(stats, path));
   }
   json += ",\"flows_created\":" + std::to_string(stats_value(stats, "stats.flow.tcp"));
-  json += ",\"flows_evicted\":" + std::to_string(stats_value(stats, "stats.flow.flows_evicted"));
+  json += ",\"flows_evicted\":" + std::to_string(stats_value(stats, "misdirect.flow.flows_evicted"));
   json += ",\"alerts\":" + std::to_string(worker->totals().alerts) + "}";
   write_json(args.required("json"), json);
   return 0;

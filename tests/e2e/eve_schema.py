@@ -74,11 +74,13 @@ class Array:
 
 class Object:
     """An object whose members must be among `fields` (no others: Suricata's
-    additionalProperties false). `open_members`: any further member allowed with that type."""
+    additionalProperties false). `open_members`: any further member allowed with that type;
+    `open_names`: a pattern those further members' names must match."""
 
-    def __init__(self, fields, open_members=None):
+    def __init__(self, fields, open_members=None, open_names=None):
         self.fields = fields
         self.open_members = open_members
+        self.open_names = open_names
 
     def check(self, value, path, out):
         if not isinstance(value, dict):
@@ -89,6 +91,9 @@ class Object:
             spec = self.fields.get(name, self.open_members)
             if spec is None:
                 out.append(f"{where}: not a field Suricata documents here")
+                continue
+            if name not in self.fields and self.open_names and not re.search(self.open_names, name):
+                out.append(f"{where}: not a name Suricata gives here (it matches {self.open_names})")
                 continue
             spec.check(member, where, out)
 
@@ -223,6 +228,15 @@ STATS = Object({
     "flow_bypassed": Object(counters("local_pkts", "local_bytes", "local_capture_pkts",
                                      "local_capture_bytes", "closed", "pkts", "bytes")),
 })
+
+# Per-thread figures. Suricata writes them when its stats output is configured with `threads: yes`
+# (eve-log.yaml: "threads: no # per thread stats"; the default is totals only, which is why its
+# schema lists no `threads`): `stats.threads` maps each thread's name — "W#01" for the first
+# worker, "W#01-eth0" with the interface in live capture, "RX#01", "FM#01", ... — to an object of
+# the same sections as the totals, without `uptime`.
+STATS.fields["threads"] = Object(
+    {}, open_members=Object({name: spec for name, spec in STATS.fields.items() if name != "uptime"}),
+    open_names=r"^[A-Z]+#\d{2,}(-.+)?$")
 
 # The top level: the common section and each event type's object.
 TOP = Object({

@@ -112,14 +112,26 @@ def flow_of(record):
     return f"{endpoint(record['src_ip'], record['src_port'])}-{endpoint(record['dest_ip'], record['dest_port'])}"
 
 
+def flow_key_of(record):
+    """The flow a record belongs to as the sensor keys it: its 5-tuple, and for a flow keyed by a
+    tunnel identity (misdirect.tunnel.id) that identity, "<flow> vxlan:100" (two tenants with one
+    inner 5-tuple are two flows)."""
+    flow = flow_of(record)
+    tunnel = (record.get("misdirect") or {}).get("tunnel") or {}
+    if "id" in tunnel:
+        flow += f" {tunnel.get('kind')}:{tunnel['id']}"
+    return flow
+
+
 def alert_key(record):
     """(flow, subject, kind, outcome) of an EVE alert; missing fields become '<missing>'. The subject
     is the recipient for a recipient alert, else "<role> <domain>" (a space: never an address); the
     outcome is `accepted` for recipients — with `delivered` beside it, (accepted, delivered), for an
-    LMTP session's recipient — the response code for dns-query, else None."""
+    LMTP session's recipient — the response code for dns-query, else None. The flow is
+    flow_key_of's (with the tunnel identity when it has one)."""
     md = record.get("misdirect") or {}
     try:
-        flow = flow_of(record)
+        flow = flow_key_of(record)
     except (KeyError, ValueError, TypeError):
         flow = "<missing>"
     role = md.get("role", "<missing>")
@@ -135,6 +147,8 @@ def alert_key(record):
 def expected_key(row):
     client, server = row["flow"].split("-")  # addresses never contain '-'
     flow = f"{normalise_endpoint(client)}-{normalise_endpoint(server)}"
+    if "tunnel" in row:
+        flow += f" {row['tunnel']}"
     if "recipient" in row:
         outcome = (row["accepted"], row["delivered"]) if "delivered" in row else row["accepted"]
         return (flow, row["recipient"], row["kind"], outcome)

@@ -245,7 +245,7 @@ class LiveSensor:
         totals = self.worker_totals(stats)
         lost = {name: value for name, value in totals.items()
                 if value and name in ("fanout_ring_full", "imissed", "rx_nombuf", "ierrors")}
-        ports = stats["sensor"]["stats"].get("capture", {}).get("ports", {})
+        ports = stats["sensor"]["misdirect"].get("capture", {}).get("ports", {})
         for port in ports.values():
             for name in ("kernel_drops", "imissed", "rx_nombuf", "ierrors"):
                 if port.get(name):

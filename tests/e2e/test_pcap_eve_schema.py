@@ -47,6 +47,8 @@ class CheckerTest(unittest.TestCase):
     GOOD = {"timestamp": "2026-01-15T09:00:00.000001+0000", "event_type": "smtp", "flow_id": 5,
             "src_ip": "192.0.2.1", "src_port": 1, "dest_ip": "192.0.2.2", "dest_port": 25, "proto": "TCP",
             "app_proto": "smtp", "smtp": {"helo": "h", "mail_from": "a@b", "rcpt_to": ["c@d"]},
+            "tunnel": {"src_ip": "192.0.2.9", "src_port": 0, "dest_ip": "192.0.2.8", "dest_port": 0, "proto": "GRE",
+                       "depth": 1},
             "misdirect": {"anything": [None, {}]}}
 
     def with_changes(self, path, value):
@@ -73,6 +75,8 @@ class CheckerTest(unittest.TestCase):
             ("smtp", "recipients"): [],           # an own field inside Suricata's object
             ("event_type",): KeyError,
             ("src_port",): True,                  # a boolean is not an integer
+            ("tunnel", "vni"): 7,                 # misdirect's tunnel id is not Suricata's
+            ("tunnel", "depth"): "1",
         }
         for path, value in cases.items():
             with self.subTest(path=path):
@@ -120,24 +124,75 @@ class BundledCaptureSchemaTest(RecordChecks, unittest.TestCase):
         name = os.path.relpath(path, e2e.PCAPS)
         self.assertTrue(replay.records, f"{name}: no records (stderr: {replay.stderr[:300]})")
         for index, record in enumerate(replay.records):
-            if record.get("event_type") == "stats":
-                continue  # StatsSchemaTest
             where = f"{name} record {index + 1} ({record.get('event_type')})"
             self.check_record(record, where)
             if record.get("event_type") in FLOW_EVENT_TYPES:
                 self.check_flow_record(record, where)
 
 
+class TunnelObjectTest(RecordChecks, unittest.TestCase):
+    """A tunnelled flow's records carry Suricata's `tunnel` object (the outer header) and keep the
+    tunnel kind and id, which Suricata has no field for, under `misdirect.tunnel`."""
+
+    def test_a_tunnelled_flow_carries_the_tunnel_object(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "vxlan-tenants.pcap")], extra=["--sensor-name", SENSOR])
+        self.assertEqual(replay.returncode, 0, replay.stderr)
+        flow_records = replay.alerts + replay.smtp
+        self.assertEqual(len(replay.alerts), 2)
+        for index, record in enumerate(flow_records):
+            where = f"vxlan-tenants.pcap {record['event_type']} {index}"
+            self.check_record(record, where)
+            self.check_flow_record(record, where)
+            self.assertEqual(record.get("tunnel"), {"src_ip": "192.0.2.10", "src_port": 49320, "dest_ip": "192.0.2.99",
+                                                    "dest_port": 4789, "proto": "UDP", "depth": 1}, where)
+            tunnel = record["misdirect"]["tunnel"]
+            self.assertEqual((tunnel["kind"], tunnel["layers"]), ("vxlan", ["vxlan"]), where)
+        self.assertEqual(sorted(a["misdirect"]["tunnel"]["id"] for a in replay.alerts), [100, 200])
+
+    def test_an_untunnelled_flow_has_none(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "plain-session.pcap")])
+        self.assertTrue(replay.alerts)
+        for record in replay.alerts + replay.smtp:
+            self.assertNotIn("tunnel", record)
+            self.assertNotIn("tunnel", record["misdirect"])
+
+
 class StatsSchemaTest(RecordChecks, unittest.TestCase):
-    # The stats record's shape (one value tree with Suricata's names, `host` on it too) is issue 11's
-    # (arch-stats). Until it lands, its records fail this check; when they pass, this marker turns
-    # into an unexpected success, which fails the suite: remove it then.
-    @unittest.expectedFailure
-    def test_stats_records_are_valid_eve(self):
-        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "plain-session.pcap")], extra=["--sensor-name", SENSOR])
+    """The stats record: Suricata's names under `stats` (per-thread figures under stats.threads, as
+    Suricata writes them with `threads: yes`), every misdirect-only counter under `misdirect`."""
+
+    def check_stats(self, extra, threads):
+        path = os.path.join(e2e.PCAPS, "kinds.pcap")
+        replay = e2e.run_replay([path], extra=["--sensor-name", SENSOR] + extra)
+        self.assertEqual(replay.returncode, 0, replay.stderr)
         stats = replay.of_type("stats")
         self.assertEqual(len(stats), 1)
-        self.check_record(stats[0], "plain-session.pcap stats")
+        self.check_record(stats[0], f"kinds.pcap stats {extra}")
+        self.assertEqual(list(stats[0]["stats"]["threads"]), threads)
+
+    def test_the_stats_record_is_valid_eve(self):
+        self.check_stats([], ["W#01"])
+
+    def test_the_stats_record_of_two_workers_is_valid_eve(self):
+        self.check_stats(["--workers", "2"], ["W#01", "W#02"])
+
+    def test_the_checker_refuses_what_suricata_does_not_name_in_stats(self):
+        good = {"timestamp": "2026-01-15T09:00:00.000001+0000", "event_type": "stats",
+                "stats": {"uptime": 1, "decoder": {"pkts": 1},
+                          "threads": {"W#01": {"decoder": {"pkts": 1}}, "W#02-eth0": {"tcp": {"rst": 0}}}},
+                "misdirect": {"decoder": {"not_ip": 0}}}
+        self.assertEqual(eve_schema.problems(good), [])
+        bad = [
+            {"decoder": {"pkts": 1, "not_ip": 0}},                 # a misdirect-only decoder counter
+            {"threads": {"W#01": {"decoder": {"not_ip": 0}}}},     # ... inside a thread
+            {"threads": {"worker 0": {"decoder": {"pkts": 1}}}},   # not a thread name
+            {"threads": {"W#01": {"uptime": 1}}},                  # uptime is the record's only
+            {"capture": {"ports": {}}},                            # no per-port capture figures
+            {"defrag": {"fragments": 1}},                          # Suricata's are per IP version
+        ]
+        for stats in bad:
+            with self.subTest(stats=stats):
+                self.assertNotEqual(eve_schema.problems(dict(good, stats=stats)), [])
 
 
 def _make_test(path):

@@ -64,7 +64,7 @@ STATS = {
     "qinq-9100.pcap": [("stats.decoder.vlan", "==", "packets")],
     "tcp-out-of-order.pcap": [("tcp_segments_held", ">=", 3)],
     "tcp-retransmission.pcap": [("tcp_retransmissions", ">=", 2), ("tcp_partial_retransmissions", ">=", 1)],
-    "tcp-overlap.pcap": [("tcp_overlaps_differ", ">=", 1)],
+    "tcp-overlap.pcap": [("stats.tcp.overlap_diff_data", ">=", 1), ("stats.tcp.overlap", ">=", 1)],
     "tcp-gap.pcap": [("tcp_gaps_timeout", ">=", 1), ("smtp_stream_gaps", ">=", 1)],
     "truncated-snaplen.pcap": [("truncated_payload", ">=", 1)],
     "midstream.pcap": [("tcp_midstream_pickups", ">=", 1)],
@@ -78,6 +78,7 @@ STATS = {
     "many-flows.pcap": [("stats.flow.tcp", "==", 48)],
     "header-impersonation.pcap": [("header_alerts", "==", 2), ("lookalike_header_addresses", "==", 3),
                                   ("lookalike_seen_again", "==", 1), ("sender_alerts", "==", 0)],
+    "vxlan-tenants.pcap": [("stats.decoder.vxlan", "==", "packets"), ("stats.flow.tcp", "==", 2)],
     "dns-queries.pcap": [("malformed", "==", 1), ("pointer_loop", "==", 1), ("responses_matched", "==", 8),
                          ("dns_flows", "==", 8)],
     "lmtp.pcap": [("lmtp_flows_by_port", "==", 1), ("smtp_flows_detected", "==", 1), ("lmtp_delivered", "==", 4),
@@ -139,7 +140,7 @@ class GeneratedCaptureTest(unittest.TestCase):
         # One flow_id per flow, different flows different ids.
         ids = {}
         for alert in replay.alerts:
-            ids.setdefault(e2e.flow_of(alert), set()).add(alert["flow_id"])
+            ids.setdefault(e2e.flow_key_of(alert), set()).add(alert["flow_id"])
         for flow, flow_ids in ids.items():
             self.assertEqual(len(flow_ids), 1, f"{name}: flow {flow} has flow_ids {flow_ids}")
         all_ids = [next(iter(v)) for v in ids.values()]
@@ -150,7 +151,7 @@ class GeneratedCaptureTest(unittest.TestCase):
             e2e.check_smtp_fields(self, record)
         sent = collections.defaultdict(set)
         for record in replay.smtp:
-            sent[e2e.flow_of(record)].update(record["smtp"].get("rcpt_to", []))
+            sent[e2e.flow_key_of(record)].update(record["smtp"].get("rcpt_to", []))
         for flow, recipient, _, _ in actual:
             if " " in recipient:
                 continue  # another role than recipient: "<role> <domain>"

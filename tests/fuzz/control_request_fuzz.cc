@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "control/control_protocol.h"
+#include "control/json_parser.h"
 #include "control/json_value.h"
 
 namespace {

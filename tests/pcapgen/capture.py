@@ -85,18 +85,24 @@ class Capture:
         self.step_ns = 1_000_000  # 1 ms between frames unless the case sleeps
 
     def emit(self, frame, caplen=None):
-        self.records.append(Record(self.now_ns, frame, caplen))
-        self.now_ns += self.step_ns
+        """One frame, or a list of frames a link made of one packet (outer IP fragments): each
+        gets its own timestamp."""
+        for one in frame if isinstance(frame, list) else [frame]:
+            self.records.append(Record(self.now_ns, one, caplen))
+            self.now_ns += self.step_ns
 
     def sleep(self, seconds):
         self.now_ns += int(seconds * 1_000_000_000)
 
-    def expect(self, flow, recipient, kind, accepted, **lmtp):
+    def expect(self, flow, recipient, kind, accepted, tunnel=None, **lmtp):
         """A recipient alert; an LMTP session's also says `delivered` (its own reply after the
-        content: True, False, or None when there was none)."""
+        content: True, False, or None when there was none). `tunnel`: "kind:id" of the tunnel
+        identity that keys the flow (misdirect.tunnel)."""
         row = {"flow": flow.name, "recipient": recipient, "kind": kind, "accepted": accepted}
         if "delivered" in lmtp:
             row["delivered"] = lmtp["delivered"]
+        if tunnel is not None:
+            row["tunnel"] = tunnel
         self.expected.append(row)
 
     def expect_role(self, flow, role, domain, kind, rcode=None):

@@ -2,6 +2,7 @@
 import os
 
 from captures import CATALOGUE, demo_capture, error_files
+import tunnel_captures  # noqa: F401  (registers the tunnelled cases in CATALOGUE)
 
 
 def build_files():
