@@ -12,6 +12,7 @@
 
 #include <future>
 #include <string>
+#include <vector>
 
 #include "control/sensor_control.h"
 #include "dataplane/output/stats_tree.h"
@@ -26,6 +27,9 @@ class FigureSensor final : public SensorControl {
   std::optional<ListSwapResult> finish_list_swap() override { return std::nullopt; }
   inspect::DomainLists current_lists() const override { return {}; }
   uint64_t generation() const override { return 1; }
+  std::vector<CheckAnswer> check(const std::vector<std::string>&) override { return {}; }
+  ReopenResult reopen_output() override { return {}; }
+  SensorUptime uptime() const override { return {}; }
   void collect_stats(dataplane::StatsNode& record) const override {
     ++collected;
     record.set_text("event_type", "stats");
