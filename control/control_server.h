@@ -16,11 +16,8 @@
 
 #include <cstddef>
 #include <cstdint>
-<<<<<<< HEAD
 #include <cstdio>
-=======
 #include <future>
->>>>>>> main
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,21 +122,18 @@ class ControlServer {
   ListPushQueue pushes_;
   std::vector<std::unique_ptr<ControlClient>> clients_;
   uint64_t next_client_serial_ = 1;
-<<<<<<< HEAD
   // Refused connections are counted exactly but logged at most once a minute: a local user
   // hammering the socket must not flood the sensor's log.
   static constexpr uint64_t kRefusalLogIntervalMs = 60'000;
   bool refusal_logged_ = false;
   uint64_t last_refusal_log_ms_ = 0;
   uint64_t refusals_not_logged_ = 0;
-=======
   // Long lines being parsed on helper threads; one at most per client (it is held meanwhile).
   struct OffloadedParse {
     uint64_t client = 0;
     std::future<RequestParseResult> result;
   };
   std::vector<OffloadedParse> parses_;
->>>>>>> main
 };
 
 }  // namespace misdirect::control

@@ -64,12 +64,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   if (!output.open()) {
     return 2;
   }
-<<<<<<< HEAD
-  LiveSensorControl control(sensor, options.shared.matcher);
-  control.set_output(&output);
-=======
   LiveSensorControl control(sensor, options.shared.matcher, output);
->>>>>>> main
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
     ControlServerConfig config;
@@ -155,9 +150,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
       sensor.matchers().reclaim();  // old matchers whose grace period is over; never waits
     }
     if (take_reopen_request()) {
-      if (const ReopenResult reopened = output.reopen(); !reopened.ok) {
-        std::fprintf(stderr, "misdirect live: SIGHUP: %s\n", reopened.error.c_str());
-      }
+      output.reopen();  // a failure is warned about by the sink (at most once a minute) and retried
     }
     output.retry();
     // A periodic record: ask the workers for fresh trees, then write it once they have answered

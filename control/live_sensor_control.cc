@@ -70,9 +70,7 @@ uint64_t LiveSensorControl::generation() const {
 
 void LiveSensorControl::collect_stats(dataplane::StatsNode& record) const {
   sensor_.collect_stats(record, dataplane::wall_clock_ns(), dataplane::monotonic_clock_ns(), false);
-  if (output_ != nullptr) {
-    output_->collect_stats(record);
-  }
+  output_.collect_stats(record);
 }
 
 std::vector<CheckAnswer> LiveSensorControl::check(const std::vector<std::string>& inputs) {

@@ -32,19 +32,14 @@ class LiveSensorControl final : public SensorControl {
   std::optional<ListSwapResult> finish_list_swap() override;
   inspect::DomainLists current_lists() const override;
   uint64_t generation() const override;
-  // The workers' newest stats trees (LiveSensor::collect_stats never waits).
-  // ... and the EVE output's counters, when an output is set.
+  // The workers' newest stats trees (LiveSensor::collect_stats never waits), and the EVE output's counters.
   void collect_stats(dataplane::StatsNode& record) const override;
-<<<<<<< HEAD
-  void set_output(const RecordOutput* output) { output_ = output; }
-=======
   // The matcher judging now, with a scratch of the control thread's own (made again when a push
   // changed the generation). Only this thread retires matchers, so `current` stays valid here.
   std::vector<CheckAnswer> check(const std::vector<std::string>& inputs) override;
   // RecordOutput::reopen, the function SIGHUP runs.
   ReopenResult reopen_output() override;
   SensorUptime uptime() const override;
->>>>>>> main
 
  private:
   dataplane::LiveSensor& sensor_;
@@ -56,7 +51,6 @@ class LiveSensorControl final : public SensorControl {
   uint64_t scratch_generation_ = 0;
   std::future<inspect::MatcherBuildResult> building_;
   std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
-  const RecordOutput* output_ = nullptr;
 };
 
 }  // namespace misdirect::control

@@ -7,6 +7,8 @@
 // its own threads, so no byte a client sends or withholds — a slowloris, a header without end,
 // garbage — ever reaches the control thread: at worst it holds one of civetweb's few threads
 // until request_timeout_ms, and later scrapes wait in civetweb's bounded connection queue.
+// civetweb's threads are started from the control thread after EAL has pinned it, so they inherit
+// the control lcore's CPU set and never run on a worker's core.
 //
 // How a page is made without touching a worker from civetweb's threads: a scrape only asks. Its
 // handler takes a ticket and waits (at most page_wait_ms) on a condition variable; the control

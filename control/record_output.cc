@@ -24,32 +24,6 @@ bool RecordOutput::open() {
   return true;
 }
 
-<<<<<<< HEAD
-=======
-ReopenResult RecordOutput::reopen() {
-  ReopenResult result;
-  result.path = path_;
-  if (path_.empty() || path_ == "-") {
-    result.ok = true;  // nothing to reopen
-    return result;
-  }
-  if (failed_) {
-    result.error = "EVE output to " + path_ + " stopped after an earlier failure (see the sensor's log)";
-    return result;
-  }
-  std::fclose(file_);
-  file_ = nullptr;
-  if (!open()) {
-    failed_ = true;
-    result.error = "--eve " + path_ + ": " + std::strerror(errno);
-    return result;
-  }
-  result.ok = true;
-  result.reopened = true;
-  return result;
-}
-
->>>>>>> main
 void RecordOutput::emit(dataplane::RecordType type, std::string_view line) {
   if (file_) {
     file_->append(line, dataplane::monotonic_clock_ns());
@@ -65,10 +39,21 @@ void RecordOutput::flush() {
   }
 }
 
-void RecordOutput::reopen() {
-  if (file_) {
-    file_->reopen(dataplane::monotonic_clock_ns());
+ReopenResult RecordOutput::reopen() {
+  ReopenResult result;
+  if (!file_ || file_->path() == "-") {
+    result.ok = true;  // nothing to reopen
+    return result;
   }
+  result.path = file_->path();
+  std::string error;
+  if (!file_->reopen(dataplane::monotonic_clock_ns(), &error)) {
+    result.error = "--eve " + result.path + ": " + error;
+    return result;
+  }
+  result.ok = true;
+  result.reopened = true;
+  return result;
 }
 
 void RecordOutput::retry() {

@@ -9,11 +9,8 @@
 #include <string_view>
 
 #include "control/control_server.h"
-<<<<<<< HEAD
-#include "dataplane/output/eve_file.h"
-=======
 #include "control/sensor_control.h"
->>>>>>> main
+#include "dataplane/output/eve_file.h"
 #include "dataplane/output/record_sink.h"
 
 namespace misdirect::dataplane {
@@ -31,18 +28,14 @@ class RecordOutput {
 
   // Opens --eve (appending); false after a line naming the problem.
   bool open();
-<<<<<<< HEAD
-=======
-  // SIGHUP and the control socket's `reopen`: the file is closed and opened again at its path
-  // (log rotation). Once a write or a reopen failed, output stays stopped (the exit code is 1).
-  ReopenResult reopen();
->>>>>>> main
   void set_server(ControlServer* server) { server_ = server; }
 
   void emit(dataplane::RecordType type, std::string_view line);
   void flush();
-  // SIGHUP: close and open the path again, at once (log rotation).
-  void reopen();
+  // SIGHUP and the control socket's `reopen`: the file is closed and opened again at its path
+  // (log rotation). When that fails the answer says why, and the sink keeps the records in its
+  // buffer and tries again with back-off (retry()), so output resumes once the path is usable.
+  ReopenResult reopen();
   // Every loop: a file that could not be written is tried again once its back-off has passed.
   void retry();
   // The sink's counters (and the bytes it holds now) under `misdirect.output` of a stats record.

@@ -1,11 +1,8 @@
 // The flags `misdirect replay` and `misdirect live` share (sensor_options.h).
 #include "control/sensor_options.h"
 
-<<<<<<< HEAD
-#include <cstdint>
-=======
 #include <algorithm>
->>>>>>> main
+#include <cstdint>
 #include <optional>
 #include <string>
 

@@ -16,12 +16,14 @@
 #include "dataplane/flow/app_detector.h"
 #include "dataplane/flow/community_id.h"
 #include "dataplane/output/eve_writer.h"
+#include "dataplane/output/lookalike_alert.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/decode/packet_decoder.h"
 #include "dataplane/app/smtp_flow.h"
 #include "dataplane/output/smtp_record_writer.h"
 #include "dataplane/output/stats_tree.h"
 #include "dataplane/flow/tcp_stream.h"
+#include "inspect/lookalike_kind.h"
 #include "inspect/matcher.h"
 
 namespace misdirect::dataplane {
@@ -222,6 +224,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   EveWriter eve;
   CounterArray<WorkerCounter> counters;
   CounterArray<SmtpCounter> smtp_counters;
+  AlertKindCounts alert_kinds{};  // SMTP and DNS alerts written, by look-alike kind
   std::array<uint64_t, kSmtpAnomalyKindCount> smtp_anomalies{};
   SmtpRecordWriter smtp_records;
   SmtpFlowEnvironment environment;
@@ -372,6 +375,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
   environment.counters = &smtp_counters;
   environment.anomalies = &smtp_anomalies;
   smtp_records.set_pcap_filename(pcap_filename);
+  smtp_records.set_alert_kind_counts(&alert_kinds);
   environment.smtp_config.max_line_bytes = config.max_line_bytes;
   environment.roles = config.roles;
   for (const uint16_t port : config.learned_smtp_ports) {
@@ -406,6 +410,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
   dns_environment.sink = &sink;
   dns_environment.counters = &dns_counters;
   dns_environment.anomalies = &dns_anomalies;
+  dns_environment.alert_kinds = &alert_kinds;
   dns_environment.learned = book;
   dns_environment.learned_counters = &learned_counters;
   dns_environment.worker_id = book_worker;
@@ -985,6 +990,12 @@ void Worker::collect_stats(StatsNode& record) const {
   StatsNode& own = record.child("misdirect");
   // Every alert record of every role (smtp.alerts + dns.alerts).
   own.add("alerts", totals().alerts);
+  StatsNode& by_kind = own.child("alerts_by_kind");
+  for (int kind = 0; kind < inspect::kLookalikeKindCount; ++kind) {
+    const std::string_view name = inspect::kind_name(static_cast<inspect::LookalikeKind>(kind));
+    by_kind.add(name, impl.alert_kinds[static_cast<std::size_t>(kind)]);
+    by_kind.child(name).set_help(kAlertKindHelp);
+  }
   add_counter_table(record, "misdirect.dns", impl.dns_counters, kDnsCounterInfo);
   StatsNode& dns_anomalies = record.at_path("misdirect.dns_anomalies");
   for (int i = 0; i < inspect::kDnsAnomalyKindCount; ++i) {

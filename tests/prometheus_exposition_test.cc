@@ -48,6 +48,10 @@ StatsNode two_thread_record() {
   port.set_text("name", "net_pcap\"0\"\\x");
   port.add("kernel_packets", 21);
   record.at_path("misdirect.sensor").set_flag("final", true);
+  StatsNode& by_kind = record.at_path("misdirect.alerts_by_kind");
+  by_kind.add("tld-swap", 2);
+  by_kind.add("homoglyph", 0);
+  by_kind.child("tld-swap").set_help("alerts of this kind");
   return record;
 }
 
@@ -103,6 +107,10 @@ BOOST_AUTO_TEST_CASE(a_record_renders_totals_threads_ports_and_levels) {
   BOOST_TEST(has("misdirect_sensor_final 1"));
   // A port's key and texts label its numbers, escaped.
   BOOST_TEST(has("misdirect_capture_port_kernel_packets_total{port=\"0\",name=\"net_pcap\\\"0\\\"\\\\x\"} 21"));
+  // A keyed collection of plain figures: one family, the key as its label.
+  BOOST_TEST(has("# HELP misdirect_alerts_by_kind_total alerts of this kind (misdirect.alerts_by_kind.<kind>)"));
+  BOOST_TEST(has("misdirect_alerts_by_kind_total{kind=\"tld-swap\"} 2"));
+  BOOST_TEST(has("misdirect_alerts_by_kind_total{kind=\"homoglyph\"} 0"));
   // Texts of the record itself are not samples.
   BOOST_TEST(text.find("timestamp") == std::string::npos);
   BOOST_TEST(text.find("event_type") == std::string::npos);

@@ -326,16 +326,17 @@ void DnsFlow::on_end(const inspect::DnsMessageEnd&) noexcept {
   logging_ = false;
 }
 
-void DnsFlow::emit(RecordType type, std::string_view line, DnsCounter written) noexcept {
+bool DnsFlow::emit(RecordType type, std::string_view line, DnsCounter written) noexcept {
   if (line.empty()) {
     environment_.counters->add(DnsCounter::kRecordsTooLarge);
-    return;
+    return false;
   }
   if (!environment_.sink->on_record(type, line)) {
     environment_.counters->add(DnsCounter::kRecordsDropped);
-    return;
+    return false;
   }
   environment_.counters->add(written);
+  return true;
 }
 
 void DnsFlow::write_alert(const PendingAlert& alert, bool answered, uint8_t rcode) noexcept {
@@ -372,7 +373,10 @@ void DnsFlow::write_alert(const PendingAlert& alert, bool answered, uint8_t rcod
   }
   json.member_number("generation", alert.generation);
   json.end_object();
-  emit(RecordType::kAlert, environment_.eve->finish(), DnsCounter::kAlerts);
+  if (emit(RecordType::kAlert, environment_.eve->finish(), DnsCounter::kAlerts) &&
+      environment_.alert_kinds != nullptr) {
+    ++(*environment_.alert_kinds)[static_cast<std::size_t>(alert.kind)];
+  }
 }
 
 void DnsFlow::record_begin() noexcept {

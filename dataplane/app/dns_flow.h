@@ -21,6 +21,7 @@
 #include "dataplane/counter_table.h"
 #include "dataplane/flow/flow_identity.h"
 #include "dataplane/output/eve_writer.h"
+#include "dataplane/output/lookalike_alert.h"
 #include "dataplane/output/record_sink.h"
 #include "dataplane/worker.h"
 #include "inspect/dns_session.h"
@@ -79,6 +80,7 @@ struct DnsFlowEnvironment {
   RecordSink* sink = nullptr;
   CounterArray<DnsCounter>* counters = nullptr;
   std::array<uint64_t, inspect::kDnsAnomalyKindCount>* anomalies = nullptr;
+  AlertKindCounts* alert_kinds = nullptr;  // alerts written, by kind (null: not counted)
   LearnedAddressBook* learned = nullptr;  // null: nothing is learned
   CounterArray<LearnedCounter>* learned_counters = nullptr;
   uint32_t worker_id = 0;
@@ -155,7 +157,8 @@ class DnsFlow final : public inspect::DnsEventSink {
   void record_question(const inspect::DnsQuestion& question) noexcept;
   void record_answer(const inspect::DnsRecord& record) noexcept;
   void record_finish() noexcept;
-  void emit(RecordType type, std::string_view line, DnsCounter written) noexcept;
+  // True when the sink took the record.
+  bool emit(RecordType type, std::string_view line, DnsCounter written) noexcept;
 
   DnsFlowEnvironment& environment_;
   FlowIdentity identity_;

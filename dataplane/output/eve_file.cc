@@ -127,16 +127,19 @@ void EveFile::drop_cut_line() {
   counters_.add(EveFileCounter::kRecordsLost);
 }
 
-void EveFile::reopen(uint64_t now_ns) {
+bool EveFile::reopen(uint64_t now_ns, std::string* error) {
   if (path_ == "-") {
-    return;
+    return true;
   }
   close_fd();
   int error_number = 0;
   if (!open_fd(error_number)) {
     counters_.add(EveFileCounter::kReopenFailures);
     fail("reopen", error_number, now_ns);
-    return;
+    if (error != nullptr) {
+      *error = std::strerror(error_number);
+    }
+    return false;
   }
   counters_.add(EveFileCounter::kReopens);
   // A new file starts with a whole line: the rest of one cut by a failed write is lost.
@@ -144,6 +147,7 @@ void EveFile::reopen(uint64_t now_ns) {
   if (write_buffered(now_ns)) {
     recovered(now_ns);
   }
+  return true;
 }
 
 void EveFile::retry(uint64_t now_ns) {

@@ -79,8 +79,10 @@ class EveFile {
   bool append(std::string_view line, uint64_t now_ns);
   // Writes what is buffered. False when the file is not writable now (kept, retried later).
   bool flush(uint64_t now_ns);
-  // SIGHUP: closes the file and opens the path again, at once.
-  void reopen(uint64_t now_ns);
+  // SIGHUP: closes the file and opens the path again, at once. False (with `error`, when given,
+  // set to the system's reason) when the path could not be opened: then the records wait in the
+  // buffer and retry() tries again with back-off.
+  bool reopen(uint64_t now_ns, std::string* error = nullptr);
   // Periodic: when writing failed, tries again once the back-off has passed.
   void retry(uint64_t now_ns);
   // The end: flushes and closes. False when any record offered did not reach the file (or the

@@ -7,6 +7,7 @@
 // had.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -17,6 +18,11 @@
 namespace misdirect::dataplane {
 
 inline constexpr uint32_t kLookalikeSignatureIdBase = 9'900'001;
+
+// Alert records written, by look-alike kind (every role): one per worker, counted where each alert
+// record is handed to the sink, shown in stats as misdirect.alerts_by_kind.<kind name>.
+using AlertKindCounts = std::array<uint64_t, inspect::kLookalikeKindCount>;
+inline constexpr std::string_view kAlertKindHelp = "alert records written for a look-alike of this kind (every role)";
 
 uint32_t lookalike_signature_id(inspect::LookalikeRole role, inspect::LookalikeKind kind) noexcept;
 

@@ -16,6 +16,7 @@ struct KeyedCollection {
 constexpr std::array kKeyedCollections = {
     KeyedCollection{"threads", "thread"},
     KeyedCollection{"ports", "port"},
+    KeyedCollection{"alerts_by_kind", "kind"},
 };
 
 // The levels the tree holds (everything else it counts only ever grows while the sensor runs).
@@ -140,8 +141,11 @@ void PrometheusExposition::walk(const StatsNode& node, const std::string& name,
         const std::string member_path = join_path(path, child->name());
         for (const auto& member : child->children()) {
           if (member->kind() != StatsNode::Kind::kObject) {
-            add_sample(*member, join(join(name, child->name()), member->name()),
-                       join_path(member_path, member->name()), labels);
+            // A keyed figure (alerts_by_kind.homoglyph): one family, the key as its label.
+            Labels member_labels = labels;
+            member_labels.emplace_back(sanitise_name(keyed->label), std::string(member->name()));
+            add_sample(*member, join(name, child->name()),
+                       join_path(member_path, "<" + std::string(keyed->label) + ">"), member_labels);
             continue;
           }
           Labels member_labels = labels;

@@ -11,7 +11,8 @@
 // - a keyed collection turns its key into a label and its name into the singular: threads.W#01 →
 //   `thread_…{thread="W#01"}`, capture.ports.0 → `capture_port_…{port="0",name=…,driver=…}` (a
 //   port's texts label its numbers), so per-thread figures are a family apart from the totals and
-//   sum() over a family never counts anything twice;
+//   sum() over a family never counts anything twice; a keyed collection of plain figures is one
+//   family labelled by key: alerts_by_kind.homoglyph → `alerts_by_kind_total{kind="homoglyph"}`;
 // - counts are counters (`_total`), except the levels the tree holds (kGaugeLeaves: flows active,
 //   memory in use, the matcher's generation and compile time, …) and flags (0/1), which are gauges;
 // - `# HELP` is the counter table's help text (StatsNode::help) and the tree path the figure has

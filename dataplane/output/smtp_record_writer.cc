@@ -251,7 +251,7 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   json.key("generation");
   json.number(facts.generation);
   json.end_object();
-  emit(RecordType::kAlert, eve_.finish());
+  emit_alert(eve_.finish(), facts.kind);
 }
 
 void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTransaction& transaction) noexcept {
@@ -445,7 +445,7 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   json.member_number("generation", facts.generation);
   json.end_object();
   const std::string_view line = eve_.finish();
-  emit(RecordType::kAlert, line);
+  emit_alert(line, facts.kind);
   if (!line.empty()) {
     counters_.add(role == inspect::LookalikeRole::kSender   ? SmtpCounter::kSenderAlerts
                   : role == inspect::LookalikeRole::kTlsSni ? SmtpCounter::kSniAlerts
@@ -522,17 +522,24 @@ void SmtpRecordWriter::alert_cap_reached(const SmtpEnvelope& envelope, uint64_t 
   }
 }
 
-void SmtpRecordWriter::emit(RecordType type, std::string_view line) noexcept {
+bool SmtpRecordWriter::emit(RecordType type, std::string_view line) noexcept {
   if (line.empty()) {
     counters_.add(SmtpCounter::kRecordsTooLarge);
-    return;
+    return false;
   }
   if (!sink_.on_record(type, line)) {
     counters_.add(SmtpCounter::kRecordsDropped);
-    return;
+    return false;
   }
   counters_.add(type == RecordType::kAlert ? SmtpCounter::kAlerts
                                                         : SmtpCounter::kSmtpRecords);
+  return true;
+}
+
+void SmtpRecordWriter::emit_alert(std::string_view line, inspect::LookalikeKind kind) noexcept {
+  if (emit(RecordType::kAlert, line) && alert_kinds_ != nullptr) {
+    ++(*alert_kinds_)[static_cast<std::size_t>(kind)];
+  }
 }
 
 

@@ -9,6 +9,7 @@
 #include "dataplane/app/smtp_envelope.h"
 #include "dataplane/counter_table.h"
 #include "dataplane/output/eve_writer.h"
+#include "dataplane/output/lookalike_alert.h"
 #include "dataplane/output/record_sink.h"
 #include "dataplane/output/smtp_log_mode.h"
 
@@ -25,6 +26,8 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   // Replay: the capture being read, written as `pcap_filename` (empty: field omitted). The text
   // must stay valid until the next call.
   void set_pcap_filename(std::string_view name) noexcept { pcap_filename_ = name; }
+  // Where alerts written are counted by kind (null: not counted).
+  void set_alert_kind_counts(AlertKindCounts* counts) noexcept { alert_kinds_ = counts; }
 
   void keep_recipient(SmtpRecipient& recipient, std::string_view address) noexcept override;
   void alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
@@ -36,13 +39,16 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   void alert_cap_reached(const SmtpEnvelope& envelope, uint64_t cap) noexcept override;
 
  private:
-  void emit(RecordType type, std::string_view line) noexcept;
+  // True when the sink took the record.
+  bool emit(RecordType type, std::string_view line) noexcept;
+  void emit_alert(std::string_view line, inspect::LookalikeKind kind) noexcept;
 
   EveWriter& eve_;
   RecordSink& sink_;
   CounterArray<SmtpCounter>& counters_;
   SmtpLogMode smtp_log_;
   std::string_view pcap_filename_;
+  AlertKindCounts* alert_kinds_ = nullptr;
 };
 
 }  // namespace misdirect::dataplane

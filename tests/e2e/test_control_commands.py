@@ -101,9 +101,19 @@ class ControlCommandsTest(ControlLiveTest):
         self.assertEqual(failed.returncode, 1)
         self.assertIn(f"refused (reopen_failed): --eve {sensor.eve}: Is a directory", failed.stderr)
         self.assertEqual(watcher.ask({"cmd": "ping"})["ok"], True)  # the sensor runs on
+        stats = watcher.ask({"cmd": "stats"})["sensor"]["misdirect"]["output"]
+        self.assertGreaterEqual(stats["reopen_failures"], 1)
         watcher.close()
+        # Once the path is usable again the sink reopens it by itself (back-off) and nothing is lost.
         os.rmdir(sensor.eve)
-        self.assertEqual(sensor.stop(), 1, sensor.log())  # EVE output was lost: exit 1, as after SIGHUP
+        third = sensor.send_session(["carol@army.ml"])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if os.path.isfile(sensor.eve) and third in [r.get("src_port") for r in live_e2e.read_records(sensor.eve)]:
+                break
+            time.sleep(0.2)
+        self.assertIn(third, [r.get("src_port") for r in live_e2e.read_records(sensor.eve)])
+        self.assertEqual(sensor.stop(), 0, sensor.log())
 
     def test_version_uptime_and_help(self):
         before = datetime.datetime.now(datetime.timezone.utc)

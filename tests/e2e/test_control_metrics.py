@@ -44,7 +44,7 @@ TYPE_LINE = re.compile(rf"# TYPE ({NAME}) (counter|gauge|histogram|summary|untyp
 SAMPLE_LINE = re.compile(rf"({NAME})(\{{{LABEL}(?:,{LABEL})*\}})? ([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)")
 LABEL_PAIR = re.compile(rf"({LABEL_NAME})=({LABEL_VALUE})")
 
-KEYED = {"threads": "thread", "ports": "port"}
+KEYED = {"threads": "thread", "ports": "port", "alerts_by_kind": "kind"}
 
 
 def unescape(value):
@@ -105,6 +105,9 @@ def tree_series(tree, prefix):
                 found[(f"{name}_{sanitise(key)}", labels)] = int(value)
             elif key in KEYED:
                 for member, fields in value.items():
+                    if isinstance(fields, int):
+                        found[(f"{name}_{sanitise(key)}", labels + ((KEYED[key], member),))] = fields
+                        continue
                     member_labels = labels + ((KEYED[key], member),) + tuple(
                         (sanitise(k), v) for k, v in fields.items() if isinstance(v, str))
                     walk(fields, f"{name}_{KEYED[key]}", member_labels)
@@ -251,8 +254,17 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(series[("misdirect_capture_port_kernel_packets_total", port)], CAPTURE_FRAMES)
         self.assertEqual(series[("misdirect_capture_port_kernel_drops_total", port)], 0)
         with open(CAPTURE.replace(".pcap", ".expected.jsonl"), encoding="utf-8") as stream:
-            expected_alerts = sum(1 for line in stream if line.strip())
+            expected = [json.loads(line) for line in stream if line.strip()]
+        expected_alerts = len(expected)
         self.assertEqual(series[("misdirect_alerts_total", ())], expected_alerts)
+        # Alerts by look-alike kind: the capture's expected kinds, and they add up to all alerts.
+        expected_kinds = {}
+        for alert in expected:
+            expected_kinds[alert["kind"]] = expected_kinds.get(alert["kind"], 0) + 1
+        by_kind = {labels[0][1]: value for (name, labels), value in series.items()
+                   if name == "misdirect_alerts_by_kind_total"}
+        self.assertEqual(len(by_kind), 14)
+        self.assertEqual({kind: count for kind, count in by_kind.items() if count}, expected_kinds)
         self.assertEqual(series[("misdirect_matcher_generation", ())], 1)
         self.assertEqual(types["misdirect_matcher_compile_microseconds"], "gauge")
         self.assertGreater(series[("misdirect_matcher_patterns", ())], 0)

@@ -24,6 +24,8 @@ MISDIRECT_NAMES = [
     "misdirect.encapsulation.erspan_type_iii", "misdirect.encapsulation.unsupported_gtp_u",
     "misdirect.decoder.not_ip", "misdirect.decoder.truncated_headers", "misdirect.defrag.fragments",
     "misdirect.flow.flows_evicted", "misdirect.tcp.tcp_segments", "misdirect.tcp.tcp_gaps_timeout",
+    "misdirect.alerts_by_kind.tld-swap", "misdirect.alerts_by_kind.homoglyph",
+    "misdirect.alerts_by_kind.edit-distance",
 ]
 # Names that moved to `misdirect` (Suricata's stats have no such counter) and must not be in
 # `stats` any more (docs/records.md, "Every figure, old name → new name").
@@ -69,6 +71,22 @@ class ReplayStats(unittest.TestCase):
         self.assertEqual(at(self.record, "misdirect.smtp.alerts"), len(self.replay.alerts))
         self.assertGreater(at(self.record, "stats.app_layer.flow.smtp"), 0)
         self.assertEqual(at(self.record, "stats.flow.tcp"), at(self.record, "stats.tcp.sessions"))
+
+    def test_alerts_by_kind_are_the_alert_records_kinds(self):
+        by_kind = self.record["misdirect"]["alerts_by_kind"]
+        self.assertEqual(len(by_kind), 14)
+        written = {}
+        for alert in self.replay.alerts:
+            kind = alert["misdirect"]["kind"]
+            written[kind] = written.get(kind, 0) + 1
+        self.assertEqual({kind: count for kind, count in by_kind.items() if count}, written)
+        self.assertEqual(sum(by_kind.values()), at(self.record, "misdirect.alerts"))
+
+    def test_alerts_by_kind_count_dns_alerts_too(self):
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "dns-queries.pcap")])
+        record = replay.records[-1]
+        self.assertGreater(record["misdirect"]["dns"]["alerts"], 0)
+        self.assertEqual(sum(record["misdirect"]["alerts_by_kind"].values()), record["misdirect"]["alerts"])
 
     def test_one_worker_thread_holds_the_totals(self):
         for half in ("stats", "misdirect"):
