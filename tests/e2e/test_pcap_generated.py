@@ -268,6 +268,44 @@ class OptionsTest(unittest.TestCase):
         for alert in replay.alerts:
             e2e.check_alert_fields(self, alert)
 
+    def test_public_suffix_list_option(self):
+        # The list domains are split by: a copy of Debian's text list gives the default's alerts; the
+        # same list without the rule "ml" has no TLD ml, so army.ml is no tld-swap of army.mil; a
+        # missing file, or a file that is no Public Suffix List, is exit 2 naming the file.
+        import tempfile
+        debian = "/usr/share/publicsuffix/public_suffix_list.dat"
+        if not os.path.exists(debian):
+            self.skipTest(f"{debian} is not installed")
+        path = os.path.join(e2e.PCAPS, "plain-session.pcap")
+
+        def kinds(replay):
+            return sorted((a["misdirect"]["recipient"], a["misdirect"]["kind"]) for a in replay.alerts)
+
+        default = e2e.run_replay([path])
+        self.assertEqual(default.returncode, 0, default.stderr)
+        with tempfile.TemporaryDirectory() as scratch:
+            with open(debian, encoding="utf-8") as source:
+                rules = source.read().splitlines()
+            self.assertIn("ml", rules)
+            full = os.path.join(scratch, "full.dat")
+            trimmed = os.path.join(scratch, "no-ml.dat")
+            with open(full, "w", encoding="utf-8") as out:
+                out.write("\n".join(rules) + "\n")
+            with open(trimmed, "w", encoding="utf-8") as out:
+                out.write("\n".join(rule for rule in rules if rule != "ml") + "\n")
+            same = e2e.run_replay([path], extra=["--public-suffix-list", full])
+            self.assertEqual(same.returncode, 0, same.stderr)
+            self.assertEqual(kinds(same), kinds(default))
+            self.assertIn(("bob@army.ml", "tld-swap"), kinds(default))
+            other = e2e.run_replay([path], extra=["--public-suffix-list", trimmed])
+            self.assertEqual(other.returncode, 0, other.stderr)
+            self.assertNotIn(("bob@army.ml", "tld-swap"), kinds(other))
+            for bad in (os.path.join(scratch, "missing.dat"), os.path.join(e2e.PCAPS, "protected.txt")):
+                refused = e2e.run_replay([path], extra=["--public-suffix-list", bad])
+                self.assertEqual(refused.returncode, 2, refused.stderr)
+                self.assertIn(bad, refused.stderr)
+                self.assertEqual(refused.alerts, [])
+
     def test_ports_option_and_port_detection(self):
         path = os.path.join(e2e.PCAPS, "nonstandard-port.pcap")
         listed = e2e.run_replay([path], extra=["--ports", "8025", "--no-port-detection"])
