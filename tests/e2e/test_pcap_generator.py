@@ -90,8 +90,9 @@ class GeneratorTest(unittest.TestCase):
                         self.assertIn(tunnel_kind, ("vxlan", "geneve", "gre", "erspan"), where)
                         self.assertTrue(tunnel_id.isdigit(), where)
                     if "recipient" in row:
-                        # LMTP rows add `delivered`: the recipient's own reply after the content.
-                        optional = [key for key in ("delivered",) if key in row]
+                        # LMTP rows add `delivered` (the recipient's own reply after the content);
+                        # percent-hack rows `judged` (the next hop judged, why, and the relay).
+                        optional = [key for key in ("delivered", "judged") if key in row]
                         self.assertEqual(fields, sorted(["accepted", "flow", "kind", "recipient"] + optional), where)
                         self.assertIn(row["accepted"], (True, False, None), where)
                         self.assertIn(row.get("delivered"), (True, False, None), where)
