@@ -249,6 +249,25 @@ BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
   BOOST_TEST(!contains(harness.records.alerts[2], R"("unicode")"));
   const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("recipient_domains_idna":2)"));
+  BOOST_TEST(contains(stats, R"("recipient_domains_a_label":1)"));
+}
+
+BOOST_AUTO_TEST_CASE(an_a_label_the_uts46_lookup_refuses_is_counted_not_judged) {
+  // The A-labels of fullwidth ＡＲＭＹ.ml, of NFD mu\u0308nchen and of capital İ: a mail server's
+  // lookup refuses them, so nothing is delivered there and nothing alerts; each is counted.
+  Harness harness;
+  TcpConversation c("192.0.2.10", 51003, "192.0.2.20", 25);
+  harness.send({c.client("RCPT TO:<x@xn--ph7cyao3a.ml>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<y@xn--munchen-gie.de>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<z@xn--nfo-eua.mil>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<w@XN--RMY-5CD.ML>\r\n"), c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("domain":"xn--rmy-5cd.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("unicode":{"domain":"аrmy.ml"})"));
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("recipient_domains_a_label":4)"));
+  BOOST_TEST(contains(stats, R"("recipient_domains_invalid":3)"));
 }
 
 // An LMTP delivery from a hub to a mailbox store: two look-alikes accepted at RCPT, one of them
