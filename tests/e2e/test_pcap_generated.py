@@ -78,6 +78,17 @@ STATS = {
     "header-impersonation.pcap": [("header_alerts", "==", 2), ("lookalike_header_addresses", "==", 3),
                                   ("lookalike_seen_again", "==", 1), ("sender_alerts", "==", 0)],
     "vxlan-tenants.pcap": [("stats.decoder.vxlan", "==", "packets"), ("stats.flow.tcp", "==", 2)],
+    "tunnel-vxlan-ipv6.pcap": [("stats.decoder.vxlan", "==", "packets")],
+    "tunnel-geneve.pcap": [("stats.decoder.geneve", "==", "packets")],
+    "tunnel-erspan-ii.pcap": [("erspan_type_ii", "==", "packets"), ("stats.decoder.erspan", "==", "packets")],
+    "tunnel-erspan-iii.pcap": [("erspan_type_iii", "==", "packets")],
+    "tunnel-gre.pcap": [("stats.decoder.gre", "==", "packets")],
+    "tunnel-mpls.pcap": [("stats.decoder.mpls", "==", "packets"), ("mpls_pseudowire", "==", 30)],
+    "tunnel-pppoe.pcap": [("pppoe_session", "==", "packets")],
+    "tunnel-ip-in-ip.pcap": [("ipv4_in_ipv4", "==", 15), ("ipv6_in_ipv4", "==", 15), ("ipv4_in_ipv6", "==", 15),
+                             ("ipv6_in_ipv6", "==", 15)],
+    "tunnel-nesting.pcap": [("stats.decoder.too_many_layers", "==", 15)],
+    "tunnel-erspan-fragmented.pcap": [("erspan_type_ii", "==", 15), ("fragment_datagrams_reassembled", "==", 15)],
     "dns-queries.pcap": [("malformed", "==", 1), ("pointer_loop", "==", 1), ("responses_matched", "==", 8),
                          ("dns_flows", "==", 8)],
     "lmtp.pcap": [("lmtp_flows_by_port", "==", 1), ("smtp_flows_detected", "==", 1), ("lmtp_delivered", "==", 4),
@@ -86,7 +97,7 @@ STATS = {
                              ("address_hits", "==", 2), ("learned_alerts", "==", 1), ("client_hellos", "==", 3),
                              ("lookalike_seen_again", "==", 1)],
 }
-VLANS = {"vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
+VLANS = {"tunnel-vxlan-ipv6.pcap": [7], "tunnel-pppoe.pcap": [100], "vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
 
 
 def setUpModule():
