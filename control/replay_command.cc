@@ -1,6 +1,5 @@
 // `misdirect replay`: captures through the shared packet path with libpcap — no root, no EAL.
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +22,8 @@
 #include "control/sensor_options.h"
 #include "control/replay_fanout.h"
 #include "control/replay_progress.h"
+#include "dataplane/clock.h"
+#include "dataplane/clock.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/output/stats_record.h"
 #include "dataplane/pcap_source.h"
@@ -86,11 +87,8 @@ class LineFileSink final : public dataplane::RecordSink {
   bool failed_ = false;
 };
 
-uint64_t clock_ns(clockid_t clock) noexcept {
-  timespec now{};
-  clock_gettime(clock, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
+using dataplane::monotonic_clock_ns;
+using dataplane::wall_clock_ns;
 
 // Stored size of every input, or 0 when one of them has none (a pipe): the progress line's ETA.
 uint64_t total_stored_size(const std::vector<std::string>& paths) {
@@ -155,7 +153,7 @@ int run_replay_command(int argc, char** argv) {
     exit_code = 1;
   }
 
-  const uint64_t start_ns = clock_ns(CLOCK_MONOTONIC);
+  const uint64_t start_ns = monotonic_clock_ns();
   ReplayProgress progress(!options.quiet && isatty(STDERR_FILENO) != 0 ? stderr : nullptr, start_ns);
   ReplayTally tally;
   tally.file_count = static_cast<uint32_t>(captures.paths.size());
@@ -199,7 +197,7 @@ int run_replay_command(int argc, char** argv) {
       if (progress.enabled()) {
         count_into_tally();
         tally.stored_bytes_read = stored_bytes_before + source->file_offset();
-        progress.update(tally, clock_ns(CLOCK_MONOTONIC));
+        progress.update(tally, monotonic_clock_ns());
       }
     }
     stored_bytes_before += source->file_offset();
@@ -220,9 +218,9 @@ int run_replay_command(int argc, char** argv) {
   {
     // Stamped with the last packet's time; a run that read no packet has none, and takes the
     // time it ended rather than the Unix epoch. Uptime is the run's own (wall) duration.
-    const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : clock_ns(CLOCK_REALTIME);
+    const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : wall_clock_ns();
     dataplane::StatsNode record;
-    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull,
+    dataplane::start_stats_record(record, stamp_ns, (monotonic_clock_ns() - start_ns) / 1'000'000'000ull,
                                   sensor.worker.sensor_name);
     if (single) {
       record.at_path("misdirect.matcher").add("generation", single->matcher_generation());
@@ -248,7 +246,7 @@ int run_replay_command(int argc, char** argv) {
   }
   progress.end();
   if (!options.quiet) {
-    const std::string summary = ReplayProgress::format_summary(tally, clock_ns(CLOCK_MONOTONIC) - start_ns);
+    const std::string summary = ReplayProgress::format_summary(tally, monotonic_clock_ns() - start_ns);
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
   if (sink.failed() || workers_failed) {
