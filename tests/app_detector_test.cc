@@ -81,15 +81,15 @@ BOOST_AUTO_TEST_CASE(greeting_then_lhlo_is_lmtp_read_as_smtp_whatever_the_chunki
   // LMTP (RFC 2033) on any port: the same envelope, handed to the SMTP machine from the LHLO on.
   for (const std::size_t chunk : {1u, 2u, 3u, 7u, 100u}) {
     AppDetection detection;
-    BOOST_TEST(feed(detection, 1, "220 store.example LMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
-    const Fed client = feed(detection, 0, "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n", chunk);
+    BOOST_TEST(feed(detection, kFromB, "220 store.example LMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
+    const Fed client = feed(detection, kFromA, "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n", chunk);
     BOOST_TEST(client.protocol == AppProtocol::kSmtp);
     BOOST_TEST(client.smtp_stream == "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n");
-    BOOST_TEST(detection.client_side == 0);
+    BOOST_TEST((detection.client_to_server == kFromA));
   }
   AppDetection not_a_verb;
-  feed(not_a_verb, 1, "220 x\r\n", 100);
-  BOOST_TEST(feed(not_a_verb, 0, "LHLOX y\r\n", 100).protocol == AppProtocol::kOther);
+  feed(not_a_verb, kFromB, "220 x\r\n", 100);
+  BOOST_TEST(feed(not_a_verb, kFromA, "LHLOX y\r\n", 100).protocol == AppProtocol::kOther);
 }
 
 BOOST_AUTO_TEST_CASE(ehlo_without_greeting_is_not_smtp) {
