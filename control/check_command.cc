@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: misdirect check ADDRESS|DOMAIN... --protected FILE [--allow FILE] [--json]\n"
-    "                       [--no-edit-distance]\n"
+    "                       [--no-edit-distance] [--public-suffix-list FILE]\n"
     "\n"
     "Prints the verdict the sensor would give each recipient address or domain: the look-alike's\n"
     "kind, protected domain and variant, or \"not a look-alike\" and why. --json: one JSON object\n"
@@ -35,12 +35,12 @@ int run_check_command(int argc, char** argv) {
       std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
       return 0;
     }
-    if (arg == "--protected" || arg == "--allow") {
+    if (arg == "--protected" || arg == "--allow" || arg == "--public-suffix-list") {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "misdirect check: %s needs a value\n", argv[i]);
         return 2;
       }
-      (arg == "--protected" ? protected_path : allow_path) = argv[++i];
+      (arg == "--protected" ? protected_path : arg == "--allow" ? allow_path : options.public_suffix_list) = argv[++i];
     } else if (arg == "--json") {
       json = true;
     } else if (arg == "--no-edit-distance") {

@@ -4,7 +4,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,8 @@
 #include <exception>
 #include <stdexcept>
 #include <utility>
+
+#include "dataplane/clock.h"
 
 namespace misdirect::control {
 
@@ -115,9 +116,7 @@ uint64_t ControlServer::now_ms() const {
   if (config_.clock_ms != nullptr) {
     return config_.clock_ms();
   }
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000 + static_cast<uint64_t>(now.tv_nsec) / 1'000'000;
+  return dataplane::monotonic_clock_ns() / 1'000'000;
 }
 
 void ControlServer::close_idle_clients() {

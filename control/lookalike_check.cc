@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "inspect/domain_name.h"
+#include "inspect/smtp_address.h"
 
 namespace misdirect::control {
 namespace {
@@ -19,17 +20,11 @@ bool is_at_or_under(std::string_view domain, std::string_view base) {
   return domain.size() > base.size() && domain.ends_with(base) && domain[domain.size() - base.size() - 1] == '.';
 }
 
-}  // namespace
-
-CheckAnswer check_lookalike(const inspect::Matcher& matcher, inspect::MatcherScratch& scratch,
-                            std::string_view input) {
+// The verdict on one domain of `input` (its own, or the percent hack's next hop).
+CheckAnswer check_domain(const inspect::Matcher& matcher, inspect::MatcherScratch& scratch,
+                         std::string_view input, std::string_view domain_text) {
   CheckAnswer answer;
   answer.input = std::string(input);
-  std::string_view domain_text = input;
-  const std::size_t at = input.rfind('@');
-  if (at != std::string_view::npos) {
-    domain_text = input.substr(at + 1);
-  }
   if (domain_text.size() >= 2 && domain_text.front() == '[') {
     answer.reason = "an address literal, not a domain";
     return answer;
@@ -68,10 +63,37 @@ CheckAnswer check_lookalike(const inspect::Matcher& matcher, inspect::MatcherScr
   return answer;
 }
 
+}  // namespace
+
+CheckAnswer check_lookalike(const inspect::Matcher& matcher, inspect::MatcherScratch& scratch,
+                            std::string_view input) {
+  std::string_view domain_text = input;
+  const std::size_t at = input.rfind('@');
+  if (at != std::string_view::npos) {
+    domain_text = input.substr(at + 1);
+  }
+  CheckAnswer answer = check_domain(matcher, scratch, input, domain_text);
+  const std::string_view hop = at == std::string_view::npos ? std::string_view()
+                                                            : inspect::percent_hack_domain(input, domain_text);
+  if (answer.lookalike || hop.empty()) {
+    return answer;
+  }
+  CheckAnswer via = check_domain(matcher, scratch, input, hop);
+  if (!via.lookalike) {
+    answer.reason += "; its percent-hack next hop " + (via.domain.empty() ? std::string(hop) : via.domain) +
+                     ": " + via.reason;
+    return answer;
+  }
+  via.percent_hack = true;
+  via.relay = std::string(domain_text);
+  return via;
+}
+
 std::string describe_answer(const CheckAnswer& answer) {
   if (answer.lookalike) {
     return answer.input + ": look-alike of " + answer.protected_domain + " (" +
-           std::string(inspect::kind_name(answer.kind)) + ", " + answer.variant + ")";
+           std::string(inspect::kind_name(answer.kind)) + ", " + answer.variant + ")" +
+           (answer.percent_hack ? " via the percent hack: " + answer.relay + " sends it on to " + answer.domain : "");
   }
   return answer.input + ": not a look-alike: " + answer.reason;
 }
@@ -85,6 +107,9 @@ std::string answer_json(const CheckAnswer& answer) {
     out["protected"] = answer.protected_domain;
     out["kind"] = std::string(inspect::kind_name(answer.kind));
     out["variant"] = answer.variant;
+    if (answer.percent_hack) {
+      out["judged"] = {{"domain", answer.domain}, {"reason", "percent-hack"}, {"relay", answer.relay}};
+    }
   } else {
     out["reason"] = answer.reason;
   }

@@ -1,6 +1,5 @@
 // `misdirect replay`: captures through the shared packet path with libpcap — no root, no EAL.
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 #include "control/sensor_options.h"
 #include "control/replay_fanout.h"
 #include "control/replay_progress.h"
+#include "dataplane/clock.h"
 #include "dataplane/output/eve_file.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/output/stats_record.h"
@@ -67,11 +67,8 @@ int parse_options(int argc, char** argv, ReplayOptions& options) {
   return -1;
 }
 
-uint64_t clock_ns(clockid_t clock) noexcept {
-  timespec now{};
-  clock_gettime(clock, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
+using dataplane::monotonic_clock_ns;
+using dataplane::wall_clock_ns;
 
 // The worker's records into the EVE file sink (dataplane/output/eve_file.h), the one live uses
 // too: buffered, a failed write kept and counted, and reported naming the path at the end.
@@ -83,10 +80,10 @@ class EveFileRecordSink final : public dataplane::RecordSink {
 
   bool on_record(dataplane::RecordType, std::string_view json_line) noexcept override {
     if (shared_ == nullptr) {
-      return file_.append(json_line, clock_ns(CLOCK_MONOTONIC));
+      return file_.append(json_line, monotonic_clock_ns());
     }
     std::lock_guard lock(*shared_);
-    return file_.append(json_line, clock_ns(CLOCK_MONOTONIC));
+    return file_.append(json_line, monotonic_clock_ns());
   }
 
  private:
@@ -158,7 +155,7 @@ int run_replay_command(int argc, char** argv) {
     exit_code = 1;
   }
 
-  const uint64_t start_ns = clock_ns(CLOCK_MONOTONIC);
+  const uint64_t start_ns = monotonic_clock_ns();
   ReplayProgress progress(!options.quiet && isatty(STDERR_FILENO) != 0 ? stderr : nullptr, start_ns);
   ReplayTally tally;
   tally.file_count = static_cast<uint32_t>(captures.paths.size());
@@ -202,7 +199,7 @@ int run_replay_command(int argc, char** argv) {
       if (progress.enabled()) {
         count_into_tally();
         tally.stored_bytes_read = stored_bytes_before + source->file_offset();
-        progress.update(tally, clock_ns(CLOCK_MONOTONIC));
+        progress.update(tally, monotonic_clock_ns());
       }
     }
     stored_bytes_before += source->file_offset();
@@ -223,9 +220,9 @@ int run_replay_command(int argc, char** argv) {
   {
     // Stamped with the last packet's time; a run that read no packet has none, and takes the
     // time it ended rather than the Unix epoch. Uptime is the run's own (wall) duration.
-    const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : clock_ns(CLOCK_REALTIME);
+    const uint64_t stamp_ns = last_timestamp_ns != 0 ? last_timestamp_ns : wall_clock_ns();
     dataplane::StatsNode record;
-    dataplane::start_stats_record(record, stamp_ns, (clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000'000ull,
+    dataplane::start_stats_record(record, stamp_ns, (monotonic_clock_ns() - start_ns) / 1'000'000'000ull,
                                   sensor.worker.sensor_name);
     if (single) {
       record.at_path("misdirect.matcher").add("generation", single->matcher_generation());
@@ -246,10 +243,10 @@ int run_replay_command(int argc, char** argv) {
   const bool workers_failed = fanout && fanout->write_failed();
   fanout.reset();  // the worker threads end before the output closes
   std::string error;
-  const bool written = eve.close(clock_ns(CLOCK_MONOTONIC), error);
+  const bool written = eve.close(monotonic_clock_ns(), error);
   progress.end();
   if (!options.quiet) {
-    const std::string summary = ReplayProgress::format_summary(tally, clock_ns(CLOCK_MONOTONIC) - start_ns);
+    const std::string summary = ReplayProgress::format_summary(tally, monotonic_clock_ns() - start_ns);
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
   const uint64_t write_errors = eve.counters().get(dataplane::EveFileCounter::kWriteErrors);

@@ -35,6 +35,9 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
                 "inspect only --ports; do not detect SMTP on other ports by its behaviour");
   line.add_flag("--no-edit-distance", options.matcher.edit_distance, false,
                 "leave out the approximate layer (edit distance 1 of a protected domain)");
+  line.add_text("--public-suffix-list", "FILE", options.matcher.public_suffix_list,
+                "the Public Suffix List domains are split by (.dat or .dafsa), read at every list "
+                "compile (default: Debian's /usr/share/publicsuffix/public_suffix_list.dafsa)");
   inspect::MatcherOptions& matcher = options.matcher;
   line.add_value("--matcher-engine", "hash|hyperscan", [&matcher](std::string_view name) {
     const std::optional<inspect::MatcherEngine> engine = inspect::engine_from_name(name);

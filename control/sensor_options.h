@@ -25,7 +25,7 @@ struct SensorOptions {
   // --ports, --smtp-log, --no-port-detection, --max-flows, --sensor-name, --community-id-seed;
   // live copies it into each worker.
   dataplane::WorkerConfig worker;
-  // --no-edit-distance, --matcher-engine.
+  // --no-edit-distance, --matcher-engine, --public-suffix-list.
   inspect::MatcherOptions matcher;
 };
 

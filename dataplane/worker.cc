@@ -53,6 +53,14 @@ constexpr uint8_t kAppLmtp = 0x20;        // with kAppSmtpByPort: port 24, LMTP 
 constexpr uint8_t kAppTunnelled = 0x80;   // the first packet was encapsulated: see flow_tunnel()
 constexpr uint8_t kProtoUdp = 17;
 
+// kAppClientIsB as the way the client's bytes travel, and back.
+constexpr uint8_t client_bit(FlowDirection client_to_server) noexcept {
+  return client_to_server == FlowDirection::kBToA ? kAppClientIsB : 0;
+}
+constexpr FlowDirection client_to_server_of(const Flow& flow) noexcept {
+  return (flow.app_state & kAppClientIsB) != 0 ? FlowDirection::kBToA : FlowDirection::kAToB;
+}
+
 enum class WorkerCounter : uint16_t {
   kPackets,
   kBytes,
@@ -198,8 +206,9 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   void release_app(Flow& flow) noexcept;
   // Finishes the flow's SMTP session (its records are written) and frees its slots.
   void end_session(Flow& flow) noexcept;
-  void become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept;
-  FlowIdentity identity_of(const Flow& flow, int client_side) const noexcept;
+  void become_smtp(Flow& flow, FlowApp& app, std::optional<FlowDirection> client_to_server) noexcept;
+  // Client and server of `flow` (an unknown client: B).
+  FlowIdentity identity_of(const Flow& flow, std::optional<FlowDirection> client_to_server) const noexcept;
   void stop_inspecting(Flow& flow) noexcept;
   void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
                  std::span<const uint8_t> bytes) noexcept;
@@ -567,20 +576,20 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   if (dns == nullptr) {
     return;
   }
-  const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
-  const bool from_client = static_cast<int>(index_of(lookup.direction)) == client_side;
-  if (!from_client) {
+  const inspect::Direction direction = direction_of(lookup.direction, client_to_server_of(flow));
+  if (direction == inspect::Direction::kServerToClient) {
     order_learned_read();  // an answer may name an exchanger another worker learned
   }
   // A datagram cut short by the capture is given as captured: the parser counts it malformed.
-  dns->feed(from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
+  dns->feed(direction,
             std::span<const uint8_t>(entry.decoded.payload, entry.decoded.captured_payload_length), now_ns);
 }
 
-FlowIdentity Worker::Impl::identity_of(const Flow& flow, int client_side) const noexcept {
+FlowIdentity Worker::Impl::identity_of(const Flow& flow,
+                                       std::optional<FlowDirection> client_to_server) const noexcept {
   FlowIdentity identity;
   identity.flow_id = flow.flow_id;
-  const bool client_is_a = client_side == 0;
+  const bool client_is_a = client_to_server == FlowDirection::kAToB;
   identity.client.bytes = client_is_a ? flow.key.address_a : flow.key.address_b;
   identity.server.bytes = client_is_a ? flow.key.address_b : flow.key.address_a;
   identity.client.version = flow.key.ip_version;
@@ -629,9 +638,8 @@ DnsFlow* Worker::Impl::dns_for(Flow& flow) noexcept {
     buffer = std::span<uint8_t>(dns_tcp_buffers.get() + std::size_t{app->dns_tcp_buffer} * kDnsTcpBufferBytes,
                                 kDnsTcpBufferBytes);
   }
-  const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
   return new (dns_slots[app->dns_slot].storage)
-      DnsFlow(dns_environment, identity_of(flow, client_side),
+      DnsFlow(dns_environment, identity_of(flow, client_to_server_of(flow)),
               tcp ? inspect::DnsTransport::kTcp : inspect::DnsTransport::kUdp, buffer);
 }
 
@@ -653,7 +661,7 @@ FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
   if ((flow.app_state & kAppSmtpByPort) != 0) {
     app->detection.protocol = AppProtocol::kSmtp;
     app->detection.stage = AppDetection::Stage::kDecided;
-    app->detection.client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
+    app->detection.client_to_server = client_to_server_of(flow);
   }
   return app;
 }
@@ -676,17 +684,20 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
   const bool dns_b = dns_ports.test(port_b);
   if (dns_a || dns_b) {
     // The querier is the side off the DNS port; with both on it, the sender of the first packet.
-    const int client_side = dns_a != dns_b ? (dns_a ? 1 : 0) : static_cast<int>(index_of(direction));
+    const FlowDirection client_to_server =
+        dns_a != dns_b ? (dns_a ? FlowDirection::kBToA : FlowDirection::kAToB) : direction;
     counters.add(WorkerCounter::kDnsFlows);
-    flow.app_state = kAppInspect | kAppDns | (client_side == 1 ? kAppClientIsB : 0);
+    flow.app_state = kAppInspect | kAppDns | client_bit(client_to_server);
     return;
   }
   if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
     // SMTP over TLS: nothing of the session is readable but the ClientHello (its server name)
     // and the server's address (a look-alike's DNS answer may have given it).
     counters.add(WorkerCounter::kImplicitTlsFlows);
-    const int client_side = port_a == kImplicitTlsPort && port_b != kImplicitTlsPort ? 1 : 0;
-    flow.app_state |= kAppSmtpByPort | kAppImplicitTls | (client_side == 1 ? kAppClientIsB : 0);
+    const FlowDirection client_to_server = port_a == kImplicitTlsPort && port_b != kImplicitTlsPort
+                                               ? FlowDirection::kBToA
+                                               : FlowDirection::kAToB;
+    flow.app_state |= kAppSmtpByPort | kAppImplicitTls | client_bit(client_to_server);
     return;
   }
   const bool smtp_a = smtp_ports.test(port_a) || port_a == kLmtpPort;
@@ -694,17 +705,16 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
   if (smtp_a || smtp_b) {
     // The server listens on the SMTP port. Both ends on SMTP ports (relay to relay): the SYN
     // decides, else the sender of this first packet is taken as the client.
-    int client_side;
+    FlowDirection client_to_server;
     if (smtp_a != smtp_b) {
-      client_side = smtp_a ? 1 : 0;
+      client_to_server = smtp_a ? FlowDirection::kBToA : FlowDirection::kAToB;
     } else {
       const bool syn_ack = (packet.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
-      const int sender = static_cast<int>(index_of(direction));
-      client_side = syn_ack ? (sender ^ 1) : sender;
+      client_to_server = syn_ack ? opposite(direction) : direction;
     }
-    const bool lmtp = (client_side == 1 ? port_a : port_b) == kLmtpPort;  // the server's port
+    const bool lmtp = (client_to_server == FlowDirection::kBToA ? port_a : port_b) == kLmtpPort;  // the server's port
     counters.add(lmtp ? WorkerCounter::kLmtpFlowsByPort : WorkerCounter::kSmtpFlowsByPort);
-    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0) | (client_side == 1 ? kAppClientIsB : 0);
+    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0) | client_bit(client_to_server);
     return;
   }
   if (!config.port_agnostic_detection) {
@@ -713,7 +723,8 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
   }
 }
 
-void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexcept {
+void Worker::Impl::become_smtp(Flow& flow, FlowApp& app,
+                               std::optional<FlowDirection> client_to_server) noexcept {
   if (free_smtp_slots.empty()) {
     counters.add(WorkerCounter::kSmtpSessionsUnavailable);
     stop_inspecting(flow);
@@ -722,7 +733,7 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app, int client_side) noexce
   app.smtp_slot = free_smtp_slots.back();
   free_smtp_slots.pop_back();
 
-  const FlowIdentity identity = identity_of(flow, client_side);
+  const FlowIdentity identity = identity_of(flow, client_to_server);
   SmtpFlowStart start;
   start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
   start.lmtp = (flow.app_state & kAppLmtp) != 0;
@@ -750,14 +761,13 @@ void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
   if (app.smtp_slot == kNoSlot || bytes.empty()) {
     return;
   }
-  const int side = static_cast<int>(index_of(direction));
-  const bool from_client = side == app.detection.client_side;
+  const inspect::Direction smtp_direction = direction_of(direction, app.detection.client_to_server);
+  const bool from_client = smtp_direction == inspect::Direction::kClientToServer;
   // Replies can overtake the commands they answer when the client's stream waits on a hole.
   const bool client_lagging =
       !from_client && flow.stream(opposite(direction)).holds_data();
   smtp_slots[app.smtp_slot].get()->feed(
-      from_client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient,
-      bytes, now_ns, client_lagging);
+      smtp_direction, bytes, now_ns, client_lagging);
 }
 
 void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
@@ -774,24 +784,22 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
   if ((flow.app_state & kAppDns) != 0) {
     DnsFlow* dns = dns_for(flow);
     if (dns != nullptr && !bytes.empty()) {
-      const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
-      if (static_cast<int>(index_of(direction)) != client_side) {
+      const inspect::Direction dns_direction = direction_of(direction, client_to_server_of(flow));
+      if (dns_direction == inspect::Direction::kServerToClient) {
         order_learned_read();  // an answer may name an exchanger another worker learned
       }
-      dns->feed(static_cast<int>(index_of(direction)) == client_side ? inspect::Direction::kClientToServer
-                                                                     : inspect::Direction::kServerToClient,
-                bytes, now_ns);
+      dns->feed(dns_direction, bytes, now_ns);
     }
     return;
   }
   if (app.detection.protocol == AppProtocol::kSmtp) {
     if (app.smtp_slot == kNoSlot) {
-      become_smtp(flow, app, app.detection.client_side);
+      become_smtp(flow, app, app.detection.client_to_server);
     }
     feed_smtp(flow, app, direction, bytes);
     return;
   }
-  const DetectStep step = AppDetector::on_data(app.detection, static_cast<int>(index_of(direction)), bytes);
+  const DetectStep step = AppDetector::on_data(app.detection, direction, bytes);
   switch (step.protocol) {
     case AppProtocol::kUndecided:
       return;
@@ -800,7 +808,7 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
       if (app.detection.tunnelled) {
         counters.add(WorkerCounter::kSmtpFlowsTunnelled);
       }
-      become_smtp(flow, app, app.detection.client_side);
+      become_smtp(flow, app, app.detection.client_to_server);
       feed_smtp(flow, app, direction,
                 std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(step.replay.data()),
                                          step.replay.size()));
@@ -824,20 +832,14 @@ void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t m
   const FlowApp& app = flow.app_slot != Flow::kNoApp ? flow_app(flow.app_slot) : empty;
   if ((flow.app_state & kAppDns) != 0) {
     if (app.dns_slot != kNoSlot) {
-      const int client_side = (flow.app_state & kAppClientIsB) != 0 ? 1 : 0;
-      dns_slots[app.dns_slot].get()->gap(static_cast<int>(index_of(direction)) == client_side
-                                             ? inspect::Direction::kClientToServer
-                                             : inspect::Direction::kServerToClient,
+      dns_slots[app.dns_slot].get()->gap(direction_of(direction, client_to_server_of(flow)),
                                          missing_bytes, now_ns);
     }
     return;
   }
   if (app.smtp_slot != kNoSlot) {
     counters.add(WorkerCounter::kSmtpStreamGaps);
-    const int side = static_cast<int>(index_of(direction));
-    const auto smtp_direction = side == app.detection.client_side
-                                    ? inspect::Direction::kClientToServer
-                                    : inspect::Direction::kServerToClient;
+    const inspect::Direction smtp_direction = direction_of(direction, app.detection.client_to_server);
     smtp_slots[app.smtp_slot].get()->gap(smtp_direction, missing_bytes, now_ns);
     return;
   }

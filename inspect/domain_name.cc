@@ -18,6 +18,14 @@
 //     and memory are bounded), every buffer is freed before return, and a caller on the packet
 //     path counts the names that took it (CanonicalDomain::idna_mapped, the SMTP counter
 //     recipient_domains_idna), so an operator sees how often the data path called malloc.
+//   - An ASCII name with an "xn--" label (an IDN sent as A-labels) is the other rare path: after
+//     our ASCII rules (the A-labels' syntax only), libidn2 decodes and validates it with the same
+//     UTS #46 lookup — Punycode that decodes, a label in NFC, every code point valid as it stands
+//     (an A-label of fullwidth ＡＲＭＹ, of NFD "mu\u0308nchen", of capital İ or of a hidden
+//     zero-width space is refused: the mail server's lookup refuses it, so nothing is delivered
+//     there) — so the judgement and the Unicode form shown beside the A-label are what the server
+//     works with. Bounded (an ASCII name is at most 254 bytes before the call) and counted apart
+//     (CanonicalDomain::a_labels_checked, the SMTP counter recipient_domains_a_label).
 //     We do not run libidn2 with IDN2_USE_STD3_ASCII_RULES: libidn2 2.3.3 then silently drops a
 //     disallowed ASCII character ("bü_cher" became "bücher"); the ASCII bytes are checked before
 //     the call and the output after it instead, which is what STD3 asks for.
@@ -26,16 +34,14 @@
 //   - one trailing dot is dropped (the DNS root); a second one is an empty label;
 //   - ASCII is lowercased; an ASCII label must be letters, digits and hyphens (no underscore: mail
 //     domains are host names), not start or end with a hyphen, and be at most 63 bytes;
-//   - an "xn--" label must be valid Punycode that decodes to at least one non-ASCII code point and
-//     re-encodes to the same text (so every IDN has exactly one spelling); what it decodes to is
-//     lowercased with the simple Unicode lowercase mapping for Latin-1, Latin Extended-A, Latin
-//     Extended Additional, Greek, Cyrillic, Armenian and fullwidth Latin (other scripts are kept),
-//     must not start or end with a hyphen nor have "--" in positions 3 and 4 (RFC 5891 §4.2.3.1),
-//     its ASCII must be letters, digits and hyphens, and it must not hold controls, spaces,
-//     invisible format characters, noncharacters or a leading combining mark. An A-label is ASCII
-//     on the wire, so it stays on our allocation-free path: this is an approximation of the
-//     IDNA2008 tables that refuses what can never be a registered name and what only serves to
-//     hide, and gives an uppercase A-label ("xn--bcher-2pa") the form its lowercase would have;
+//   - an "xn--" label is checked as LDH here and then by libidn2 (above). What libidn2 gives back
+//     is checked once more by our own A-label rules: valid Punycode that decodes to at least one
+//     non-ASCII code point and re-encodes to the same text (so every IDN has exactly one
+//     spelling), lowercased with the simple Unicode lowercase mapping for Latin-1, Latin
+//     Extended-A, Latin Extended Additional, Greek, Cyrillic, Armenian and fullwidth Latin, no
+//     hyphen at an edge nor "--" in positions 3 and 4 (RFC 5891 §4.2.3.1), LDH ASCII, and no
+//     controls, spaces, invisible format characters, noncharacters or leading combining mark —
+//     a second fence that never trusts the library's output;
 //   - the whole domain is at most 253 bytes and its last label is not all digits, which also
 //     refuses an unbracketed IPv4 address; address literals ("[192.0.2.1]") are refused.
 #include "inspect/domain_name.h"
@@ -295,8 +301,12 @@ DomainError encode_a_label_input(std::span<const char32_t> label, EncodedLabel& 
   return encode_decoded_label(decoded_label, encoded);
 }
 
+// How normalize_ascii treats "xn--" labels: decoded and validated by our rules, or only checked as
+// LDH (libidn2 decodes and validates them next).
+enum class ALabels : uint8_t { kDecode, kSyntaxOnly };
+
 // Validates and encodes one ASCII label given as code points (already lowercased).
-DomainError encode_label(std::span<const char32_t> label, EncodedLabel& encoded) noexcept {
+DomainError encode_label(std::span<const char32_t> label, EncodedLabel& encoded, ALabels a_labels) noexcept {
   if (label.empty()) {
     return DomainError::kEmptyLabel;
   }
@@ -305,10 +315,12 @@ DomainError encode_label(std::span<const char32_t> label, EncodedLabel& encoded)
       return DomainError::kInvalidCharacter;
     }
   }
-  if (starts_with_ace_prefix(label)) {
+  const bool a_label = starts_with_ace_prefix(label);
+  if (a_label && a_labels == ALabels::kDecode) {
     return encode_a_label_input(label, encoded);
   }
-  const DomainError error = check_ldh_label(label);
+  // An A-label's hyphens are its Punycode's business (libidn2 decides next).
+  const DomainError error = a_label ? DomainError::kOk : check_ldh_label(label);
   if (error != DomainError::kOk) {
     return error;
   }
@@ -462,7 +474,7 @@ struct NormalizedText {
 
 // The full ASCII rules (the file's opening comment): `raw` holds only bytes below 0x80. Writes
 // the canonical form to `bytes` (kMaxDomainBytes + 1 long); on error what was written is junk.
-NormalizedText normalize_ascii(std::string_view raw, char* bytes) noexcept {
+NormalizedText normalize_ascii(std::string_view raw, char* bytes, ALabels a_labels = ALabels::kDecode) noexcept {
   if (!raw.empty() && raw.back() == '.') {
     raw.remove_suffix(1);  // the root
   }
@@ -478,7 +490,7 @@ NormalizedText normalize_ascii(std::string_view raw, char* bytes) noexcept {
     const bool end = at == raw.size();
     if (end || raw[at] == '.') {
       EncodedLabel encoded;
-      const DomainError error = encode_label(std::span(label, label_length), encoded);
+      const DomainError error = encode_label(std::span(label, label_length), encoded, a_labels);
       if (error != DomainError::kOk) {
         return {error};
       }
@@ -580,6 +592,46 @@ NormalizedText normalize_unicode(std::string_view raw, char* bytes) noexcept {
   return normalize_ascii(ascii, bytes);
 }
 
+// True when an ASCII name has a label starting "xn--" (any case).
+bool has_a_label(std::string_view raw) noexcept {
+  for (std::size_t at = 0; at + 4 <= raw.size(); ++at) {
+    if ((at == 0 || raw[at - 1] == '.') && (raw[at] | 0x20) == 'x' && (raw[at + 1] | 0x20) == 'n' &&
+        raw[at + 2] == '-' && raw[at + 3] == '-') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The A-label path (the file's opening comment): an ASCII name holding an "xn--" label. Our ASCII
+// rules first, so every refusal they give is worded as always; then libidn2's UTS #46 lookup,
+// whose refusal of an A-label (bad Punycode, not NFC, a code point not valid as it stands) is
+// kInvalidPunycode; then our rules again on its output.
+NormalizedText normalize_a_labels(std::string_view raw, char* bytes) noexcept {
+  const NormalizedText syntax = normalize_ascii(raw, bytes, ALabels::kSyntaxOnly);
+  if (syntax.error != DomainError::kOk) {
+    return syntax;
+  }
+  char input[kMaxDomainBytes + 1];
+  std::memcpy(input, bytes, syntax.length);  // lowercase, no trailing dot, at most 253 bytes
+  input[syntax.length] = '\0';
+  IdnaOutput mapped;
+  const int code = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(input), &mapped.text,
+                                  IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (code != IDN2_OK) {
+    const DomainError error = idna_error(code);
+    return {error == DomainError::kIdnaUnavailable || error == DomainError::kTooLong ||
+                    error == DomainError::kLabelTooLong
+                ? error
+                : DomainError::kInvalidPunycode};
+  }
+  const std::string_view ascii(reinterpret_cast<const char*>(mapped.text));
+  if (std::any_of(ascii.begin(), ascii.end(), [](char c) { return (c & 0x80) != 0; })) {
+    return {DomainError::kInvalidPunycode};  // libidn2 promises ASCII; never trust, refuse
+  }
+  return normalize_ascii(ascii, bytes);
+}
+
 }  // namespace
 
 std::size_t unicode_form(std::string_view canonical, std::span<char> out) noexcept {
@@ -640,6 +692,7 @@ std::size_t unicode_form(std::string_view canonical, std::span<char> out) noexce
 
 bool CanonicalDomain::assign(std::string_view canonical) noexcept {
   idna_mapped_ = false;
+  a_labels_checked_ = false;
   if (canonical.size() > kMaxDomainBytes) {
     length_ = 0;
     bytes_[0] = '\0';
@@ -681,6 +734,7 @@ std::string_view describe(DomainError error) noexcept {
 
 DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcept {
   out.idna_mapped_ = false;
+  out.a_labels_checked_ = false;
   if (const std::size_t length = normalize_plain(raw, out.bytes_); length != 0) {
     out.bytes_[length] = '\0';
     out.length_ = static_cast<uint8_t>(length);
@@ -698,6 +752,9 @@ DomainError normalize_domain(std::string_view raw, CanonicalDomain& out) noexcep
   if (std::any_of(raw.begin(), raw.end(), [](char c) { return (c & 0x80) != 0; })) {
     out.idna_mapped_ = true;
     result = normalize_unicode(raw, out.bytes_);
+  } else if (has_a_label(raw)) {
+    out.a_labels_checked_ = true;
+    result = normalize_a_labels(raw, out.bytes_);
   } else {
     result = normalize_ascii(raw, out.bytes_);
   }

@@ -2,7 +2,9 @@
 //
 // Canonical = lowercase ASCII, no trailing dot, IDN labels as validated A-labels ("xn--…").
 // SMTPUTF8 U-labels (raw UTF-8) are mapped with UTS #46 (libidn2) and converted to A-labels, as
-// a mail server maps them before it looks the name up. An ASCII name never allocates; a name with
+// a mail server maps them before it looks the name up; names sent as A-labels are decoded and
+// validated by libidn2 the same way (an A-label of fullwidth, NFD or capital letters is refused,
+// as the lookup refuses it). An ASCII name never allocates; a name with
 // a byte at or above 0x80 is the rare path and does (domain_name.cc says why that is accepted).
 #pragma once
 
@@ -46,6 +48,9 @@ class CanonicalDomain {
   // True when normalize_domain took the rare non-ASCII path (libidn2, which allocates), whatever
   // its outcome; the packet path counts these.
   bool idna_mapped() const noexcept { return idna_mapped_; }
+  // True when an ASCII name held an "xn--" label and libidn2 decoded and validated it (the other
+  // rare path, which allocates too), whatever its outcome; counted apart from idna_mapped.
+  bool a_labels_checked() const noexcept { return a_labels_checked_; }
 
   // Copies text that is already canonical (a list entry, a generated variant, a skeleton). It does
   // not validate: untrusted input goes through normalize_domain. Returns false, leaving the domain
@@ -61,6 +66,7 @@ class CanonicalDomain {
   char bytes_[kMaxDomainBytes + 1];
   uint8_t length_ = 0;
   bool idna_mapped_ = false;
+  bool a_labels_checked_ = false;
 };
 
 // The most bytes unicode_form writes: every byte of the longest domain as four UTF-8 bytes.

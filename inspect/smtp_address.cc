@@ -63,6 +63,19 @@ bool equals_caseless(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+std::string_view percent_hack_domain(std::string_view address, std::string_view domain) noexcept {
+  if (domain.empty() || address.size() <= domain.size() || !address.ends_with(domain) ||
+      address[address.size() - domain.size() - 1] != '@') {
+    return {};
+  }
+  std::string_view local = address.substr(0, address.size() - domain.size() - 1);
+  if (local.size() >= 2 && local.front() == '"' && local.back() == '"') {
+    local = local.substr(1, local.size() - 2);
+  }
+  const std::size_t percent = local.rfind('%');
+  return percent == std::string_view::npos ? std::string_view() : local.substr(percent + 1);
+}
+
 SmtpPath parse_smtp_path(std::string_view argument) noexcept {
   SmtpPath path;
   std::string_view rest = trim_left(argument);

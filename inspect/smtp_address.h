@@ -27,6 +27,13 @@ struct SmtpPath {
 // containing '@' or '>' ("\"a@b\"@dom").
 SmtpPath parse_smtp_path(std::string_view argument) noexcept;
 
+// The percent hack: a relay that is the destination of `user%host@relay` rewrites it to
+// `user@host` and sends it on (Sendmail, Exim, and Postfix's default `allow_percent_hack`), so the
+// mail goes to `host`. Returns what follows the last '%' of the local part of `address` (whose
+// domain part, as sent, is `domain`; quotes around the local part are ignored), or "" when the
+// local part has no '%' or nothing after it. Not validated: the caller normalises it.
+std::string_view percent_hack_domain(std::string_view address, std::string_view domain) noexcept;
+
 // True when `parameters` holds the ESMTP keyword `keyword` (case-insensitive, "KEY" or "KEY=…").
 bool has_esmtp_keyword(std::string_view parameters, std::string_view keyword) noexcept;
 

@@ -11,6 +11,7 @@ using misdirect::dataplane::AppDetection;
 using misdirect::dataplane::AppDetector;
 using misdirect::dataplane::AppProtocol;
 using misdirect::dataplane::DetectStep;
+using misdirect::dataplane::FlowDirection;
 
 namespace misdirect::dataplane {
 std::ostream& operator<<(std::ostream& out, AppProtocol protocol) {
@@ -20,18 +21,21 @@ std::ostream& operator<<(std::ostream& out, AppProtocol protocol) {
 
 namespace {
 
+constexpr FlowDirection kFromA = FlowDirection::kAToB;
+constexpr FlowDirection kFromB = FlowDirection::kBToA;
+
 std::span<const uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-// Feeds `text` from `side` in chunks of `chunk` bytes; returns the SMTP stream handed over (replay
+// Feeds `text` travelling in `direction` in chunks of `chunk` bytes; returns the SMTP stream handed over (replay
 // plus the rest of the chunk that decided), or "" when the flow never became SMTP.
 struct Fed {
   AppProtocol protocol = AppProtocol::kUndecided;
   std::string smtp_stream;
 };
 
-Fed feed(AppDetection& detection, int side, std::string_view text, std::size_t chunk) {
+Fed feed(AppDetection& detection, FlowDirection direction, std::string_view text, std::size_t chunk) {
   Fed fed;
   for (std::size_t offset = 0; offset < text.size(); offset += chunk) {
     const std::string_view piece = text.substr(offset, chunk);
@@ -39,7 +43,7 @@ Fed feed(AppDetection& detection, int side, std::string_view text, std::size_t c
       fed.smtp_stream += piece;
       continue;
     }
-    const DetectStep step = AppDetector::on_data(detection, side, bytes_of(piece));
+    const DetectStep step = AppDetector::on_data(detection, direction, bytes_of(piece));
     fed.protocol = step.protocol;
     if (step.protocol == AppProtocol::kSmtp) {
       fed.smtp_stream += step.replay;
@@ -57,59 +61,59 @@ BOOST_AUTO_TEST_SUITE(app_detector)
 BOOST_AUTO_TEST_CASE(greeting_then_ehlo_is_smtp_whatever_the_chunking) {
   for (const std::size_t chunk : {1u, 2u, 3u, 7u, 100u}) {
     AppDetection detection;
-    BOOST_TEST(feed(detection, 1, "220 mx.example ESMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
-    const Fed client = feed(detection, 0, "EHLO client.example\r\nMAIL FROM:<a@b>\r\n", chunk);
+    BOOST_TEST(feed(detection, kFromB, "220 mx.example ESMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
+    const Fed client = feed(detection, kFromA, "EHLO client.example\r\nMAIL FROM:<a@b>\r\n", chunk);
     BOOST_TEST(client.protocol == AppProtocol::kSmtp);
     BOOST_TEST(client.smtp_stream == "EHLO client.example\r\nMAIL FROM:<a@b>\r\n");
-    BOOST_TEST(detection.client_side == 0);
+    BOOST_TEST((detection.client_to_server == kFromA));
   }
 }
 
 BOOST_AUTO_TEST_CASE(multiline_greeting_and_helo) {
   AppDetection detection;
-  feed(detection, 0, "220-mx.example\r\n220 ready\r\n", 100);
-  const Fed client = feed(detection, 1, "helo x\r\n", 100);
+  feed(detection, kFromA, "220-mx.example\r\n220 ready\r\n", 100);
+  const Fed client = feed(detection, kFromB, "helo x\r\n", 100);
   BOOST_TEST(client.protocol == AppProtocol::kSmtp);
-  BOOST_TEST(detection.client_side == 1);
+  BOOST_TEST((detection.client_to_server == kFromB));
 }
 
 BOOST_AUTO_TEST_CASE(greeting_then_lhlo_is_lmtp_read_as_smtp_whatever_the_chunking) {
   // LMTP (RFC 2033) on any port: the same envelope, handed to the SMTP machine from the LHLO on.
   for (const std::size_t chunk : {1u, 2u, 3u, 7u, 100u}) {
     AppDetection detection;
-    BOOST_TEST(feed(detection, 1, "220 store.example LMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
-    const Fed client = feed(detection, 0, "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n", chunk);
+    BOOST_TEST(feed(detection, kFromB, "220 store.example LMTP\r\n", chunk).protocol == AppProtocol::kUndecided);
+    const Fed client = feed(detection, kFromA, "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n", chunk);
     BOOST_TEST(client.protocol == AppProtocol::kSmtp);
     BOOST_TEST(client.smtp_stream == "LHLO hub.example\r\nMAIL FROM:<a@b>\r\n");
-    BOOST_TEST(detection.client_side == 0);
+    BOOST_TEST((detection.client_to_server == kFromA));
   }
   AppDetection not_a_verb;
-  feed(not_a_verb, 1, "220 x\r\n", 100);
-  BOOST_TEST(feed(not_a_verb, 0, "LHLOX y\r\n", 100).protocol == AppProtocol::kOther);
+  feed(not_a_verb, kFromB, "220 x\r\n", 100);
+  BOOST_TEST(feed(not_a_verb, kFromA, "LHLOX y\r\n", 100).protocol == AppProtocol::kOther);
 }
 
 BOOST_AUTO_TEST_CASE(ehlo_without_greeting_is_not_smtp) {
   AppDetection detection;
-  BOOST_TEST(feed(detection, 0, "EHLO x\r\n", 100).protocol == AppProtocol::kOther);
+  BOOST_TEST(feed(detection, kFromA, "EHLO x\r\n", 100).protocol == AppProtocol::kOther);
 }
 
 BOOST_AUTO_TEST_CASE(other_protocols_are_decided_quickly) {
   AppDetection http;
-  BOOST_TEST(feed(http, 0, "GET / HTTP/1.1\r\n", 100).protocol == AppProtocol::kOther);
+  BOOST_TEST(feed(http, kFromA, "GET / HTTP/1.1\r\n", 100).protocol == AppProtocol::kOther);
   AppDetection ftp_like;
-  feed(ftp_like, 1, "220 ftp ready\r\n", 100);
-  BOOST_TEST(feed(ftp_like, 0, "USER anonymous\r\n", 100).protocol == AppProtocol::kOther);
+  feed(ftp_like, kFromB, "220 ftp ready\r\n", 100);
+  BOOST_TEST(feed(ftp_like, kFromA, "USER anonymous\r\n", 100).protocol == AppProtocol::kOther);
   AppDetection binary;
-  BOOST_TEST(feed(binary, 0, std::string_view("\x16\x03\x01\x02\x00", 5), 100).protocol == AppProtocol::kOther);
+  BOOST_TEST(feed(binary, kFromA, std::string_view("\x16\x03\x01\x02\x00", 5), 100).protocol == AppProtocol::kOther);
 }
 
 BOOST_AUTO_TEST_CASE(smtp_inside_http_connect) {
   for (const std::size_t chunk : {1u, 5u, 1000u}) {
     AppDetection detection;
-    feed(detection, 0, "CONNECT mx.example:25 HTTP/1.1\r\nHost: mx.example:25\r\n\r\n", chunk);
+    feed(detection, kFromA, "CONNECT mx.example:25 HTTP/1.1\r\nHost: mx.example:25\r\n\r\n", chunk);
     BOOST_TEST(detection.protocol == AppProtocol::kUndecided);
-    feed(detection, 1, "HTTP/1.1 200 Connection established\r\n\r\n220 mx ESMTP\r\n", chunk);
-    const Fed client = feed(detection, 0, "EHLO spammer\r\nRCPT TO:<x@army.ml>\r\n", chunk);
+    feed(detection, kFromB, "HTTP/1.1 200 Connection established\r\n\r\n220 mx ESMTP\r\n", chunk);
+    const Fed client = feed(detection, kFromA, "EHLO spammer\r\nRCPT TO:<x@army.ml>\r\n", chunk);
     BOOST_TEST(client.protocol == AppProtocol::kSmtp);
     BOOST_TEST(client.smtp_stream == "EHLO spammer\r\nRCPT TO:<x@army.ml>\r\n");
     BOOST_TEST(detection.tunnelled);
@@ -119,12 +123,12 @@ BOOST_AUTO_TEST_CASE(smtp_inside_http_connect) {
 BOOST_AUTO_TEST_CASE(smtp_inside_socks5_with_domain_address) {
   for (const std::size_t chunk : {1u, 3u, 1000u}) {
     AppDetection detection;
-    feed(detection, 0, std::string_view("\x05\x01\x00", 3), chunk);
-    feed(detection, 1, std::string_view("\x05\x00", 2), chunk);
+    feed(detection, kFromA, std::string_view("\x05\x01\x00", 3), chunk);
+    feed(detection, kFromB, std::string_view("\x05\x00", 2), chunk);
     // CONNECT to domain "mx.ex" port 25.
-    feed(detection, 0, std::string_view("\x05\x01\x00\x03\x05mx.ex\x00\x19", 12), chunk);
-    feed(detection, 1, std::string_view("\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x19" "220 hi\r\n", 18), chunk);
-    const Fed client = feed(detection, 0, "EHLO s\r\n", chunk);
+    feed(detection, kFromA, std::string_view("\x05\x01\x00\x03\x05mx.ex\x00\x19", 12), chunk);
+    feed(detection, kFromB, std::string_view("\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x19" "220 hi\r\n", 18), chunk);
+    const Fed client = feed(detection, kFromA, "EHLO s\r\n", chunk);
     BOOST_TEST(client.protocol == AppProtocol::kSmtp);
     BOOST_TEST(client.smtp_stream == "EHLO s\r\n");
   }
@@ -132,8 +136,8 @@ BOOST_AUTO_TEST_CASE(smtp_inside_socks5_with_domain_address) {
 
 BOOST_AUTO_TEST_CASE(socks5_refused_is_not_a_tunnel) {
   AppDetection detection;
-  feed(detection, 0, std::string_view("\x05\x01\x00", 3), 100);
-  BOOST_TEST(feed(detection, 1, std::string_view("\x05\xff", 2), 100).protocol == AppProtocol::kOther);
+  feed(detection, kFromA, std::string_view("\x05\x01\x00", 3), 100);
+  BOOST_TEST(feed(detection, kFromB, std::string_view("\x05\xff", 2), 100).protocol == AppProtocol::kOther);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -160,6 +160,18 @@ BOOST_AUTO_TEST_CASE(key_and_spread_hash_are_symmetric) {
   BOOST_TEST(index_of(FlowKey::from_packet(self_back).direction) == index_of(FlowDirection::kAToB));
 }
 
+BOOST_AUTO_TEST_CASE(a_flow_direction_becomes_a_parser_direction_once_the_client_is_known) {
+  using inspect::Direction;
+  const auto is = [](Direction got, Direction want) { return got == want; };
+  BOOST_TEST(is(direction_of(FlowDirection::kAToB, FlowDirection::kAToB), Direction::kClientToServer));
+  BOOST_TEST(is(direction_of(FlowDirection::kBToA, FlowDirection::kAToB), Direction::kServerToClient));
+  BOOST_TEST(is(direction_of(FlowDirection::kBToA, FlowDirection::kBToA), Direction::kClientToServer));
+  BOOST_TEST(is(direction_of(FlowDirection::kAToB, FlowDirection::kBToA), Direction::kServerToClient));
+  // No client known yet: nothing is taken for the client's.
+  BOOST_TEST(is(direction_of(FlowDirection::kAToB, std::nullopt), Direction::kServerToClient));
+  BOOST_TEST(is(direction_of(FlowDirection::kBToA, std::nullopt), Direction::kServerToClient));
+}
+
 BOOST_AUTO_TEST_CASE(flow_ids_are_unique_and_keyed_by_worker_and_salt) {
   FlowTable table(small_config(8));
   RecordingEvictionSink sink;

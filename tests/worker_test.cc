@@ -258,6 +258,25 @@ BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
   BOOST_TEST(!contains(harness.records.alerts[2], R"("unicode")"));
   const std::string stats = stats_of(*harness.worker);
   BOOST_TEST(contains(stats, R"("recipient_domains_idna":2)"));
+  BOOST_TEST(contains(stats, R"("recipient_domains_a_label":1)"));
+}
+
+BOOST_AUTO_TEST_CASE(an_a_label_the_uts46_lookup_refuses_is_counted_not_judged) {
+  // The A-labels of fullwidth ＡＲＭＹ.ml, of NFD mu\u0308nchen and of capital İ: a mail server's
+  // lookup refuses them, so nothing is delivered there and nothing alerts; each is counted.
+  Harness harness;
+  TcpConversation c("192.0.2.10", 51003, "192.0.2.20", 25);
+  harness.send({c.client("RCPT TO:<x@xn--ph7cyao3a.ml>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<y@xn--munchen-gie.de>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<z@xn--nfo-eua.mil>\r\n"), c.server("250 ok\r\n"),
+                c.client("RCPT TO:<w@XN--RMY-5CD.ML>\r\n"), c.server("250 ok\r\n")});
+  harness.finish();
+  BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+  BOOST_TEST(contains(harness.records.alerts[0], R"("domain":"xn--rmy-5cd.ml")"));
+  BOOST_TEST(contains(harness.records.alerts[0], R"("unicode":{"domain":"аrmy.ml"})"));
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("recipient_domains_a_label":4)"));
+  BOOST_TEST(contains(stats, R"("recipient_domains_invalid":3)"));
 }
 
 // An LMTP delivery from a hub to a mailbox store: two look-alikes accepted at RCPT, one of them
@@ -327,6 +346,44 @@ BOOST_AUTO_TEST_CASE(smtp_on_the_lmtp_port_keeps_the_smtp_records) {
   }
   BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
   BOOST_TEST(!contains(harness.records.smtp[0], "lmtp"));
+}
+
+BOOST_AUTO_TEST_CASE(the_percent_hack_next_hop_is_judged_when_the_address_domain_is_not) {
+  Harness harness;
+  TcpConversation c("10.0.0.1", 40001, "10.0.0.2", 25);
+  harness.send({c.syn(), c.syn_ack(), c.ack(), c.server("220 relay.example ESMTP\r\n"),
+                c.client("EHLO client.example\r\n"), c.server("250 relay.example\r\n"),
+                c.client("MAIL FROM:<alice@example.org>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<user%army.ml@relay.example>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<ops%army.mil@relay.example>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<\"q%Amry.Mil\"@relay.example>\r\n"), c.server("550 relaying denied\r\n"),
+                c.client("RCPT TO:<bob%army.ml@army.ml>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<lit%armmy.mil@[192.0.2.1]>\r\n"), c.server("250 OK\r\n"),
+                c.client("RCPT TO:<USER%army.ml@relay.example>\r\n"), c.server("250 OK\r\n"),
+                c.client("QUIT\r\n"), c.server("221 bye\r\n"),
+                c.client_fin(), c.server_fin(), c.ack()});
+  harness.finish();
+  const auto& alerts = harness.records.alerts;
+  BOOST_REQUIRE_EQUAL(alerts.size(), 4u);
+  BOOST_TEST(contains(alerts[0], R"("recipient":"user%army.ml@relay.example","domain":"army.ml","protected":"army.mil","kind":"tld-swap","variant":"army.ml","judged":{"domain":"army.ml","reason":"percent-hack","relay":"relay.example"},"accepted":true)"));
+  BOOST_TEST(contains(alerts[1], R"("recipient":"\"q%Amry.Mil\"@relay.example","domain":"amry.mil")"));
+  BOOST_TEST(contains(alerts[1], R"("judged":{"domain":"amry.mil","reason":"percent-hack","relay":"relay.example"},"accepted":false)"));
+  // The address's own domain is the look-alike: judged as always, no `judged`.
+  BOOST_TEST(contains(alerts[2], R"("recipient":"bob%army.ml@army.ml","domain":"army.ml")"));
+  BOOST_TEST(!contains(alerts[2], "judged"));
+  // An address literal is no domain; the next hop still is.
+  BOOST_TEST(contains(alerts[3], R"("recipient":"lit%armmy.mil@[192.0.2.1]","domain":"armmy.mil")"));
+  BOOST_TEST(contains(alerts[3], R"("relay":"[192.0.2.1]")"));
+
+  BOOST_REQUIRE_EQUAL(harness.records.smtp.size(), 1u);
+  const std::string& smtp = harness.records.smtp[0];
+  BOOST_TEST(contains(smtp, R"({"address":"user%army.ml@relay.example","domain":"army.ml","judged":{"domain":"army.ml","reason":"percent-hack","relay":"relay.example"},"reply_code":250,"lookalike":{)"));
+  BOOST_TEST(contains(smtp, R"({"address":"ops%army.mil@relay.example","domain":"relay.example","reply_code":250,"lookalike":null})"));
+  const std::string stats = stats_of(*harness.worker);
+  // ops%army.mil, "q%Amry.Mil", user%, lit%, USER% (bob%'s own domain alerted first).
+  BOOST_TEST(contains(stats, R"("percent_hack_recipients":5)"));
+  BOOST_TEST(contains(stats, R"("percent_hack_lookalikes":4)"));
+  BOOST_TEST(contains(stats, R"("repeat_alerts_suppressed":1)"));
 }
 
 BOOST_AUTO_TEST_CASE(implicit_tls_port_is_counted_not_parsed) {

@@ -115,11 +115,19 @@ void DnsFlow::on_event(const inspect::DnsEvent& event) noexcept {
   }
 }
 
+inspect::DomainError DnsFlow::normalize(std::string_view name, inspect::CanonicalDomain& canonical) noexcept {
+  const inspect::DomainError error = inspect::normalize_domain(name, canonical);
+  if (canonical.idna_mapped() || canonical.a_labels_checked()) {
+    environment_.counters->add(DnsCounter::kNamesIdna);
+  }
+  return error;
+}
+
 bool DnsFlow::judge(std::string_view name, inspect::CanonicalDomain& canonical, inspect::Verdict& verdict,
                     uint64_t& generation) noexcept {
   const MatcherBinding* binding = environment_.matcher;
   if (binding == nullptr || binding->matcher == nullptr ||
-      inspect::normalize_domain(name, canonical) != inspect::DomainError::kOk) {
+      normalize(name, canonical) != inspect::DomainError::kOk) {
     return false;
   }
   verdict = binding->matcher->judge(canonical.view(), *binding->scratch);
@@ -258,7 +266,7 @@ void DnsFlow::on_record(const DnsRecord& record) noexcept {
     return;
   }
   inspect::CanonicalDomain owner;
-  if (inspect::normalize_domain(record.name, owner) != inspect::DomainError::kOk) {
+  if (normalize(record.name, owner) != inspect::DomainError::kOk) {
     return;
   }
   if (const Interest* interest = interest_of(owner.view())) {
@@ -286,7 +294,7 @@ void DnsFlow::on_record(const DnsRecord& record) noexcept {
 void DnsFlow::learn(const DnsRecord& record, std::string_view owner, std::string_view origin) noexcept {
   if (record.type == inspect::kDnsTypeCname || record.type == inspect::kDnsTypeMx) {
     inspect::CanonicalDomain target;
-    if (inspect::normalize_domain(record.target, target) != inspect::DomainError::kOk) {
+    if (normalize(record.target, target) != inspect::DomainError::kOk) {
       return;
     }
     add_interest(target.view(), origin);

@@ -49,6 +49,7 @@ enum class DnsCounter : uint16_t {
   kDnsRecords,
   kRecordsTooLarge,
   kRecordsDropped,
+  kNamesIdna,
   kCount,
 };
 
@@ -69,6 +70,7 @@ inline constexpr CounterInfo kDnsCounterInfo[] = {
     {"dns_records", "dns records written"},
     {"records_too_large", "records that did not fit the record buffer"},
     {"records_dropped", "records the output refused (ring full)"},
+    {"names_idna", "names with an xn-- label or a non-ASCII byte, read by libidn2's UTS #46 lookup (allocates)"},
 };
 static_assert(std::size(kDnsCounterInfo) == static_cast<std::size_t>(DnsCounter::kCount));
 
@@ -143,6 +145,8 @@ class DnsFlow final : public inspect::DnsEventSink {
   void on_end(const inspect::DnsMessageEnd& end) noexcept;
 
   // The question's verdict; false when the name is not canonicalisable or not a look-alike.
+  // normalize_domain, counting the names that took libidn2 (names_idna).
+  inspect::DomainError normalize(std::string_view name, inspect::CanonicalDomain& canonical) noexcept;
   bool judge(std::string_view name, inspect::CanonicalDomain& canonical, inspect::Verdict& verdict,
              uint64_t& generation) noexcept;
   void alert_question(const inspect::DnsQuestion& question, const inspect::CanonicalDomain& canonical,

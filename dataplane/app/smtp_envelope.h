@@ -65,6 +65,7 @@ struct SmtpRecipient {
   bool replied;
   bool delivery_seen;      // LMTP: delivery_code is set
   bool domain_valid;
+  bool percent_hack;       // the domain kept is the percent hack's next hop, not the address's
   bool lookalike;
   bool alert_written;
   // Set by SmtpRecordOutput::keep_recipient: what the output wants to remember about the address
@@ -94,6 +95,8 @@ struct SmtpAlertFacts {
   bool lmtp = false;
   bool delivery_seen = false;
   uint16_t delivery_code = 0;
+  // text.domain is the percent hack's next hop (user%army.ml@relay.example), not the address's.
+  bool percent_hack = false;
 };
 
 // An alert for a look-alike in another role than recipient: sender (MAIL FROM), header-from and

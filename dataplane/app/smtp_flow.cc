@@ -8,6 +8,7 @@
 #include "dataplane/short_copy.h"
 #include "inspect/domain_name.h"
 #include "inspect/matcher.h"
+#include "inspect/smtp_address.h"
 
 namespace misdirect::dataplane {
 namespace {
@@ -226,6 +227,9 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   if (domain.idna_mapped()) {
     environment_.counters->add(SmtpCounter::kRecipientDomainsIdna);
   }
+  if (domain.a_labels_checked()) {
+    environment_.counters->add(SmtpCounter::kRecipientDomainsALabel);
+  }
   if (!domain_valid) {
     environment_.counters->add(SmtpCounter::kRecipientDomainsInvalid);
   }
@@ -236,19 +240,46 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
     verdict = binding->matcher->judge(domain.view(), *binding->scratch);
     generation = binding->generation;
   }
+  // The percent hack: relays that honour it deliver `user%army.ml@relay.example` to army.ml. When
+  // the address's own domain is no look-alike, that next hop is judged too (and alerts instead).
+  inspect::CanonicalDomain next_hop;
+  bool percent_hack = false;
+  if (!verdict.lookalike && binding != nullptr && binding->matcher != nullptr) {
+    const std::string_view hop = inspect::percent_hack_domain(rcpt.address, rcpt.domain);
+    if (!hop.empty()) {
+      environment_.counters->add(SmtpCounter::kPercentHackRecipients);
+      if (inspect::normalize_domain(hop, next_hop) == inspect::DomainError::kOk) {
+        if (next_hop.idna_mapped()) {
+          environment_.counters->add(SmtpCounter::kRecipientDomainsIdna);
+        }
+        if (next_hop.a_labels_checked()) {
+          environment_.counters->add(SmtpCounter::kRecipientDomainsALabel);
+        }
+        const inspect::Verdict hop_verdict = binding->matcher->judge(next_hop.view(), *binding->scratch);
+        if (hop_verdict.lookalike) {
+          verdict = hop_verdict;
+          generation = binding->generation;
+          percent_hack = true;
+          environment_.counters->add(SmtpCounter::kPercentHackLookalikes);
+        }
+      }
+    }
+  }
   if (verdict.lookalike) {
     environment_.counters->add(SmtpCounter::kLookalikeRecipients);
   }
 
   const std::string_view address = rcpt.address.substr(0, kMaxFieldBytes);
-  const std::string_view canonical = domain_valid ? domain.view() : std::string_view();
+  // The domain judged: the address's own, or the percent hack's next hop.
+  const std::string_view canonical =
+      percent_hack ? next_hop.view() : domain_valid ? domain.view() : std::string_view();
   const std::size_t text_needed =
       address.size() + canonical.size() + verdict.protected_domain.size() + verdict.variant.size();
   if (recipient_count_ == kMaxRecipients || text_used_ + text_needed > kTextBytes) {
     environment_.counters->add(SmtpCounter::kRecipientsUntracked);
     if (verdict.lookalike) {
       write_alert_untracked(rcpt, canonical, verdict.protected_domain, verdict.variant, verdict.kind,
-                            generation);
+                            generation, percent_hack);
     }
     return;
   }
@@ -264,7 +295,8 @@ void SmtpFlow::on_rcpt_to(const inspect::RcptTo& rcpt) noexcept {
   entry.delivery_code = 0;
   entry.replied = false;
   entry.delivery_seen = false;
-  entry.domain_valid = domain_valid;
+  entry.domain_valid = domain_valid || percent_hack;
+  entry.percent_hack = percent_hack;
   entry.lookalike = verdict.lookalike;
   entry.alert_written = false;
   entry.kind = verdict.kind;
@@ -496,15 +528,18 @@ void SmtpFlow::write_alert(SmtpRecipient& recipient, const SmtpTransaction* tran
   facts.lmtp = session_.lmtp();
   facts.delivery_seen = recipient.delivery_seen;
   facts.delivery_code = recipient.delivery_code;
+  facts.percent_hack = recipient.percent_hack;
   write_alert_record(facts, transaction, &recipient);
 }
 
 void SmtpFlow::write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
                                      std::string_view protected_domain, std::string_view variant,
-                                     inspect::LookalikeKind kind, uint64_t generation) noexcept {
+                                     inspect::LookalikeKind kind, uint64_t generation,
+                                     bool percent_hack) noexcept {
   SmtpAlertFacts facts{SmtpRecipientText{rcpt.address, domain, protected_domain, variant}, kind, generation,
                        false, 0, rcpt.transaction};
   facts.lmtp = session_.lmtp();
+  facts.percent_hack = percent_hack;
   write_alert_record(facts, find_transaction(rcpt.transaction), nullptr);
 }
 

@@ -14,6 +14,10 @@
 //           part — DNS evidence for its server's address, or a look-alike TLS server name — gets one
 //           more at its end, with the `tls` fields and every look-alike it met and in which roles.
 //
+// A recipient is judged by its domain; when that is no look-alike and its local part routes on with
+// the percent hack (`user%army.ml@relay.example`), by the domain after the last '%' too: a relay
+// that honours it delivers there. Still one alert per recipient.
+//
 // Roles other than recipient (sender, header-from, reply-to, dns-learned, tls-sni) alert at most
 // once per flow and look-alike (the matched variant: mx1.army.ml and army.ml are one); recipients alert once per flow
 // and recipient, as always, and register their look-alike so that later roles only record it.
@@ -112,7 +116,7 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
                           const SmtpRecipient* kept) noexcept;
   void write_alert_untracked(const inspect::RcptTo& rcpt, std::string_view domain,
                              std::string_view protected_domain, std::string_view variant,
-                             inspect::LookalikeKind kind, uint64_t generation) noexcept;
+                             inspect::LookalikeKind kind, uint64_t generation, bool percent_hack) noexcept;
   void maybe_close(SmtpTransaction& transaction) noexcept;
   void close_transaction(SmtpTransaction& transaction) noexcept;
   void release_recipients(uint32_t transaction) noexcept;

@@ -22,7 +22,7 @@ bool starts_with_caseless(std::string_view text, std::string_view prefix) noexce
   return true;
 }
 
-// What the first bytes of a side say, or kUnknownYet while too few have arrived.
+// What the first bytes of a direction say, or kUnknownYet while too few have arrived.
 enum class Opening : uint8_t { kUnknownYet, kGreeting, kHelo, kConnect, kSocks5, kOther };
 
 Opening classify(std::string_view prefix) noexcept {
@@ -142,15 +142,16 @@ DetectStep decide(AppDetection& detection, AppProtocol protocol) noexcept {
 void enter_tunnel(AppDetection& detection) noexcept {
   detection.stage = Stage::kTunnelled;
   detection.tunnelled = true;
-  detection.greeted_by = -1;
+  detection.greeting.reset();
   detection.prefix_length[0] = 0;
   detection.prefix_length[1] = 0;
 }
 
 }  // namespace
 
-DetectStep AppDetector::on_data(AppDetection& detection, int side,
+DetectStep AppDetector::on_data(AppDetection& detection, FlowDirection direction,
                                 std::span<const uint8_t> bytes) noexcept {
+  const std::size_t dir = index_of(direction);  // index of the per-direction arrays
   std::size_t offset = 0;
   while (detection.stage != Stage::kDecided) {
     if (offset >= bytes.size()) {
@@ -163,13 +164,13 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
         if (rest.empty()) {
           return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
         }
-        // Collect this side's first bytes (a tiny first segment must not decide anything).
-        uint8_t& length = detection.prefix_length[side];
+        // Collect this direction's first bytes (a tiny first segment must not decide anything).
+        uint8_t& length = detection.prefix_length[dir];
         const std::size_t before = length;
         const std::size_t take = std::min<std::size_t>(AppDetection::kPrefixBytes - length, rest.size());
-        std::copy_n(rest.begin(), take, detection.prefix[side] + length);
+        std::copy_n(rest.begin(), take, detection.prefix[dir] + length);
         length = static_cast<uint8_t>(length + take);
-        const std::string_view prefix(detection.prefix[side], length);
+        const std::string_view prefix(detection.prefix[dir], length);
         Opening opening = classify(prefix);
         if (opening == Opening::kUnknownYet && length == AppDetection::kPrefixBytes) {
           opening = Opening::kOther;
@@ -179,17 +180,17 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
           case Opening::kUnknownYet:
             return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
           case Opening::kGreeting:
-            if (detection.greeted_by < 0 && (detection.client_side < 0 || detection.client_side != side)) {
-              detection.greeted_by = static_cast<int8_t>(side);
+            if (!detection.greeting && detection.client_to_server != direction) {
+              detection.greeting = direction;
             }
-            // The rest of this side waits for the client's answer; nothing more to read here.
+            // The rest of this direction waits for the client's answer; nothing more to read here.
             return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
           case Opening::kHelo:
-            if (detection.greeted_by == (side ^ 1)) {
-              detection.client_side = static_cast<int8_t>(side);
+            if (detection.greeting == opposite(direction)) {
+              detection.client_to_server = direction;
               DetectStep step = decide(detection, AppProtocol::kSmtp);
               // The client's stream restarts at its first byte: what was collected is replayed.
-              step.replay = std::string_view(detection.prefix[side], before);
+              step.replay = std::string_view(detection.prefix[dir], before);
               step.consumed = offset;
               return step;
             }
@@ -198,14 +199,14 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
             if (in_tunnel) {
               return decide(detection, AppProtocol::kOther);
             }
-            detection.client_side = static_cast<int8_t>(side);
+            detection.client_to_server = direction;
             detection.stage = Stage::kHttpRequest;
-            detection.blank_line_progress[side] = 0;
+            detection.blank_line_progress[dir] = 0;
             // Re-read the collected bytes as part of the request.
             {
               bool done = false;
-              skip_header_block(detection.blank_line_progress[side],
-                                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(detection.prefix[side]), before),
+              skip_header_block(detection.blank_line_progress[dir],
+                                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(detection.prefix[dir]), before),
                                 done);
             }
             continue;
@@ -213,12 +214,12 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
             if (in_tunnel) {
               return decide(detection, AppProtocol::kOther);
             }
-            detection.client_side = static_cast<int8_t>(side);
+            detection.client_to_server = direction;
             detection.stage = Stage::kSocksGreeting;
             // Only the bytes from earlier calls stay collected; this call's bytes are read
             // again by the SOCKS stage from `offset`.
-            detection.prefix_length[side] = static_cast<uint8_t>(before);
-            detection.skip_remaining[side] = 0;
+            detection.prefix_length[dir] = static_cast<uint8_t>(before);
+            detection.skip_remaining[dir] = 0;
             continue;
           case Opening::kOther:
             return decide(detection, AppProtocol::kOther);
@@ -228,23 +229,24 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
       case Stage::kHttpRequest:
       case Stage::kHttpResponse: {
         const bool client_turn = detection.stage == Stage::kHttpRequest;
-        const int expected_side = client_turn ? detection.client_side : (detection.client_side ^ 1);
-        if (side != expected_side) {
-          // Bytes of the other side before its turn: a proxy that answers early, or a client that
+        // Set when these stages were entered.
+        const FlowDirection client_to_server = *detection.client_to_server;
+        if (direction != (client_turn ? client_to_server : opposite(client_to_server))) {
+          // Bytes of the other direction before its turn: a proxy that answers early, or a client that
           // pipelines SMTP behind CONNECT. Either way this is not a clean tunnel.
-          if (!client_turn && side == detection.client_side) {
+          if (!client_turn && direction == client_to_server) {
             return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
           }
           return decide(detection, AppProtocol::kOther);
         }
         bool done = false;
-        offset += skip_header_block(detection.blank_line_progress[side], rest, done);
+        offset += skip_header_block(detection.blank_line_progress[dir], rest, done);
         if (!done) {
           return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
         }
         if (client_turn) {
           detection.stage = Stage::kHttpResponse;
-          detection.blank_line_progress[side ^ 1] = 0;
+          detection.blank_line_progress[index_of(opposite(direction))] = 0;
         } else {
           enter_tunnel(detection);
         }
@@ -255,20 +257,20 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
       case Stage::kSocksRequest:
       case Stage::kSocksReply: {
         const bool client_turn = socks_stage_is_client(detection.stage);
-        const int expected_side = client_turn ? detection.client_side : (detection.client_side ^ 1);
-        if (side != expected_side) {
+        const FlowDirection client_to_server = *detection.client_to_server;
+        if (direction != (client_turn ? client_to_server : opposite(client_to_server))) {
           return decide(detection, AppProtocol::kOther);
         }
         if (rest.empty()) {
           return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
         }
-        uint16_t& skip = detection.skip_remaining[side];
+        uint16_t& skip = detection.skip_remaining[dir];
         if (skip > 0) {
           const std::size_t n = std::min<std::size_t>(skip, rest.size());
           skip = static_cast<uint16_t>(skip - n);
           offset += n;
           if (skip == 0) {
-            detection.prefix_length[side] = 0;
+            detection.prefix_length[dir] = 0;
             detection.stage = socks_next(detection.stage);
             if (detection.stage == Stage::kTunnelled) {
               enter_tunnel(detection);
@@ -277,22 +279,22 @@ DetectStep AppDetector::on_data(AppDetection& detection, int side,
           continue;
         }
         // Gather the message header into the prefix until its length is known.
-        uint8_t& length = detection.prefix_length[side];
+        uint8_t& length = detection.prefix_length[dir];
         while (length < AppDetection::kPrefixBytes && offset < bytes.size()) {
           bool bad = false;
           const std::size_t total =
-              socks_message_length(detection.stage, std::string_view(detection.prefix[side], length), bad);
+              socks_message_length(detection.stage, std::string_view(detection.prefix[dir], length), bad);
           if (bad) {
             return decide(detection, AppProtocol::kOther);
           }
           if (total != 0) {
             break;
           }
-          detection.prefix[side][length++] = static_cast<char>(bytes[offset++]);
+          detection.prefix[dir][length++] = static_cast<char>(bytes[offset++]);
         }
         bool bad = false;
         const std::size_t total =
-            socks_message_length(detection.stage, std::string_view(detection.prefix[side], length), bad);
+            socks_message_length(detection.stage, std::string_view(detection.prefix[dir], length), bad);
         if (bad) {
           return decide(detection, AppProtocol::kOther);
         }

@@ -8,8 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
+
+#include "dataplane/flow/flow_key.h"
 
 namespace misdirect::dataplane {
 
@@ -20,7 +23,7 @@ struct AppDetection {
   static constexpr int kPrefixBytes = 8;
 
   // Stages, each entered when the previous one is complete:
-  //   kStart        — nothing decided; collecting each side's first bytes
+  //   kStart        — nothing decided; collecting each direction's first bytes
   //   kHttpRequest  — a client sent "CONNECT ": skipping its request to the blank line
   //   kHttpResponse — skipping the proxy's response to the blank line (client bytes wait)
   //   kSocks*       — SOCKS5 greeting, method choice, connect request, reply, skipped by count
@@ -40,8 +43,8 @@ struct AppDetection {
 
   AppProtocol protocol = AppProtocol::kUndecided;
   Stage stage = Stage::kStart;
-  int8_t client_side = -1;  // 0 or 1 once known; -1 unknown
-  int8_t greeted_by = -1;   // the side that sent a "220" greeting
+  std::optional<FlowDirection> client_to_server;  // once known
+  std::optional<FlowDirection> greeting;          // the way a "220" greeting travelled
   bool tunnelled = false;   // decided inside a CONNECT or SOCKS5 tunnel
   uint8_t prefix_length[2] = {0, 0};
   uint8_t blank_line_progress[2] = {0, 0};
@@ -51,7 +54,7 @@ struct AppDetection {
 
 struct DetectStep {
   AppProtocol protocol = AppProtocol::kUndecided;
-  // When `protocol` became kSmtp on this call: the SMTP stream of `side` is `replay` followed by
+  // When `protocol` became kSmtp on this call: the SMTP stream of `direction` is `replay` then
   // `bytes.subspan(consumed)`. While undecided, everything given was consumed.
   std::size_t consumed = 0;
   std::string_view replay;
@@ -59,8 +62,9 @@ struct DetectStep {
 
 class AppDetector {
  public:
-  // `side` is 0 or 1 (the flow key's endpoints); bytes are that side's stream, in order.
-  static DetectStep on_data(AppDetection& detection, int side, std::span<const uint8_t> bytes) noexcept;
+  // `bytes` are the next bytes travelling in `direction` through the flow, in order.
+  static DetectStep on_data(AppDetection& detection, FlowDirection direction,
+                            std::span<const uint8_t> bytes) noexcept;
 };
 
 }  // namespace misdirect::dataplane

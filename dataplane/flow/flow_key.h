@@ -19,13 +19,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 
 #include "dataplane/decode/decoded_packet.h"
+#include "inspect/direction.h"
 
 namespace misdirect::dataplane {
 
 // Which way a packet travels through its flow: A → B or B → A, A being the key's first endpoint.
+// It is the flow table's frame: known from the first packet, before anyone knows which end is
+// the client. Once someone does (the handshake, the ports, app detection), direction_of gives the
+// parsers' frame, inspect::Direction (client → server or back); the flow layer never keeps ends
+// as numbers.
 enum class FlowDirection : uint8_t { kAToB = 0, kBToA = 1 };
 
 constexpr FlowDirection opposite(FlowDirection direction) noexcept {
@@ -34,6 +40,14 @@ constexpr FlowDirection opposite(FlowDirection direction) noexcept {
 
 constexpr std::size_t index_of(FlowDirection direction) noexcept {
   return static_cast<std::size_t>(direction);
+}
+
+// The parsers' direction of bytes travelling `travel`, when the client's bytes travel
+// `client_to_server`. An unknown client makes every byte the server's.
+constexpr inspect::Direction direction_of(FlowDirection travel,
+                                          std::optional<FlowDirection> client_to_server) noexcept {
+  return client_to_server == travel ? inspect::Direction::kClientToServer
+                                    : inspect::Direction::kServerToClient;
 }
 
 struct FlowKey {

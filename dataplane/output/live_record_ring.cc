@@ -2,16 +2,17 @@
 #include "dataplane/output/live_record_ring.h"
 
 #include <bit>
-#include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "dataplane/clock.h"
 
 namespace misdirect::dataplane {
 namespace {
 
 // How long a draining producer waits for room before it gives the record up (the control thread
 // drains continuously during shutdown, so this is only reached when it is stuck).
-constexpr std::chrono::seconds kDrainWait{5};
+constexpr uint64_t kDrainWaitNs = 5'000'000'000;
 
 }  // namespace
 
@@ -65,8 +66,8 @@ bool RecordRing::on_record(RecordType type, std::string_view json_line) noexcept
   }
   if (draining_.load(std::memory_order_relaxed)) {
     // Shutdown only, never on the fast path: yielding lets the control thread run on a shared CPU.
-    const auto deadline = std::chrono::steady_clock::now() + kDrainWait;
-    while (std::chrono::steady_clock::now() < deadline) {
+    const uint64_t deadline_ns = monotonic_clock_ns() + kDrainWaitNs;
+    while (monotonic_clock_ns() < deadline_ns) {
       std::this_thread::yield();
       if (try_put(type, json_line)) {
         return true;

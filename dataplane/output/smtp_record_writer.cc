@@ -61,6 +61,19 @@ void write_plain_recipient(JsonLineWriter& json, std::string_view address, bool 
   assert(out == start + size);
 }
 
+// Why the recipient's judged domain is not its address's: the percent hack's next hop, and the
+// relay the address names (its domain as sent), which would send the mail on there.
+void write_judged(JsonLineWriter& json, std::string_view judged_domain, std::string_view address) noexcept {
+  json.key("judged");
+  json.begin_object();
+  json.key("domain");
+  json.string(judged_domain);
+  json.member_plain_string("reason", "percent-hack");
+  json.key("relay");
+  json.string(address.substr(address.rfind('@') + 1));
+  json.end_object();
+}
+
 // The DNS answer that taught an SMTP server's address, as alerts and records show it.
 void write_evidence(JsonLineWriter& json, const LearnedFact& evidence) noexcept {
   char when[kTimestampBytes];
@@ -220,6 +233,9 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   json.string(facts.text.domain);
   write_lookalike_verdict(json, facts.text.protected_domain, facts.kind, facts.text.variant);
   write_unicode_forms(json, facts.text.domain, facts.text.protected_domain, facts.text.variant);
+  if (facts.percent_hack) {
+    write_judged(json, facts.text.domain, facts.text.address);
+  }
   json.key("accepted");
   if (facts.replied) {
     json.boolean(is_positive_reply(facts.reply_code));
@@ -343,6 +359,9 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
       json.member_plain_string("domain", text.domain);  // canonical: a-z, 0-9, '-' and '.'
     } else {
       json.member_raw("domain", "null");
+    }
+    if (entry.percent_hack) {
+      write_judged(json, text.domain, text.address);
     }
     if (entry.replied) {
       json.member_number("reply_code", entry.reply_code);

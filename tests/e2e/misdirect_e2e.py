@@ -126,9 +126,9 @@ def flow_key_of(record):
 def alert_key(record):
     """(flow, subject, kind, outcome) of an EVE alert; missing fields become '<missing>'. The subject
     is the recipient for a recipient alert, else "<role> <domain>" (a space: never an address); the
-    outcome is `accepted` for recipients — with `delivered` beside it, (accepted, delivered), for an
-    LMTP session's recipient — the response code for dns-query, else None. The flow is
-    flow_key_of's (with the tunnel identity when it has one)."""
+    outcome is `accepted` for recipients — a tuple (accepted, delivered, judged) when an LMTP session's
+    recipient has `delivered` or the percent hack's next hop was judged (`judged`) — the response
+    code for dns-query, else None. The flow is flow_key_of's (with the tunnel identity when it has one)."""
     md = record.get("misdirect") or {}
     try:
         flow = flow_key_of(record)
@@ -136,9 +136,12 @@ def alert_key(record):
         flow = "<missing>"
     role = md.get("role", "<missing>")
     if role == "recipient":
-        outcome = md.get("accepted", "<missing>")
+        extras = []
         if md.get("lmtp"):
-            outcome = (outcome, md.get("delivered", "<missing>"))
+            extras.append(md.get("delivered", "<missing>"))
+        if "judged" in md:
+            extras.append("judged " + json.dumps(md["judged"], sort_keys=True))
+        outcome = (md.get("accepted", "<missing>"), *extras) if extras else md.get("accepted", "<missing>")
         return (flow, md.get("recipient", "<missing>"), md.get("kind", "<missing>"), outcome)
     outcome = md.get("rcode", "<missing>") if role == "dns-query" else None
     return (flow, f"{role} {md.get('domain', '<missing>')}", md.get("kind", "<missing>"), outcome)
@@ -150,7 +153,10 @@ def expected_key(row):
     if "tunnel" in row:
         flow += f" {row['tunnel']}"
     if "recipient" in row:
-        outcome = (row["accepted"], row["delivered"]) if "delivered" in row else row["accepted"]
+        extras = [row["delivered"]] if "delivered" in row else []
+        if "judged" in row:
+            extras.append("judged " + json.dumps(row["judged"], sort_keys=True))
+        outcome = (row["accepted"], *extras) if extras else row["accepted"]
         return (flow, row["recipient"], row["kind"], outcome)
     return (flow, f"{row['role']} {row['domain']}", row["kind"], row.get("rcode"))
 

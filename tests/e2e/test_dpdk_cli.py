@@ -66,6 +66,14 @@ class DpdkCliTest(unittest.TestCase):
         code, stderr = run_live(["--", *self.lists()])
         self.assert_one_line_error(code, stderr, f"{self.protected}: no protected domains")
 
+    def test_bad_public_suffix_list_is_named(self):
+        # Read with the lists, before EAL: no port is touched.
+        missing = os.path.join(self.tmp, "no-such-psl.dat")
+        code, stderr = run_live(["--", *self.lists(), "--public-suffix-list", missing])
+        self.assert_one_line_error(code, stderr, missing)
+        code, stderr = run_live(["--", *self.lists(), "--public-suffix-list", self.protected])
+        self.assert_one_line_error(code, stderr, self.protected)
+
     def test_eal_failure(self):
         code, stderr = run_live(["--no-huge", "--no-pci", "--lcores", "nonsense", "--", *self.lists()])
         self.assert_one_line_error(code, stderr, "EAL initialisation failed")

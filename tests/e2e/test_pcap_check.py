@@ -55,6 +55,26 @@ class CheckCommandTest(unittest.TestCase):
             self.assertEqual((answer["lookalike"], answer["protected"], answer["kind"], answer["variant"]),
                              (True, md["protected"], md["kind"], md["variant"]), md["recipient"])
 
+    def test_the_percent_hack_next_hop_is_judged_as_replay_judges_it(self):
+        code, out, _ = check("user%army.ml@relay.example", "ops%army.mil@relay.example")
+        self.assertEqual(code, 1)
+        self.assertEqual(out.splitlines(), [
+            "user%army.ml@relay.example: look-alike of army.mil (tld-swap, army.ml) via the percent hack: "
+            "relay.example sends it on to army.ml",
+            "ops%army.mil@relay.example: not a look-alike: no look-alike of a protected domain; "
+            "its percent-hack next hop army.mil: army.mil is protected",
+        ])
+        replay = e2e.run_replay([os.path.join(e2e.PCAPS, "percent-hack.pcap")])
+        judged = [alert["misdirect"] for alert in replay.alerts if "judged" in alert["misdirect"]]
+        self.assertEqual(len(judged), 3)
+        for md in judged:
+            code, out, _ = check("--json", md["recipient"])
+            answer = json.loads(out)
+            self.assertEqual((answer["domain"], answer["protected"], answer["kind"], answer["variant"],
+                              answer["judged"]),
+                             (md["domain"], md["protected"], md["kind"], md["variant"], md["judged"]),
+                             md["recipient"])
+
     def test_bad_use_is_refused(self):
         done = e2e.run_misdirect(["check", "army.ml"])
         self.assertEqual(done.returncode, 2)

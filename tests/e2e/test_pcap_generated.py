@@ -79,6 +79,17 @@ STATS = {
     "header-impersonation.pcap": [("header_alerts", "==", 2), ("lookalike_header_addresses", "==", 3),
                                   ("lookalike_seen_again", "==", 1), ("sender_alerts", "==", 0)],
     "vxlan-tenants.pcap": [("stats.decoder.vxlan", "==", "packets"), ("stats.flow.tcp", "==", 2)],
+    "tunnel-vxlan-ipv6.pcap": [("stats.decoder.vxlan", "==", "packets")],
+    "tunnel-geneve.pcap": [("stats.decoder.geneve", "==", "packets")],
+    "tunnel-erspan-ii.pcap": [("erspan_type_ii", "==", "packets"), ("stats.decoder.erspan", "==", "packets")],
+    "tunnel-erspan-iii.pcap": [("erspan_type_iii", "==", "packets")],
+    "tunnel-gre.pcap": [("stats.decoder.gre", "==", "packets")],
+    "tunnel-mpls.pcap": [("stats.decoder.mpls", "==", "packets"), ("mpls_pseudowire", "==", 30)],
+    "tunnel-pppoe.pcap": [("pppoe_session", "==", "packets")],
+    "tunnel-ip-in-ip.pcap": [("ipv4_in_ipv4", "==", 15), ("ipv6_in_ipv4", "==", 15), ("ipv4_in_ipv6", "==", 15),
+                             ("ipv6_in_ipv6", "==", 15)],
+    "tunnel-nesting.pcap": [("stats.decoder.too_many_layers", "==", 15)],
+    "tunnel-erspan-fragmented.pcap": [("erspan_type_ii", "==", 15), ("fragment_datagrams_reassembled", "==", 15)],
     "dns-queries.pcap": [("malformed", "==", 1), ("pointer_loop", "==", 1), ("responses_matched", "==", 8),
                          ("dns_flows", "==", 8)],
     "lmtp.pcap": [("lmtp_flows_by_port", "==", 1), ("smtp_flows_detected", "==", 1), ("lmtp_delivered", "==", 4),
@@ -87,7 +98,7 @@ STATS = {
                              ("address_hits", "==", 2), ("learned_alerts", "==", 1), ("client_hellos", "==", 3),
                              ("lookalike_seen_again", "==", 1)],
 }
-VLANS = {"vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
+VLANS = {"tunnel-vxlan-ipv6.pcap": [7], "tunnel-pppoe.pcap": [100], "vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
 
 
 def setUpModule():
@@ -291,6 +302,47 @@ class OptionsTest(unittest.TestCase):
         self.assertEqual(len(alerted), len(set(alerted)), "duplicate alerts under eviction")
         for alert in replay.alerts:
             e2e.check_alert_fields(self, alert)
+
+    def test_public_suffix_list_option(self):
+        # The list domains are split by: a copy of Debian's text list gives the default's alerts; a
+        # missing file, or a file that is no Public Suffix List, is exit 2 naming the file. The
+        # same list without the rule "mil" has no suffix com.mil to swap to, so army.com.mil is no
+        # longer a tld-swap of army.mil (shown through `check`, which builds the same matcher).
+        import subprocess
+        import tempfile
+        debian = "/usr/share/publicsuffix/public_suffix_list.dat"
+        if not os.path.exists(debian):
+            self.skipTest(f"{debian} is not installed")
+        path = os.path.join(e2e.PCAPS, "plain-session.pcap")
+
+        def kinds(replay):
+            return sorted((a["misdirect"]["recipient"], a["misdirect"]["kind"]) for a in replay.alerts)
+
+        default = e2e.run_replay([path])
+        self.assertEqual(default.returncode, 0, default.stderr)
+        with tempfile.TemporaryDirectory() as scratch:
+            with open(debian, encoding="utf-8") as source:
+                rules = source.read().splitlines()
+            self.assertIn("mil", rules)
+            full = os.path.join(scratch, "full.dat")
+            trimmed = os.path.join(scratch, "no-mil.dat")
+            with open(full, "w", encoding="utf-8") as out:
+                out.write("\n".join(rules) + "\n")
+            with open(trimmed, "w", encoding="utf-8") as out:
+                out.write("\n".join(rule for rule in rules if rule != "mil") + "\n")
+            same = e2e.run_replay([path], extra=["--public-suffix-list", full])
+            self.assertEqual(same.returncode, 0, same.stderr)
+            self.assertEqual(kinds(same), kinds(default))
+            for psl, verdict in ((full, "look-alike of army.mil (tld-swap, army.com.mil)"),
+                                 (trimmed, "not a look-alike")):
+                done = e2e.run_misdirect(["check", "--protected", e2e.PROTECTED, "--public-suffix-list", psl,
+                                          "x@army.com.mil"])
+                self.assertIn(verdict, done.stdout.decode(), psl)
+            for bad in (os.path.join(scratch, "missing.dat"), os.path.join(e2e.PCAPS, "protected.txt")):
+                refused = e2e.run_replay([path], extra=["--public-suffix-list", bad])
+                self.assertEqual(refused.returncode, 2, refused.stderr)
+                self.assertIn(bad, refused.stderr)
+                self.assertEqual(refused.alerts, [])
 
     def test_ports_option_and_port_detection(self):
         path = os.path.join(e2e.PCAPS, "nonstandard-port.pcap")

@@ -94,13 +94,15 @@ class Capture:
     def sleep(self, seconds):
         self.now_ns += int(seconds * 1_000_000_000)
 
-    def expect(self, flow, recipient, kind, accepted, tunnel=None, **lmtp):
+    def expect(self, flow, recipient, kind, accepted, tunnel=None, **extra):
         """A recipient alert; an LMTP session's also says `delivered` (its own reply after the
-        content: True, False, or None when there was none). `tunnel`: "kind:id" of the tunnel
-        identity that keys the flow (misdirect.tunnel)."""
+        content: True, False, or None when there was none); a percent-hack recipient's `judged`
+        ({domain, reason, relay}: the next hop judged instead of the address's domain). `tunnel`:
+        "kind:id" of the tunnel identity that keys the flow (misdirect.tunnel)."""
         row = {"flow": flow.name, "recipient": recipient, "kind": kind, "accepted": accepted}
-        if "delivered" in lmtp:
-            row["delivered"] = lmtp["delivered"]
+        for key in ("delivered", "judged"):
+            if key in extra:
+                row[key] = extra[key]
         if tunnel is not None:
             row["tunnel"] = tunnel
         self.expected.append(row)

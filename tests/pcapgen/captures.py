@@ -1100,6 +1100,38 @@ def lmtp():
     return cap
 
 
+@case
+def percent_hack():
+    cap = Capture("percent-hack", description="The percent hack: RCPT TO:<user%army.ml@relay> is delivered to "
+                  "army.ml by relays that honour it, so the domain after the last % is judged when the "
+                  "address's own is no look-alike (alerts say so in misdirect.judged); the protected domain "
+                  "itself (ops%army.mil@relay) and a next hop that is no look-alike stay silent; a quoted "
+                  "local part; two hops; the address's own look-alike domain wins; a repeat alerts once.")
+    relay = "relay.example.net"
+    flow = TcpFlow(cap, (CLIENT, 40410), (SERVER, 25))
+    flow.handshake()
+    flow.greet()
+    flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+
+    def judged(domain):
+        return {"domain": domain, "reason": "percent-hack", "relay": relay}
+
+    flow.cmd(f"RCPT TO:<user%army.ml@{relay}>", OK_RCPT)
+    cap.expect(flow, f"user%army.ml@{relay}", "tld-swap", True, judged=judged("army.ml"))
+    flow.cmd(f"RCPT TO:<ops%army.mil@{relay}>", OK_RCPT)            # the protected domain itself
+    flow.cmd(f"RCPT TO:<ops%example.org@{relay}>", OK_RCPT)         # no look-alike
+    flow.cmd(f"RCPT TO:<\"q%navy.ml\"@{relay}>", NO_RCPT)
+    cap.expect(flow, f"\"q%navy.ml\"@{relay}", "tld-swap", False, judged=judged("navy.ml"))
+    flow.cmd(f"RCPT TO:<two%hop.example%nvy.mil@{relay}>", OK_RCPT)  # the last % is the next hop
+    cap.expect(flow, f"two%hop.example%nvy.mil@{relay}", "omission", True, judged=judged("nvy.mil"))
+    flow.cmd("RCPT TO:<bob%army.ml@amry.mil>", OK_RCPT)             # the address's own domain alerts
+    cap.expect(flow, "bob%army.ml@amry.mil", "transposition", True)
+    flow.cmd(f"RCPT TO:<USER%army.ml@{relay}>", OK_RCPT)             # the same recipient again
+    flow.data(message())
+    flow.quit()
+    return cap
+
+
 # --- error cases (not SMTP: files that replay must refuse or stop on) -------------------------
 
 def error_files():
