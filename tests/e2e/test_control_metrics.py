@@ -179,10 +179,17 @@ class MetricsTest(unittest.TestCase):
                 raise AssertionError("the sensor did not start: " + cls.log())
             else:
                 time.sleep(0.1)
-        # Every frame of the capture read: the figures stay as they are from here on.
+        # Every frame of the capture read, and the workers' stats trees refreshed since (the socket
+        # answers with each worker's newest tree, up to ~100 ms old: docs/live.md): the figures
+        # stay as they are from here on.
         control = Control(cls.socket_path)
+
+        def settled(answer):
+            sensor = answer["sensor"]
+            return (sensor["misdirect"]["totals"]["inspected"] >= CAPTURE_FRAMES
+                    and sensor["stats"]["decoder"]["pkts"] >= CAPTURE_FRAMES)
         try:
-            while control.ask("stats")["sensor"]["misdirect"]["totals"]["inspected"] < CAPTURE_FRAMES:
+            while not settled(control.ask("stats")):
                 if time.monotonic() > deadline:
                     raise AssertionError("the capture was not read: " + cls.log())
                 time.sleep(0.1)
