@@ -17,9 +17,9 @@ std::string title(std::string_view name, int section, const ManPageInputs& input
          "\"\n";
 }
 
-// A paragraph of prose; line breaks in the source text are kept as spaces, blank lines as breaks.
-std::string paragraph(std::string_view text) {
-  std::string out = ".PP\n";
+// Each line of `text` escaped, one roff input line each (a last line without '\n' too).
+std::string escaped_lines(std::string_view text) {
+  std::string out;
   std::string line;
   for (const char c : text) {
     if (c == '\n') {
@@ -35,21 +35,11 @@ std::string paragraph(std::string_view text) {
   return out;
 }
 
+// A paragraph of prose; line breaks in the source text are kept as spaces, blank lines as breaks.
+std::string paragraph(std::string_view text) { return ".PP\n" + escaped_lines(text); }
+
 std::string verbatim(std::string_view text) {
-  std::string out = ".PP\n.nf\n.RS 4\n";
-  std::string line;
-  for (const char c : text) {
-    if (c == '\n') {
-      out += roff_escape(line) + "\n";
-      line.clear();
-    } else {
-      line.push_back(c);
-    }
-  }
-  if (!line.empty()) {
-    out += roff_escape(line) + "\n";
-  }
-  return out + ".RE\n.fi\n";
+  return ".PP\n.nf\n.RS 4\n" + escaped_lines(text) + ".RE\n.fi\n";
 }
 
 std::string flag_entry(const OptionSpec& spec) {
