@@ -164,7 +164,7 @@ struct ReplayFanout::Batch {
 struct ReplayFanout::Lane {
   Lane(uint32_t id, const dataplane::WorkerConfig& config, const inspect::Matcher& matcher,
        dataplane::EveFile& out, std::mutex& out_mutex)
-      : scratch(matcher.make_scratch()), sink(out, out_mutex) {
+      : id(id), scratch(matcher.make_scratch()), sink(out, out_mutex) {
     dataplane::WorkerConfig own = config;
     own.worker_id = id;
     worker = std::make_unique<dataplane::Worker>(own, sink);
@@ -177,6 +177,7 @@ struct ReplayFanout::Lane {
     filling = owned.back().get();
   }
 
+  uint32_t id;
   inspect::MatcherScratch scratch;
   ChunkSink sink;
   std::unique_ptr<dataplane::Worker> worker;
@@ -190,14 +191,11 @@ struct ReplayFanout::Lane {
   std::vector<Batch*> free_batches;
   // Published after each batch, for progress lines.
   std::atomic<uint64_t> packets{0}, bytes{0}, alerts{0}, records_dropped{0}, smtp_sessions{0}, recipients{0};
-  // How far through the input this lane has got: every packet of its own before this position
-  // is processed. Written by the lane's thread (after a batch, and before it reads the learned
-  // book), read by the others; on its own cache line.
-  alignas(64) std::atomic<uint32_t> progress{0};
 };
 
 ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config,
-                           const inspect::Matcher& matcher, dataplane::EveFile& out, std::mutex& out_mutex) {
+                           const inspect::Matcher& matcher, dataplane::EveFile& out, std::mutex& out_mutex)
+    : gate_(workers) {
   dataplane::LearnedBookConfig book;
   book.workers = workers;
   book.facts_per_worker = config.learned_facts;
@@ -205,7 +203,7 @@ ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& conf
   learned_ = std::make_unique<dataplane::LearnedAddressBook>(book);
   dataplane::WorkerConfig shared = config;
   shared.learned_book = learned_.get();
-  shared.learned_gate = this;
+  shared.learned_gate = &gate_;
   for (uint32_t id = 0; id < workers; ++id) {
     lanes_.push_back(std::make_unique<Lane>(id, shared, matcher, out, out_mutex));
   }
@@ -248,20 +246,6 @@ void ReplayFanout::send_all(bool mid_burst) {
   }
 }
 
-void ReplayFanout::wait_for_earlier(uint32_t worker, uint32_t order) noexcept {
-  // This lane is at `order`: everything of its own before it is done (others may be waiting on it).
-  lanes_[worker]->progress.store(order, std::memory_order_release);
-  for (uint32_t other = 0; other < lanes_.size(); ++other) {
-    if (other == worker) {
-      continue;
-    }
-    // Positions wrap at 2^32; lanes are never 2^31 apart (a few batches at most).
-    while (static_cast<int32_t>(lanes_[other]->progress.load(std::memory_order_acquire) - order) < 0) {
-      std::this_thread::yield();
-    }
-  }
-}
-
 void ReplayFanout::run(Lane& lane) {
   for (;;) {
     Batch* batch = nullptr;
@@ -275,10 +259,11 @@ void ReplayFanout::run(Lane& lane) {
       lane.worker->process_share(std::span<const PacketView>(batch->packets.data() + segment.begin,
                                                              segment.end - segment.begin),
                                  segment.first_ns, segment.max_ns, segment.burst_end);
-      // Published often, so that a lane waiting on this one seldom waits for a whole batch.
-      lane.progress.store(segment.end_order, std::memory_order_release);
+      // Published after each segment (a burst's share), so that a lane waiting on this one
+      // seldom waits for a whole batch.
+      gate_.publish(lane.id, segment.end_order);
     }
-    lane.progress.store(batch->next_order, std::memory_order_release);
+    gate_.publish(lane.id, batch->next_order);
     const Batch::Control control = batch->control;
     if (control == Batch::Control::kBeginFile) {
       lane.worker->set_source_name(batch->name);

@@ -21,9 +21,9 @@
 // per worker, every worker reading all of them without locks, because the answer and the SMTP
 // connection it leads to are different flows and may go to different workers. Unlike live
 // traffic, a file is read as fast as each worker goes, so one worker can be far ahead of another;
-// the fan-out is therefore the book's LearnedBookGate: each packet carries its place in the input
+// the book has a LearnedBookGate (ReplayOrderGate): each packet carries its place in the input
 // (PacketView::order), every worker publishes how far through the input it has got, and a worker
-// about to read the book waits until the others have passed its packet. So N workers find what
+// about to read the book sleeps until the others have passed its packet. So N workers find what
 // one worker finds. To keep that wait finite, batches go out in rounds: whenever one worker's
 // batch is sent, every worker's is (each then holds everything of the input read so far).
 #pragma once
@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "control/replay_order_gate.h"
 #include "dataplane/app/learned_address_book.h"
 #include "dataplane/decode/packet_view.h"
 #include "dataplane/worker.h"
@@ -58,7 +59,7 @@ namespace misdirect::control {
 // link type replay reads. Packets without IP addresses go to worker 0.
 uint32_t replay_worker_for(const dataplane::PacketView& packet, uint32_t workers) noexcept;
 
-class ReplayFanout final : public dataplane::LearnedBookGate {
+class ReplayFanout final {
  public:
   static constexpr std::size_t kBatchPackets = 1024;
   static constexpr std::size_t kQueueBatches = 4;
@@ -88,10 +89,6 @@ class ReplayFanout final : public dataplane::LearnedBookGate {
   // After wait_idle: whether the EVE file sink refused any record (its counters say why).
   bool write_failed() const noexcept;
 
-  // A worker thread, before it reads the shared book: waits until every other worker has processed
-  // its packets that came before input position `order`.
-  void wait_for_earlier(uint32_t worker, uint32_t order) noexcept override;
-
  private:
   struct Batch;
   struct Lane;
@@ -102,6 +99,7 @@ class ReplayFanout final : public dataplane::LearnedBookGate {
   void run(Lane& lane);
 
   std::unique_ptr<dataplane::LearnedAddressBook> learned_;
+  ReplayOrderGate gate_;  // the book's LearnedBookGate: each lane's position in the input
   uint32_t next_order_ = 0;  // the reader's: input position of the next packet (modulo 2^32)
   std::vector<std::unique_ptr<Lane>> lanes_;
 };
