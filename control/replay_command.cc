@@ -26,6 +26,7 @@
 #include "dataplane/clock.h"
 #include "dataplane/output/eve_file.h"
 #include "dataplane/output/eve_writer.h"
+#include "dataplane/output/evidence_writer.h"
 #include "dataplane/output/stats_record.h"
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
@@ -148,6 +149,22 @@ int run_replay_command(int argc, char** argv) {
     fanout = std::make_unique<ReplayFanout>(options.workers, sensor.worker, *built.matcher, eve, eve_mutex);
   }
 
+  // Evidence pcaps: the workers queue the frames of alerting flows, this thread writes them.
+  std::optional<dataplane::EvidenceWriter> evidence;
+  if (!sensor.evidence.directory.empty()) {
+    evidence.emplace(sensor.evidence);
+  }
+  const auto drain_evidence = [&] {
+    if (!evidence) {
+      return;
+    }
+    if (single) {
+      evidence->drain(*single->evidence_ring());
+    } else {
+      fanout->drain_evidence(*evidence);
+    }
+  };
+
   CapturePaths captures = expand_capture_paths(options.pcaps, options.recursive);
   int exit_code = 0;
   for (const std::string& error : captures.errors) {
@@ -193,6 +210,7 @@ int run_replay_command(int argc, char** argv) {
       } else {
         fanout->burst(packets);
       }
+      drain_evidence();
       for (std::size_t i = 0; i < count; ++i) {
         last_timestamp_ns = std::max(last_timestamp_ns, burst[i].timestamp_ns);
       }
@@ -209,6 +227,7 @@ int run_replay_command(int argc, char** argv) {
     } else {
       fanout->end_file(last_timestamp_ns);
     }
+    drain_evidence();
     if (!source->error().empty()) {
       progress.end();
       std::fprintf(stderr, "misdirect replay: %s\n", source->error().c_str());
@@ -236,6 +255,12 @@ int run_replay_command(int argc, char** argv) {
       fanout->collect_stats(record);
     }
     eve.collect_stats(record);
+    if (evidence) {
+      drain_evidence();
+      evidence->close_all();
+      dataplane::add_counter_table(record, "misdirect.evidence", evidence->counters(),
+                                   dataplane::kEvidenceFileCounterInfo);
+    }
     dataplane::write_stats_json(record, stats);
   }
   sink.on_record(dataplane::RecordType::kStats, stats);

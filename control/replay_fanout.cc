@@ -382,6 +382,16 @@ void ReplayFanout::collect_stats(dataplane::StatsNode& record) const {
   }
 }
 
+std::size_t ReplayFanout::drain_evidence(dataplane::EvidenceWriter& writer) {
+  std::size_t written = 0;
+  for (const auto& lane : lanes_) {
+    if (dataplane::EvidenceRing* ring = lane->worker->evidence_ring()) {
+      written += writer.drain(*ring);
+    }
+  }
+  return written;
+}
+
 uint64_t ReplayFanout::matcher_generation() const noexcept {
   return lanes_.empty() ? 0 : lanes_[0]->worker->matcher_generation();
 }

@@ -39,6 +39,7 @@
 #include "control/replay_order_gate.h"
 #include "dataplane/app/learned_address_book.h"
 #include "dataplane/decode/packet_view.h"
+#include "dataplane/output/evidence_writer.h"
 #include "dataplane/worker.h"
 
 namespace misdirect::dataplane {
@@ -86,6 +87,9 @@ class ReplayFanout final {
   // Each worker's figures as a thread of the stats record (W#01, W#02, ...), summed into its totals.
   void collect_stats(dataplane::StatsNode& record) const;
   uint64_t matcher_generation() const noexcept;
+  // Reader thread: writes the evidence frames the workers have queued (each worker's ring has this
+  // thread as its one consumer).
+  std::size_t drain_evidence(dataplane::EvidenceWriter& writer);
   // After wait_idle: whether the EVE file sink refused any record (its counters say why).
   bool write_failed() const noexcept;
 

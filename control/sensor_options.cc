@@ -100,6 +100,34 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   line.add_number("--hash-seed", "N", worker.hash_seed, 1, UINT64_MAX,
                   "secret of the flow, fragment and fan-out hashes, for reproducible runs (default: "
                   "random per run); records never depend on it");
+  // Evidence pcaps (docs/records.md, "Evidence"): the directory is checked when read, so a bad
+  // one is refused before anything runs.
+  dataplane::EvidenceWriterConfig& evidence = options.evidence;
+  line.add_value("--evidence-dir", "DIR", [&worker, &evidence](std::string_view text) {
+    const std::string directory(text);
+    if (directory.size() > dataplane::kEvidenceDirMaxBytes) {
+      return std::string("longer than ") + std::to_string(dataplane::kEvidenceDirMaxBytes) + " bytes";
+    }
+    std::string error;
+    if (!dataplane::EvidenceWriter::check_directory(directory, error)) {
+      return error;
+    }
+    evidence.directory = directory;
+    worker.evidence_dir = directory;
+    return std::string();
+  }, "keep a pcap of every SMTP flow that alerted, from its first packet, as DIR/<flow_id>.pcap "
+     "(the alerts name it as capture_file)");
+  line.add_value("--evidence-max-mb", "N", [&evidence](std::string_view text) {
+    uint64_t megabytes = 0;
+    std::string problem = CommandLine::parse_number(text, 1, 1u << 20, megabytes);
+    if (problem.empty()) {
+      evidence.max_bytes = megabytes << 20;
+    }
+    return problem;
+  }, "the evidence files of a run hold at most N MiB together; the oldest are removed first "
+     "(default 1024)");
+  line.add_number("--evidence-max-files", "N", evidence.max_files, 1, 10'000'000,
+                  "at most N evidence files from a run; the oldest is removed first (default 1000)");
   line.set_declaring_shared(false);
 }
 

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "dataplane/output/evidence_writer.h"
 #include "dataplane/worker.h"
 #include "inspect/matcher.h"
 
@@ -27,6 +28,9 @@ struct SensorOptions {
   dataplane::WorkerConfig worker;
   // --no-edit-distance, --matcher-engine, --public-suffix-list.
   inspect::MatcherOptions matcher;
+  // --evidence-dir, --evidence-max-mb, --evidence-max-files (directory empty: no evidence). The
+  // directory is also in worker.evidence_dir (the alerts name the files).
+  dataplane::EvidenceWriterConfig evidence;
 };
 
 // Declares the shared flags on `line`; parsing fills `options`.

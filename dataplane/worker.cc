@@ -17,6 +17,8 @@
 #include "dataplane/flow/community_id.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/output/lookalike_alert.h"
+#include "dataplane/output/evidence_recorder.h"
+#include "dataplane/output/evidence_ring.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/decode/packet_decoder.h"
 #include "dataplane/app/smtp_flow.h"
@@ -213,8 +215,28 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
                  std::span<const uint8_t> bytes) noexcept;
 
-  void on_stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override;
-  void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept override;
+  void stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept;
+  void stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept;
+  // Evidence: every frame of a flow is offered (before inspection decides anything); an SMTP
+  // flow that wrote an alert keeps its frames from then on.
+  struct Staged;
+  void record_evidence(Flow& flow, bool created, const Staged& entry) noexcept;
+  void note_alerts(const Flow& flow, uint64_t alerts_before) noexcept {
+    if (evidence != nullptr && smtp_counters.get(SmtpCounter::kAlerts) != alerts_before) [[unlikely]] {
+      evidence->on_alert(flows.slot_of(flow), flow.flow_id);
+    }
+  }
+
+  void on_stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override {
+    const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
+    stream_data(flow, direction, bytes);
+    note_alerts(flow, alerts_before);
+  }
+  void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept override {
+    const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
+    stream_gap(flow, direction, missing_bytes);
+    note_alerts(flow, alerts_before);
+  }
   void on_stream_end(Flow& flow, FlowDirection direction) noexcept override;
   void on_flow_end(Flow& flow, FlowEndReason reason) noexcept override;
 
@@ -278,6 +300,9 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::vector<uint32_t> free_dns_slots;
   std::unique_ptr<uint8_t[]> dns_tcp_buffers;
   std::vector<uint32_t> free_dns_tcp_buffers;
+  // Evidence pcaps (null: --evidence-dir not given).
+  std::unique_ptr<EvidenceRing> evidence_ring;
+  std::unique_ptr<EvidenceRecorder> evidence;
 
   // Two clocks: `now_ns` is the time records carry (packet time); `clock_ns` drives the flow table,
   // reassembly and fragment timers and never goes backwards. They differ by `clock_offset_ns` when
@@ -292,6 +317,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
 
   // The stage in flight: TCP packets decoded, their keys and hashes, and the clock each saw.
   struct Staged {
+    const PacketView* frame = nullptr;
     DecodedPacket decoded;
     FlowKey key;
     uint64_t hash = 0;
@@ -428,6 +454,15 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
   dns_environment.pcap_filename = pcap_filename;
   eve.set_host(config.sensor_name);
   dns_eve.set_host(config.sensor_name);
+  if (!config.evidence_dir.empty()) {
+    evidence_ring = std::make_unique<EvidenceRing>(config.evidence_ring_bytes);
+    EvidenceRecorderConfig evidence_config;
+    evidence_config.max_flows = config.max_flows;
+    evidence_config.buffers = config.evidence_buffers;
+    evidence_config.buffer_bytes = config.evidence_buffer_bytes;
+    evidence = std::make_unique<EvidenceRecorder>(evidence_config, *evidence_ring);
+    smtp_records.set_evidence_dir(config.evidence_dir);
+  }
 }
 
 // Sessions still open when a worker is destroyed without finish() own nothing outside their
@@ -470,6 +505,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
       counters.add(WorkerCounter::kPackets);
       counters.add(WorkerCounter::kBytes, packet.wire_length);
       Staged& entry = staged[tcp];
+      entry.frame = &packet;
       const DecodeResult result = decoder.decode(packet, entry.decoded);
       if (result == DecodeResult::kTcp) [[likely]] {
         entry.key = FlowKey::from_packet(entry.decoded);
@@ -549,6 +585,9 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
     start_flow(flow, entry.decoded, lookup.direction);
     remember_tunnel(flow, entry.decoded);
   }
+  if (evidence != nullptr) [[unlikely]] {
+    record_evidence(flow, lookup.created, entry);
+  }
   if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
@@ -558,6 +597,15 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
     release_app(*release_after_segment);
     release_after_segment = nullptr;
   }
+}
+
+void Worker::Impl::record_evidence(Flow& flow, bool created, const Staged& entry) noexcept {
+  const uint32_t slot = flows.slot_of(flow);
+  if (created && (flow.app_state & kAppInspect) != 0 && (flow.app_state & kAppDns) == 0) {
+    // Any TCP flow still inspected may turn out to be SMTP (by port, or by behaviour).
+    evidence->on_flow_start(slot);
+  }
+  evidence->on_frame(slot, flow.flow_id, *entry.frame, entry.decoded.reassembled);
 }
 
 void Worker::Impl::process_udp(std::size_t index) noexcept {
@@ -754,6 +802,9 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app,
 void Worker::Impl::stop_inspecting(Flow& flow) noexcept {
   flow.app_state &= static_cast<uint8_t>(~kAppInspect);
   release_after_segment = &flow;
+  if (evidence != nullptr) {
+    evidence->on_inspection_end(flows.slot_of(flow));
+  }
 }
 
 void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
@@ -770,8 +821,8 @@ void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
       smtp_direction, bytes, now_ns, client_lagging);
 }
 
-void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
-                                  std::span<const uint8_t> bytes) noexcept {
+void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
+                               std::span<const uint8_t> bytes) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
@@ -823,7 +874,7 @@ void Worker::Impl::on_stream_data(Flow& flow, FlowDirection direction,
   }
 }
 
-void Worker::Impl::on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept {
+void Worker::Impl::stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
@@ -870,10 +921,16 @@ void Worker::Impl::end_session(Flow& flow) noexcept {
   FlowApp& app = flow_app(flow.app_slot);
   if (app.smtp_slot != kNoSlot) {
     SmtpFlow* session = smtp_slots[app.smtp_slot].get();
+    const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
     session->finish(now_ns);
+    note_alerts(flow, alerts_before);
     session->~SmtpFlow();
     free_smtp_slots.push_back(app.smtp_slot);
     app.smtp_slot = kNoSlot;
+    if (evidence != nullptr) {
+      // The session is over: a flow that did not alert gives its buffer back.
+      evidence->on_inspection_end(flows.slot_of(flow));
+    }
   }
   if (app.dns_slot != kNoSlot) {
     DnsFlow* dns = dns_slots[app.dns_slot].get();
@@ -904,6 +961,9 @@ void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
   }
   flow.app_state = 0;
   end_session(flow);
+  if (evidence != nullptr) {
+    evidence->on_flow_end(flows.slot_of(flow), flow.flow_id);
+  }
 }
 
 void Worker::Impl::housekeeping(uint64_t now) noexcept {
@@ -1005,6 +1065,9 @@ void Worker::collect_stats(StatsNode& record) const {
                       impl.dns_anomalies[static_cast<std::size_t>(i)]);
   }
   add_counter_table(record, "misdirect.learned", impl.learned_counters, kLearnedCounterInfo);
+  if (impl.evidence != nullptr) {
+    add_counter_table(record, "misdirect.evidence", impl.evidence->counters(), kEvidenceCounterInfo);
+  }
   // The current matcher's verdict cache (a list push starts a new one, so these restart too).
   const inspect::VerdictCacheStats* cache =
       impl.binding.scratch != nullptr ? impl.binding.scratch->cache_stats() : nullptr;
@@ -1017,6 +1080,8 @@ void Worker::collect_stats(StatsNode& record) const {
 }
 
 uint64_t Worker::matcher_generation() const noexcept { return impl_->binding.generation; }
+
+EvidenceRing* Worker::evidence_ring() noexcept { return impl_->evidence_ring.get(); }
 
 Worker::Totals Worker::totals() const noexcept {
   const Impl& impl = *impl_;

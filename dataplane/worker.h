@@ -5,6 +5,7 @@
 // publishing a new MatcherGeneration that the owning thread picks up between bursts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -19,6 +20,7 @@
 
 namespace misdirect::dataplane {
 
+class EvidenceRing;
 class LearnedAddressBook;
 class LearnedBookGate;
 
@@ -81,6 +83,14 @@ struct WorkerConfig {
   std::string sensor_name;
   uint16_t community_id_seed = 0;
   uint64_t flow_id_salt = 0;
+  // Evidence pcaps (--evidence-dir; empty: off). SMTP flows keep their first frames in one of
+  // `evidence_buffers` buffers of `evidence_buffer_bytes`; an alerting flow's frames go through a
+  // ring of `evidence_ring_bytes` to whoever writes the files (evidence_ring()), and its alerts
+  // name `<evidence_dir>/<flow_id>.pcap` as `capture_file`.
+  std::string evidence_dir;
+  uint32_t evidence_buffers = 1024;
+  uint32_t evidence_buffer_bytes = 32u << 10;
+  std::size_t evidence_ring_bytes = std::size_t{8} << 20;
 };
 
 class Worker {
@@ -121,6 +131,8 @@ class Worker {
   uint64_t matcher_generation() const noexcept;
   // The bucket seed in use (the configured one, or the random one picked when it was 0).
   uint64_t hash_seed() const noexcept;
+  // Evidence frames waiting for the writer (one consumer thread); null when evidence is off.
+  EvidenceRing* evidence_ring() noexcept;
   // Cold: selected totals for consistency checks and summaries.
   struct Totals {
     uint64_t packets = 0;

@@ -146,6 +146,9 @@ class FlowTable {
   // Memory this table reserved (pool + index + wheel), for bytes-per-flow reports.
   std::size_t memory_bytes() const noexcept;
   const CounterArray<FlowCounter>& counters() const noexcept { return counters_; }
+  // The flow's place in the pool, [0, capacity()): per-flow state of the table's users is
+  // indexed by it (a flow ends before its record is reused).
+  uint32_t slot_of(const Flow& flow) const noexcept { return index_of_flow(flow); }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;

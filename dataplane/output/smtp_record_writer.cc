@@ -5,10 +5,12 @@
 #include <array>
 #include <cassert>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <span>
 #include <utility>
 
+#include "dataplane/output/evidence_writer.h"
 #include "dataplane/output/lookalike_alert.h"
 #include "inspect/lookalike_kind.h"
 #include "inspect/tls_client_hello.h"
@@ -183,6 +185,24 @@ void write_email(JsonLineWriter& json, const inspect::MessageHeaders& headers,
 
 }  // namespace
 
+void SmtpRecordWriter::write_capture_file(JsonLineWriter& json, const SmtpEnvelope& envelope) noexcept {
+  if (evidence_dir_.empty() || envelope.flow == nullptr) {
+    return;
+  }
+  // The same name EvidenceWriter gives the file (evidence_file_path); the directory's length is
+  // checked when the option is read.
+  char path[kEvidencePathBytes];
+  const bool slash = !evidence_dir_.ends_with('/');
+  const int length = std::snprintf(path, sizeof(path), "%.*s%s%llu.pcap", static_cast<int>(evidence_dir_.size()),
+                                   evidence_dir_.data(), slash ? "/" : "",
+                                   static_cast<unsigned long long>(envelope.flow->flow_id));
+  if (length <= 0 || static_cast<std::size_t>(length) >= sizeof(path)) {
+    return;
+  }
+  json.key("capture_file");
+  json.string(std::string_view(path, static_cast<std::size_t>(length)));
+}
+
 void SmtpRecordWriter::keep_recipient(SmtpRecipient& recipient, std::string_view address) noexcept {
   recipient.output_hint = JsonLineWriter::is_plain_text(address) ? kAddressPlain : 0;
 }
@@ -190,6 +210,7 @@ void SmtpRecordWriter::keep_recipient(SmtpRecipient& recipient, std::string_view
 void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
                              const SmtpAlertFacts& facts, const SmtpRecipient* kept) noexcept {
   JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  write_capture_file(json, envelope);
   json.key("tx_id");
   json.number(tx_id_of(facts.transaction));
   write_lookalike_alert_header(json, "smtp", inspect::LookalikeRole::kRecipient, facts.kind);
@@ -399,6 +420,7 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   const inspect::LookalikeRole role = facts.role;
   const bool header_role = role == inspect::LookalikeRole::kHeaderFrom || role == inspect::LookalikeRole::kReplyTo;
   JsonLineWriter& json = eve_.begin("alert", envelope.timestamp_ns, envelope.flow, pcap_filename_);
+  write_capture_file(json, envelope);
   if (header_role && facts.transaction != 0) {
     json.key("tx_id");
     json.number(tx_id_of(facts.transaction));

@@ -28,6 +28,10 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   void set_pcap_filename(std::string_view name) noexcept { pcap_filename_ = name; }
   // Where alerts written are counted by kind (null: not counted).
   void set_alert_kind_counts(AlertKindCounts* counts) noexcept { alert_kinds_ = counts; }
+  // --evidence-dir: every alert names its flow's evidence pcap, `<dir>/<flow_id>.pcap`, as
+  // `capture_file` (Suricata's field for the pcap an alert's packets were logged to). Empty: none.
+  // The text must outlive the writer.
+  void set_evidence_dir(std::string_view directory) noexcept { evidence_dir_ = directory; }
 
   void keep_recipient(SmtpRecipient& recipient, std::string_view address) noexcept override;
   void alert(const SmtpEnvelope& envelope, const SmtpTransaction* transaction,
@@ -42,6 +46,7 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   // True when the sink took the record.
   bool emit(RecordType type, std::string_view line) noexcept;
   void emit_alert(std::string_view line, inspect::LookalikeKind kind) noexcept;
+  void write_capture_file(JsonLineWriter& json, const SmtpEnvelope& envelope) noexcept;
 
   EveWriter& eve_;
   RecordSink& sink_;
@@ -49,6 +54,7 @@ class SmtpRecordWriter final : public SmtpRecordOutput {
   SmtpLogMode smtp_log_;
   std::string_view pcap_filename_;
   AlertKindCounts* alert_kinds_ = nullptr;
+  std::string_view evidence_dir_;
 };
 
 }  // namespace misdirect::dataplane
