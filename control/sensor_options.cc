@@ -100,17 +100,16 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
   line.add_number("--hash-seed", "N", worker.hash_seed, 1, UINT64_MAX,
                   "secret of the flow, fragment and fan-out hashes, for reproducible runs (default: "
                   "random per run); records never depend on it");
-  // Evidence pcaps (docs/records.md, "Evidence"): the directory is checked when read, so a bad
-  // one is refused before anything runs.
+  // Evidence pcaps (docs/records.md, "Evidence"): the directory itself is checked after parsing
+  // (sensor_options_problem), before anything runs.
   dataplane::EvidenceWriterConfig& evidence = options.evidence;
   line.add_value("--evidence-dir", "DIR", [&worker, &evidence](std::string_view text) {
     const std::string directory(text);
+    if (directory.empty()) {
+      return std::string("empty directory name");
+    }
     if (directory.size() > dataplane::kEvidenceDirMaxBytes) {
       return std::string("longer than ") + std::to_string(dataplane::kEvidenceDirMaxBytes) + " bytes";
-    }
-    std::string error;
-    if (!dataplane::EvidenceWriter::check_directory(directory, error)) {
-      return error;
     }
     evidence.directory = directory;
     worker.evidence_dir = directory;
@@ -133,6 +132,12 @@ void add_sensor_options(CommandLine& line, SensorOptions& options) {
 
 std::string sensor_options_problem(const SensorOptions& options) {
   const dataplane::WorkerConfig& worker = options.worker;
+  if (!options.evidence.directory.empty()) {
+    std::string error;
+    if (!dataplane::EvidenceWriter::check_directory(options.evidence.directory, error)) {
+      return "--evidence-dir " + error;
+    }
+  }
   constexpr std::size_t kMaxPorts = dataplane::PacketDecoder::kMaxTunnelPorts;
   if (worker.vxlan_ports.size() > kMaxPorts) {
     return "--vxlan-ports: at most " + std::to_string(kMaxPorts) + " ports";

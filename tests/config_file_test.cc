@@ -57,7 +57,9 @@ std::string describe(const SensorOptions& options) {
       << " community_id_seed=" << w.community_id_seed << " hash_seed=" << w.hash_seed
       << " edit_distance=" << options.matcher.edit_distance
       << " engine=" << static_cast<int>(options.matcher.engine)
-      << " verdict_cache=" << options.matcher.verdict_cache << " psl=" << options.matcher.public_suffix_list;
+      << " verdict_cache=" << options.matcher.verdict_cache << " psl=" << options.matcher.public_suffix_list
+      << " evidence_dir=" << w.evidence_dir << "," << options.evidence.directory
+      << " evidence_max_bytes=" << options.evidence.max_bytes << " evidence_max_files=" << options.evidence.max_files;
   return out.str();
 }
 
