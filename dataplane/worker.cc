@@ -336,6 +336,15 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   }
 };
 
+DecoderConfig decoder_config(const WorkerConfig& config, uint64_t hash_seed) {
+  DecoderConfig decoder;
+  decoder.vxlan_ports = config.vxlan_ports;
+  decoder.geneve_ports = config.geneve_ports;
+  decoder.max_encapsulation_depth = config.max_encapsulation_depth;
+  decoder.reassembly.hash_seed = hash_seed;
+  return decoder;
+}
+
 namespace {
 
 // The configured seed, or a random non-zero one (cold: once per worker).
@@ -345,15 +354,6 @@ uint64_t chosen_hash_seed(uint64_t configured) {
   }
   std::random_device device;
   return (uint64_t{device()} << 32 | device()) | 1;
-}
-
-DecoderConfig decoder_config(const WorkerConfig& config, uint64_t hash_seed) {
-  DecoderConfig decoder;
-  decoder.vxlan_ports = config.vxlan_ports;
-  decoder.geneve_ports = config.geneve_ports;
-  decoder.max_encapsulation_depth = config.max_encapsulation_depth;
-  decoder.reassembly.hash_seed = hash_seed;
-  return decoder;
 }
 
 FlowTableConfig flow_table_config(const WorkerConfig& config, uint64_t hash_seed) {

@@ -28,6 +28,7 @@ class LearnedBookGate;
 enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
 
 class StatsNode;
+struct DecoderConfig;
 
 struct WorkerConfig {
   uint32_t worker_id = 0;
@@ -92,6 +93,11 @@ struct WorkerConfig {
   uint32_t evidence_buffer_bytes = 32u << 10;
   std::size_t evidence_ring_bytes = std::size_t{8} << 20;
 };
+
+// The decoder settings of a worker with `config` and bucket seed `hash_seed` (tunnel ports, depth
+// bound, fragment table seed): the fan-out's FanoutClassifier decodes with them too, so it opens
+// exactly what the workers open.
+DecoderConfig decoder_config(const WorkerConfig& config, uint64_t hash_seed);
 
 class Worker {
  public:

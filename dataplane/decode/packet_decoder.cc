@@ -397,6 +397,9 @@ PacketDecoder::Step PacketDecoder::ipv4_layer(Layer layer, DecodedPacket& out) n
     return ip_payload(protocol, payload, out);
   }
 
+  if (!config_.reassemble_fragments) {
+    return done(DecodeResult::kFragmentHeld);
+  }
   if (payload.bytes.size() < payload.wire_length) {
     counters_.add(DecodeCounter::kFragmentTruncated);
     return done(DecodeResult::kDropped);
@@ -505,6 +508,9 @@ PacketDecoder::Step PacketDecoder::ipv6_chain(uint8_t next_header, Layer layer,
           // A fragment header inside a reassembled datagram: nested fragmentation is invalid.
           counters_.add(DecodeCounter::kIpv6BadExtHeader);
           return done(DecodeResult::kDropped);
+        }
+        if (!config_.reassemble_fragments) {
+          return done(DecodeResult::kFragmentHeld);
         }
         const uint32_t fragmentable = offset + header_bytes;
         const Layer rest{bytes.from(fragmentable), layer.wire_length - fragmentable};

@@ -53,7 +53,7 @@ namespace misdirect::dataplane {
 enum class DecodeResult : uint8_t {
   kTcp,           // a TCP segment: every TCP field of DecodedPacket is filled
   kOtherIp,       // UDP (ports filled), ICMP, ESP, ...: addresses and protocol filled
-  kFragmentHeld,  // an IP fragment kept by the reassembler; nothing to do yet
+  kFragmentHeld,  // an IP fragment kept by the reassembler (or, not reassembling, seen); nothing to do yet
   kDropped,       // nothing for the flow path: not IP, or malformed; the counters say which
 };
 
@@ -139,6 +139,11 @@ struct DecoderConfig {
   std::vector<uint16_t> geneve_ports = {6081};
   // Encapsulations walked through before a packet is dropped (counted): 1..16.
   uint32_t max_encapsulation_depth = 4;
+  // false: fragments are looked at, not reassembled. A fragment (first or not) decodes to
+  // kFragmentHeld with the addresses of the IP header it is a fragment of and the tunnel around
+  // that header filled, and nothing is kept (a fragment the capture cut short too). For the
+  // fan-out (FanoutClassifier), which places fragments and leaves reassembly to the workers.
+  bool reassemble_fragments = true;
 };
 
 class PacketDecoder {
