@@ -8,6 +8,8 @@
 #include <cstring>
 #include <new>
 
+#include "dataplane/clock.h"
+
 namespace misdirect::dataplane {
 
 std::optional<LinkType> link_type_from_dlt(int dlt) noexcept {
@@ -104,14 +106,9 @@ bool PcapSource::next(PacketView& packet) noexcept {
     packet.data = data;
     packet.captured_length = header->caplen;
     packet.wire_length = header->len;
-    // A pcap file's seconds are an unsigned 32-bit field (to 2106); libpcap 1.10 hands them on
-    // sign-extended, so times past January 2038 arrive negative. pcapng times are 64-bit and
-    // never negative for real captures.
-    const int64_t seconds = header->ts.tv_sec;
-    const uint64_t unsigned_seconds =
-        seconds < 0 ? static_cast<uint64_t>(static_cast<uint32_t>(seconds)) : static_cast<uint64_t>(seconds);
-    packet.timestamp_ns = unsigned_seconds * 1'000'000'000ull +
-                          static_cast<uint64_t>(header->ts.tv_usec);  // nanoseconds: see open()
+    // tv_usec holds nanoseconds (see open()); capture_time_ns undoes libpcap's sign extension
+    // of a classic file's unsigned 32-bit seconds.
+    packet.timestamp_ns = capture_time_ns(header->ts.tv_sec, static_cast<uint64_t>(header->ts.tv_usec));
     packet.link_type = link_type_;
     ++packets_read_;
     return true;

@@ -10,13 +10,12 @@
 #include <algorithm>
 #include <span>
 
+#include "dataplane/clock.h"
 #include "dataplane/live/live_lcore_context.h"
 
 namespace misdirect::dataplane {
 namespace {
 
-constexpr uint64_t kCaptureTimeUnitNs = 1000;
-constexpr uint64_t kPcapSecondsWrapUnits = (uint64_t{1} << 32) * 1'000'000;  // 2^32 s in microseconds
 // A worker with nothing to do still moves its clock on (idle flows expire) this often.
 constexpr uint64_t kAdvanceIntervalNs = 1'000'000;
 
@@ -44,14 +43,9 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
     bytes += mbuf->pkt_len;
     uint64_t timestamp_ns = now_ns;
     if (capture_time_ && (mbuf->ol_flags & timestamp_flag_) != 0) {
-      // net_pcap stamps microseconds since the epoch (libpcap's offline precision), computed
-      // from libpcap's sign-extended 32-bit seconds: past January 2038 the value wraps below
-      // zero. The file's field is unsigned (to 2106), so a negative value is put back 2^32 s on.
-      uint64_t units = *RTE_MBUF_DYNFIELD(mbuf, timestamp_offset_, rte_mbuf_timestamp_t*);
-      if (static_cast<int64_t>(units) < 0) {
-        units += kPcapSecondsWrapUnits;
-      }
-      timestamp_ns = units * kCaptureTimeUnitNs;
+      // net_pcap stamps microseconds since the epoch (libpcap's offline precision), wrapped
+      // below zero past January 2038: capture_micros_to_ns puts that right.
+      timestamp_ns = capture_micros_to_ns(*RTE_MBUF_DYNFIELD(mbuf, timestamp_offset_, rte_mbuf_timestamp_t*));
       w.latest_capture_ns = std::max(w.latest_capture_ns, timestamp_ns);
     }
     if (mbuf->nb_segs == 1) [[likely]] {
