@@ -27,6 +27,7 @@
 #include "control/metrics_server.h"
 #include "control/record_output.h"
 #include "control/service_notifier.h"
+#include "control/timed_matcher_build.h"
 #include "dataplane/clock.h"
 #include "dataplane/live/live_sensor.h"
 #include "dataplane/output/stats_tree.h"
@@ -41,7 +42,8 @@ using dataplane::wall_clock_ns;
 
 // Everything after rte_eal_init, so that the sensor and the server are gone before
 // rte_eal_cleanup.
-int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matcher> matcher) {
+int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matcher> matcher,
+               uint64_t compile_ns) {
   dataplane::LiveSensor sensor(options.sensor);
   std::vector<std::string> log;
   const std::string error = sensor.prepare(log);
@@ -54,7 +56,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   }
   const std::size_t patterns = matcher->pattern_count();
   try {
-    sensor.matchers().publish(std::move(matcher));
+    sensor.matchers().publish(std::move(matcher), compile_ns);
   } catch (const std::exception& failure) {
     std::fprintf(stderr, "misdirect live: cannot allocate the workers' scratch: %s\n", failure.what());
     return 2;
@@ -248,7 +250,8 @@ int run_live_command(int argc, char** argv) {
   if (!load_live_lists(options, lists)) {
     return 2;
   }
-  inspect::MatcherBuildResult built = inspect::Matcher::build(lists, options.shared.matcher);
+  TimedMatcherBuild timed = build_matcher_timed(lists, options.shared.matcher);
+  inspect::MatcherBuildResult& built = timed.built;
   if (!built.matcher) {
     std::fprintf(stderr, "misdirect live: cannot build the look-alike matcher: %s\n",
                  built.error.c_str());
@@ -268,7 +271,7 @@ int run_live_command(int argc, char** argv) {
     std::fprintf(stderr, "misdirect live: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
     return 2;
   }
-  const int code = run_sensor(options, std::move(built.matcher));
+  const int code = run_sensor(options, std::move(built.matcher), timed.compile_ns);
   rte_eal_cleanup();
   return code;
 }

@@ -21,7 +21,7 @@ LiveSensorControl::LiveSensorControl(dataplane::LiveSensor& sensor, const inspec
 
 void LiveSensorControl::start_list_swap(inspect::DomainLists lists) {
   building_ = std::async(std::launch::async, [lists = std::move(lists), options = options_] {
-    return inspect::Matcher::build(lists, options);
+    return build_matcher_timed(lists, options);
   });
 }
 
@@ -38,7 +38,8 @@ std::optional<ListSwapResult> LiveSensorControl::finish_list_swap() {
       building_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
     return std::nullopt;
   }
-  inspect::MatcherBuildResult built = building_.get();
+  TimedMatcherBuild timed = building_.get();
+  inspect::MatcherBuildResult& built = timed.built;
   ListSwapResult result;
   result.generation = generation();
   if (!built.matcher) {
@@ -46,9 +47,9 @@ std::optional<ListSwapResult> LiveSensorControl::finish_list_swap() {
     return result;
   }
   result.pattern_count = built.matcher->pattern_count();
-  result.compile_milliseconds = built.matcher->compile_milliseconds();
+  result.compile_milliseconds = static_cast<double>(timed.compile_ns) / 1e6;
   try {
-    result.generation = sensor_.matchers().publish(std::move(built.matcher));
+    result.generation = sensor_.matchers().publish(std::move(built.matcher), timed.compile_ns);
   } catch (const std::exception& error) {
     result.error = std::string("cannot publish the new matcher: ") + error.what();
     return result;

@@ -12,6 +12,7 @@
 
 #include "control/record_output.h"
 #include "control/sensor_control.h"
+#include "control/timed_matcher_build.h"
 #include "dataplane/live/live_sensor.h"
 #include "inspect/matcher.h"
 
@@ -49,7 +50,7 @@ class LiveSensorControl final : public SensorControl {
   uint64_t started_monotonic_ns_ = 0;
   inspect::MatcherScratch scratch_;  // for `check`
   uint64_t scratch_generation_ = 0;
-  std::future<inspect::MatcherBuildResult> building_;
+  std::future<TimedMatcherBuild> building_;
   std::optional<ListSwapResult> published_;  // waiting for the workers' grace period
 };
 

@@ -26,7 +26,6 @@
 #include <hs/hs.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -254,7 +253,6 @@ struct Matcher::State {
   DatabasePtr approximate;        // Hyperscan engine
   std::size_t pattern_count = 0;
   std::size_t database_bytes = 0;
-  double compile_milliseconds = 0;
 
   SuffixMatch match_exact(std::string_view domain, hs_scratch_t* scratch) const noexcept {
     if (options.engine == MatcherEngine::kHash) {
@@ -315,8 +313,6 @@ Matcher::Matcher() : state_(std::make_unique<State>()) {}
 Matcher::~Matcher() = default;
 
 MatcherBuildResult Matcher::build(const DomainLists& lists, const MatcherOptions& options) {
-  // The build time is reported, not acted on; reading the clock here keeps it off the fast path.
-  const auto started = std::chrono::steady_clock::now();
   const PublicSuffixListLoad suffixes = PublicSuffixList::load(options.public_suffix_list);
   if (suffixes.list == nullptr) {
     return {nullptr, suffixes.error};
@@ -359,8 +355,6 @@ MatcherBuildResult Matcher::build(const DomainLists& lists, const MatcherOptions
       }
     }
   }
-  state.compile_milliseconds =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return {std::move(matcher), {}};
 }
 
@@ -479,6 +473,5 @@ const DomainLists& Matcher::lists() const noexcept { return state_->lists; }
 MatcherEngine Matcher::engine() const noexcept { return state_->options.engine; }
 std::size_t Matcher::pattern_count() const noexcept { return state_->pattern_count; }
 std::size_t Matcher::database_bytes() const noexcept { return state_->database_bytes; }
-double Matcher::compile_milliseconds() const noexcept { return state_->compile_milliseconds; }
 
 }  // namespace misdirect::inspect

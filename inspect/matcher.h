@@ -110,7 +110,6 @@ class Matcher {
   std::size_t pattern_count() const noexcept;
   // The index and databases: hash engine, the index's memory; Hyperscan, its databases' size.
   std::size_t database_bytes() const noexcept;
-  double compile_milliseconds() const noexcept;
 
  private:
   Matcher();

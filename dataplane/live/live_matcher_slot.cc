@@ -27,7 +27,7 @@ MatcherSlot::~MatcherSlot() {
   rte_free(qsbr_);
 }
 
-uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher) {
+uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher, uint64_t compile_ns) {
   if (reclaim() >= kMaxRetired) {
     throw std::runtime_error(std::to_string(retired_.size()) +
                              " earlier matchers are still waiting for every worker to pass a "
@@ -41,6 +41,7 @@ uint64_t MatcherSlot::publish(std::unique_ptr<const inspect::Matcher> matcher) {
   }
   next->matcher = std::move(matcher);
   next->generation = next_generation_++;
+  next->compile_ns = compile_ns;
   const uint64_t generation = next->generation;
   MatcherGeneration* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old != nullptr) {

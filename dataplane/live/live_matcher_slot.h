@@ -31,6 +31,7 @@ struct MatcherGeneration {
   std::unique_ptr<const inspect::Matcher> matcher;
   std::vector<inspect::MatcherScratch> scratches;  // index: worker id
   uint64_t generation = 0;
+  uint64_t compile_ns = 0;  // how long the matcher's build took, as its builder measured it
 };
 
 class MatcherSlot {
@@ -48,8 +49,9 @@ class MatcherSlot {
 
   // Control thread. Makes the scratches (may throw std::bad_alloc or, past kMaxRetired,
   // std::runtime_error: nothing changes then), publishes, and retires the previous generation
-  // without waiting. Returns the new generation number.
-  uint64_t publish(std::unique_ptr<const inspect::Matcher> matcher);
+  // without waiting. Returns the new generation number. `compile_ns`: how long the build took
+  // (inspect/ reads no clock, so the builder times it), shown in the stats.
+  uint64_t publish(std::unique_ptr<const inspect::Matcher> matcher, uint64_t compile_ns);
   // Control thread, polled: frees every retired generation that no worker can still be using.
   // Never blocks. Returns how many are still waiting.
   std::size_t reclaim() noexcept;
