@@ -1,7 +1,7 @@
 // `misdirect live`: the DPDK poll-mode sensor — EAL, ports and lcores (dataplane::LiveSensor),
-// and the control thread on the main lcore: records out to EVE and subscribers, the control
-// socket, periodic stats, the service watchdog, and an orderly shutdown. The parts it puts
-// together: live_options (the command line), live_lists (the starting lists), eal_memory
+// and the control thread on the main lcore: records out to EVE and subscribers, evidence pcaps,
+// the control socket, periodic stats, the service watchdog, and an orderly shutdown. The parts it
+// puts together: live_options (the command line), live_lists (the starting lists), eal_memory
 // (hugepages or not), live_sensor_control (the socket's requests), record_output, live_signals,
 // live_heartbeat.
 #include <rte_eal.h>
@@ -66,6 +66,9 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   if (!output.open()) {
     return 2;
   }
+  if (!options.shared.evidence.directory.empty()) {
+    output.keep_evidence(options.shared.evidence);
+  }
   LiveSensorControl control(sensor, options.shared.matcher, output);
   std::unique_ptr<ControlServer> server;
   if (!options.control_path.empty()) {
@@ -123,6 +126,18 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     alerts_emitted += type == dataplane::RecordType::kAlert ? 1 : 0;
     output.emit(type, line);
   };
+  // Evidence pcaps (--evidence-dir): the workers queue the frames of flows that alerted to their
+  // rings; this loop writes them, as it writes records. A ring it does not empty in time fills and
+  // its worker drops and counts the frames (frames_ring_full); a worker never waits for a file.
+  const auto drain_evidence = [&] {
+    std::size_t taken = 0;
+    for (uint32_t id = 0; id < sensor.worker_count(); ++id) {
+      if (dataplane::EvidenceRing* ring = sensor.evidence_ring(id)) {
+        taken += output.write_evidence(*ring);
+      }
+    }
+    return taken;
+  };
   const auto emit_stats = [&](bool final_record) {
     dataplane::StatsNode record;
     sensor.collect_stats(record, wall_clock_ns(), monotonic_clock_ns(), final_record);
@@ -136,10 +151,11 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   bool stats_pending = false;
   const char* reason = "signal";
   for (;;) {
-    const std::size_t drained = sensor.drain_records(emit);
-    if (drained != 0) {
+    const std::size_t records = sensor.drain_records(emit);
+    if (records != 0) {
       output.flush();
     }
+    const std::size_t drained = records + drain_evidence();
     if (server) {
       server->poll_once(drained != 0 ? 0 : 2);
     } else if (drained == 0) {
@@ -190,7 +206,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
     if (notifier.enabled()) {
       notifier.tick(service_status(), monotonic_clock_ns(), &heartbeat);
     }
-    if (sensor.drain_records(emit) == 0) {
+    if (sensor.drain_records(emit) + drain_evidence() == 0) {
       if (server) {
         server->poll_once(1);
       } else {
@@ -200,6 +216,7 @@ int run_sensor(const LiveOptions& options, std::unique_ptr<const inspect::Matche
   }
   sensor.drain_records(emit);
   sensor.join();
+  drain_evidence();
   emit_stats(true);
   output.flush();
   if (server) {

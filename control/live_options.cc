@@ -95,12 +95,6 @@ int parse_live_options(const std::vector<std::string>& args, LiveOptions& option
     line.print_error(problem);
     return 2;
   }
-  if (!options.shared.evidence.directory.empty()) {
-    // The live control loop does not drain the workers' evidence rings yet: refused rather than
-    // naming files in alerts that would never be written.
-    line.print_error("--evidence-dir is not supported by live yet (misdirect replay has it)");
-    return 2;
-  }
   return -1;
 }
 

@@ -62,14 +62,25 @@ void RecordOutput::retry() {
   }
 }
 
+std::size_t RecordOutput::write_evidence(dataplane::EvidenceRing& ring) {
+  return evidence_ ? evidence_->drain(ring) : 0;
+}
+
 void RecordOutput::collect_stats(dataplane::StatsNode& record) const {
   if (file_) {
     file_->collect_stats(record);
     record.at_path("misdirect.output").add("buffered_bytes", file_->buffered_bytes());
   }
+  if (evidence_) {
+    dataplane::add_counter_table(record, "misdirect.evidence", evidence_->counters(),
+                                 dataplane::kEvidenceFileCounterInfo);
+  }
 }
 
 bool RecordOutput::close() {
+  if (evidence_) {
+    evidence_->close_all();
+  }
   std::string error;
   if (file_ && !file_->close(dataplane::monotonic_clock_ns(), error)) {
     std::fprintf(stderr, "misdirect live: writing EVE output failed: %s\n", error.c_str());

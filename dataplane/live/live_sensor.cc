@@ -266,6 +266,10 @@ RecordRing& LiveSensor::record_ring(uint32_t worker_id) noexcept {
   return *workers_[worker_id]->records;
 }
 
+EvidenceRing* LiveSensor::evidence_ring(uint32_t worker_id) noexcept {
+  return workers_[worker_id]->worker->evidence_ring();
+}
+
 bool LiveSensor::rx_lcores_done() const noexcept {
   return rx_finished_.load(std::memory_order_acquire) == rx_lcores_.size();
 }

@@ -93,6 +93,11 @@ class LiveSensor {
     return handled;
   }
 
+  // Control thread: worker `worker_id`'s ring of evidence frames (--evidence-dir; null without
+  // it). The control thread is each ring's one consumer; a full ring makes the worker drop and
+  // count (misdirect.evidence.frames_ring_full), never wait.
+  EvidenceRing* evidence_ring(uint32_t worker_id) noexcept;
+
   // True once every polling lcore has been idle long enough to call the input ended.
   bool input_ended() const noexcept;
   // Wall-clock time from the first packet any port gave to the last (0 before two reads): how
