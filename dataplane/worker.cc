@@ -324,6 +324,7 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
     uint64_t clock_ns = 0;
     uint64_t now_ns = 0;
     uint32_t order = 0;
+    uint8_t input = kNoInput;
   };
   std::array<Staged, kStageBurst> staged;
   uint32_t packet_order = 0;  // PacketView::order of the staged packet being processed
@@ -463,6 +464,8 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
     evidence = std::make_unique<EvidenceRecorder>(evidence_config, *evidence_ring);
     smtp_records.set_evidence_dir(config.evidence_dir);
   }
+  eve.set_input_names(config.input_names);
+  dns_eve.set_input_names(config.input_names);
 }
 
 // Sessions still open when a worker is destroyed without finish() own nothing outside their
@@ -513,6 +516,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.clock_ns = clock_ns;
         entry.now_ns = now_ns;
         entry.order = packet.order;
+        entry.input = packet.input;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -530,6 +534,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.clock_ns = clock_ns;
         entry.now_ns = now_ns;
         entry.order = packet.order;
+        entry.input = packet.input;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -584,6 +589,7 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
   if (lookup.created) {
     start_flow(flow, entry.decoded, lookup.direction);
     remember_tunnel(flow, entry.decoded);
+    flow.input = entry.input;
   }
   if (evidence != nullptr) [[unlikely]] {
     record_evidence(flow, lookup.created, entry);
@@ -616,6 +622,7 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   if (lookup.created) {
     start_flow(flow, entry.decoded, lookup.direction);
     remember_tunnel(flow, entry.decoded);
+    flow.input = entry.input;
   }
   if ((flow.app_state & (kAppInspect | kAppDns)) != (kAppInspect | kAppDns)) {
     return;
@@ -648,6 +655,7 @@ FlowIdentity Worker::Impl::identity_of(const Flow& flow,
   identity.vlan_ids[1] = flow.key.vlan_ids[1];
   identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
   identity.protocol = flow.key.protocol;
+  identity.input = flow.input;
   identity.community_id =
       community_id_v1({identity.client, identity.client_port}, {identity.server, identity.server_port},
                       flow.key.protocol, config.community_id_seed);

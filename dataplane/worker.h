@@ -92,6 +92,9 @@ struct WorkerConfig {
   uint32_t evidence_buffers = 1024;
   uint32_t evidence_buffer_bytes = 32u << 10;
   std::size_t evidence_ring_bytes = std::size_t{8} << 20;
+  // Live only: the sensor's port names, indexed by PacketView::input, written as `in_iface`
+  // (LiveSensor fills it; empty in replay, which writes no `in_iface`).
+  std::vector<std::string> input_names;
 };
 
 // The decoder settings of a worker with `config` and bucket seed `hash_seed` (tunnel ports, depth

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/output/json_line_writer.h"
@@ -215,6 +216,35 @@ BOOST_AUTO_TEST_CASE(record_header_orients_client_to_server_and_lists_vlans) {
              R"({"timestamp":"1970-01-01T00:00:00.000000+0000","flow_id":42,"pcap_filename":"x.pcap",)"
              R"("event_type":"alert","src_ip":"10.0.0.1","src_port":40000,"dest_ip":"2001:db8::1",)"
              R"("dest_port":25,"proto":"TCP","vlan":[100,200],"k":1})");
+}
+
+BOOST_AUTO_TEST_CASE(a_flow_from_a_named_live_port_says_in_iface_after_flow_id) {
+  std::array<char, 1024> buffer;
+  EveWriter eve(buffer);
+  const std::vector<std::string> names = {"net_pcap0", "eth\"1"};
+  FlowIdentity flow;
+  flow.flow_id = 7;
+  flow.client.version = 4;
+  flow.client.bytes = {10, 0, 0, 1};
+  flow.server.version = 4;
+  flow.server.bytes = {10, 0, 0, 2};
+  flow.client_port = 40000;
+  flow.server_port = 25;
+  const auto record = [&](uint8_t input) {
+    flow.input = input;
+    eve.begin("smtp", 0, &flow, "");
+    return std::string(eve.finish());
+  };
+  const std::string rest =
+      R"("event_type":"smtp","src_ip":"10.0.0.1","src_port":40000,"dest_ip":"10.0.0.2","dest_port":25,"proto":"TCP"})";
+  const std::string head = R"({"timestamp":"1970-01-01T00:00:00.000000+0000","flow_id":7,)";
+  // Replay: no names, no in_iface, whatever the flow's input says.
+  BOOST_TEST(record(0) == head + rest);
+  eve.set_input_names(names);
+  BOOST_TEST(record(0) == head + R"("in_iface":"net_pcap0",)" + rest);
+  BOOST_TEST(record(1) == head + R"("in_iface":"eth\"1",)" + rest);  // escaped like any name
+  BOOST_TEST(record(2) == head + rest);                              // not a port of the sensor
+  BOOST_TEST(record(misdirect::dataplane::kNoInput) == head + rest);
 }
 
 BOOST_AUTO_TEST_CASE(consecutive_records_get_their_own_timestamps) {

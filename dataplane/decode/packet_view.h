@@ -17,12 +17,19 @@ enum class LinkType : uint8_t {
   kNull,       // DLT_NULL (0): 4-byte host-order address family (BSD loopback)
 };
 
+// PacketView::input when the packet came from no live port (replay's captures).
+inline constexpr uint8_t kNoInput = 0xff;
+
 struct PacketView {
   const uint8_t* data = nullptr;
   uint32_t captured_length = 0;  // bytes present at `data`
   uint32_t wire_length = 0;      // bytes on the wire (>= captured_length when the capture was cut)
   uint64_t timestamp_ns = 0;     // capture time, nanoseconds since the Unix epoch
   LinkType link_type = LinkType::kEthernet;
+  // The live port the frame arrived on, as an index into the sensor's port list
+  // (WorkerConfig::input_names: what records write as `in_iface`); kNoInput in replay. It fits in
+  // the padding.
+  uint8_t input = kNoInput;
   // The packet's place in the input, counted by a reader that fans packets out to several workers
   // (replay --workers), modulo 2^32; 0 elsewhere. Workers that share what they learn from DNS use
   // it to read the shared book in input order (LearnedBookGate). It fits in the padding.

@@ -46,6 +46,7 @@ struct alignas(64) Flow {
   uint8_t app_state = 0;          // the worker's own use
   FlowInitiator initiator = FlowInitiator::kUnknown;
   uint8_t state = 0;              // kFin*, kReset, kClosed
+  uint8_t input = 0;              // the worker's: the live port of the first packet (PacketView::input)
   // Second cache line.
   uint64_t packets[2] = {0, 0};        // per FlowDirection
   uint64_t payload_bytes[2] = {0, 0};  // TCP/UDP payload as the IP header says (not captured length)

@@ -1,8 +1,11 @@
 // LivePort: probing, configuring and reading one ethdev (see live_port.h).
 #include "dataplane/live/live_port.h"
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_kvargs.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -19,6 +22,32 @@ constexpr uint64_t kWantedRss = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_U
 constexpr std::size_t kDefaultRssKeyBytes = 40;
 
 std::string describe(int code) { return std::strerror(code < 0 ? -code : code); }
+
+// The kernel interface a vdev reads, from its device arguments (net_af_packet's and net_pcap's
+// `iface=`, net_pcap's `rx_iface=` and `rx_iface_in=`); empty when it names none (a PCI device,
+// a vdev reading a file).
+std::string kernel_interface_of(const rte_device* device) {
+  if (device == nullptr) {
+    return {};
+  }
+  const rte_devargs* devargs = rte_dev_devargs(device);
+  if (devargs == nullptr || devargs->args == nullptr || devargs->args[0] == '\0') {
+    return {};
+  }
+  rte_kvargs* arguments = rte_kvargs_parse(devargs->args, nullptr);
+  if (arguments == nullptr) {
+    return {};
+  }
+  std::string interface;
+  for (const char* key : {"iface", "rx_iface", "rx_iface_in"}) {
+    if (const char* value = rte_kvargs_get(arguments, key); value != nullptr && value[0] != '\0') {
+      interface = value;
+      break;
+    }
+  }
+  rte_kvargs_free(arguments);
+  return interface;
+}
 
 }  // namespace
 
@@ -48,6 +77,10 @@ std::string LivePort::probe(uint16_t port_id, uint32_t workers) {
            describe(rc);
   }
   driver_ = info.driver_name != nullptr ? info.driver_name : "unknown";
+  input_name_ = kernel_interface_of(info.device);
+  if (input_name_.empty()) {
+    input_name_ = name_;
+  }
   // net_pcap stamps every frame it reads from a file with the capture time (in the mbuf
   // timestamp field, flagged per frame) without advertising the timestamp offload.
   replays_capture_time_ = driver_ == "net_pcap";

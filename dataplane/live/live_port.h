@@ -47,6 +47,11 @@ class LivePort {
 
   uint16_t port_id() const noexcept { return port_id_; }
   const std::string& name() const noexcept { return name_; }
+  // The name records give the port (`in_iface`), chosen for an analyst to recognise: the kernel
+  // interface a net_af_packet or net_pcap vdev reads (its `iface=`, `rx_iface=` or
+  // `rx_iface_in=` argument), else the DPDK device name (a PCI address such as 0000:03:00.0, or
+  // the vdev's name, e.g. net_pcap0 for one that replays a file).
+  const std::string& input_name() const noexcept { return input_name_; }
   const std::string& driver() const noexcept { return driver_; }
   PortMode mode() const noexcept { return mode_; }
   uint16_t rx_queues() const noexcept { return rx_queues_; }
@@ -59,6 +64,7 @@ class LivePort {
  private:
   uint16_t port_id_ = 0;
   std::string name_;
+  std::string input_name_;
   std::string driver_;
   PortMode mode_ = PortMode::kDirect;
   uint16_t rx_queues_ = 1;

@@ -84,6 +84,17 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
     fanout_ports += port.mode() == PortMode::kSoftwareFanout ? 1 : 0;
     ports_.push_back(std::move(port));
   }
+  // Records name the port a flow arrived on (`in_iface`): the names are resolved here, once;
+  // each frame carries only the index of its port (PacketView::input), looked up by the mbuf's
+  // port id.
+  input_of_port_.assign(RTE_MAX_ETHPORTS, kNoInput);
+  config_.worker.input_names.clear();
+  for (const LivePort& port : ports_) {
+    if (config_.worker.input_names.size() < kNoInput) {
+      input_of_port_[port.port_id()] = static_cast<uint8_t>(config_.worker.input_names.size());
+      config_.worker.input_names.push_back(port.input_name());
+    }
+  }
 
   // Lcores: the main lcore is the control thread; the others are workers first, then RX.
   std::vector<unsigned> lcores;

@@ -151,6 +151,8 @@ class LiveSensor {
   LiveSensorConfig config_;
   uint64_t fanout_seed_;  // worker.hash_seed, or random when it is 0
   std::vector<LivePort> ports_;
+  // PacketView::input of a frame, by the DPDK port id it came from (kNoInput: not a sensor port).
+  std::vector<uint8_t> input_of_port_;
   rte_mempool* pool_ = nullptr;
   std::unique_ptr<MatcherSlot> matchers_;
   // What DNS answers taught, shared by the workers (each writes its own table, all read every

@@ -41,6 +41,7 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
     }
     rte_mbuf* mbuf = mbufs[i];
     bytes += mbuf->pkt_len;
+    const uint8_t input = mbuf->port < input_of_port_.size() ? input_of_port_[mbuf->port] : kNoInput;
     uint64_t timestamp_ns = now_ns;
     if (capture_time_ && (mbuf->ol_flags & timestamp_flag_) != 0) {
       // net_pcap stamps microseconds since the epoch (libpcap's offline precision), wrapped
@@ -50,7 +51,7 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
     }
     if (mbuf->nb_segs == 1) [[likely]] {
       views[pending++] = PacketView{rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len,
-                                    mbuf->pkt_len, timestamp_ns, LinkType::kEthernet};
+                                    mbuf->pkt_len, timestamp_ns, LinkType::kEthernet, input};
       continue;
     }
     // A chained frame: inspect what came before it, then the frame alone from the copy buffer.
@@ -65,7 +66,7 @@ void LiveSensor::inspect_mbufs(WorkerContext& w, rte_mbuf** mbufs, uint16_t coun
       w.counters.add(LiveWorkerCounter::kChainedTruncated);
     }
     const PacketView view{static_cast<const uint8_t*>(data), data == nullptr ? 0 : length,
-                          mbuf->pkt_len, timestamp_ns, LinkType::kEthernet};
+                          mbuf->pkt_len, timestamp_ns, LinkType::kEthernet, input};
     w.worker->process_burst(std::span<const PacketView>(&view, 1));
   }
   if (pending != 0) {

@@ -109,6 +109,10 @@ JsonLineWriter& EveWriter::begin(std::string_view event_type, uint64_t timestamp
   if (flow != nullptr) {
     json_.key("flow_id");
     json_.number(flow->flow_id);
+    if (flow->input < input_names_.size()) {
+      json_.key("in_iface");
+      json_.string(input_names_[flow->input]);
+    }
   }
   if (!pcap_filename.empty()) {
     json_.key("pcap_filename");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "dataplane/flow/flow_identity.h"
@@ -32,7 +33,8 @@ class EveWriter {
  public:
   explicit EveWriter(std::span<char> buffer) noexcept : json_(buffer) {}
 
-  // Starts a record: timestamp, flow_id, pcap_filename (when not empty), event_type, the flow's
+  // Starts a record: timestamp, flow_id, in_iface (when the flow came from a named live port),
+  // pcap_filename (when not empty), event_type, the flow's
   // addresses oriented client → server, proto, vlan, community_id, and for a flow inside an IP
   // tunnel Suricata's `tunnel` object (the outermost tunnel's IP header: src_ip, src_port, dest_ip,
   // dest_port, proto, depth). `flow` may be null (stats records).
@@ -47,10 +49,15 @@ class EveWriter {
   // The sensor's name, written as `host` at the end of every record (Suricata's place for
   // its sensor-name); empty: omitted. The text must outlive the writer.
   void set_host(std::string_view host) noexcept { host_ = host; }
+  // The live sensor's port names, by PacketView::input: a flow whose `input` has a name here
+  // gets `in_iface` (where Suricata writes it: after flow_id). Empty (replay): never written.
+  // The names must outlive the writer.
+  void set_input_names(std::span<const std::string> names) noexcept { input_names_ = names; }
 
  private:
   JsonLineWriter json_;
   std::string_view host_;
+  std::span<const std::string> input_names_;
   // The timestamp of the last record: records come in bursts within one second, so only the
   // microseconds are formatted again while the second is the same.
   uint64_t timestamp_second_ = UINT64_MAX;

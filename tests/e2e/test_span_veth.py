@@ -2,8 +2,9 @@
 creates, `misdirect live` reading one end through net_af_packet (2 workers: software fan-out), the
 captures replayed into the other end with tcpreplay at a bounded rate. Every alert replay finds
 must arrive (no more, no fewer), every frame sent must be received and inspected, and the port
-must report imissed == 0 at that rate. Everything created is removed, also on failure; the test
-is skipped only where namespaces cannot be created.
+must report imissed == 0 at that rate; every flow record must name the port by its interface
+(`in_iface`). Everything created is removed, also on failure; the test is skipped only where
+namespaces cannot be created.
 """
 import os
 import re
@@ -168,6 +169,11 @@ class SpanVethTest(unittest.TestCase):
                 self.assertEqual(got, expected,
                                  f"missing: {[k for k in expected if k not in got]}\n"
                                  f"extra: {[k for k in got if k not in expected]}")
+                # Every flow record names the span port by its kernel interface (net_af_packet's
+                # iface=), as an analyst knows it.
+                flow_records = [r for r in records if r.get("event_type") != "stats"]
+                self.assertTrue(flow_records)
+                self.assertEqual([r for r in flow_records if r.get("in_iface") != self.sensor_if], [])
                 record = live.final_stats(records)
                 self.assertTrue(record["misdirect"]["sensor"]["final"])
                 totals = record["misdirect"]["totals"]
