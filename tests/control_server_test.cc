@@ -708,6 +708,18 @@ std::string serve_rounds(ControlServer& server, int fd, int rounds) {
   return received.text;
 }
 
+// Serves rounds until `done()` holds (bounded), returning what the client received meanwhile. The
+// list validation runs on a helper thread, so how many 1 ms rounds it takes depends on the
+// machine's load: tests wait for the state they need instead of counting rounds.
+template <typename Done>
+std::string serve_until(ControlServer& server, int fd, Done done) {
+  std::string received;
+  for (int i = 0; i < 20'000 && !done(); ++i) {
+    received += serve_rounds(server, fd, 1);
+  }
+  return received;
+}
+
 BOOST_FIXTURE_TEST_CASE(a_compiling_push_holds_only_its_own_client, Fixture) {
   sensor.hold = true;
   ControlServer server(config, sensor);
@@ -717,10 +729,7 @@ BOOST_FIXTURE_TEST_CASE(a_compiling_push_holds_only_its_own_client, Fixture) {
                    "{\"id\":2,\"cmd\":\"ping\"}\n");
   // The validation runs on a helper thread first: serve until the compile has started (a loaded
   // machine can take longer than a few 1 ms rounds), then a few more.
-  std::string early;
-  for (int i = 0; i < 5000 && !sensor.compiling(); ++i) {
-    early += serve_rounds(server, pusher, 1);
-  }
+  std::string early = serve_until(server, pusher, [&] { return sensor.compiling(); });
   early += serve_rounds(server, pusher, 5);
   BOOST_TEST(early == "");  // compiling: neither answer yet
   BOOST_TEST(sensor.compiling());
@@ -746,9 +755,14 @@ BOOST_FIXTURE_TEST_CASE(a_second_push_waits_for_the_first_and_applies_on_top_of_
   const int first = connect_to(config.socket_path);
   const int second = connect_to(config.socket_path);
   send_all(first, R"({"id":1,"cmd":"lists.set","protected":["army.mil","navy.mil"]})" "\n");
-  serve_rounds(server, first, 3);
+  BOOST_TEST(serve_until(server, first, [&] { return sensor.compiling(); }) == "");
   send_all(second, R"({"id":2,"cmd":"lists.add","protected":["af.mil"]})" "\n");
-  BOOST_TEST(serve_rounds(server, second, 5) == "");  // queued behind the first
+  const auto queued = [&] {
+    return server.stats().counters.get(ControlCounter::kPushesQueued) == 1U;
+  };
+  std::string early = serve_until(server, second, queued);
+  early += serve_rounds(server, second, 5);
+  BOOST_TEST(early == "");  // queued behind the first
   BOOST_TEST(sensor.replace_calls == 1);
   BOOST_TEST(server.stats().counters.get(ControlCounter::kPushesQueued) == 1U);
   sensor.hold = false;
@@ -769,12 +783,15 @@ BOOST_FIXTURE_TEST_CASE(a_push_whose_client_hangs_up_still_applies_and_others_go
   ControlServer server(config, sensor);
   const int pusher = connect_to(config.socket_path);
   send_all(pusher, R"({"id":1,"cmd":"lists.set","protected":["navy.mil"]})" "\n");
-  serve_rounds(server, pusher, 3);
+  BOOST_TEST(serve_until(server, pusher, [&] { return sensor.compiling(); }) == "");
   ::close(pusher);
   for (int i = 0; i < 3; ++i) {
     server.poll_once(1);
   }
   sensor.hold = false;
+  for (int i = 0; i < 20'000 && server.swap_in_flight(); ++i) {
+    server.poll_once(1);
+  }
   const int other = connect_to(config.socket_path);
   BOOST_TEST(ask(server, other, R"({"cmd":"ping"})").find("generation")->to_json() == "2");
   BOOST_TEST(sensor.current_lists().protected_domains == (std::vector<std::string>{"navy.mil"}));
