@@ -13,7 +13,8 @@
 
 #include <time.h>
 
-#include "dataplane/live/live_fanout.h"
+#include "dataplane/decode/fanout_classifier.h"
+#include "dataplane/decode/packet_decoder.h"
 #include "dataplane/output/eve_file.h"
 #include "dataplane/pcap_source.h"
 #include "inspect/matcher.h"
@@ -71,51 +72,7 @@ class ChunkSink final : public dataplane::RecordSink {
   bool failed_ = false;
 };
 
-// Where the IP header starts for the link types replay reads, or -1.
-int ip_offset(const PacketView& packet) noexcept {
-  const uint8_t* data = packet.data;
-  const uint32_t length = packet.captured_length;
-  const auto ether_type_at = [&](uint32_t at) -> int {
-    if (at + 2 > length) {
-      return -1;
-    }
-    return data[at] << 8 | data[at + 1];
-  };
-  switch (packet.link_type) {
-    case dataplane::LinkType::kLinuxSll: {
-      const int type = ether_type_at(14);
-      return type == 0x0800 || type == 0x86dd ? 16 : -1;
-    }
-    case dataplane::LinkType::kLinuxSll2: {
-      const int type = ether_type_at(0);
-      return type == 0x0800 || type == 0x86dd ? 20 : -1;
-    }
-    case dataplane::LinkType::kNull: return 4;
-    case dataplane::LinkType::kRawIp:
-    case dataplane::LinkType::kIpv4:
-    case dataplane::LinkType::kIpv6: return 0;
-    case dataplane::LinkType::kEthernet: return -1;
-  }
-  return -1;
-}
-
 }  // namespace
-
-uint32_t replay_worker_for(const PacketView& packet, uint32_t workers) noexcept {
-  if (workers <= 1) {
-    return 0;
-  }
-  uint64_t hash = 0;
-  if (packet.link_type == dataplane::LinkType::kEthernet) {
-    hash = dataplane::fanout_hash(packet.data, packet.captured_length);
-  } else {
-    const int offset = ip_offset(packet);
-    if (offset >= 0 && static_cast<uint32_t>(offset) < packet.captured_length) {
-      hash = dataplane::fanout_hash_ip(packet.data + offset, packet.captured_length - offset, 0);
-    }
-  }
-  return static_cast<uint32_t>(hash % workers);
-}
 
 struct ReplayFanout::Batch {
   static constexpr std::size_t kArenaBytes = 4u << 20;
@@ -195,7 +152,10 @@ struct ReplayFanout::Lane {
 
 ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& config,
                            const inspect::Matcher& matcher, dataplane::EveFile& out, std::mutex& out_mutex)
-    : gate_(workers) {
+    // Seeded with --hash-seed (0 without it: replay's placement, and so its flow ids, repeat).
+    : classifier_(std::make_unique<dataplane::FanoutClassifier>(
+          dataplane::decoder_config(config, config.hash_seed), config.hash_seed)),
+      gate_(workers) {
   dataplane::LearnedBookConfig book;
   book.workers = workers;
   book.facts_per_worker = config.learned_facts;
@@ -314,7 +274,7 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
   }
   const uint32_t workers = static_cast<uint32_t>(lanes_.size());
   for (const PacketView& packet : packets) {
-    Lane& lane = *lanes_[replay_worker_for(packet, workers)];
+    Lane& lane = *lanes_[dataplane::FanoutClassifier::pick(classifier_->place(packet).hash, workers)];
     if (!lane.filling->fits(packet.captured_length)) {
       // The arena is full in the middle of a burst: the parts of the shares read so far go now,
       // without the burst's end (the clock moves to max_ns only with the last part).

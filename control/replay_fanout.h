@@ -1,6 +1,7 @@
 // ReplayFanout: `misdirect replay --workers N` — the reader (the calling thread) hands each packet
-// to one of N worker threads by the symmetric flow hash, as the live sensor's software fan-out
-// does, so both directions and every fragment of a flow meet in one Worker.
+// to one of N worker threads by its inner flow (FanoutClassifier), as the live sensor's software
+// fan-out does, so both directions and every fragment of a flow meet in one Worker and a mirror's
+// tunnelled flows spread over the workers.
 //
 // Output is the same as one worker's, after sorting: every worker sees the capture's clock move
 // as one worker would. The reader cuts the capture into the bursts one worker would get; each
@@ -51,14 +52,11 @@ class Matcher;
 }
 
 namespace misdirect::dataplane {
+class FanoutClassifier;
 class StatsNode;
 }  // namespace misdirect::dataplane
 
 namespace misdirect::control {
-
-// Which of `workers` a packet goes to: the live fan-out's symmetric address hash, for every
-// link type replay reads. Packets without IP addresses go to worker 0.
-uint32_t replay_worker_for(const dataplane::PacketView& packet, uint32_t workers) noexcept;
 
 class ReplayFanout final {
  public:
@@ -102,6 +100,8 @@ class ReplayFanout final {
   void send_all(bool mid_burst);
   void run(Lane& lane);
 
+  // The reader's: which lane each packet goes to (its inner flow, as in the live fan-out).
+  std::unique_ptr<dataplane::FanoutClassifier> classifier_;
   std::unique_ptr<dataplane::LearnedAddressBook> learned_;
   ReplayOrderGate gate_;  // the book's LearnedBookGate: each lane's position in the input
   uint32_t next_order_ = 0;  // the reader's: input position of the next packet (modulo 2^32)

@@ -1,5 +1,5 @@
-// Tests for RecordRing (the worker → control thread record hand-over) and FanoutHash (which
-// worker a frame from a single-queue port goes to).
+// Tests for RecordRing (the worker → control thread record hand-over). Which worker a frame goes
+// to is FanoutClassifier's (tests/fanout_classifier_test.cc).
 #include <boost/test/unit_test.hpp>
 
 #include <array>
@@ -8,10 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/live/live_fanout.h"
 #include "dataplane/output/live_record_ring.h"
 
-using misdirect::dataplane::fanout_hash;
 using misdirect::dataplane::RecordRing;
 using misdirect::dataplane::RecordType;
 
@@ -21,30 +19,6 @@ std::vector<std::pair<RecordType, std::string>> drain_all(RecordRing& ring) {
   std::vector<std::pair<RecordType, std::string>> out;
   ring.drain([&](RecordType type, std::string_view line) { out.emplace_back(type, std::string(line)); });
   return out;
-}
-
-// An Ethernet frame with optional VLAN tags and an IPv4 (4-byte) or IPv6 (16-byte) header whose
-// addresses are `src` and `dst`; the rest of the header is zero.
-std::vector<uint8_t> ip_frame(const std::vector<uint8_t>& src, const std::vector<uint8_t>& dst,
-                              const std::vector<uint16_t>& vlans = {}) {
-  std::vector<uint8_t> frame(12, 0xaa);
-  for (const uint16_t vlan : vlans) {
-    frame.insert(frame.end(), {0x81, 0x00, static_cast<uint8_t>(vlan >> 8),
-                               static_cast<uint8_t>(vlan & 0xff)});
-  }
-  const bool v4 = src.size() == 4;
-  frame.insert(frame.end(), {static_cast<uint8_t>(v4 ? 0x08 : 0x86), static_cast<uint8_t>(v4 ? 0x00 : 0xdd)});
-  std::vector<uint8_t> header(v4 ? 12 : 8, 0);
-  header[0] = v4 ? 0x45 : 0x60;
-  frame.insert(frame.end(), header.begin(), header.end());
-  frame.insert(frame.end(), src.begin(), src.end());
-  frame.insert(frame.end(), dst.begin(), dst.end());
-  frame.resize(frame.size() + 20, 0);  // a TCP header's worth of bytes
-  return frame;
-}
-
-uint64_t hash_of(const std::vector<uint8_t>& frame) {
-  return fanout_hash(frame.data(), static_cast<uint32_t>(frame.size()));
 }
 
 }  // namespace
@@ -117,56 +91,6 @@ BOOST_AUTO_TEST_CASE(drain_stops_at_the_limit_and_resumes) {
   BOOST_TEST(ring.drain([&](RecordType, std::string_view l) { seen.emplace_back(l); }) == 6u);
   BOOST_TEST(seen == (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}),
              boost::test_tools::per_element());
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(live_fanout)
-
-BOOST_AUTO_TEST_CASE(both_directions_of_ipv4_hash_alike) {
-  const auto forward = ip_frame({192, 0, 2, 10}, {198, 51, 100, 25});
-  const auto reverse = ip_frame({198, 51, 100, 25}, {192, 0, 2, 10});
-  BOOST_TEST(hash_of(forward) != 0u);
-  BOOST_TEST(hash_of(forward) == hash_of(reverse));
-  BOOST_TEST(hash_of(forward) != hash_of(ip_frame({192, 0, 2, 11}, {198, 51, 100, 25})));
-}
-
-BOOST_AUTO_TEST_CASE(both_directions_of_ipv6_under_vlans_hash_alike) {
-  std::vector<uint8_t> a(16, 0);
-  std::vector<uint8_t> b(16, 0);
-  a[0] = 0x20;
-  a[15] = 1;
-  b[0] = 0x20;
-  b[15] = 2;
-  const auto forward = ip_frame(a, b, {100, 200});
-  const auto reverse = ip_frame(b, a, {100, 200});
-  BOOST_TEST(hash_of(forward) != 0u);
-  BOOST_TEST(hash_of(forward) == hash_of(reverse));
-  // The VLAN ids are part of the identity, as in the flow key.
-  BOOST_TEST(hash_of(forward) != hash_of(ip_frame(a, b, {100, 201})));
-}
-
-BOOST_AUTO_TEST_CASE(a_seed_changes_the_placement_and_keeps_it_symmetric) {
-  const auto forward = ip_frame({192, 0, 2, 10}, {198, 51, 100, 25});
-  const auto reverse = ip_frame({198, 51, 100, 25}, {192, 0, 2, 10});
-  const auto size = static_cast<uint32_t>(forward.size());
-  for (const uint64_t seed : {1ull, 42ull, 0x9e3779b97f4a7c15ull}) {
-    BOOST_TEST(fanout_hash(forward.data(), size, seed) == fanout_hash(reverse.data(), size, seed));
-    BOOST_TEST(fanout_hash(forward.data(), size, seed) != fanout_hash(forward.data(), size, seed + 1));
-  }
-}
-
-BOOST_AUTO_TEST_CASE(non_ip_and_short_frames_go_to_worker_zero_without_reading_past_the_end) {
-  std::vector<uint8_t> arp(60, 0);
-  arp[12] = 0x08;
-  arp[13] = 0x06;
-  BOOST_TEST(hash_of(arp) == 0u);
-  const auto full = ip_frame({10, 0, 0, 1}, {10, 0, 0, 2}, {7});
-  // Every prefix that cuts the addresses short is unplaceable; none is read past its length.
-  for (std::size_t length = 0; length < 4 + 14 + 20; ++length) {
-    BOOST_TEST(fanout_hash(full.data(), static_cast<uint32_t>(length)) == 0u);
-  }
-  BOOST_TEST(fanout_hash(full.data(), 4 + 14 + 20) != 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

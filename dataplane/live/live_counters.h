@@ -43,6 +43,8 @@ enum class LiveRxCounter : uint16_t {
   kBytes,
   kRingFull,  // frames dropped because the chosen worker's ring was full
   kNotIp,     // frames the fan-out hash could not place (sent to worker 0)
+  kTunnelled,  // frames placed by the inner flow of an encapsulation
+  kFragments,  // IP fragments placed by the header they are a fragment of
   kCount
 };
 
@@ -50,7 +52,9 @@ inline constexpr CounterInfo kLiveRxCounterInfo[] = {
     {"packets", "frames read from the ports of this RX lcore"},
     {"bytes", "bytes of those frames"},
     {"ring_full", "frames dropped because the worker's fan-out ring was full"},
-    {"unplaced", "frames without IP addresses to hash, sent to worker 0"},
+    {"unplaced", "frames without IP addresses to hash (not IP, malformed, nested too deep), sent to worker 0"},
+    {"tunnelled", "frames placed by the inner flow of a tunnel or other encapsulation"},
+    {"fragments", "IP fragments placed by the addresses of the header they are a fragment of"},
 };
 static_assert(std::size(kLiveRxCounterInfo) == static_cast<std::size_t>(LiveRxCounter::kCount));
 

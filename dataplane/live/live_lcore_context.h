@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/clock.h"
+#include "dataplane/decode/fanout_classifier.h"
 #include "dataplane/live/live_counters.h"
 #include "dataplane/live/live_sensor.h"
 #include "dataplane/live/worker_stats_exchange.h"
@@ -57,6 +58,8 @@ struct alignas(64) LiveSensor::RxContext {
   std::vector<rte_mbuf*> mbufs;
   std::vector<std::vector<rte_mbuf*>> batches;  // index: worker id
   std::vector<uint16_t> batch_sizes;
+  // Places each frame by its inner flow (this lcore's own decoder; see fanout_classifier.h).
+  std::unique_ptr<FanoutClassifier> classifier;
   alignas(64) std::atomic<uint64_t> empty_polls{0};
   std::atomic<uint64_t> last_packet_ns{0};
   std::atomic<uint64_t> first_packet_ns{0};  // 0: none read yet

@@ -7,7 +7,8 @@
 //                   w, hashed with the repeated 0x6d5a Toeplitz key so that both directions of a
 //                   flow land in one queue.
 //   software-fanout anything else (single-queue vdevs such as net_pcap and net_af_packet): an RX
-//                   lcore reads the port and hands each frame to a worker ring by FanoutHash.
+//                   lcore reads the port and hands each frame to a worker ring by its inner
+//                   flow (FanoutClassifier).
 #pragma once
 
 #include <cstdint>

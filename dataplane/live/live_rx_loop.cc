@@ -1,12 +1,12 @@
-// LiveSensor's RX lcores (software fan-out, for ports with one queue): read the port, hash each
-// frame by its sorted addresses to a worker, and enqueue it on that worker's ring.
+// LiveSensor's RX lcores (software fan-out): read the port, place each frame by its inner flow
+// (FanoutClassifier: through tunnels, the address pair in either order, the tunnel identity) on
+// a worker, and enqueue it on that worker's ring.
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
-#include "dataplane/live/live_fanout.h"
 #include "dataplane/live/live_lcore_context.h"
 
 namespace misdirect::dataplane {
@@ -31,6 +31,8 @@ void LiveSensor::run_rx(RxContext& rx) {
       rx.counters.add(LiveRxCounter::kPackets, count);
       uint64_t bytes = 0;
       uint64_t unplaced = 0;
+      uint64_t tunnelled = 0;
+      uint64_t fragments = 0;
       for (uint16_t i = 0; i < count && i < kPrefetchAhead; ++i) {
         rte_prefetch0(rte_pktmbuf_mtod(rx.mbufs[i], void*));
       }
@@ -40,11 +42,14 @@ void LiveSensor::run_rx(RxContext& rx) {
         }
         rte_mbuf* mbuf = rx.mbufs[i];
         bytes += mbuf->pkt_len;
-        const uint64_t hash =
-            fanout_hash(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, fanout_seed_);
-        unplaced += hash == 0 ? 1 : 0;
-        // Multiply-shift instead of a division: the high bits pick the worker evenly.
-        const uint32_t id = static_cast<uint32_t>(((hash >> 32) * workers) >> 32);
+        // The first segment holds the headers; a longer frame is a capture cut short to it.
+        const PacketView view{rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, mbuf->pkt_len,
+                              0, LinkType::kEthernet, 0};
+        const FanoutPlacement placed = rx.classifier->place(view);
+        unplaced += placed.basis == FanoutBasis::kUnplaced ? 1 : 0;
+        tunnelled += placed.basis == FanoutBasis::kTunnelledFlow ? 1 : 0;
+        fragments += placed.basis == FanoutBasis::kFragment ? 1 : 0;
+        const uint32_t id = FanoutClassifier::pick(placed.hash, workers);
         rx.batches[id][rx.batch_sizes[id]++] = mbuf;
       }
       for (uint32_t id = 0; id < workers; ++id) {
@@ -71,6 +76,12 @@ void LiveSensor::run_rx(RxContext& rx) {
       rx.counters.add(LiveRxCounter::kBytes, bytes);
       if (unplaced != 0) {
         rx.counters.add(LiveRxCounter::kNotIp, unplaced);
+      }
+      if (tunnelled != 0) {
+        rx.counters.add(LiveRxCounter::kTunnelled, tunnelled);
+      }
+      if (fragments != 0) {
+        rx.counters.add(LiveRxCounter::kFragments, fragments);
       }
     }
     if (received == 0) {

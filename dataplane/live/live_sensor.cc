@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "dataplane/app/learned_address_book.h"
+#include "dataplane/decode/packet_decoder.h"
 #include "dataplane/live/live_lcore_context.h"
 
 namespace misdirect::dataplane {
@@ -177,6 +178,8 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
       context->mbufs.resize(config_.burst);
       context->batches.assign(config_.workers, std::vector<rte_mbuf*>(config_.burst));
       context->batch_sizes.assign(config_.workers, 0);
+      context->classifier =
+          std::make_unique<FanoutClassifier>(decoder_config(config_.worker, fanout_seed_), fanout_seed_);
       for (uint32_t id = 0; id < config_.workers; ++id) {
         char name[RTE_RING_NAMESIZE];
         std::snprintf(name, sizeof(name), "mdr_fo_%u_%u", static_cast<unsigned>(index), id);
