@@ -67,6 +67,9 @@ std::unique_ptr<CommandLine> make_live_command_line(LiveOptions& options) {
   }, "how long every port must stay quiet before --exit-on-eof stops (default 500)");
   line.add_flag("--lossless", sensor.lossless, true,
                 "a full fan-out ring makes RX wait instead of drop (for files)");
+  line.add_flag("--software-fanout", sensor.software_fanout, true,
+                "fan every port out in software by the inner flow, even one with RSS queues for every "
+                "worker: for a mirror's tunnels, whose shared outer header RSS hashes");
   line.add_flag("--wall-clock", sensor.wall_clock, true,
                 "packet time from the clock even on net_pcap (default there: the capture's timestamps)");
   line.add_config_list("eal", "ARGS", options.eal_args,

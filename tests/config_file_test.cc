@@ -90,6 +90,7 @@ std::string describe(const LiveOptions& options) {
       << " rx_descriptors=" << s.rx_descriptors << " ring=" << s.fanout_ring_size
       << " record_ring=" << s.record_ring_bytes << " max_frame=" << s.max_frame_bytes
       << " port_ids=" << joined(s.port_ids) << " lossless=" << s.lossless << " wall_clock=" << s.wall_clock
+      << " software_fanout=" << s.software_fanout
       << " eof_idle=" << s.eof_idle_ns;
   return out.str();
 }

@@ -63,7 +63,7 @@ std::string_view port_mode_name(PortMode mode) noexcept {
   return "unknown";
 }
 
-std::string LivePort::probe(uint16_t port_id, uint32_t workers) {
+std::string LivePort::probe(uint16_t port_id, uint32_t workers, bool software_fanout) {
   port_id_ = port_id;
   char name[RTE_ETH_NAME_MAX_LEN] = {};
   if (rte_eth_dev_get_name_by_port(port_id, name) == 0) {
@@ -89,7 +89,8 @@ std::string LivePort::probe(uint16_t port_id, uint32_t workers) {
   if (workers == 1) {
     mode_ = PortMode::kDirect;
     rx_queues_ = 1;
-  } else if (info.max_rx_queues >= workers && (info.flow_type_rss_offloads & kWantedRss) != 0) {
+  } else if (!software_fanout && info.max_rx_queues >= workers &&
+             (info.flow_type_rss_offloads & kWantedRss) != 0) {
     mode_ = PortMode::kSymmetricRss;
     rx_queues_ = static_cast<uint16_t>(workers);
   } else {

@@ -3,7 +3,8 @@
 //
 // Modes, decided once at start-up from what the port offers:
 //   direct          one worker: it reads the port's single queue itself.
-//   symmetric-rss   the port has at least one RX queue per worker and RSS: queue w goes to worker
+//   symmetric-rss   the port has at least one RX queue per worker and RSS, and the software
+//                   fan-out was not asked for (--software-fanout): queue w goes to worker
 //                   w, hashed with the repeated 0x6d5a Toeplitz key so that both directions of a
 //                   flow land in one queue.
 //   software-fanout anything else (single-queue vdevs such as net_pcap and net_af_packet): an RX
@@ -32,9 +33,9 @@ struct PortStats {
 
 class LivePort {
  public:
-  // Reads the port's name, driver and capabilities and picks its mode for `workers`. Returns an
-  // error line, empty on success.
-  std::string probe(uint16_t port_id, uint32_t workers);
+  // Reads the port's name, driver and capabilities and picks its mode for `workers`
+  // (`software_fanout`: never symmetric-rss). Returns an error line, empty on success.
+  std::string probe(uint16_t port_id, uint32_t workers, bool software_fanout = false);
   // Configures RX queues (and the TX queue some drivers insist on), sets the MTU for
   // `max_frame_bytes` where the driver allows it, starts the port and turns promiscuous mode on.
   // Returns an error line, empty on success; `notes` collects what was adjusted.

@@ -79,7 +79,7 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
              std::to_string(rte_eth_dev_count_avail()) + " port(s) probed)";
     }
     LivePort port;
-    if (std::string error = port.probe(port_id, config_.workers); !error.empty()) {
+    if (std::string error = port.probe(port_id, config_.workers, config_.software_fanout); !error.empty()) {
       return error;
     }
     fanout_ports += port.mode() == PortMode::kSoftwareFanout ? 1 : 0;

@@ -52,6 +52,10 @@ struct LiveSensorConfig {
   // can hand over each frame's capture timestamp: then it is the capture's own time, so timeouts
   // (gap waits, idle expiry) fire as they do in `misdirect replay`. `wall_clock` forces the clock.
   bool wall_clock = false;
+  // Every port read by 2 or more workers takes the software fan-out, even one whose RSS could
+  // spread its queues: RSS hashes the outer header, which a traffic mirror's tunnels share, where
+  // the fan-out places frames by their inner flow (docs/live.md, "When to pick software fan-out").
+  bool software_fanout = false;
   // End of input: every polling lcore has seen at least kEofMinEmptyPolls empty polls in a row
   // and no frame for eof_idle_ns (docs/live.md, "--exit-on-eof").
   uint64_t eof_idle_ns = 500'000'000;

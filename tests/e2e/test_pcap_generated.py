@@ -79,6 +79,7 @@ STATS = {
     "header-impersonation.pcap": [("header_alerts", "==", 2), ("lookalike_header_addresses", "==", 3),
                                   ("lookalike_seen_again", "==", 1), ("sender_alerts", "==", 0)],
     "vxlan-tenants.pcap": [("stats.decoder.vxlan", "==", "packets"), ("stats.flow.tcp", "==", 2)],
+    "vxlan-mirror-flows.pcap": [("stats.decoder.vxlan", "==", "packets"), ("stats.flow.tcp", "==", 17)],
     "tunnel-vxlan-ipv6.pcap": [("stats.decoder.vxlan", "==", "packets")],
     "tunnel-geneve.pcap": [("stats.decoder.geneve", "==", "packets")],
     "tunnel-erspan-ii.pcap": [("erspan_type_ii", "==", "packets"), ("stats.decoder.erspan", "==", "packets")],

@@ -194,3 +194,28 @@ def tunnel_erspan_fragmented():
     tunnelled_session(cap, link, 41901, "fragmented-mirror@army.ml", "tld-swap", tunnel="erspan:300")
     return cap
 
+
+
+@case
+def vxlan_mirror_flows():
+    cap = Capture("vxlan-mirror-flows", description="One cloud mirror's VXLAN (VNI 300, one outer address pair): "
+                  "sixteen tenant SMTP sessions from 10.0.1.1-16 to 10.0.0.25, interleaved, and a seventeenth "
+                  "whose replies a second mirror (192.0.2.11) delivers. A hash of the outer header puts them all "
+                  "on one worker; the software fan-out's inner-flow hash spreads them (the 2-worker DPDK test).")
+    mirror = Outer((MIRROR, SENSOR))
+    streams = []
+    for host in range(1, 17):
+        frames = []
+        link = TunnelLink([InnerEthernet(), Vxlan(300, mirror)])
+        flow = TcpFlow(cap, (f"10.0.1.{host}", 42000 + host), (TENANT_SERVER, 25), link=link, out=frames.append,
+                       isn_client=5000 + host)
+        session(cap, flow, [(f"tenant{host:02d}@army.ml", OK_RCPT, "tld-swap")], tunnel="vxlan:300")
+        streams.append(frames)
+    frames = []
+    split = TunnelLink([InnerEthernet(), Vxlan(300, Outer((MIRROR, SENSOR), ("192.0.2.11", SENSOR)))])
+    flow = TcpFlow(cap, ("10.0.1.17", 42017), (TENANT_SERVER, 25), link=split, out=frames.append, isn_client=5017)
+    session(cap, flow, [("split-mirrors@navy.ml", OK_RCPT, "tld-swap")], tunnel="vxlan:300")
+    streams.append(frames)
+    for frame in interleave(*streams):
+        cap.emit(frame)
+    return cap
