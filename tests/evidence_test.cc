@@ -302,6 +302,11 @@ BOOST_AUTO_TEST_CASE(files_rotate_by_size_and_one_file_never_passes_the_cap) {
   BOOST_TEST(writer.counters().get(EvidenceFileCounter::kFramesOverSize) == 1u);
   BOOST_TEST(dir.files() == std::vector<std::string>{"3.pcap"});
   BOOST_TEST(read_pcap(dir.path + "/3.pcap").size() == 4u);
+  // A small frame after it (an ACK: 888 + 16 + 10 would fit) is not written either: the file ends
+  // at its first frame over the cap instead of going on with a hole in the stream.
+  writer.write(packet_entry(3, 6, 10), frame_bytes(10, 4));
+  BOOST_TEST(writer.counters().get(EvidenceFileCounter::kFramesOverSize) == 2u);
+  BOOST_TEST(read_pcap(dir.path + "/3.pcap").size() == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_exists_is_not_overwritten) {

@@ -197,7 +197,10 @@ void EvidenceWriter::write(const EvidenceEntry& entry, std::span<const uint8_t> 
     return;
   }
   const std::size_t need = (file->bytes == 0 ? kFileHeaderBytes : 0) + kRecordHeaderBytes + bytes.size();
-  if (file->bytes + need > config_.max_bytes) {
+  if (file->capped || file->bytes + need > config_.max_bytes) {
+    // The file ends at its first frame that does not fit: a smaller later frame (an ACK) written
+    // after a skipped one would leave a hole in the stream that replay reads as a gap.
+    file->capped = true;
     counters_.add(EvidenceFileCounter::kFramesOverSize);
     return;
   }

@@ -40,7 +40,7 @@ inline constexpr CounterInfo kEvidenceFileCounterInfo[] = {
     {"files_removed_size", "evidence pcaps removed to stay within --evidence-max-mb (oldest first)"},
     {"frames_written", "frames written to evidence pcaps"},
     {"bytes_written", "bytes written to evidence pcaps (headers included)"},
-    {"frames_over_size", "frames not written: their file alone would pass --evidence-max-mb"},
+    {"frames_over_size", "frames not written: their file alone reached --evidence-max-mb (it ends there)"},
     {"frames_file_removed", "frames not written: their flow's file was removed by rotation"},
     {"frames_file_failed", "frames not written: their flow's file could not be created or written"},
     {"open_errors", "evidence pcaps that could not be created"},
@@ -91,6 +91,8 @@ class EvidenceWriter {
     uint8_t link_type = 0;
     bool failed = false;   // could not be created or written: later frames are counted
     bool removed = false;  // rotated out: later frames are counted
+    bool capped = false;   // reached --evidence-max-mb alone: later frames are counted, so the
+                           // file stays the flow's beginning (no holes, no later stragglers)
   };
   File* file_for(const EvidenceEntry& entry);
   bool ensure_open(File& file);
