@@ -18,6 +18,11 @@
 //   enterprise-mix-dns  enterprise-mix whose UDP flows to port 53 carry real DNS: each packet pair a
 //                   query and its response (A/AAAA/MX, compressed answers); 1% of the questions
 //                   ask for a name under a look-alike of the protected list.
+//   vxlan-mix       enterprise-mix, packet for packet (the same frames at the same times), each
+//                   frame wrapped in VXLAN as a cloud traffic mirror delivers it (AWS VPC Traffic
+//                   Mirroring, Azure vTAP): outer Ethernet, IPv4 10.255.0.1 → 10.255.0.2, UDP to
+//                   4789 from a port picked by the inner flow (RFC 7348's entropy), VXLAN with
+//                   VNI 4242 — 50 bytes more a frame.
 //   smtp-commands   short SMTP sessions (two transactions, 10–50 RCPTs each, 1-line bodies), one
 //                   command or reply per frame (~90 bytes); 1,000 concurrent flows.
 // Stops after --packets packets (flows still open stay open, as in any capture window) or, with
@@ -193,7 +198,30 @@ struct Totals {
   uint64_t smtp_flows = 0;
   uint64_t rcpts = 0;
   uint64_t lookalike_rcpts = 0;
+  uint64_t vxlan_bytes = 0;  // vxlan-mix: bytes written, the 50-byte wrap included
 };
+
+// vxlan-mix: the outer headers around every frame (Ethernet 14, IPv4 20, UDP 8, VXLAN 8).
+constexpr uint32_t kVxlanOverhead = 14 + 20 + 8 + 8;
+constexpr uint32_t kVxlanSource = 0x0aff0001;       // 10.255.0.1, the mirror source
+constexpr uint32_t kVxlanDestination = 0x0aff0002;  // 10.255.0.2, the mirror target (the sensor)
+constexpr uint32_t kVxlanVni = 4242;
+
+// Wraps the inner frame that starts kVxlanOverhead bytes into `f`; returns the outer length.
+// `entropy` picks the outer UDP source port, as a VTEP hashes the inner flow (RFC 7348, 5.).
+uint32_t put_vxlan(uint8_t* f, uint32_t inner_length, uint16_t entropy, uint16_t ip_id) {
+  const uint32_t udp_length = 8 + 8 + inner_length;
+  uint32_t off = put_eth_ip(f, kVxlanSource, kVxlanDestination, 17, 20 + udp_length, ip_id);
+  uint8_t* udp = f + off;
+  put16(udp, static_cast<uint16_t>(49152 | (entropy & 0x3fff)));
+  put16(udp + 2, 4789);
+  put16(udp + 4, static_cast<uint16_t>(udp_length));
+  put16(udp + 6, 0);  // no UDP checksum over IPv4, as VTEPs send it
+  uint8_t* vxlan = udp + 8;
+  put32(vxlan, 0x08000000);  // flags: VNI present
+  put32(vxlan + 4, kVxlanVni << 8);
+  return kVxlanOverhead + inner_length;
+}
 
 // What shape a flow's packets take.
 struct Shape {
@@ -596,7 +624,7 @@ class Generator {
     const std::string& w = options.workload;
     if (w == "smtp-heavy") {
       concurrency_ = 10000;
-    } else if (w == "enterprise-mix" || w == "enterprise-mix-dns") {
+    } else if (enterprise()) {
       concurrency_ = 100000;
     } else if (w == "adversarial") {
       concurrency_ = 50000;
@@ -606,8 +634,8 @@ class Generator {
       concurrency_ = 1000;
     } else {
       std::fprintf(stderr,
-                   "workload_generator: unknown workload '%s' (smtp-heavy, enterprise-mix, adversarial, "
-                   "small-packets, smtp-commands)\n", w.c_str());
+                   "workload_generator: unknown workload '%s' (smtp-heavy, enterprise-mix, "
+                   "enterprise-mix-dns, vxlan-mix, adversarial, small-packets, smtp-commands)\n", w.c_str());
       std::exit(2);
     }
     if (options.concurrency != 0) {
@@ -622,7 +650,7 @@ class Generator {
       other_shape_ = smtp_shape_;
     } else if (w == "smtp-commands") {
       smtp_shape_ = Shape{1460, 1460, 0, 0, 0, 0.01, 10, 50, 2, false, 30};
-    } else if (w == "enterprise-mix" || w == "enterprise-mix-dns") {
+    } else if (enterprise()) {
       other_shape_ = Shape{1460, 1460, 0, 0, 0, 0, 1, 1, 1, false, 0};
     }
   }
@@ -633,7 +661,7 @@ class Generator {
     while (active_.size() < concurrency_ && may_start()) {
       active_.push_back(start_flow());
     }
-    std::vector<uint8_t> frame(2048);
+    std::vector<uint8_t> frame(kVxlanOverhead + 2048);
     while (!active_.empty()) {
       if (options_.packets != 0 && totals_.packets >= options_.packets) {
         break;
@@ -672,7 +700,7 @@ class Generator {
         "{\"workload\":\"%s\",\"seed\":%llu,\"packets\":%llu,\"bytes\":%llu,\"smtp_bytes\":%llu,"
         "\"smtp_byte_share\":%.4f,\"flows_started\":%llu,\"flows_finished\":%llu,\"smtp_flows\":%llu,"
         "\"concurrency\":%u,\"warmup_packets\":%llu,\"rcpts\":%llu,\"lookalike_rcpts\":%llu,\"mean_frame_bytes\":%.1f,"
-        "\"duration_ns\":%llu}\n",
+        "\"duration_ns\":%llu,\"vxlan_bytes\":%llu}\n",
         options_.workload.c_str(), static_cast<unsigned long long>(options_.seed),
         static_cast<unsigned long long>(totals_.packets), static_cast<unsigned long long>(totals_.bytes),
         static_cast<unsigned long long>(totals_.smtp_bytes),
@@ -684,7 +712,8 @@ class Generator {
         static_cast<unsigned long long>(totals_.rcpts),
         static_cast<unsigned long long>(totals_.lookalike_rcpts),
         totals_.packets ? static_cast<double>(totals_.bytes) / static_cast<double>(totals_.packets) : 0.0,
-        static_cast<unsigned long long>(now_ns_ - kStartNs));
+        static_cast<unsigned long long>(now_ns_ - kStartNs),
+        static_cast<unsigned long long>(totals_.vxlan_bytes));
   }
 
  private:
@@ -695,8 +724,25 @@ class Generator {
     if (segment.ends_lookalike_rcpt) {
       ++totals_.lookalike_rcpts;
     }
+    if (options_.workload == "vxlan-mix") {
+      // The inner frame is built where the outer headers end; time and totals follow the inner
+      // frame, so the capture is enterprise-mix's, packet for packet, at the same times.
+      const uint32_t inner = build(flow, segment, frame + kVxlanOverhead);
+      const uint32_t entropy = flow.client() ^ flow.server() ^ flow.client_port() ^ flow.server_port();
+      const uint32_t outer = put_vxlan(frame, inner, static_cast<uint16_t>(entropy ^ (entropy >> 16)),
+                                       static_cast<uint16_t>(totals_.packets));
+      writer.write(now_ns_, frame, outer);
+      totals_.vxlan_bytes += outer;
+      account(flow, inner);
+      return;
+    }
     const uint32_t length = build(flow, segment, frame);
     writer.write(now_ns_, frame, length);
+    account(flow, length);
+  }
+
+  // The frame's time on a 10 Gbit/s wire moves packet time on; totals count it.
+  void account(const Flow& flow, uint32_t length) {
     now_ns_ += static_cast<uint64_t>((length + 24) * 8 / kPacingBitsPerNs) + 1;
     ++totals_.packets;
     totals_.bytes += length;
@@ -705,11 +751,18 @@ class Generator {
     }
   }
 
+  // The enterprise mix's flows and proportions: enterprise-mix itself, with DNS messages, or wrapped
+  // in VXLAN.
+  bool enterprise() const {
+    const std::string& w = options_.workload;
+    return w == "enterprise-mix" || w == "enterprise-mix-dns" || w == "vxlan-mix";
+  }
+
   bool may_start() const { return options_.flows == 0 || totals_.flows_started < options_.flows; }
 
   // Enterprise-mix keeps SMTP at 5% of bytes by choosing an SMTP flow only while SMTP is behind.
   std::size_t pick_flow() {
-    if ((options_.workload == "enterprise-mix" || options_.workload == "enterprise-mix-dns") && smtp_count_ > 0 &&
+    if (enterprise() && smtp_count_ > 0 &&
         skipped_ >= options_.warmup) {
       const bool want_smtp = static_cast<double>(totals_.smtp_bytes) < 0.05 * static_cast<double>(totals_.bytes);
       for (int tries = 0; tries < 64; ++tries) {
@@ -726,7 +779,7 @@ class Generator {
     const uint64_t index = totals_.flows_started++;
     const std::string& w = options_.workload;
     Flow::Kind kind = Flow::Kind::kSmtp;
-    if (w == "enterprise-mix" || w == "enterprise-mix-dns") {
+    if (enterprise()) {
       // 5% of the concurrent flows are SMTP; the byte share is kept by pick_flow.
       kind = random_.chance(0.05) ? Flow::Kind::kSmtp : random_.chance(0.3) ? Flow::Kind::kUdp : Flow::Kind::kTcp;
     } else if (w == "adversarial" || w == "small-packets") {
