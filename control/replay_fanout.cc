@@ -155,7 +155,8 @@ ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& conf
     // Seeded with --hash-seed (0 without it: replay's placement, and so its flow ids, repeat).
     : classifier_(std::make_unique<dataplane::FanoutClassifier>(
           dataplane::decoder_config(config, config.hash_seed), config.hash_seed)),
-      gate_(workers) {
+      gate_(workers),
+      teachers_(config.dns_ports) {
   dataplane::LearnedBookConfig book;
   book.workers = workers;
   book.facts_per_worker = config.learned_facts;
@@ -289,6 +290,7 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
     PacketView view = packet;
     view.data = copy;
     view.order = next_order_++;
+    view.quiet_before = teachers_.stamp(packet);
     batch.packets.push_back(view);
   }
   bool any_full = false;

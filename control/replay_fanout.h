@@ -24,7 +24,9 @@
 // traffic, a file is read as fast as each worker goes, so one worker can be far ahead of another;
 // the book has a LearnedBookGate (ReplayOrderGate): each packet carries its place in the input
 // (PacketView::order), every worker publishes how far through the input it has got, and a worker
-// about to read the book sleeps until the others have passed its packet. So N workers find what
+// about to read the book sleeps until the others have passed its packet — or, when the packets
+// just before it cannot teach the book (not DNS: PacketView::quiet_before, ReplayBookTeachers),
+// the last one that can. So N workers find what
 // one worker finds. To keep that wait finite, batches go out in rounds: whenever one worker's
 // batch is sent, every worker's is (each then holds everything of the input read so far).
 #pragma once
@@ -37,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "control/replay_book_teachers.h"
 #include "control/replay_order_gate.h"
 #include "dataplane/app/learned_address_book.h"
 #include "dataplane/decode/packet_view.h"
@@ -104,6 +107,7 @@ class ReplayFanout final {
   std::unique_ptr<dataplane::FanoutClassifier> classifier_;
   std::unique_ptr<dataplane::LearnedAddressBook> learned_;
   ReplayOrderGate gate_;  // the book's LearnedBookGate: each lane's position in the input
+  ReplayBookTeachers teachers_;  // the reader's: stamps PacketView::quiet_before
   uint32_t next_order_ = 0;  // the reader's: input position of the next packet (modulo 2^32)
   std::vector<std::unique_ptr<Lane>> lanes_;
 };

@@ -325,14 +325,28 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
     uint64_t now_ns = 0;
     uint32_t order = 0;
     uint8_t input = kNoInput;
+    uint16_t quiet_before = 0;
   };
   std::array<Staged, kStageBurst> staged;
   uint32_t packet_order = 0;  // PacketView::order of the staged packet being processed
+  uint16_t packet_quiet_before = 0;  // and its PacketView::quiet_before
   // replay --workers: before the shared learned-address book is read, the other workers catch up
   // with this packet (LearnedBookGate). A no-op elsewhere.
   void order_learned_read() noexcept {
     if (config.learned_gate != nullptr) [[unlikely]] {
-      config.learned_gate->wait_for_earlier(config.worker_id, packet_order);
+      config.learned_gate->wait_for_earlier(config.worker_id, packet_order, packet_quiet_before);
+    }
+  }
+  // DNS-over-TCP flows held: a timer or a flow's end may deliver their held bytes, and so teach
+  // the book, at any packet (LearnedBookGate::dns_streams_held). `change`: +1 or -1.
+  uint32_t dns_streams = 0;
+  void count_dns_stream(const Flow& flow, int change) noexcept {
+    if (flow.key.protocol == kProtoUdp) {
+      return;  // a datagram teaches only as it arrives
+    }
+    dns_streams = static_cast<uint32_t>(static_cast<int64_t>(dns_streams) + change);
+    if (config.learned_gate != nullptr) [[unlikely]] {
+      config.learned_gate->dns_streams_held(config.worker_id, dns_streams);
     }
   }
 };
@@ -517,6 +531,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.now_ns = now_ns;
         entry.order = packet.order;
         entry.input = packet.input;
+        entry.quiet_before = packet.quiet_before;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -535,6 +550,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
         entry.now_ns = now_ns;
         entry.order = packet.order;
         entry.input = packet.input;
+        entry.quiet_before = packet.quiet_before;
         flows.prefetch_bucket(entry.hash);
         ++tcp;
         if (entry.decoded.reassembled) {
@@ -565,6 +581,7 @@ void Worker::Impl::process_stage(std::span<const PacketView> packets) noexcept {
       clock_ns = staged[i].clock_ns;
       now_ns = staged[i].now_ns;
       packet_order = staged[i].order;
+      packet_quiet_before = staged[i].quiet_before;
       if (staged[i].decoded.ip_protocol == kProtoUdp) [[unlikely]] {
         process_udp(i);
       } else {
@@ -744,6 +761,7 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
         dns_a != dns_b ? (dns_a ? FlowDirection::kBToA : FlowDirection::kAToB) : direction;
     counters.add(WorkerCounter::kDnsFlows);
     flow.app_state = kAppInspect | kAppDns | client_bit(client_to_server);
+    count_dns_stream(flow, +1);
     return;
   }
   if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
@@ -967,10 +985,14 @@ void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
   if (release_after_segment == &flow) {
     release_after_segment = nullptr;
   }
+  const bool dns = (flow.app_state & kAppDns) != 0;
   flow.app_state = 0;
   end_session(flow);
   if (evidence != nullptr) {
     evidence->on_flow_end(flows.slot_of(flow), flow.flow_id);
+  }
+  if (dns) {
+    count_dns_stream(flow, -1);  // after the last bytes it held were delivered
   }
 }
 

@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(a_waiting_lane_returns_only_after_the_last_lane_it_waits_fo
   gate.publish(1, 100);
   gate.publish(2, 50);
   std::thread lane_zero([&] {
-    gate.wait_for_earlier(0, 100);
+    gate.wait_for_earlier(0, 100, 0);
     saw_lane_two = lane_two_published.load();
     returned = true;
   });
@@ -59,6 +59,50 @@ BOOST_AUTO_TEST_CASE(a_waiting_lane_returns_only_after_the_last_lane_it_waits_fo
   gate.publish(2, 100);
   lane_zero.join();
   BOOST_TEST(saw_lane_two);
+}
+
+BOOST_AUTO_TEST_CASE(a_lane_that_can_no_longer_teach_before_the_reader_need_not_reach_it) {
+  ReplayOrderGate gate(2);
+  gate.publish(1, 5);  // lane 1 has processed its packets before 5
+  // Lane 0 reads at 10; the 5 packets before it (5..9) cannot teach: lane 1 has learned all it will.
+  BOOST_TEST(gate.others_passed(0, 10, 5));
+  BOOST_TEST(!gate.others_passed(0, 10, 4));  // packet 5 can teach and lane 1 may not have seen it
+  BOOST_TEST(!gate.others_passed(0, 10, 0));
+  // A DNS-over-TCP flow held by lane 1 may teach at any packet (a timer delivers held bytes).
+  gate.dns_streams_held(1, 1);
+  BOOST_TEST(!gate.others_passed(0, 10, 5));
+  gate.publish(1, 10);
+  BOOST_TEST(gate.others_passed(0, 10, 5));
+  gate.dns_streams_held(1, 0);
+  gate.publish(1, 6);
+  BOOST_TEST(gate.others_passed(0, 10, 5));
+  // The quiet run counts back across the wrap at 2^32 too.
+  gate.publish(1, 0xffff'fffeu);
+  BOOST_TEST(gate.others_passed(0, 1, 3));
+  BOOST_TEST(!gate.others_passed(0, 1, 2));
+}
+
+BOOST_AUTO_TEST_CASE(a_lane_holding_a_dns_stream_is_waited_for_up_to_the_reader) {
+  ReplayOrderGate gate(2);
+  gate.publish(1, 5);
+  gate.dns_streams_held(1, 1);
+  std::atomic<bool> returned{false};
+  std::atomic<bool> lane_one_at_ten{false};
+  bool saw_lane_one_at_ten = false;
+  std::thread lane_zero([&] {
+    gate.wait_for_earlier(0, 10, 5);
+    saw_lane_one_at_ten = lane_one_at_ten.load();
+    returned = true;
+  });
+  while (!gate.others_passed(1, 10)) {  // lane 0 has published its own position: it is waiting
+    std::this_thread::yield();
+  }
+  gate.publish(1, 9);  // not yet: the stream may still teach at packet 9
+  BOOST_TEST(!returned.load());
+  lane_one_at_ten = true;
+  gate.publish(1, 10);
+  lane_zero.join();
+  BOOST_TEST(saw_lane_one_at_ten);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/learned_address_book.h"
 #include "dataplane/output/stats_tree.h"
 #include "dataplane/worker.h"
 #include "inspect/lookalike_role.h"
@@ -1206,6 +1207,53 @@ BOOST_AUTO_TEST_CASE(vxlan_ports_come_from_the_config) {
   BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
   BOOST_TEST(contains(harness.records.alerts[0], R"("dest_port":8472,"proto":"UDP")"));
   BOOST_TEST(contains(harness.records.alerts[0], R"("kind":"vxlan","id":8472)"));
+}
+
+// replay --workers' gate (LearnedBookGate): what the worker tells it, in the order it happens.
+struct RecordingGate final : misdirect::dataplane::LearnedBookGate {
+  void wait_for_earlier(uint32_t, uint32_t order, uint16_t quiet_before) noexcept override {
+    reads.emplace_back(order, quiet_before);
+  }
+  void dns_streams_held(uint32_t, uint32_t held) noexcept override { held_counts.push_back(held); }
+  std::vector<std::pair<uint32_t, uint16_t>> reads;
+  std::vector<uint32_t> held_counts;
+};
+
+BOOST_AUTO_TEST_CASE(the_gate_hears_of_dns_streams_held_and_reads_with_the_packets_quiet_run) {
+  RecordingGate gate;
+  WorkerConfig config = Harness::small_config();
+  config.learned_gate = &gate;
+  Harness harness(config);
+  uint32_t order = 0;
+  const auto send = [&](const Bytes& frame, uint16_t quiet_before) {
+    harness.now_ns += kSecond / 100;
+    PacketView view = view_of(frame, misdirect::dataplane::LinkType::kEthernet, harness.now_ns);
+    view.order = order++;
+    view.quiet_before = quiet_before;
+    harness.worker->process_burst(std::span<const PacketView>(&view, 1));
+  };
+  // A DNS datagram teaches only as it arrives: not a stream held.
+  misdirect::test_support::UdpFrameSpec query;
+  query.src_port = 40053;
+  send(build_udp_frame(query), 0);
+  BOOST_TEST(gate.held_counts.empty());
+  // DNS over TCP: held from its first packet until the flow ends (its held bytes may still teach).
+  TcpConversation dns("10.0.0.5", 40000, "10.0.0.53", 53);
+  send(dns.syn(), 0);
+  send(dns.syn_ack(), 0);
+  BOOST_TEST(gate.held_counts == (std::vector<uint32_t>{1}), boost::test_tools::per_element());
+  // An SMTP connection reads the book (its server's address) at its first bytes, with the
+  // packet's place in the input and the quiet run before it.
+  TcpConversation smtp("10.0.0.6", 40001, "10.0.0.25", 25);
+  send(smtp.syn(), 4);
+  send(smtp.syn_ack(), 5);
+  send(smtp.ack(), 6);
+  send(smtp.server("220 mx.example ESMTP\r\n"), 7);
+  BOOST_TEST(!gate.reads.empty());
+  BOOST_TEST(gate.reads.back().first == order - 1);
+  BOOST_TEST(gate.reads.back().second == 7);
+  harness.finish();
+  BOOST_TEST(gate.held_counts == (std::vector<uint32_t>{1, 0}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -79,13 +79,23 @@ struct LearnedFact {
 // a file, and a worker can run ahead of another, so it could look an address up before another
 // worker has learned it from an answer that came earlier in the file (or after one that came
 // later). Before a worker reads the book it calls wait_for_earlier with its current packet's
-// input order (PacketView::order), and returns once every other worker has processed its packets
-// that came before that one; facts learned after the reader's packet time are not returned
-// (find_*). So the workers find what one worker reading the file in order would have found.
+// input order and quiet run (PacketView::order, quiet_before), and returns once no other worker
+// can still learn anything from the packets that came before that one; facts learned after the
+// reader's packet time are not returned (find_*). So the workers find what one worker reading the
+// file in order would have found.
+//
+// What "can still learn" means: only a DNS flow's answer teaches. A packet that is not DNS (the
+// quiet run before a packet counts those) teaches nothing — unless its worker holds a DNS-over-TCP
+// flow, whose held bytes a timer or the flow's end may deliver at any packet. So a worker tells
+// the gate how many such flows it holds (dns_streams_held), and the gate lets a reader on when each
+// other worker has passed the last packet before it that can teach and holds no DNS stream, or has
+// passed the reader's packet itself.
 // The live sensor has no gate: packets arrive in real time, and there is nothing to wait for.
 class LearnedBookGate {
  public:
-  virtual void wait_for_earlier(uint32_t worker, uint32_t order) noexcept = 0;
+  virtual void wait_for_earlier(uint32_t worker, uint32_t order, uint16_t quiet_before) noexcept = 0;
+  // Worker `worker`: the number of DNS-over-TCP flows it holds changed to `held`.
+  virtual void dns_streams_held(uint32_t worker, uint32_t held) noexcept = 0;
 
  protected:
   ~LearnedBookGate() = default;

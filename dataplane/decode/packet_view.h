@@ -30,10 +30,17 @@ struct PacketView {
   // (WorkerConfig::input_names: what records write as `in_iface`); kNoInput in replay. It fits in
   // the padding.
   uint8_t input = kNoInput;
+  // How many packets just before this one in the input cannot teach the shared learned book
+  // (they are not DNS, see control/replay_book_teachers.h), capped at 65535; set with `order` by
+  // a reader that fans packets out, 0 (nothing known) elsewhere. A worker about to read the book
+  // waits only until the others have passed the last packet that can teach (LearnedBookGate).
+  uint16_t quiet_before = 0;
   // The packet's place in the input, counted by a reader that fans packets out to several workers
   // (replay --workers), modulo 2^32; 0 elsewhere. Workers that share what they learn from DNS use
   // it to read the shared book in input order (LearnedBookGate). It fits in the padding.
   uint32_t order = 0;
 };
+// input, quiet_before and order live in what would be padding: bursts stay two views a cache line.
+static_assert(sizeof(PacketView) == 32);
 
 }  // namespace misdirect::dataplane
