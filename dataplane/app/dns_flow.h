@@ -17,13 +17,14 @@
 #include <string_view>
 
 #include "dataplane/app/alerted_names.h"
+#include "dataplane/app/dns_log_mode.h"
 #include "dataplane/app/learned_address_book.h"
+#include "dataplane/app/matcher_binding.h"
 #include "dataplane/counter_table.h"
 #include "dataplane/flow/flow_identity.h"
 #include "dataplane/output/eve_writer.h"
 #include "dataplane/output/lookalike_alert.h"
 #include "dataplane/output/record_sink.h"
-#include "dataplane/worker.h"
 #include "inspect/dns_session.h"
 #include "inspect/domain_name.h"
 #include "inspect/lookalike_kind.h"
