@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/dns_log_mode.h"
 #include "dataplane/app/matcher_binding.h"
 #include "dataplane/decode/packet_view.h"
 #include "dataplane/output/record_sink.h"
@@ -23,9 +24,6 @@ namespace misdirect::dataplane {
 class EvidenceRing;
 class LearnedAddressBook;
 class LearnedBookGate;
-
-// Which DNS messages get a `dns` record (all, those about look-alikes, none). Alerts are always written.
-enum class DnsLogMode : uint8_t { kAll, kLookalike, kNone };
 
 class StatsNode;
 struct DecoderConfig;
