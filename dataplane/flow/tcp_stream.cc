@@ -1,4 +1,12 @@
 // TcpStream: per-direction TCP reassembly — ordering, holes, overlaps and memory bounds.
+//
+// Kept in one file (about 900 lines) on purpose: it is one class, TcpReassembler, and one
+// algorithm. The piece pool, the treap that indexes a direction's held pieces, the hole timers
+// and the fair-share eviction are its private data structures, and every path of segment
+// handling (in order, held, overlapping, past a FIN, trimmed to make room) keeps their invariants
+// together: a piece is free, or in exactly one direction's backlog — in both its list and its
+// treap — and a direction's held bytes are the sum of its pieces. Split across files, each half
+// would have to trust invariants it cannot see.
 #include "dataplane/flow/tcp_stream.h"
 
 #include <algorithm>
