@@ -1,0 +1,356 @@
+// Worker: what each flow is and where its bytes go. A flow's first packet classifies it by port
+// (DNS, implicit TLS on 465, SMTP or LMTP, or left to behaviour detection); its reassembled bytes
+// and gaps then go to its DnsFlow, its SmtpFlow (made when the flow turns out to be SMTP) or the
+// AppDetector; its end finishes whichever session it had and frees the session's slots.
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <span>
+
+#include "dataplane/flow/community_id.h"
+#include "dataplane/worker.h"
+#include "dataplane/worker_impl.h"
+
+namespace misdirect::dataplane {
+
+FlowIdentity Worker::Impl::identity_of(const Flow& flow,
+                                       std::optional<FlowDirection> client_to_server) const noexcept {
+  FlowIdentity identity;
+  identity.flow_id = flow.flow_id;
+  const bool client_is_a = client_to_server == FlowDirection::kAToB;
+  identity.client.bytes = client_is_a ? flow.key.address_a : flow.key.address_b;
+  identity.server.bytes = client_is_a ? flow.key.address_b : flow.key.address_a;
+  identity.client.version = flow.key.ip_version;
+  identity.server.version = flow.key.ip_version;
+  identity.client_port = client_is_a ? flow.key.port_a : flow.key.port_b;
+  identity.server_port = client_is_a ? flow.key.port_b : flow.key.port_a;
+  identity.vlan_ids[0] = flow.key.vlan_ids[0];
+  identity.vlan_ids[1] = flow.key.vlan_ids[1];
+  identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
+  identity.protocol = flow.key.protocol;
+  identity.input = flow.input;
+  identity.community_id =
+      community_id_v1({identity.client, identity.client_port}, {identity.server, identity.server_port},
+                      flow.key.protocol, config.community_id_seed);
+  if ((flow.app_state & kAppTunnelled) != 0) {
+    identity.tunnel = flow_tunnel(flow);
+  }
+  return identity;
+}
+
+DnsFlow* Worker::Impl::dns_for(Flow& flow) noexcept {
+  FlowApp* app = app_for(flow);
+  if (app == nullptr) {
+    stop_inspecting(flow);
+    return nullptr;
+  }
+  if (app->dns_slot != kNoSlot) {
+    return dns_slots[app->dns_slot].get();
+  }
+  const bool tcp = flow.key.protocol != kProtoUdp;
+  if (free_dns_slots.empty() || (tcp && free_dns_tcp_buffers.empty())) {
+    counters.add(WorkerCounter::kDnsSessionsUnavailable);
+    if (tcp) {
+      stop_inspecting(flow);
+    } else {
+      flow.app_state &= static_cast<uint8_t>(~kAppInspect);
+      release_app(flow);
+    }
+    return nullptr;
+  }
+  app->dns_slot = free_dns_slots.back();
+  free_dns_slots.pop_back();
+  std::span<uint8_t> buffer;
+  if (tcp) {
+    app->dns_tcp_buffer = free_dns_tcp_buffers.back();
+    free_dns_tcp_buffers.pop_back();
+    buffer = std::span<uint8_t>(dns_tcp_buffers.get() + std::size_t{app->dns_tcp_buffer} * kDnsTcpBufferBytes,
+                                kDnsTcpBufferBytes);
+  }
+  return new (dns_slots[app->dns_slot].storage)
+      DnsFlow(dns_environment, identity_of(flow, client_to_server_of(flow)),
+              tcp ? inspect::DnsTransport::kTcp : inspect::DnsTransport::kUdp, buffer);
+}
+
+FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
+  if (flow.app_slot != Flow::kNoApp) {
+    return &flow_app(flow.app_slot);
+  }
+  uint32_t slot;
+  if (!free_flow_apps.empty()) {
+    slot = free_flow_apps.back();
+    free_flow_apps.pop_back();
+  } else if (flow_apps_fresh < config.max_flows) {
+    slot = flow_apps_fresh++;
+  } else {
+    return nullptr;  // cannot happen: at most one FlowApp per flow record
+  }
+  flow.app_slot = slot;
+  FlowApp* app = new (&flow_app(slot)) FlowApp{};
+  if ((flow.app_state & kAppSmtpByPort) != 0) {
+    app->detection.protocol = AppProtocol::kSmtp;
+    app->detection.stage = AppDetection::Stage::kDecided;
+    app->detection.client_to_server = client_to_server_of(flow);
+  }
+  return app;
+}
+
+void Worker::Impl::release_app(Flow& flow) noexcept {
+  if (flow.app_slot == Flow::kNoApp || flow_app(flow.app_slot).smtp_slot != kNoSlot ||
+      flow_app(flow.app_slot).dns_slot != kNoSlot) {
+    return;  // an SMTP or DNS session keeps its FlowApp until the flow ends
+  }
+  free_flow_apps.push_back(flow.app_slot);
+  flow.app_slot = Flow::kNoApp;
+}
+
+void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept {
+  flow.app_slot = Flow::kNoApp;
+  flow.app_state = kAppInspect;
+  const uint16_t port_a = flow.key.port_a;
+  const uint16_t port_b = flow.key.port_b;
+  const bool dns_a = dns_ports.test(port_a);
+  const bool dns_b = dns_ports.test(port_b);
+  if (dns_a || dns_b) {
+    // The querier is the side off the DNS port; with both on it, the sender of the first packet.
+    const FlowDirection client_to_server =
+        dns_a != dns_b ? (dns_a ? FlowDirection::kBToA : FlowDirection::kAToB) : direction;
+    counters.add(WorkerCounter::kDnsFlows);
+    flow.app_state = kAppInspect | kAppDns | client_bit(client_to_server);
+    count_dns_stream(flow, +1);
+    return;
+  }
+  if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
+    // SMTP over TLS: nothing of the session is readable but the ClientHello (its server name)
+    // and the server's address (a look-alike's DNS answer may have given it).
+    counters.add(WorkerCounter::kImplicitTlsFlows);
+    const FlowDirection client_to_server = port_a == kImplicitTlsPort && port_b != kImplicitTlsPort
+                                               ? FlowDirection::kBToA
+                                               : FlowDirection::kAToB;
+    flow.app_state |= kAppSmtpByPort | kAppImplicitTls | client_bit(client_to_server);
+    return;
+  }
+  const bool smtp_a = smtp_ports.test(port_a) || port_a == kLmtpPort;
+  const bool smtp_b = smtp_ports.test(port_b) || port_b == kLmtpPort;
+  if (smtp_a || smtp_b) {
+    // The server listens on the SMTP port. Both ends on SMTP ports (relay to relay): the SYN
+    // decides, else the sender of this first packet is taken as the client.
+    FlowDirection client_to_server;
+    if (smtp_a != smtp_b) {
+      client_to_server = smtp_a ? FlowDirection::kBToA : FlowDirection::kAToB;
+    } else {
+      const bool syn_ack = (packet.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
+      client_to_server = syn_ack ? opposite(direction) : direction;
+    }
+    const bool lmtp = (client_to_server == FlowDirection::kBToA ? port_a : port_b) == kLmtpPort;  // the server's port
+    counters.add(lmtp ? WorkerCounter::kLmtpFlowsByPort : WorkerCounter::kSmtpFlowsByPort);
+    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0) | client_bit(client_to_server);
+    return;
+  }
+  if (!config.port_agnostic_detection) {
+    counters.add(WorkerCounter::kOtherFlows);
+    flow.app_state = 0;
+  }
+}
+
+void Worker::Impl::become_smtp(Flow& flow, FlowApp& app,
+                               std::optional<FlowDirection> client_to_server) noexcept {
+  if (free_smtp_slots.empty()) {
+    counters.add(WorkerCounter::kSmtpSessionsUnavailable);
+    stop_inspecting(flow);
+    return;
+  }
+  app.smtp_slot = free_smtp_slots.back();
+  free_smtp_slots.pop_back();
+
+  const FlowIdentity identity = identity_of(flow, client_to_server);
+  SmtpFlowStart start;
+  start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
+  start.lmtp = (flow.app_state & kAppLmtp) != 0;
+  // An SMTP connection to an address a look-alike's DNS answer gave (any worker may have seen
+  // the answer: the book is shared, read without locks).
+  LearnedFact evidence;
+  if (learned_smtp_ports.test(identity.server_port) && dns_environment.learned != nullptr) {
+    order_learned_read();
+    if (dns_environment.learned->find_address(identity.server, now_ns, evidence, learned_counters)) {
+      start.evidence = &evidence;
+    }
+  }
+  char* line_buffer = line_buffers.get() + std::size_t{app.smtp_slot} * config.max_line_bytes;
+  new (smtp_slots[app.smtp_slot].storage)
+      SmtpFlow(environment, identity, std::span<char>(line_buffer, config.max_line_bytes), start);
+}
+
+void Worker::Impl::stop_inspecting(Flow& flow) noexcept {
+  flow.app_state &= static_cast<uint8_t>(~kAppInspect);
+  release_after_segment = &flow;
+  if (evidence != nullptr) {
+    evidence->on_inspection_end(flows.slot_of(flow));
+  }
+}
+
+void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
+                             std::span<const uint8_t> bytes) noexcept {
+  if (app.smtp_slot == kNoSlot || bytes.empty()) {
+    return;
+  }
+  const inspect::Direction smtp_direction = direction_of(direction, app.detection.client_to_server);
+  const bool from_client = smtp_direction == inspect::Direction::kClientToServer;
+  // Replies can overtake the commands they answer when the client's stream waits on a hole.
+  const bool client_lagging =
+      !from_client && flow.stream(opposite(direction)).holds_data();
+  smtp_slots[app.smtp_slot].get()->feed(
+      smtp_direction, bytes, now_ns, client_lagging);
+}
+
+void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
+                               std::span<const uint8_t> bytes) noexcept {
+  if ((flow.app_state & kAppInspect) == 0) {
+    return;
+  }
+  FlowApp* app_record = app_for(flow);
+  if (app_record == nullptr) {
+    stop_inspecting(flow);
+    return;
+  }
+  FlowApp& app = *app_record;
+  if ((flow.app_state & kAppDns) != 0) {
+    DnsFlow* dns = dns_for(flow);
+    if (dns != nullptr && !bytes.empty()) {
+      const inspect::Direction dns_direction = direction_of(direction, client_to_server_of(flow));
+      if (dns_direction == inspect::Direction::kServerToClient) {
+        order_learned_read();  // an answer may name an exchanger another worker learned
+      }
+      dns->feed(dns_direction, bytes, now_ns);
+    }
+    return;
+  }
+  if (app.detection.protocol == AppProtocol::kSmtp) {
+    if (app.smtp_slot == kNoSlot) {
+      become_smtp(flow, app, app.detection.client_to_server);
+    }
+    feed_smtp(flow, app, direction, bytes);
+    return;
+  }
+  const DetectStep step = AppDetector::on_data(app.detection, direction, bytes);
+  switch (step.protocol) {
+    case AppProtocol::kUndecided:
+      return;
+    case AppProtocol::kSmtp: {
+      counters.add(WorkerCounter::kSmtpFlowsDetected);
+      if (app.detection.tunnelled) {
+        counters.add(WorkerCounter::kSmtpFlowsTunnelled);
+      }
+      become_smtp(flow, app, app.detection.client_to_server);
+      feed_smtp(flow, app, direction,
+                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(step.replay.data()),
+                                         step.replay.size()));
+      feed_smtp(flow, app, direction, bytes.subspan(step.consumed));
+      return;
+    }
+    case AppProtocol::kImplicitTls:
+    case AppProtocol::kOther:
+      counters.add(WorkerCounter::kOtherFlows);
+      stop_inspecting(flow);
+      return;
+  }
+}
+
+void Worker::Impl::stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept {
+  if ((flow.app_state & kAppInspect) == 0) {
+    return;
+  }
+  // No FlowApp yet: no bytes arrived, so no session started and detection saw nothing.
+  const FlowApp empty;
+  const FlowApp& app = flow.app_slot != Flow::kNoApp ? flow_app(flow.app_slot) : empty;
+  if ((flow.app_state & kAppDns) != 0) {
+    if (app.dns_slot != kNoSlot) {
+      dns_slots[app.dns_slot].get()->gap(direction_of(direction, client_to_server_of(flow)),
+                                         missing_bytes, now_ns);
+    }
+    return;
+  }
+  if (app.smtp_slot != kNoSlot) {
+    counters.add(WorkerCounter::kSmtpStreamGaps);
+    const inspect::Direction smtp_direction = direction_of(direction, app.detection.client_to_server);
+    smtp_slots[app.smtp_slot].get()->gap(smtp_direction, missing_bytes, now_ns);
+    return;
+  }
+  if (app.detection.protocol != AppProtocol::kSmtp && (flow.app_state & kAppSmtpByPort) == 0) {
+    // Detection reads the first bytes of each direction; with some of them lost it cannot decide.
+    counters.add(WorkerCounter::kDetectionAbandoned);
+    stop_inspecting(flow);
+  }
+  // A port-based SMTP flow whose session has not started yet: the session starts at the next byte.
+}
+
+void Worker::Impl::on_stream_end(Flow& flow, FlowDirection) noexcept {
+  // While one direction is still open the session waits, so that replies that trail the client's
+  // FIN are still matched. Once both have ended nothing more can reach it: it ends now rather
+  // than with the flow record (closed_timeout_ns later), so that its slot serves the next session
+  // (a busy relay ends more sessions within one closed timeout than there are slots).
+  if (!flow.streams[0].ended() || !flow.streams[1].ended()) {
+    return;
+  }
+  end_session(flow);
+  flow.app_state &= static_cast<uint8_t>(~kAppInspect);  // the last ACKs skip the reassembler
+}
+
+void Worker::Impl::end_session(Flow& flow) noexcept {
+  if (flow.app_slot == Flow::kNoApp) {
+    return;
+  }
+  FlowApp& app = flow_app(flow.app_slot);
+  if (app.smtp_slot != kNoSlot) {
+    SmtpFlow* session = smtp_slots[app.smtp_slot].get();
+    const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
+    session->finish(now_ns);
+    note_alerts(flow, alerts_before);
+    session->~SmtpFlow();
+    free_smtp_slots.push_back(app.smtp_slot);
+    app.smtp_slot = kNoSlot;
+    if (evidence != nullptr) {
+      // The session is over: a flow that did not alert gives its buffer back.
+      evidence->on_inspection_end(flows.slot_of(flow));
+    }
+  }
+  if (app.dns_slot != kNoSlot) {
+    DnsFlow* dns = dns_slots[app.dns_slot].get();
+    dns->finish(now_ns);
+    dns->~DnsFlow();
+    free_dns_slots.push_back(app.dns_slot);
+    app.dns_slot = kNoSlot;
+    if (app.dns_tcp_buffer != kNoSlot) {
+      free_dns_tcp_buffers.push_back(app.dns_tcp_buffer);
+      app.dns_tcp_buffer = kNoSlot;
+    }
+  }
+  free_flow_apps.push_back(flow.app_slot);
+  flow.app_slot = Flow::kNoApp;
+}
+
+void Worker::Impl::on_flow_end(Flow& flow, FlowEndReason) noexcept {
+  if (flow.key.protocol == kProtoUdp) {
+    // No reassembly for datagrams.
+  } else if ((flow.app_state & kAppInspect) != 0) {
+    // Holes still open become gaps and held bytes after them are delivered before the end.
+    reassembler.finish(flow, *this);
+  } else {
+    reassembler.release(flow);
+  }
+  if (release_after_segment == &flow) {
+    release_after_segment = nullptr;
+  }
+  const bool dns = (flow.app_state & kAppDns) != 0;
+  flow.app_state = 0;
+  end_session(flow);
+  if (evidence != nullptr) {
+    evidence->on_flow_end(flows.slot_of(flow), flow.flow_id);
+  }
+  if (dns) {
+    count_dns_stream(flow, -1);  // after the last bytes it held were delivered
+  }
+}
+
+}  // namespace misdirect::dataplane
