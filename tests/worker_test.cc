@@ -1256,4 +1256,24 @@ BOOST_AUTO_TEST_CASE(the_gate_hears_of_dns_streams_held_and_reads_with_the_packe
   BOOST_TEST(gate.held_counts == (std::vector<uint32_t>{1, 0}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(dns_records_past_the_reported_bound_are_counted) {
+  // A response with 130 A records for one name (each compressed to the question): the first
+  // 128 are reported, the last 2 are counted as skipped (docs/records.md, Bounds).
+  Harness harness;
+  misdirect::test_support::UdpFrameSpec answer;
+  answer.ip.src = "192.0.2.53";
+  answer.ip.dst = "192.0.2.10";
+  answer.src_port = 53;
+  answer.dst_port = 40000;
+  answer.payload = {0, 5, 0x81, 0x80, 0, 1, 0, 130, 0, 0, 0, 0, 1, 'x', 0, 0, 1, 0, 1};
+  for (int i = 0; i < 130; ++i) {
+    answer.payload.insert(answer.payload.end(),
+                          {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, static_cast<uint8_t>(i)});
+  }
+  harness.send({misdirect::test_support::build_udp_frame(answer)});
+  harness.finish();
+  const std::string stats = stats_of(*harness.worker);
+  BOOST_TEST(contains(stats, R"("records":128,"records_skipped":2)"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

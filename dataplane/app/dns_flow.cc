@@ -327,7 +327,8 @@ void DnsFlow::learn(const DnsRecord& record, std::string_view owner, std::string
   environment_.learned->learn(environment_.worker_id, fact, *environment_.learned_counters);
 }
 
-void DnsFlow::on_end(const inspect::DnsMessageEnd&) noexcept {
+void DnsFlow::on_end(const inspect::DnsMessageEnd& end) noexcept {
+  environment_.counters->add(DnsCounter::kRecordsSkipped, end.records_skipped);
   if (logging_) {
     record_finish();
   }

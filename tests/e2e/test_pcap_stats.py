@@ -1,6 +1,7 @@
 """The replay's `stats` record: one tree, Suricata's names under `stats`, misdirect's own under
 `misdirect`, every worker's figures under `threads` (docs/records.md, "stats")."""
 import os
+import re
 import unittest
 
 import misdirect_e2e as e2e
@@ -35,6 +36,19 @@ MOVED_OUT_OF_STATS = [
 ]
 
 
+def bounds_table_counters():
+    """Every counter name docs/records.md's "Bounds" table gives (backquoted, full paths)."""
+    with open(os.path.join(e2e.SOURCE, "docs", "records.md"), encoding="utf-8") as doc:
+        text = doc.read()
+    table = text.split("## Bounds", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| bound")]
+    names = []
+    for row in rows:
+        counter_cell = row.rstrip(" |").rsplit(" | ", 1)[1]
+        names += re.findall(r"`((?:stats|misdirect)\.[a-z_.]+)`", counter_cell)
+    return rows, names
+
+
 def setUpModule():
     e2e.require_binary()
 
@@ -59,6 +73,14 @@ class ReplayStats(unittest.TestCase):
 
     def test_documented_names_are_there(self):
         for path in SURICATA_NAMES + MISDIRECT_NAMES:
+            self.assertIsInstance(at(self.record, path), int, path)
+
+    def test_every_bound_names_counters_the_record_has(self):
+        rows, names = bounds_table_counters()
+        self.assertGreater(len(rows), 20)
+        for row in rows:
+            self.assertRegex(row.rstrip(" |").rsplit(" | ", 1)[1], r"`(stats|misdirect)\.", row)
+        for path in names:
             self.assertIsInstance(at(self.record, path), int, path)
 
     def test_misdirect_only_counters_are_not_under_stats(self):
