@@ -275,7 +275,8 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
   }
   const uint32_t workers = static_cast<uint32_t>(lanes_.size());
   for (const PacketView& packet : packets) {
-    Lane& lane = *lanes_[dataplane::FanoutClassifier::pick(classifier_->place(packet).hash, workers)];
+    const dataplane::FanoutPlacement placement = classifier_->place(packet);
+    Lane& lane = *lanes_[dataplane::FanoutClassifier::pick(placement.hash, workers)];
     if (!lane.filling->fits(packet.captured_length)) {
       // The arena is full in the middle of a burst: the parts of the shares read so far go now,
       // without the burst's end (the clock moves to max_ns only with the last part).
@@ -290,7 +291,7 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
     PacketView view = packet;
     view.data = copy;
     view.order = next_order_++;
-    view.quiet_before = teachers_.stamp(packet);
+    view.quiet_before = teachers_.stamp(teachers_.may_teach(placement, classifier_->decoded()));
     batch.packets.push_back(view);
   }
   bool any_full = false;

@@ -63,6 +63,9 @@ class FanoutClassifier {
   FanoutClassifier(const DecoderConfig& config, uint64_t seed);
 
   FanoutPlacement place(const PacketView& packet) noexcept;
+  // What the last place() decoded; meaningful when its basis was kFlow or kTunnelledFlow (replay's
+  // reader asks it which packets may teach the learned book: replay_book_teachers.h).
+  const DecodedPacket& decoded() const noexcept { return decoded_; }
 
   // One of `workers` for `hash`, from its high bits (multiply-shift, no division).
   static uint32_t pick(uint64_t hash, uint32_t workers) noexcept {
