@@ -11,8 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include <time.h>
-
+#include "dataplane/clock.h"
 #include "dataplane/decode/fanout_classifier.h"
 #include "dataplane/decode/packet_decoder.h"
 #include "dataplane/output/eve_file.h"
@@ -23,12 +22,6 @@ namespace misdirect::control {
 namespace {
 
 using dataplane::PacketView;
-
-uint64_t monotonic_ns() noexcept {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
-}
 
 // Whole lines into a buffer; a full buffer goes to the shared EVE file sink under its mutex, one
 // lock per buffer rather than per record.
@@ -53,7 +46,7 @@ class ChunkSink final : public dataplane::RecordSink {
     }
     const std::string_view lines(buffer_);
     std::lock_guard lock(out_mutex_);
-    const uint64_t now_ns = monotonic_ns();
+    const uint64_t now_ns = dataplane::monotonic_clock_ns();
     for (std::size_t start = 0; start < lines.size();) {
       const std::size_t end = lines.find('\n', start);
       if (!out_.append(lines.substr(start, end - start), now_ns)) {
