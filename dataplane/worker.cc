@@ -266,9 +266,9 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
     lookup = flows.restart(*lookup.flow, entry.key, entry.hash, clock_ns, *this);
   }
   Flow& flow = *lookup.flow;
-  flows.account(flow, lookup.direction, entry.decoded);
+  flows.account(flow, lookup.sender, entry.decoded);
   if (lookup.created) {
-    start_flow(flow, entry.decoded, lookup.direction);
+    start_flow(flow);
     remember_tunnel(flow, entry.decoded);
     flow.input = entry.input;
   }
@@ -278,7 +278,7 @@ void Worker::Impl::process_tcp(std::size_t index) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
-  reassembler.on_segment(flow, lookup.direction, entry.decoded, clock_ns, *this);
+  reassembler.on_segment(flow, lookup.sender, entry.decoded, clock_ns, *this);
   if (release_after_segment != nullptr) {
     reassembler.release(*release_after_segment);
     release_app(*release_after_segment);
@@ -299,9 +299,9 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   const Staged& entry = staged[index];
   const FlowLookup lookup = flows.find_or_create(entry.key, entry.hash, clock_ns, *this);
   Flow& flow = *lookup.flow;
-  flows.account(flow, lookup.direction, entry.decoded);
+  flows.account(flow, lookup.sender, entry.decoded);
   if (lookup.created) {
-    start_flow(flow, entry.decoded, lookup.direction);
+    start_flow(flow);
     remember_tunnel(flow, entry.decoded);
     flow.input = entry.input;
   }
@@ -312,7 +312,7 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   if (dns == nullptr) {
     return;
   }
-  const inspect::Direction direction = direction_of(lookup.direction, client_to_server_of(flow));
+  const inspect::Direction direction = flow.direction_from(lookup.sender);
   if (direction == inspect::Direction::kServerToClient) {
     order_learned_read();  // an answer may name an exchanger another worker learned
   }

@@ -14,17 +14,15 @@
 
 namespace misdirect::dataplane {
 
-FlowIdentity Worker::Impl::identity_of(const Flow& flow,
-                                       std::optional<FlowDirection> client_to_server) const noexcept {
+FlowIdentity Worker::Impl::identity_of(const Flow& flow) const noexcept {
   FlowIdentity identity;
   identity.flow_id = flow.flow_id;
-  const bool client_is_a = client_to_server == FlowDirection::kAToB;
-  identity.client.bytes = client_is_a ? flow.key.address_a : flow.key.address_b;
-  identity.server.bytes = client_is_a ? flow.key.address_b : flow.key.address_a;
+  identity.client.bytes = flow.client_address();
+  identity.server.bytes = flow.server_address();
   identity.client.version = flow.key.ip_version;
   identity.server.version = flow.key.ip_version;
-  identity.client_port = client_is_a ? flow.key.port_a : flow.key.port_b;
-  identity.server_port = client_is_a ? flow.key.port_b : flow.key.port_a;
+  identity.client_port = flow.client_port();
+  identity.server_port = flow.server_port();
   identity.vlan_ids[0] = flow.key.vlan_ids[0];
   identity.vlan_ids[1] = flow.key.vlan_ids[1];
   identity.vlan_count = flow.key.vlan_ids[1] != 0 ? 2 : (flow.key.vlan_ids[0] != 0 ? 1 : 0);
@@ -69,7 +67,7 @@ DnsFlow* Worker::Impl::dns_for(Flow& flow) noexcept {
                                 kDnsTcpBufferBytes);
   }
   return new (dns_slots[app->dns_slot].storage)
-      DnsFlow(dns_environment, identity_of(flow, client_to_server_of(flow)),
+      DnsFlow(dns_environment, identity_of(flow),
               tcp ? inspect::DnsTransport::kTcp : inspect::DnsTransport::kUdp, buffer);
 }
 
@@ -91,7 +89,7 @@ FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
   if ((flow.app_state & kAppSmtpByPort) != 0) {
     app->detection.protocol = AppProtocol::kSmtp;
     app->detection.stage = AppDetection::Stage::kDecided;
-    app->detection.client_to_server = client_to_server_of(flow);
+    app->detection.client_to_server = flow.client;
   }
   return app;
 }
@@ -105,47 +103,45 @@ void Worker::Impl::release_app(Flow& flow) noexcept {
   flow.app_slot = Flow::kNoApp;
 }
 
-void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept {
+void Worker::Impl::start_flow(Flow& flow) noexcept {
   flow.app_slot = Flow::kNoApp;
   flow.app_state = kAppInspect;
-  const uint16_t port_a = flow.key.port_a;
-  const uint16_t port_b = flow.key.port_b;
-  const bool dns_a = dns_ports.test(port_a);
-  const bool dns_b = dns_ports.test(port_b);
-  if (dns_a || dns_b) {
-    // The querier is the side off the DNS port; with both on it, the sender of the first packet.
-    const FlowDirection client_to_server =
-        dns_a != dns_b ? (dns_a ? FlowDirection::kBToA : FlowDirection::kAToB) : direction;
+  // The flow table took the client from the first packet (the SYN's sender, the SYN/ACK's
+  // receiver, else the first sender). A service port overrides it when only one end uses it:
+  // the server listens there. With both ends on it (relay to relay) the table's choice stands.
+  const uint16_t client_port = flow.client_port();
+  const uint16_t server_port = flow.server_port();
+  const bool dns_client = dns_ports.test(client_port);
+  const bool dns_server = dns_ports.test(server_port);
+  if (dns_client || dns_server) {
+    // The querier is the end off the DNS port.
+    if (dns_client && !dns_server) {
+      flow.swap_client();
+    }
     counters.add(WorkerCounter::kDnsFlows);
-    flow.app_state = kAppInspect | kAppDns | client_bit(client_to_server);
+    flow.app_state = kAppInspect | kAppDns;
     count_dns_stream(flow, +1);
     return;
   }
-  if (port_a == kImplicitTlsPort || port_b == kImplicitTlsPort) {
+  if (client_port == kImplicitTlsPort || server_port == kImplicitTlsPort) {
     // SMTP over TLS: nothing of the session is readable but the ClientHello (its server name)
     // and the server's address (a look-alike's DNS answer may have given it).
     counters.add(WorkerCounter::kImplicitTlsFlows);
-    const FlowDirection client_to_server = port_a == kImplicitTlsPort && port_b != kImplicitTlsPort
-                                               ? FlowDirection::kBToA
-                                               : FlowDirection::kAToB;
-    flow.app_state |= kAppSmtpByPort | kAppImplicitTls | client_bit(client_to_server);
+    if (client_port == kImplicitTlsPort && server_port != kImplicitTlsPort) {
+      flow.swap_client();
+    }
+    flow.app_state |= kAppSmtpByPort | kAppImplicitTls;
     return;
   }
-  const bool smtp_a = smtp_ports.test(port_a) || port_a == kLmtpPort;
-  const bool smtp_b = smtp_ports.test(port_b) || port_b == kLmtpPort;
-  if (smtp_a || smtp_b) {
-    // The server listens on the SMTP port. Both ends on SMTP ports (relay to relay): the SYN
-    // decides, else the sender of this first packet is taken as the client.
-    FlowDirection client_to_server;
-    if (smtp_a != smtp_b) {
-      client_to_server = smtp_a ? FlowDirection::kBToA : FlowDirection::kAToB;
-    } else {
-      const bool syn_ack = (packet.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
-      client_to_server = syn_ack ? opposite(direction) : direction;
+  const bool smtp_client = smtp_ports.test(client_port) || client_port == kLmtpPort;
+  const bool smtp_server = smtp_ports.test(server_port) || server_port == kLmtpPort;
+  if (smtp_client || smtp_server) {
+    if (smtp_client && !smtp_server) {
+      flow.swap_client();
     }
-    const bool lmtp = (client_to_server == FlowDirection::kBToA ? port_a : port_b) == kLmtpPort;  // the server's port
+    const bool lmtp = flow.server_port() == kLmtpPort;
     counters.add(lmtp ? WorkerCounter::kLmtpFlowsByPort : WorkerCounter::kSmtpFlowsByPort);
-    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0) | client_bit(client_to_server);
+    flow.app_state |= kAppSmtpByPort | (lmtp ? kAppLmtp : 0);
     return;
   }
   if (!config.port_agnostic_detection) {
@@ -154,8 +150,7 @@ void Worker::Impl::start_flow(Flow& flow, const DecodedPacket& packet, FlowDirec
   }
 }
 
-void Worker::Impl::become_smtp(Flow& flow, FlowApp& app,
-                               std::optional<FlowDirection> client_to_server) noexcept {
+void Worker::Impl::become_smtp(Flow& flow, FlowApp& app) noexcept {
   if (free_smtp_slots.empty()) {
     counters.add(WorkerCounter::kSmtpSessionsUnavailable);
     stop_inspecting(flow);
@@ -164,7 +159,11 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app,
   app.smtp_slot = free_smtp_slots.back();
   free_smtp_slots.pop_back();
 
-  const FlowIdentity identity = identity_of(flow, client_to_server);
+  // Detection decided by behaviour which end is the client; a port decided before.
+  if (app.detection.client_to_server.has_value() && *app.detection.client_to_server != flow.client) {
+    flow.swap_client();
+  }
+  const FlowIdentity identity = identity_of(flow);
   SmtpFlowStart start;
   start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
   start.lmtp = (flow.app_state & kAppLmtp) != 0;
@@ -190,12 +189,12 @@ void Worker::Impl::stop_inspecting(Flow& flow) noexcept {
   }
 }
 
-void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
+void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowEnd direction,
                              std::span<const uint8_t> bytes) noexcept {
   if (app.smtp_slot == kNoSlot || bytes.empty()) {
     return;
   }
-  const inspect::Direction smtp_direction = direction_of(direction, app.detection.client_to_server);
+  const inspect::Direction smtp_direction = flow.direction_from(direction);
   const bool from_client = smtp_direction == inspect::Direction::kClientToServer;
   // Replies can overtake the commands they answer when the client's stream waits on a hole.
   const bool client_lagging =
@@ -204,7 +203,7 @@ void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
       smtp_direction, bytes, now_ns, client_lagging);
 }
 
-void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
+void Worker::Impl::stream_data(Flow& flow, FlowEnd direction,
                                std::span<const uint8_t> bytes) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
@@ -218,7 +217,7 @@ void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
   if ((flow.app_state & kAppDns) != 0) {
     DnsFlow* dns = dns_for(flow);
     if (dns != nullptr && !bytes.empty()) {
-      const inspect::Direction dns_direction = direction_of(direction, client_to_server_of(flow));
+      const inspect::Direction dns_direction = flow.direction_from(direction);
       if (dns_direction == inspect::Direction::kServerToClient) {
         order_learned_read();  // an answer may name an exchanger another worker learned
       }
@@ -228,7 +227,7 @@ void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
   }
   if (app.detection.protocol == AppProtocol::kSmtp) {
     if (app.smtp_slot == kNoSlot) {
-      become_smtp(flow, app, app.detection.client_to_server);
+      become_smtp(flow, app);
     }
     feed_smtp(flow, app, direction, bytes);
     return;
@@ -242,7 +241,7 @@ void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
       if (app.detection.tunnelled) {
         counters.add(WorkerCounter::kSmtpFlowsTunnelled);
       }
-      become_smtp(flow, app, app.detection.client_to_server);
+      become_smtp(flow, app);
       feed_smtp(flow, app, direction,
                 std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(step.replay.data()),
                                          step.replay.size()));
@@ -257,7 +256,7 @@ void Worker::Impl::stream_data(Flow& flow, FlowDirection direction,
   }
 }
 
-void Worker::Impl::stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept {
+void Worker::Impl::stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
@@ -266,14 +265,14 @@ void Worker::Impl::stream_gap(Flow& flow, FlowDirection direction, uint64_t miss
   const FlowApp& app = flow.app_slot != Flow::kNoApp ? flow_app(flow.app_slot) : empty;
   if ((flow.app_state & kAppDns) != 0) {
     if (app.dns_slot != kNoSlot) {
-      dns_slots[app.dns_slot].get()->gap(direction_of(direction, client_to_server_of(flow)),
+      dns_slots[app.dns_slot].get()->gap(flow.direction_from(direction),
                                          missing_bytes, now_ns);
     }
     return;
   }
   if (app.smtp_slot != kNoSlot) {
     counters.add(WorkerCounter::kSmtpStreamGaps);
-    const inspect::Direction smtp_direction = direction_of(direction, app.detection.client_to_server);
+    const inspect::Direction smtp_direction = flow.direction_from(direction);
     smtp_slots[app.smtp_slot].get()->gap(smtp_direction, missing_bytes, now_ns);
     return;
   }
@@ -285,7 +284,7 @@ void Worker::Impl::stream_gap(Flow& flow, FlowDirection direction, uint64_t miss
   // A port-based SMTP flow whose session has not started yet: the session starts at the next byte.
 }
 
-void Worker::Impl::on_stream_end(Flow& flow, FlowDirection) noexcept {
+void Worker::Impl::on_stream_end(Flow& flow, FlowEnd) noexcept {
   // While one direction is still open the session waits, so that replies that trail the client's
   // FIN are still matched. Once both have ended nothing more can reach it: it ends now rather
   // than with the flow record (closed_timeout_ns later), so that its slot serves the next session

@@ -51,20 +51,11 @@ inline constexpr std::size_t kStageBurst = 32;
 // has just read) so that flows no longer inspected never touch the FlowApp side table.
 inline constexpr uint8_t kAppInspect = 0x01;     // reassembly runs: detection or SMTP parsing wants bytes
 inline constexpr uint8_t kAppSmtpByPort = 0x02;  // on a configured SMTP port: SMTP without detection
-inline constexpr uint8_t kAppClientIsB = 0x04;   // with kAppSmtpByPort or kAppDns: endpoint B is the client
 inline constexpr uint8_t kAppDns = 0x08;         // on a DNS port (UDP datagrams or a TCP stream): DnsFlow
 inline constexpr uint8_t kAppImplicitTls = 0x10; // with kAppSmtpByPort: port 465, TLS from the first byte
 inline constexpr uint8_t kAppLmtp = 0x20;        // with kAppSmtpByPort: port 24, LMTP until the client greets
 inline constexpr uint8_t kAppTunnelled = 0x80;   // the first packet was encapsulated: see flow_tunnel()
 inline constexpr uint8_t kProtoUdp = 17;
-
-// kAppClientIsB as the way the client's bytes travel, and back.
-inline constexpr uint8_t client_bit(FlowDirection client_to_server) noexcept {
-  return client_to_server == FlowDirection::kBToA ? kAppClientIsB : 0;
-}
-inline constexpr FlowDirection client_to_server_of(const Flow& flow) noexcept {
-  return (flow.app_state & kAppClientIsB) != 0 ? FlowDirection::kBToA : FlowDirection::kAToB;
-}
 
 // Per-flow application state beside the Flow (indexed by Flow::app_slot): taken when an inspected
 // flow's first bytes (or gap) arrive, given back when inspection stops or the flow ends. Flows
@@ -99,20 +90,22 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   DnsFlow* dns_for(Flow& flow) noexcept;
   void advance_clock(uint64_t timestamp_ns) noexcept;
   void housekeeping(uint64_t now) noexcept;
-  void start_flow(Flow& flow, const DecodedPacket& packet, FlowDirection direction) noexcept;
+  // What a new flow is, by its ports; corrects the flow table's client when a port says which
+  // end listens.
+  void start_flow(Flow& flow) noexcept;
   FlowApp* app_for(Flow& flow) noexcept;
   void release_app(Flow& flow) noexcept;
   // Finishes the flow's SMTP session (its records are written) and frees its slots.
   void end_session(Flow& flow) noexcept;
-  void become_smtp(Flow& flow, FlowApp& app, std::optional<FlowDirection> client_to_server) noexcept;
-  // Client and server of `flow` (an unknown client: B).
-  FlowIdentity identity_of(const Flow& flow, std::optional<FlowDirection> client_to_server) const noexcept;
+  void become_smtp(Flow& flow, FlowApp& app) noexcept;
+  // Client and server of `flow` (as Flow::client says).
+  FlowIdentity identity_of(const Flow& flow) const noexcept;
   void stop_inspecting(Flow& flow) noexcept;
-  void feed_smtp(Flow& flow, FlowApp& app, FlowDirection direction,
+  void feed_smtp(Flow& flow, FlowApp& app, FlowEnd direction,
                  std::span<const uint8_t> bytes) noexcept;
 
-  void stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept;
-  void stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept;
+  void stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept;
+  void stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept;
   // Evidence: every frame of a flow is offered (before inspection decides anything); an SMTP
   // flow that wrote an alert keeps its frames from then on.
   struct Staged;
@@ -123,17 +116,17 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
     }
   }
 
-  void on_stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
     const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
     stream_data(flow, direction, bytes);
     note_alerts(flow, alerts_before);
   }
-  void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept override {
+  void on_stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept override {
     const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
     stream_gap(flow, direction, missing_bytes);
     note_alerts(flow, alerts_before);
   }
-  void on_stream_end(Flow& flow, FlowDirection direction) noexcept override;
+  void on_stream_end(Flow& flow, FlowEnd direction) noexcept override;
   void on_flow_end(Flow& flow, FlowEndReason reason) noexcept override;
 
   WorkerConfig config;

@@ -11,7 +11,7 @@ using misdirect::dataplane::AppDetection;
 using misdirect::dataplane::AppDetector;
 using misdirect::dataplane::AppProtocol;
 using misdirect::dataplane::DetectStep;
-using misdirect::dataplane::FlowDirection;
+using misdirect::dataplane::FlowEnd;
 
 namespace misdirect::dataplane {
 std::ostream& operator<<(std::ostream& out, AppProtocol protocol) {
@@ -21,8 +21,8 @@ std::ostream& operator<<(std::ostream& out, AppProtocol protocol) {
 
 namespace {
 
-constexpr FlowDirection kFromA = FlowDirection::kAToB;
-constexpr FlowDirection kFromB = FlowDirection::kBToA;
+constexpr FlowEnd kFromA = FlowEnd::kA;
+constexpr FlowEnd kFromB = FlowEnd::kB;
 
 std::span<const uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
@@ -35,7 +35,7 @@ struct Fed {
   std::string smtp_stream;
 };
 
-Fed feed(AppDetection& detection, FlowDirection direction, std::string_view text, std::size_t chunk) {
+Fed feed(AppDetection& detection, FlowEnd direction, std::string_view text, std::size_t chunk) {
   Fed fed;
   for (std::size_t offset = 0; offset < text.size(); offset += chunk) {
     const std::string_view piece = text.substr(offset, chunk);

@@ -78,7 +78,7 @@ FlowTableConfig small_config(uint32_t max_flows) {
 // Looks the packet up and accounts it, as the worker does.
 FlowLookup see(FlowTable& table, const DecodedPacket& packet, uint64_t now_ns, FlowEvictionSink& sink) {
   const FlowLookup lookup = table.find_or_create(FlowKey::from_packet(packet), now_ns, sink);
-  table.account(*lookup.flow, lookup.direction, packet);
+  table.account(*lookup.flow, lookup.sender, packet);
   return lookup;
 }
 
@@ -110,26 +110,23 @@ BOOST_AUTO_TEST_CASE(both_directions_find_one_flow) {
   BOOST_TEST(first.created);
   BOOST_TEST(!second.created);
   BOOST_TEST(first.flow == second.flow);
-  BOOST_TEST(index_of(first.direction) != index_of(second.direction));
+  BOOST_TEST(index_of(first.sender) != index_of(second.sender));
   // 10.0.0.7 sorts before 192.0.2.1, so the client is endpoint A.
-  BOOST_TEST(index_of(first.direction) == index_of(FlowDirection::kAToB));
+  BOOST_TEST(index_of(first.sender) == index_of(FlowEnd::kA));
   BOOST_TEST(first.flow->packets[0] == 1u);
   BOOST_TEST(first.flow->packets[1] == 1u);
   BOOST_TEST(first.flow->ip_bytes[0] == 40u);
   BOOST_TEST(first.flow->first_seen_ns == kStart);
   BOOST_TEST(first.flow->last_seen_ns == kStart + 1000);
-  BOOST_TEST(static_cast<int>(first.flow->initiator) == static_cast<int>(FlowInitiator::kA));
-  FlowDirection client{};
-  BOOST_TEST(first.flow->client_direction(client));
-  BOOST_TEST(index_of(client) == index_of(FlowDirection::kAToB));
+  BOOST_TEST(index_of(first.flow->client) == index_of(FlowEnd::kA));
   BOOST_TEST(table.active() == 1u);
   BOOST_TEST(table.counters().get(FlowCounter::kCreated) == 1u);
 
   // A SYN/ACK seen first still names the client: the other side.
   FlowTable other(small_config(16));
   const FlowLookup reply_first = see(other, syn_ack, kStart, sink);
-  BOOST_TEST(static_cast<int>(reply_first.flow->initiator) == static_cast<int>(FlowInitiator::kA));
-  BOOST_TEST(index_of(reply_first.direction) == index_of(FlowDirection::kBToA));
+  BOOST_TEST(index_of(reply_first.flow->client) == index_of(FlowEnd::kA));
+  BOOST_TEST(index_of(reply_first.sender) == index_of(FlowEnd::kB));
 
   // Another port is another flow; VLANs separate flows too.
   BOOST_TEST(see(table, client_packet(8), kStart, sink).created);
@@ -156,20 +153,83 @@ BOOST_AUTO_TEST_CASE(key_and_spread_hash_are_symmetric) {
   DecodedPacket self = tcp_packet(ipv4(127, 0, 0, 1), 5000, ipv4(127, 0, 0, 1), 25);
   DecodedPacket self_back = tcp_packet(ipv4(127, 0, 0, 1), 25, ipv4(127, 0, 0, 1), 5000);
   BOOST_TEST(FlowKey::from_packet(self).same_flow(FlowKey::from_packet(self_back)));
-  BOOST_TEST(index_of(FlowKey::from_packet(self).direction) == index_of(FlowDirection::kBToA));
-  BOOST_TEST(index_of(FlowKey::from_packet(self_back).direction) == index_of(FlowDirection::kAToB));
+  BOOST_TEST(index_of(FlowKey::from_packet(self).sender) == index_of(FlowEnd::kB));
+  BOOST_TEST(index_of(FlowKey::from_packet(self_back).sender) == index_of(FlowEnd::kA));
 }
 
-BOOST_AUTO_TEST_CASE(a_flow_direction_becomes_a_parser_direction_once_the_client_is_known) {
+BOOST_AUTO_TEST_CASE(the_first_packet_names_the_client) {
   using inspect::Direction;
   const auto is = [](Direction got, Direction want) { return got == want; };
-  BOOST_TEST(is(direction_of(FlowDirection::kAToB, FlowDirection::kAToB), Direction::kClientToServer));
-  BOOST_TEST(is(direction_of(FlowDirection::kBToA, FlowDirection::kAToB), Direction::kServerToClient));
-  BOOST_TEST(is(direction_of(FlowDirection::kBToA, FlowDirection::kBToA), Direction::kClientToServer));
-  BOOST_TEST(is(direction_of(FlowDirection::kAToB, FlowDirection::kBToA), Direction::kServerToClient));
-  // No client known yet: nothing is taken for the client's.
-  BOOST_TEST(is(direction_of(FlowDirection::kAToB, std::nullopt), Direction::kServerToClient));
-  BOOST_TEST(is(direction_of(FlowDirection::kBToA, std::nullopt), Direction::kServerToClient));
+  RecordingEvictionSink sink;
+  // The client 10.0.0.<n> is end A (it sorts first); the server 192.0.2.1:25 is end B.
+  struct Case {
+    const char* what;
+    DecodedPacket first;
+    FlowEnd client;
+  };
+  DecodedPacket query = client_packet(5);
+  query.ip_protocol = 17;
+  DecodedPacket answer = server_packet(6);
+  answer.ip_protocol = 17;
+  answer.tcp_flags = kTcpSyn | kTcpAck;  // not TCP: flags mean nothing
+  const Case cases[] = {
+      {"SYN: its sender", client_packet(1, kTcpSyn), FlowEnd::kA},
+      {"SYN/ACK (the SYN not captured): its receiver", server_packet(2, kTcpSyn | kTcpAck), FlowEnd::kA},
+      {"midstream, the client first: the first sender", client_packet(3), FlowEnd::kA},
+      {"midstream, the server first: the first sender (a guess)", server_packet(4), FlowEnd::kB},
+      {"a datagram: its sender", query, FlowEnd::kA},
+      {"a datagram from the server: its sender", answer, FlowEnd::kB},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      FlowTable table(small_config(16));
+      const FlowLookup lookup = see(table, c.first, kStart, sink);
+      Flow& flow = *lookup.flow;
+      BOOST_TEST(index_of(flow.client) == index_of(c.client));
+      BOOST_TEST(is(flow.direction_from(c.client), Direction::kClientToServer));
+      BOOST_TEST(is(flow.direction_from(opposite(c.client)), Direction::kServerToClient));
+      // Later packets, a SYN among them, leave it alone: only the port rules and app detection
+      // correct it (through swap_client).
+      see(table, client_packet(1, kTcpSyn), kStart + 1, sink);
+      see(table, server_packet(1, kTcpSyn | kTcpAck), kStart + 2, sink);
+      BOOST_TEST(index_of(flow.client) == index_of(c.client));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(swapping_the_client_turns_every_direction_and_endpoint_round) {
+  using inspect::Direction;
+  const auto is = [](Direction got, Direction want) { return got == want; };
+  FlowTable table(small_config(16));
+  RecordingEvictionSink sink;
+  // Midstream, the server spoke first: the table's guess makes it the client.
+  Flow& flow = *see(table, server_packet(9), kStart, sink).flow;
+  BOOST_TEST(flow.client_port() == 25u);
+  BOOST_TEST(flow.server_port() == 40009u);
+  BOOST_TEST(flow.client_address()[0] == 192u);
+  BOOST_TEST(is(flow.direction_from(FlowEnd::kB), Direction::kClientToServer));
+  flow.swap_client();
+  BOOST_TEST(flow.client_port() == 40009u);
+  BOOST_TEST(flow.server_port() == 25u);
+  BOOST_TEST(flow.client_address()[0] == 10u);
+  BOOST_TEST(flow.server_address()[0] == 192u);
+  BOOST_TEST(is(flow.direction_from(FlowEnd::kA), Direction::kClientToServer));
+  BOOST_TEST(is(flow.direction_from(FlowEnd::kB), Direction::kServerToClient));
+}
+
+BOOST_AUTO_TEST_CASE(port_reuse_takes_the_new_syn_sender_as_the_client) {
+  FlowTable table(small_config(16));
+  RecordingEvictionSink sink;
+  // The old connection began midstream with the server's bytes and closed.
+  Flow& old_flow = *see(table, server_packet(4), kStart, sink).flow;
+  BOOST_TEST(index_of(old_flow.client) == index_of(FlowEnd::kB));
+  see(table, server_packet(4, kTcpRst), kStart + 1, sink);
+  const DecodedPacket syn = client_packet(4, kTcpSyn);
+  BOOST_TEST(FlowTable::opens_new_connection(old_flow, syn));
+  const FlowKey key = FlowKey::from_packet(syn);
+  const FlowLookup restarted = table.restart(old_flow, key, key.hash(), kStart + 2, sink);
+  table.account(*restarted.flow, restarted.sender, syn);
+  BOOST_TEST(index_of(restarted.flow->client) == index_of(FlowEnd::kA));
 }
 
 BOOST_AUTO_TEST_CASE(flow_ids_are_unique_and_keyed_by_worker_and_salt) {

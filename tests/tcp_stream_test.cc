@@ -19,19 +19,19 @@ namespace {
 
 constexpr uint64_t kSecond = 1'000'000'000;
 constexpr uint64_t kStart = 1'700'000'000 * kSecond;
-constexpr FlowDirection kAB = FlowDirection::kAToB;
-constexpr FlowDirection kBA = FlowDirection::kBToA;
+constexpr FlowEnd kAB = FlowEnd::kA;
+constexpr FlowEnd kBA = FlowEnd::kB;
 
 // Writes each direction as text: data as is, a gap as "[gap N]", the end as "[end]".
 class TextSink final : public StreamSink {
  public:
-  void on_stream_data(Flow&, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow&, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
     text[index_of(direction)].append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
-  void on_stream_gap(Flow&, FlowDirection direction, uint64_t missing_bytes) noexcept override {
+  void on_stream_gap(Flow&, FlowEnd direction, uint64_t missing_bytes) noexcept override {
     text[index_of(direction)] += "[gap " + std::to_string(missing_bytes) + "]";
   }
-  void on_stream_end(Flow&, FlowDirection direction) noexcept override {
+  void on_stream_end(Flow&, FlowEnd direction) noexcept override {
     text[index_of(direction)] += "[end]";
   }
   std::string text[2];
@@ -50,7 +50,7 @@ class Harness {
  public:
   explicit Harness(const TcpReassemblerConfig& config = small_config()) : reassembler(config) {}
 
-  void send(Flow& flow, FlowDirection direction, uint32_t seq, std::string_view payload,
+  void send(Flow& flow, FlowEnd direction, uint32_t seq, std::string_view payload,
             uint8_t flags = kTcpAck, uint64_t now_ns = kStart, uint32_t captured = UINT32_MAX) {
     payloads_.emplace_back(payload);
     DecodedPacket packet;
@@ -69,7 +69,7 @@ class Harness {
   void syn(uint32_t isn, uint64_t now_ns = kStart) { send(isn, "", kTcpSyn, now_ns); }
 
   uint64_t counter(ReassemblyCounter counter) const { return reassembler.counters().get(counter); }
-  const std::string& text(FlowDirection direction = kAB) const { return sink.text[index_of(direction)]; }
+  const std::string& text(FlowEnd direction = kAB) const { return sink.text[index_of(direction)]; }
 
   TcpReassembler reassembler;
   TextSink sink;
@@ -532,7 +532,7 @@ BOOST_AUTO_TEST_CASE(any_segmentation_and_order_gives_the_same_stream) {
 class CheckingSink final : public StreamSink {
  public:
   CheckingSink(const Flow& flow, std::string_view message) : flow_(flow), message_(message) {}
-  void on_stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
     if (&flow != &flow_ || direction != kAB) {
       return;
     }
@@ -542,7 +542,7 @@ class CheckingSink final : public StreamSink {
     }
     offset += bytes.size();
   }
-  void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept override {
+  void on_stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept override {
     if (&flow != &flow_ || direction != kAB) {
       return;
     }
@@ -552,7 +552,7 @@ class CheckingSink final : public StreamSink {
     offset += missing_bytes;
     gap_bytes += missing_bytes;
   }
-  void on_stream_end(Flow& flow, FlowDirection direction) noexcept override {
+  void on_stream_end(Flow& flow, FlowEnd direction) noexcept override {
     if (&flow != &flow_ || direction != kAB) {
       return;
     }

@@ -149,7 +149,7 @@ void enter_tunnel(AppDetection& detection) noexcept {
 
 }  // namespace
 
-DetectStep AppDetector::on_data(AppDetection& detection, FlowDirection direction,
+DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
                                 std::span<const uint8_t> bytes) noexcept {
   const std::size_t dir = index_of(direction);  // index of the per-direction arrays
   std::size_t offset = 0;
@@ -230,7 +230,7 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowDirection direction
       case Stage::kHttpResponse: {
         const bool client_turn = detection.stage == Stage::kHttpRequest;
         // Set when these stages were entered.
-        const FlowDirection client_to_server = *detection.client_to_server;
+        const FlowEnd client_to_server = *detection.client_to_server;
         if (direction != (client_turn ? client_to_server : opposite(client_to_server))) {
           // Bytes of the other direction before its turn: a proxy that answers early, or a client that
           // pipelines SMTP behind CONNECT. Either way this is not a clean tunnel.
@@ -257,7 +257,7 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowDirection direction
       case Stage::kSocksRequest:
       case Stage::kSocksReply: {
         const bool client_turn = socks_stage_is_client(detection.stage);
-        const FlowDirection client_to_server = *detection.client_to_server;
+        const FlowEnd client_to_server = *detection.client_to_server;
         if (direction != (client_turn ? client_to_server : opposite(client_to_server))) {
           return decide(detection, AppProtocol::kOther);
         }

@@ -43,8 +43,8 @@ struct AppDetection {
 
   AppProtocol protocol = AppProtocol::kUndecided;
   Stage stage = Stage::kStart;
-  std::optional<FlowDirection> client_to_server;  // once known
-  std::optional<FlowDirection> greeting;          // the way a "220" greeting travelled
+  std::optional<FlowEnd> client_to_server;  // once known
+  std::optional<FlowEnd> greeting;          // the way a "220" greeting travelled
   bool tunnelled = false;   // decided inside a CONNECT or SOCKS5 tunnel
   uint8_t prefix_length[2] = {0, 0};
   uint8_t blank_line_progress[2] = {0, 0};
@@ -63,7 +63,7 @@ struct DetectStep {
 class AppDetector {
  public:
   // `bytes` are the next bytes travelling in `direction` through the flow, in order.
-  static DetectStep on_data(AppDetection& detection, FlowDirection direction,
+  static DetectStep on_data(AppDetection& detection, FlowEnd direction,
                             std::span<const uint8_t> bytes) noexcept;
 };
 

@@ -1,5 +1,5 @@
 // FlowKey: the identity of one flow — the 5-tuple (plus VLAN ids and the tunnel identity) written
-// the same way for both directions, and the direction of the packet it was built from.
+// the same way for both directions, and the end that sent the packet it was built from.
 //
 // For a tunnelled packet the tuple is the inner packet's and the tunnel identity (VXLAN or GENEVE
 // VNI, GRE key, ERSPAN session id: see decode/tunnel.h) keeps overlapping tenant address spaces
@@ -8,7 +8,7 @@
 //
 // Canonical order: endpoint A is the lower (address bytes, port) of the two, B the other, so both
 // directions of a connection produce identical key bytes and one hash. A connection from an
-// endpoint to itself (same address and port) maps every packet to kAToB.
+// endpoint to itself (same address and port) has every packet sent by A.
 //
 // The hashes read the key's bytes as whole words, so the key has no implicit padding and every
 // byte is written by the constructors.
@@ -19,36 +19,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <type_traits>
 
 #include "dataplane/decode/decoded_packet.h"
-#include "inspect/direction.h"
 
 namespace misdirect::dataplane {
 
-// Which way a packet travels through its flow: A → B or B → A, A being the key's first endpoint.
-// It is the flow table's frame: known from the first packet, before anyone knows which end is
-// the client. Once someone does (the handshake, the ports, app detection), direction_of gives the
-// parsers' frame, inspect::Direction (client → server or back); the flow layer never keeps ends
-// as numbers.
-enum class FlowDirection : uint8_t { kAToB = 0, kBToA = 1 };
+// One of a flow's two ends: A, the key's first (lower) endpoint, or B. The flow table and the
+// reassembler keep their per-end storage (packets, bytes, TCP streams) by it; which end is the
+// client is a fact of the Flow (see flow.h). Nothing above the flow layer keeps an end: parsers,
+// detection and the worker speak inspect::Direction (client → server or back).
+enum class FlowEnd : uint8_t { kA = 0, kB = 1 };
 
-constexpr FlowDirection opposite(FlowDirection direction) noexcept {
-  return direction == FlowDirection::kAToB ? FlowDirection::kBToA : FlowDirection::kAToB;
+constexpr FlowEnd opposite(FlowEnd end) noexcept {
+  return end == FlowEnd::kA ? FlowEnd::kB : FlowEnd::kA;
 }
 
-constexpr std::size_t index_of(FlowDirection direction) noexcept {
-  return static_cast<std::size_t>(direction);
-}
-
-// The parsers' direction of bytes travelling `travel`, when the client's bytes travel
-// `client_to_server`. An unknown client makes every byte the server's.
-constexpr inspect::Direction direction_of(FlowDirection travel,
-                                          std::optional<FlowDirection> client_to_server) noexcept {
-  return client_to_server == travel ? inspect::Direction::kClientToServer
-                                    : inspect::Direction::kServerToClient;
-}
+constexpr std::size_t index_of(FlowEnd end) noexcept { return static_cast<std::size_t>(end); }
 
 struct FlowKey {
   // Identity: bytes [0, kIdentityBytes) — hashed and compared.
@@ -61,8 +48,8 @@ struct FlowKey {
   uint8_t ip_version = 0;         // 4 or 6
   uint8_t protocol = 0;           // 6 TCP, 17 UDP, ...
   Encapsulation tunnel_kind = Encapsulation::kNone;  // TunnelInfo::id_kind
-  // Not identity: the direction of the packet this key was built from.
-  FlowDirection direction = FlowDirection::kAToB;
+  // Not identity: the end that sent the packet this key was built from.
+  FlowEnd sender = FlowEnd::kA;
 
   static constexpr std::size_t kIdentityBytes = 47;
 
@@ -86,7 +73,7 @@ struct FlowKey {
     key.ip_version = packet.src.version;
     key.protocol = packet.ip_protocol;
     key.tunnel_kind = packet.tunnel.id_kind;
-    key.direction = src_first ? FlowDirection::kAToB : FlowDirection::kBToA;
+    key.sender = src_first ? FlowEnd::kA : FlowEnd::kB;
     return key;
   }
 
@@ -128,7 +115,7 @@ struct FlowKey {
     return x_port <= y_port;
   }
 
-  // Bytes 40..46 of the last word (the direction byte, 47, is not identity); little-endian loads.
+  // Bytes 40..46 of the last word (the sender byte, 47, is not identity); little-endian loads.
   static constexpr uint64_t kTailMask = 0x00ffffffffffffffull;
   static_assert(std::endian::native == std::endian::little, "the key's word loads assume little-endian");
 
@@ -159,7 +146,7 @@ struct FlowKey {
 };
 
 static_assert(sizeof(FlowKey) == 48, "FlowKey must have no implicit padding: hashes read its bytes");
-static_assert(offsetof(FlowKey, direction) == FlowKey::kIdentityBytes);
+static_assert(offsetof(FlowKey, sender) == FlowKey::kIdentityBytes);
 static_assert(std::is_trivially_copyable_v<FlowKey>);
 
 // The same value for both directions of a flow (the inner flow and its tunnel identity, for a

@@ -203,7 +203,7 @@ FlowLookup FlowTable::find_or_create(const FlowKey& key, uint64_t hash, uint64_t
   if (index != kNone) {
     Flow& flow = pool_[index];
     flow.last_seen_ns = std::max(flow.last_seen_ns, now);
-    return {&flow, key.direction, false};
+    return {&flow, key.sender, false};
   }
   return create(key, tag, home, now, sink);
 }
@@ -235,7 +235,7 @@ FlowLookup FlowTable::create(const FlowKey& key, uint32_t tag, uint32_t home, ui
   wheel_insert(index, deadline_ns(*flow));
   ++active_;
   counters_.add(FlowCounter::kCreated);
-  return {flow, key.direction, true};
+  return {flow, key.sender, true};
 }
 
 Flow* FlowTable::find(const FlowKey& key) noexcept {
@@ -254,8 +254,16 @@ void FlowTable::prefetch_flow(uint64_t hash) const noexcept {
   }
 }
 
-void FlowTable::account(Flow& flow, FlowDirection direction, const DecodedPacket& packet) noexcept {
-  const std::size_t i = index_of(direction);
+void FlowTable::account(Flow& flow, FlowEnd sender, const DecodedPacket& packet) noexcept {
+  const std::size_t i = index_of(sender);
+  if (flow.packets[0] == 0 && flow.packets[1] == 0) {
+    // The flow's first packet names the client: its sender, unless it is a SYN/ACK (the
+    // server's answer to a SYN the capture missed). Taken up midstream, the first sender is a
+    // guess that the worker's port rules and app detection correct.
+    const bool syn_ack = packet.ip_protocol == 6 &&
+                         (packet.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
+    flow.client = syn_ack ? opposite(sender) : sender;
+  }
   ++flow.packets[i];
   flow.payload_bytes[i] += packet.payload_length;
   flow.ip_bytes[i] += packet.ip_bytes;
@@ -263,20 +271,14 @@ void FlowTable::account(Flow& flow, FlowDirection direction, const DecodedPacket
     return;
   }
   const uint8_t flags = packet.tcp_flags;
-  if ((flags & kTcpSyn) != 0 && flow.initiator == FlowInitiator::kUnknown) {
-    // A SYN comes from the client; a SYN/ACK from the server.
-    const bool sender_is_client = (flags & kTcpAck) == 0;
-    const bool sender_is_a = direction == FlowDirection::kAToB;
-    flow.initiator = sender_is_client == sender_is_a ? FlowInitiator::kA : FlowInitiator::kB;
-  }
   if ((flags & kTcpFin) != 0) {
-    flow.state |= direction == FlowDirection::kAToB ? Flow::kFinAToB : Flow::kFinBToA;
+    flow.state |= sender == FlowEnd::kA ? Flow::kFinFromA : Flow::kFinFromB;
   }
   if ((flags & kTcpRst) != 0 && (flow.state & Flow::kReset) == 0) {
     flow.state |= Flow::kReset;
     counters_.add(FlowCounter::kResets);
   }
-  const bool both_fins = (flow.state & (Flow::kFinAToB | Flow::kFinBToA)) == (Flow::kFinAToB | Flow::kFinBToA);
+  const bool both_fins = (flow.state & (Flow::kFinFromA | Flow::kFinFromB)) == (Flow::kFinFromA | Flow::kFinFromB);
   if (!flow.closed() && (both_fins || (flow.state & Flow::kReset) != 0)) {
     flow.state |= Flow::kClosed;
     counters_.add(FlowCounter::kClosed);

@@ -87,7 +87,7 @@ struct FlowTableConfig {
 
 struct FlowLookup {
   Flow* flow = nullptr;  // never null
-  FlowDirection direction = FlowDirection::kAToB;
+  FlowEnd sender = FlowEnd::kA;  // the end that sent the packet looked up
   bool created = false;
 };
 
@@ -100,7 +100,7 @@ class FlowTable {
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
-  // The flow of `key` (built with FlowKey::from_packet), created when new; `direction` is the
+  // The flow of `key` (built with FlowKey::from_packet), created when new; `sender` is the
   // packet's. Moves the flow's last_seen_ns to `now_ns`. When the pool is full, first ends the
   // flow nearest to expiry through `sink` (kEvicted).
   FlowLookup find_or_create(const FlowKey& key, uint64_t now_ns, FlowEvictionSink& sink) noexcept {
@@ -118,7 +118,7 @@ class FlowTable {
   // side after a FIN or RST was seen (the old connection is closed or closing).
   static bool opens_new_connection(const Flow& flow, const DecodedPacket& packet) noexcept {
     return (packet.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn &&
-           (flow.state & (Flow::kFinAToB | Flow::kFinBToA | Flow::kReset)) != 0;
+           (flow.state & (Flow::kFinFromA | Flow::kFinFromB | Flow::kReset)) != 0;
   }
 
   // Bulk lookup without a burst API (whose creations could evict flows found earlier in the same
@@ -129,9 +129,9 @@ class FlowTable {
   // bucket.
   void prefetch_flow(uint64_t hash) const noexcept;
 
-  // Per packet, after the lookup: per-direction packets and bytes, who initiated (SYN without
-  // ACK, or SYN/ACK), and closing (FIN both ways or RST → closed_timeout_ns applies).
-  void account(Flow& flow, FlowDirection direction, const DecodedPacket& packet) noexcept;
+  // Per packet, after the lookup: per-end packets and bytes, the client (from the flow's first
+  // packet: see Flow::client), and closing (FIN both ways or RST → closed_timeout_ns applies).
+  void account(Flow& flow, FlowEnd sender, const DecodedPacket& packet) noexcept;
 
   // Ends, through `sink`, every flow whose deadline has passed at `now_ns`.
   void advance(uint64_t now_ns, FlowEvictionSink& sink) noexcept;

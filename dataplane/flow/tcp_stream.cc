@@ -217,7 +217,7 @@ void TcpReassembler::free_pieces(TcpStream& stream) noexcept {
 
 // --- backlogs: holes, their timers, and who holds the most ---------------------------------------
 
-uint32_t TcpReassembler::open_backlog(Flow& flow, FlowDirection direction, TcpStream& stream) noexcept {
+uint32_t TcpReassembler::open_backlog(Flow& flow, FlowEnd sender, TcpStream& stream) noexcept {
   if (stream.backlog != kNone) {
     return stream.backlog;
   }
@@ -233,7 +233,7 @@ uint32_t TcpReassembler::open_backlog(Flow& flow, FlowDirection direction, TcpSt
   }
   new (&backlogs_[index]) Backlog{};
   backlogs_[index].flow = &flow;
-  backlogs_[index].direction = direction;
+  backlogs_[index].sender = sender;
   timer_append(backlogs_[index], index);
   stream.backlog = index;
   return index;
@@ -318,7 +318,7 @@ void TcpReassembler::set_heavy_class(uint32_t index) noexcept {
 
 void TcpReassembler::evict_tail(uint32_t victim) noexcept {
   Backlog& backlog = backlogs_[victim];
-  TcpStream& stream = backlog.flow->stream(backlog.direction);
+  TcpStream& stream = backlog.flow->stream(backlog.sender);
   const uint32_t tail = backlog.tail;
   counters_.add(ReassemblyCounter::kPoolEvictions);
   counters_.add(ReassemblyCounter::kPoolEvictedBytes, pieces_[tail].length);
@@ -330,7 +330,7 @@ void TcpReassembler::evict_tail(uint32_t victim) noexcept {
   }
 }
 
-void TcpReassembler::update_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream,
+void TcpReassembler::update_hole_timer(Flow& flow, FlowEnd sender, TcpStream& stream,
                                        bool moved) noexcept {
   const bool hole = !stream.ended() &&
                     (stream.holds_data() || (stream.fin_seen() && stream.fin_seq > stream.next_seq));
@@ -339,7 +339,7 @@ void TcpReassembler::update_hole_timer(Flow& flow, FlowDirection direction, TcpS
     return;
   }
   if (stream.backlog == kNone) {
-    open_backlog(flow, direction, stream);
+    open_backlog(flow, sender, stream);
     return;
   }
   if (moved) {
@@ -348,22 +348,22 @@ void TcpReassembler::update_hole_timer(Flow& flow, FlowDirection direction, TcpS
   }
 }
 
-void TcpReassembler::check_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream,
+void TcpReassembler::check_hole_timer(Flow& flow, FlowEnd sender, TcpStream& stream,
                                       StreamSink& sink) noexcept {
   if (stream.backlog == kNone || backlogs_[stream.backlog].since_ns + config_.gap_wait_ns > now_ns_) {
     return;
   }
-  give_up_first_hole(flow, direction, stream, GapCause::kTimeout, sink);
-  update_hole_timer(flow, direction, stream, true);
+  give_up_first_hole(flow, sender, stream, GapCause::kTimeout, sink);
+  update_hole_timer(flow, sender, stream, true);
 }
 
 // --- segments ----------------------------------------------------------------------------------
 
-void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const DecodedPacket& packet,
+void TcpReassembler::on_segment(Flow& flow, FlowEnd sender, const DecodedPacket& packet,
                                 uint64_t now_ns, StreamSink& sink) noexcept {
   now_ns_ = std::max(now_ns_, now_ns);
   counters_.add(ReassemblyCounter::kSegments);
-  TcpStream& stream = flow.stream(direction);
+  TcpStream& stream = flow.stream(sender);
   const uint8_t flags = packet.tcp_flags;
   const uint32_t length = packet.payload_length;
   // Fast path, the common case: no SYN, FIN or RST on a synchronised direction that holds nothing,
@@ -382,7 +382,7 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
       counters_.add(ReassemblyCounter::kSegmentsWithData);
       counters_.add(ReassemblyCounter::kBytesInOrder, length);
       stream.next_seq += length;
-      sink.on_stream_data(flow, direction, std::span<const uint8_t>(packet.payload, length));
+      sink.on_stream_data(flow, sender, std::span<const uint8_t>(packet.payload, length));
       return;
     }
   }
@@ -394,8 +394,8 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
     // direction already ended with its FIN (a client closing with FIN, then RST).
     counters_.add(ReassemblyCounter::kResets);
     stream.flags |= TcpStream::kRstSeen;
-    finish_stream(flow, direction, sink);
-    finish_stream(flow, opposite(direction), sink);
+    finish_stream(flow, sender, sink);
+    finish_stream(flow, opposite(sender), sink);
     return;
   }
   if (stream.ended()) {
@@ -438,7 +438,7 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
     if (captured < length) {
       counters_.add(ReassemblyCounter::kTruncatedSegments);
     }
-    handle_payload(flow, direction, stream, seq, seq + length, seq + captured, packet.payload, sink);
+    handle_payload(flow, sender, stream, seq, seq + length, seq + captured, packet.payload, sink);
   }
   if ((flags & kTcpFin) != 0 && !stream.ended()) {
     const TcpSeq fin = seq + length;
@@ -450,15 +450,15 @@ void TcpReassembler::on_segment(Flow& flow, FlowDirection direction, const Decod
       counters_.add(ReassemblyCounter::kDataAfterFin);
     }
     trim_after_fin(stream);
-    deliver_ready(flow, direction, stream, sink);
+    deliver_ready(flow, sender, stream, sink);
   }
-  update_hole_timer(flow, direction, stream, stream.next_seq != before);
+  update_hole_timer(flow, sender, stream, stream.next_seq != before);
   // A hole whose wait ran out is given up here too, so that the wait holds however seldom the
   // worker calls advance() — but only after this segment had its chance to fill it.
-  check_hole_timer(flow, direction, stream, sink);
+  check_hole_timer(flow, sender, stream, sink);
 }
 
-void TcpReassembler::handle_payload(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
+void TcpReassembler::handle_payload(Flow& flow, FlowEnd sender, TcpStream& stream, TcpSeq start,
                                     TcpSeq end, TcpSeq captured_end, const uint8_t* data,
                                     StreamSink& sink) noexcept {
   if (stream.fin_seen() && end > stream.fin_seq) {
@@ -492,8 +492,8 @@ void TcpReassembler::handle_payload(Flow& flow, FlowDirection direction, TcpStre
       captured_end = seq_max(captured_end, start);
     }
     if (start == stream.next_seq) {
-      deliver_in_order(flow, direction, stream, start, end, captured_end, data, sink);
-      deliver_ready(flow, direction, stream, sink);
+      deliver_in_order(flow, sender, stream, start, end, captured_end, data, sink);
+      deliver_ready(flow, sender, stream, sink);
       return;
     }
     if (seq_distance(stream.next_seq, start) > config_.max_forward_bytes) {
@@ -503,7 +503,7 @@ void TcpReassembler::handle_payload(Flow& flow, FlowDirection direction, TcpStre
     if (captured_end <= start) {
       return;  // nothing captured: the whole segment stays part of the hole
     }
-    if (hold(flow, direction, stream, start, captured_end, data, sink) == HoldResult::kDone) {
+    if (hold(flow, sender, stream, start, captured_end, data, sink) == HoldResult::kDone) {
       return;
     }
     if (stream.ended()) {
@@ -535,7 +535,7 @@ void TcpReassembler::trim_after_fin(TcpStream& stream) noexcept {
   }
 }
 
-void TcpReassembler::deliver_in_order(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
+void TcpReassembler::deliver_in_order(Flow& flow, FlowEnd sender, TcpStream& stream, TcpSeq start,
                                       TcpSeq end, TcpSeq captured_end, const uint8_t* data,
                                       StreamSink& sink) noexcept {
   TcpSeq cursor = start;
@@ -556,7 +556,7 @@ void TcpReassembler::deliver_in_order(Flow& flow, FlowDirection direction, TcpSt
       const uint32_t deliver = piece.length - skip;
       stream.next_seq = held_end;
       counters_.add(ReassemblyCounter::kBytesFromHeld, deliver);
-      sink.on_stream_data(flow, direction, std::span<const uint8_t>(piece_data(head) + skip, deliver));
+      sink.on_stream_data(flow, sender, std::span<const uint8_t>(piece_data(head) + skip, deliver));
       pop_head(stream);
       cursor = held_end;
       continue;
@@ -567,18 +567,18 @@ void TcpReassembler::deliver_in_order(Flow& flow, FlowDirection direction, TcpSt
       const uint32_t bytes = seq_distance(cursor, to);
       stream.next_seq = to;
       counters_.add(ReassemblyCounter::kBytesInOrder, bytes);
-      sink.on_stream_data(flow, direction, std::span<const uint8_t>(data + seq_distance(start, cursor), bytes));
+      sink.on_stream_data(flow, sender, std::span<const uint8_t>(data + seq_distance(start, cursor), bytes));
       cursor = to;
     } else {
       // The capture cut this segment short: these bytes are known lost.
       stream.next_seq = limit;
-      report_gap(flow, direction, seq_distance(cursor, limit), GapCause::kTruncated, sink);
+      report_gap(flow, sender, seq_distance(cursor, limit), GapCause::kTruncated, sink);
       cursor = limit;
     }
   }
 }
 
-TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direction, TcpStream& stream,
+TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowEnd sender, TcpStream& stream,
                                                 TcpSeq start, TcpSeq captured_end, const uint8_t* data,
                                                 StreamSink& sink) noexcept {
   // Where the segment goes: `previous` is the last piece ending at or before `start`, `current`
@@ -628,10 +628,10 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
       pos = limit;
     }
   }
-  if (new_bytes > 0 && make_room(flow, direction, stream, new_bytes, pieces_needed, sink) == HoldResult::kRetry) {
+  if (new_bytes > 0 && make_room(flow, sender, stream, new_bytes, pieces_needed, sink) == HoldResult::kRetry) {
     return HoldResult::kRetry;
   }
-  if (new_bytes > 0 && open_backlog(flow, direction, stream) == kNone) {
+  if (new_bytes > 0 && open_backlog(flow, sender, stream) == kNone) {
     counters_.add(ReassemblyCounter::kMemcapDrops);
     counters_.add(ReassemblyCounter::kMemcapBytesDropped, new_bytes);
     return HoldResult::kDone;
@@ -743,7 +743,7 @@ TcpReassembler::HoldResult TcpReassembler::hold(Flow& flow, FlowDirection direct
   return HoldResult::kDone;
 }
 
-TcpReassembler::HoldResult TcpReassembler::make_room(Flow& flow, FlowDirection direction, TcpStream& stream,
+TcpReassembler::HoldResult TcpReassembler::make_room(Flow& flow, FlowEnd sender, TcpStream& stream,
                                                      uint64_t new_bytes, uint32_t pieces_needed,
                                                      StreamSink& sink) noexcept {
   const uint32_t own = stream.holds_data() ? backlogs_[stream.backlog].pieces : 0;
@@ -751,7 +751,7 @@ TcpReassembler::HoldResult TcpReassembler::make_room(Flow& flow, FlowDirection d
   // first held piece, then try again.
   if (own > 0 && (stream.held_bytes + new_bytes > config_.stream_memcap_bytes ||
                   own + pieces_needed > config_.stream_max_pieces)) {
-    give_up_first_hole(flow, direction, stream, GapCause::kMemcap, sink);
+    give_up_first_hole(flow, sender, stream, GapCause::kMemcap, sink);
     return HoldResult::kRetry;
   }
   if (piece_count_ - pieces_in_use_ >= pieces_needed || heavy_mask_ == 0) {
@@ -760,7 +760,7 @@ TcpReassembler::HoldResult TcpReassembler::make_room(Flow& flow, FlowDirection d
   // The pool is short: the direction holding the most pieces pays.
   const uint32_t top_class = static_cast<uint32_t>(std::bit_width(heavy_mask_) - 1);
   if (own > 0 && backlogs_[stream.backlog].heavy_class >= top_class) {
-    give_up_first_hole(flow, direction, stream, GapCause::kMemcap, sink);
+    give_up_first_hole(flow, sender, stream, GapCause::kMemcap, sink);
     return HoldResult::kRetry;
   }
   uint32_t victim = heavy_heads_[top_class];
@@ -780,7 +780,7 @@ TcpReassembler::HoldResult TcpReassembler::make_room(Flow& flow, FlowDirection d
   return HoldResult::kRetry;
 }
 
-void TcpReassembler::deliver_ready(Flow& flow, FlowDirection direction, TcpStream& stream,
+void TcpReassembler::deliver_ready(Flow& flow, FlowEnd sender, TcpStream& stream,
                                    StreamSink& sink) noexcept {
   for (uint32_t head = head_of(stream); head != kNone && pieces_[head].seq <= stream.next_seq;
        head = head_of(stream)) {
@@ -790,17 +790,17 @@ void TcpReassembler::deliver_ready(Flow& flow, FlowDirection direction, TcpStrea
       const uint32_t bytes = pieces_[head].length - skip;
       stream.next_seq = held_end;
       counters_.add(ReassemblyCounter::kBytesFromHeld, bytes);
-      sink.on_stream_data(flow, direction, std::span<const uint8_t>(piece_data(head) + skip, bytes));
+      sink.on_stream_data(flow, sender, std::span<const uint8_t>(piece_data(head) + skip, bytes));
     }
     pop_head(stream);
   }
   if (stream.fin_seen() && !stream.ended() && stream.fin_seq <= stream.next_seq) {
     stream.next_seq = stream.fin_seq + 1;
-    end_stream(flow, direction, stream, sink);
+    end_stream(flow, sender, stream, sink);
   }
 }
 
-void TcpReassembler::give_up_first_hole(Flow& flow, FlowDirection direction, TcpStream& stream,
+void TcpReassembler::give_up_first_hole(Flow& flow, FlowEnd sender, TcpStream& stream,
                                         GapCause cause, StreamSink& sink) noexcept {
   if (stream.ended()) {
     return;
@@ -816,11 +816,11 @@ void TcpReassembler::give_up_first_hole(Flow& flow, FlowDirection direction, Tcp
   }
   const uint32_t missing = seq_distance(stream.next_seq, resume);
   stream.next_seq = resume;
-  report_gap(flow, direction, missing, cause, sink);
-  deliver_ready(flow, direction, stream, sink);
+  report_gap(flow, sender, missing, cause, sink);
+  deliver_ready(flow, sender, stream, sink);
 }
 
-void TcpReassembler::report_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes, GapCause cause,
+void TcpReassembler::report_gap(Flow& flow, FlowEnd sender, uint64_t missing_bytes, GapCause cause,
                                 StreamSink& sink) noexcept {
   if (missing_bytes == 0) {
     return;
@@ -841,29 +841,29 @@ void TcpReassembler::report_gap(Flow& flow, FlowDirection direction, uint64_t mi
       counters_.add(ReassemblyCounter::kGapsTruncated);
       break;
   }
-  sink.on_stream_gap(flow, direction, missing_bytes);
+  sink.on_stream_gap(flow, sender, missing_bytes);
 }
 
-void TcpReassembler::end_stream(Flow& flow, FlowDirection direction, TcpStream& stream,
+void TcpReassembler::end_stream(Flow& flow, FlowEnd sender, TcpStream& stream,
                                 StreamSink& sink) noexcept {
   close_backlog(stream);
   stream.flags |= TcpStream::kEnded;
   counters_.add(ReassemblyCounter::kStreamsEnded);
-  sink.on_stream_end(flow, direction);
+  sink.on_stream_end(flow, sender);
 }
 
-void TcpReassembler::finish_stream(Flow& flow, FlowDirection direction, StreamSink& sink) noexcept {
-  TcpStream& stream = flow.stream(direction);
+void TcpReassembler::finish_stream(Flow& flow, FlowEnd sender, StreamSink& sink) noexcept {
+  TcpStream& stream = flow.stream(sender);
   if (stream.ended()) {
     return;
   }
   // Each step delivers at least the first held piece, or ends the stream at its FIN.
   while (!stream.ended() &&
          (stream.holds_data() || (stream.fin_seen() && stream.fin_seq > stream.next_seq))) {
-    give_up_first_hole(flow, direction, stream, GapCause::kAtEnd, sink);
+    give_up_first_hole(flow, sender, stream, GapCause::kAtEnd, sink);
   }
   if (!stream.ended()) {
-    end_stream(flow, direction, stream, sink);
+    end_stream(flow, sender, stream, sink);
   }
 }
 
@@ -874,16 +874,16 @@ void TcpReassembler::advance(uint64_t now_ns, StreamSink& sink) noexcept {
   while (timer_head_ != kNone && backlogs_[timer_head_].since_ns + config_.gap_wait_ns <= now_ns_) {
     const Backlog& backlog = backlogs_[timer_head_];
     Flow& flow = *backlog.flow;
-    const FlowDirection direction = backlog.direction;
-    TcpStream& stream = flow.stream(direction);
-    give_up_first_hole(flow, direction, stream, GapCause::kTimeout, sink);
-    update_hole_timer(flow, direction, stream, true);
+    const FlowEnd sender = backlog.sender;
+    TcpStream& stream = flow.stream(sender);
+    give_up_first_hole(flow, sender, stream, GapCause::kTimeout, sink);
+    update_hole_timer(flow, sender, stream, true);
   }
 }
 
 void TcpReassembler::finish(Flow& flow, StreamSink& sink) noexcept {
-  for (const FlowDirection direction : {FlowDirection::kAToB, FlowDirection::kBToA}) {
-    TcpStream& stream = flow.stream(direction);
+  for (const FlowEnd sender : {FlowEnd::kA, FlowEnd::kB}) {
+    TcpStream& stream = flow.stream(sender);
     if (stream.ended()) {
       continue;
     }
@@ -891,10 +891,10 @@ void TcpReassembler::finish(Flow& flow, StreamSink& sink) noexcept {
     if (stream.backlog == kNone && !(stream.fin_seen() && stream.fin_seq > stream.next_seq)) {
       stream.flags |= TcpStream::kEnded;
       counters_.add(ReassemblyCounter::kStreamsEnded);
-      sink.on_stream_end(flow, direction);
+      sink.on_stream_end(flow, sender);
       continue;
     }
-    finish_stream(flow, direction, sink);
+    finish_stream(flow, sender, sink);
   }
 }
 

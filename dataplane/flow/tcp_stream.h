@@ -96,13 +96,13 @@ class StreamSink {
   // Bytes in sequence order; the span is valid only during the call (it points into the packet
   // or the reassembler's pool). During the call flow.stream(direction).next_seq is the sequence
   // number just past these bytes.
-  virtual void on_stream_data(Flow& flow, FlowDirection direction,
+  virtual void on_stream_data(Flow& flow, FlowEnd sender,
                               std::span<const uint8_t> bytes) noexcept = 0;
   // `missing_bytes` bytes of the stream will never be delivered; data resumes after them.
-  virtual void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept = 0;
+  virtual void on_stream_gap(Flow& flow, FlowEnd sender, uint64_t missing_bytes) noexcept = 0;
   // No more bytes in this direction: FIN (fin_seen()), RST (rst_seen() on either stream), or flow
   // end. Delivered at most once per direction.
-  virtual void on_stream_end(Flow& flow, FlowDirection direction) noexcept = 0;
+  virtual void on_stream_end(Flow& flow, FlowEnd sender) noexcept = 0;
 
  protected:
   ~StreamSink() = default;
@@ -210,7 +210,7 @@ class TcpReassembler {
 
   // One TCP segment of `flow` travelling in `direction`. `now_ns` is packet time; earlier than a
   // time already seen counts as that time.
-  void on_segment(Flow& flow, FlowDirection direction, const DecodedPacket& packet, uint64_t now_ns,
+  void on_segment(Flow& flow, FlowEnd sender, const DecodedPacket& packet, uint64_t now_ns,
                   StreamSink& sink) noexcept;
   // Gives up every hole open for gap_wait_ns at `now_ns`. Call between bursts / on time ticks.
   void advance(uint64_t now_ns, StreamSink& sink) noexcept;
@@ -262,31 +262,31 @@ class TcpReassembler {
     uint32_t heavy_prev = kNone;
     uint32_t heavy_next = kNone;
     uint8_t heavy_class = kNoClass;
-    FlowDirection direction = FlowDirection::kAToB;
+    FlowEnd sender = FlowEnd::kA;  // whose stream (the end that sends its bytes)
   };
 
   enum class GapCause : uint8_t { kTimeout, kMemcap, kAtEnd, kTruncated };
   enum class HoldResult : uint8_t { kDone, kRetry };
 
-  void handle_payload(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
+  void handle_payload(Flow& flow, FlowEnd sender, TcpStream& stream, TcpSeq start,
                       TcpSeq end, TcpSeq captured_end, const uint8_t* data, StreamSink& sink) noexcept;
-  void deliver_in_order(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
+  void deliver_in_order(Flow& flow, FlowEnd sender, TcpStream& stream, TcpSeq start,
                         TcpSeq end, TcpSeq captured_end, const uint8_t* data,
                         StreamSink& sink) noexcept;
-  HoldResult hold(Flow& flow, FlowDirection direction, TcpStream& stream, TcpSeq start,
+  HoldResult hold(Flow& flow, FlowEnd sender, TcpStream& stream, TcpSeq start,
                   TcpSeq captured_end, const uint8_t* data, StreamSink& sink) noexcept;
-  HoldResult make_room(Flow& flow, FlowDirection direction, TcpStream& stream, uint64_t new_bytes,
+  HoldResult make_room(Flow& flow, FlowEnd sender, TcpStream& stream, uint64_t new_bytes,
                        uint32_t pieces_needed, StreamSink& sink) noexcept;
   void trim_after_fin(TcpStream& stream) noexcept;
-  void deliver_ready(Flow& flow, FlowDirection direction, TcpStream& stream, StreamSink& sink) noexcept;
-  void give_up_first_hole(Flow& flow, FlowDirection direction, TcpStream& stream, GapCause cause,
+  void deliver_ready(Flow& flow, FlowEnd sender, TcpStream& stream, StreamSink& sink) noexcept;
+  void give_up_first_hole(Flow& flow, FlowEnd sender, TcpStream& stream, GapCause cause,
                           StreamSink& sink) noexcept;
-  void report_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes, GapCause cause,
+  void report_gap(Flow& flow, FlowEnd sender, uint64_t missing_bytes, GapCause cause,
                   StreamSink& sink) noexcept;
-  void end_stream(Flow& flow, FlowDirection direction, TcpStream& stream, StreamSink& sink) noexcept;
-  void finish_stream(Flow& flow, FlowDirection direction, StreamSink& sink) noexcept;
-  void update_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream, bool moved) noexcept;
-  void check_hole_timer(Flow& flow, FlowDirection direction, TcpStream& stream, StreamSink& sink) noexcept;
+  void end_stream(Flow& flow, FlowEnd sender, TcpStream& stream, StreamSink& sink) noexcept;
+  void finish_stream(Flow& flow, FlowEnd sender, StreamSink& sink) noexcept;
+  void update_hole_timer(Flow& flow, FlowEnd sender, TcpStream& stream, bool moved) noexcept;
+  void check_hole_timer(Flow& flow, FlowEnd sender, TcpStream& stream, StreamSink& sink) noexcept;
   void free_pieces(TcpStream& stream) noexcept;
 
   // Pieces.
@@ -311,7 +311,7 @@ class TcpReassembler {
   void treap_erase(Backlog& backlog, uint32_t index) noexcept;
 
   // Backlogs.
-  uint32_t open_backlog(Flow& flow, FlowDirection direction, TcpStream& stream) noexcept;
+  uint32_t open_backlog(Flow& flow, FlowEnd sender, TcpStream& stream) noexcept;
   void close_backlog(TcpStream& stream) noexcept;
   void restart_timer(Backlog& backlog, uint32_t index) noexcept;
   void timer_unlink(Backlog& backlog) noexcept;

@@ -28,11 +28,11 @@ using namespace misdirect::dataplane;
 
 class CountingSink final : public StreamSink {
  public:
-  void on_stream_data(Flow&, FlowDirection, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow&, FlowEnd, std::span<const uint8_t> bytes) noexcept override {
     delivered += bytes.size();
   }
-  void on_stream_gap(Flow&, FlowDirection, uint64_t missing_bytes) noexcept override { gaps += missing_bytes; }
-  void on_stream_end(Flow&, FlowDirection) noexcept override {}
+  void on_stream_gap(Flow&, FlowEnd, uint64_t missing_bytes) noexcept override { gaps += missing_bytes; }
+  void on_stream_end(Flow&, FlowEnd) noexcept override {}
   uint64_t delivered = 0;
   uint64_t gaps = 0;
 };
@@ -71,7 +71,7 @@ Result run(const std::string& shape, uint32_t count) {
   packet.ip_protocol = 6;
   packet.tcp_flags = kTcpSyn;
   packet.seq = 1000;
-  reassembler.on_segment(flow, FlowDirection::kAToB, packet, now, sink);
+  reassembler.on_segment(flow, FlowEnd::kA, packet, now, sink);
   const std::vector<uint32_t> where = offsets(shape, count);
   static const uint8_t kByte = 'x';
   packet.tcp_flags = kTcpAck;
@@ -80,7 +80,7 @@ Result run(const std::string& shape, uint32_t count) {
   const auto start = std::chrono::steady_clock::now();
   for (const uint32_t offset : where) {
     packet.seq = 1000 + offset;
-    reassembler.on_segment(flow, FlowDirection::kAToB, packet, now, sink);
+    reassembler.on_segment(flow, FlowEnd::kA, packet, now, sink);
   }
   const auto stop = std::chrono::steady_clock::now();
   Result result;

@@ -38,7 +38,7 @@ class Checker final : public StreamSink, public FlowEvictionSink {
  public:
   explicit Checker(TcpReassembler& reassembler) : reassembler_(reassembler) {}
 
-  void on_stream_data(Flow& flow, FlowDirection direction, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
     const TcpStream& stream = flow.stream(direction);
     if (stream.ended() || bytes.empty()) {
       __builtin_trap();
@@ -51,12 +51,12 @@ class Checker final : public StreamSink, public FlowEvictionSink {
       }
     }
   }
-  void on_stream_gap(Flow& flow, FlowDirection direction, uint64_t missing_bytes) noexcept override {
+  void on_stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept override {
     if (flow.stream(direction).ended() || missing_bytes == 0) {
       __builtin_trap();
     }
   }
-  void on_stream_end(Flow& flow, FlowDirection direction) noexcept override {
+  void on_stream_end(Flow& flow, FlowEnd direction) noexcept override {
     if (!flow.stream(direction).ended()) {
       __builtin_trap();
     }
@@ -127,8 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     packet.ip_bytes = 40 + packet.payload_length;
 
     const FlowLookup lookup = table.find_or_create(FlowKey::from_packet(packet), now, checker);
-    table.account(*lookup.flow, lookup.direction, packet);
-    reassembler.on_segment(*lookup.flow, lookup.direction, packet, now, checker);
+    table.account(*lookup.flow, lookup.sender, packet);
+    reassembler.on_segment(*lookup.flow, lookup.sender, packet, now, checker);
     for (const TcpStream& stream : lookup.flow->streams) {
       if (stream.held_bytes > reassembly_config.stream_memcap_bytes) {
         __builtin_trap();
