@@ -74,6 +74,7 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
       line_buffers(new char[std::size_t{worker_config.max_smtp_sessions} * worker_config.max_line_bytes]),
       dns_record_buffer(new char[kDnsRecordBufferBytes]),
       dns_eve(std::span<char>(dns_record_buffer.get(), kDnsRecordBufferBytes)),
+      dns_records(eve, dns_eve, record_sink, dns_counters),
       dns_slots(new DnsSlot[worker_config.max_dns_sessions]),
       dns_tcp_buffers(new uint8_t[std::size_t{worker_config.max_dns_tcp_sessions} * kDnsTcpBufferBytes]) {
   for (const uint16_t port : config.smtp_ports) {
@@ -119,18 +120,16 @@ Worker::Impl::Impl(const WorkerConfig& worker_config, RecordSink& record_sink)
     book_worker = 0;
   }
   dns_environment.matcher = &binding;
-  dns_environment.eve = &eve;
-  dns_environment.dns_eve = &dns_eve;
-  dns_environment.sink = &sink;
+  dns_environment.output = &dns_records;
   dns_environment.counters = &dns_counters;
   dns_environment.anomalies = &dns_anomalies;
-  dns_environment.alert_kinds = &alert_kinds;
+  dns_records.set_pcap_filename(pcap_filename);
+  dns_records.set_alert_kind_counts(&alert_kinds);
   dns_environment.learned = book;
   dns_environment.learned_counters = &learned_counters;
   dns_environment.worker_id = book_worker;
   dns_environment.roles = config.roles;
   dns_environment.dns_log = config.dns_log;
-  dns_environment.pcap_filename = pcap_filename;
   eve.set_host(config.sensor_name);
   dns_eve.set_host(config.sensor_name);
   if (!config.evidence_dir.empty()) {
@@ -341,7 +340,7 @@ void Worker::bind_matcher(const MatcherBinding& binding) noexcept { impl_->bindi
 void Worker::set_source_name(const std::string& name) {
   impl_->pcap_filename = name;
   impl_->smtp_records.set_pcap_filename(impl_->pcap_filename);
-  impl_->dns_environment.pcap_filename = impl_->pcap_filename;
+  impl_->dns_records.set_pcap_filename(impl_->pcap_filename);
   impl_->new_source = true;
 }
 

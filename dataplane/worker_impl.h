@@ -28,6 +28,7 @@
 #include "dataplane/output/evidence_recorder.h"
 #include "dataplane/output/evidence_ring.h"
 #include "dataplane/output/lookalike_alert.h"
+#include "dataplane/output/dns_record_writer.h"
 #include "dataplane/output/smtp_record_writer.h"
 #include "dataplane/worker.h"
 #include "dataplane/worker_counters.h"
@@ -176,12 +177,14 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   std::unique_ptr<SmtpSlot[]> smtp_slots;
   std::unique_ptr<char[]> line_buffers;
   std::vector<uint32_t> free_smtp_slots;
-  // DNS: ports, slots, the dns record writer, counters, and what answers taught.
+  // DNS: ports, slots, the dns record buffer and the writer of its records, counters, and what
+  // answers taught.
   std::bitset<65536> dns_ports;
   std::unique_ptr<char[]> dns_record_buffer;
   EveWriter dns_eve;
   CounterArray<DnsCounter> dns_counters;
   std::array<uint64_t, inspect::kDnsAnomalyKindCount> dns_anomalies{};
+  DnsRecordWriter dns_records;
   CounterArray<LearnedCounter> learned_counters;
   std::unique_ptr<LearnedAddressBook> own_learned_book;  // when the config gave none
   DnsFlowEnvironment dns_environment;

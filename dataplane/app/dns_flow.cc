@@ -4,64 +4,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "dataplane/output/lookalike_alert.h"
-
 namespace misdirect::dataplane {
-namespace {
 
 using inspect::Direction;
 using inspect::DnsRecord;
-
-// "TYPE65280" for a type without a name, as RFC 3597 writes it.
-std::string_view type_text(uint16_t type, std::array<char, 12>& scratch) noexcept {
-  const std::string_view name = inspect::dns_type_name(type);
-  if (!name.empty()) {
-    return name;
-  }
-  char* out = scratch.data();
-  for (const char c : std::string_view("TYPE")) {
-    *out++ = c;
-  }
-  const std::size_t digits = JsonLineWriter::digit_count(type);
-  out = JsonLineWriter::append_digits(out, digits, type);
-  return {scratch.data(), static_cast<std::size_t>(out - scratch.data())};
-}
-
-std::string_view rcode_text(uint8_t rcode, std::array<char, 12>& scratch) noexcept {
-  const std::string_view name = inspect::dns_rcode_name(rcode);
-  if (!name.empty()) {
-    return name;
-  }
-  const std::size_t digits = JsonLineWriter::digit_count(rcode);
-  char* out = JsonLineWriter::append_digits(scratch.data(), digits, rcode);
-  return {scratch.data(), static_cast<std::size_t>(out - scratch.data())};
-}
-
-// The flags word in lowercase hex without leading zeros, as Suricata writes it ("8180").
-std::string_view flags_text(uint16_t flags, std::array<char, 8>& scratch) noexcept {
-  constexpr char kHex[] = "0123456789abcdef";
-  std::size_t length = 0;
-  bool started = false;
-  for (int shift = 12; shift >= 0; shift -= 4) {
-    const unsigned digit = (flags >> shift) & 0xf;
-    if (digit != 0 || started || shift == 0) {
-      scratch[length++] = kHex[digit];
-      started = true;
-    }
-  }
-  return {scratch.data(), length};
-}
-
-FlowIdentity reversed(const FlowIdentity& identity) noexcept {
-  FlowIdentity out = identity;
-  out.client = identity.server;
-  out.server = identity.client;
-  out.client_port = identity.server_port;
-  out.server_port = identity.client_port;
-  return out;
-}
-
-}  // namespace
 
 void DnsFlow::Text::assign(std::string_view value) noexcept {
   length = static_cast<uint8_t>(std::min(value.size(), bytes.size()));
@@ -139,8 +85,6 @@ void DnsFlow::on_begin(const inspect::DnsMessageBegin& begin) noexcept {
   message_ = begin;
   logging_ = false;
   log_decided_ = false;
-  section_open_ = false;
-  queries_open_ = false;
   interest_count_ = 0;
   if (!begin.header.response()) {
     environment_.counters->add(DnsCounter::kQueries);
@@ -191,11 +135,12 @@ void DnsFlow::on_question(const inspect::DnsQuestion& question) noexcept {
     const bool log = environment_.dns_log == DnsLogMode::kAll ||
                      (environment_.dns_log == DnsLogMode::kLookalike && relevant);
     if (log) {
-      record_begin();
+      logging_ = true;
+      environment_.output->message_begin(identity_, now_ns_, message_);
     }
   }
   if (logging_) {
-    record_question(question);
+    environment_.output->message_question(question);
   }
 }
 
@@ -257,7 +202,7 @@ void DnsFlow::add_interest(std::string_view name, std::string_view origin) noexc
 void DnsFlow::on_record(const DnsRecord& record) noexcept {
   environment_.counters->add(DnsCounter::kRecords);
   if (logging_) {
-    record_answer(record);
+    environment_.output->message_record(record);
   }
   const bool teaches = record.type == inspect::kDnsTypeA || record.type == inspect::kDnsTypeAaaa ||
                        record.type == inspect::kDnsTypeMx || record.type == inspect::kDnsTypeCname;
@@ -330,187 +275,24 @@ void DnsFlow::learn(const DnsRecord& record, std::string_view owner, std::string
 void DnsFlow::on_end(const inspect::DnsMessageEnd& end) noexcept {
   environment_.counters->add(DnsCounter::kRecordsSkipped, end.records_skipped);
   if (logging_) {
-    record_finish();
+    environment_.output->message_end();
   }
   logging_ = false;
 }
 
-bool DnsFlow::emit(RecordType type, std::string_view line, DnsCounter written) noexcept {
-  if (line.empty()) {
-    environment_.counters->add(DnsCounter::kRecordsTooLarge);
-    return false;
-  }
-  if (!environment_.sink->on_record(type, line)) {
-    environment_.counters->add(DnsCounter::kRecordsDropped);
-    return false;
-  }
-  environment_.counters->add(written);
-  return true;
-}
-
 void DnsFlow::write_alert(const PendingAlert& alert, bool answered, uint8_t rcode) noexcept {
-  std::array<char, 12> type_scratch;
-  std::array<char, 12> rcode_scratch;
-  JsonLineWriter& json = environment_.eve->begin("alert", now_ns_, &identity_, environment_.pcap_filename);
-  write_lookalike_alert_header(json, "dns", inspect::LookalikeRole::kDnsQuery, alert.kind);
-  json.key("dns");
-  json.begin_object();
-  json.member_number("version", 3);
-  json.member_plain_string("type", "request");
-  json.member_number("id", alert.id);
-  json.key("queries");
-  json.begin_array();
-  json.begin_object();
-  json.key("rrname");
-  json.string(alert.name.view());
-  json.member_plain_string("rrtype", type_text(alert.query_type, type_scratch));
-  json.end_object();
-  json.end_array();
-  json.end_object();
-  json.key("misdirect");
-  json.begin_object();
-  write_tunnel_extension(json, identity_);
-  json.member_plain_string("role", inspect::role_name(inspect::LookalikeRole::kDnsQuery));
-  json.key("domain");
-  json.string(alert.domain.view());
-  write_lookalike_verdict(json, alert.protected_domain.view(), alert.kind, alert.variant.view());
-  json.member_plain_string("query_type", type_text(alert.query_type, type_scratch));
-  if (answered) {
-    json.member_plain_string("rcode", rcode_text(rcode, rcode_scratch));
-  } else {
-    json.member_raw("rcode", "null");
-  }
-  json.member_number("generation", alert.generation);
-  json.end_object();
-  if (emit(RecordType::kAlert, environment_.eve->finish(), DnsCounter::kAlerts) &&
-      environment_.alert_kinds != nullptr) {
-    ++(*environment_.alert_kinds)[static_cast<std::size_t>(alert.kind)];
-  }
-}
-
-void DnsFlow::record_begin() noexcept {
-  logging_ = true;
-  const inspect::DnsHeader& header = message_.header;
-  const bool response = header.response();
-  // Suricata (version 3) writes a response from the responder's side.
-  const FlowIdentity responder = reversed(identity_);
-  const bool from_client = message_.direction == Direction::kClientToServer;
-  JsonLineWriter& json = environment_.dns_eve->begin("dns", now_ns_, from_client ? &identity_ : &responder,
-                                                     environment_.pcap_filename);
-  std::array<char, 8> flags_scratch;
-  std::array<char, 12> rcode_scratch;
-  json.member_plain_string("app_proto", "dns");
-  json.key("dns");
-  json.begin_object();
-  json.member_number("version", 3);
-  json.member_plain_string("type", response ? "response" : "request");
-  json.member_number("id", header.id);
-  json.member_plain_string("flags", flags_text(header.flags, flags_scratch));
-  if (response) {
-    json.member_raw("qr", "true");
-  }
-  if (header.authoritative()) {
-    json.member_raw("aa", "true");
-  }
-  if (header.truncated()) {
-    json.member_raw("tc", "true");
-  }
-  if (header.recursion_desired()) {
-    json.member_raw("rd", "true");
-  }
-  if (header.recursion_available()) {
-    json.member_raw("ra", "true");
-  }
-  json.member_number("opcode", header.opcode());
-  json.member_plain_string("rcode", rcode_text(header.rcode(), rcode_scratch));
-  json.key("queries");
-  json.begin_array();
-  queries_open_ = true;
-}
-
-void DnsFlow::record_question(const inspect::DnsQuestion& question) noexcept {
-  std::array<char, 12> type_scratch;
-  JsonLineWriter& json = environment_.dns_eve->json();
-  json.begin_object();
-  json.key("rrname");
-  json.string(question.name.empty() ? std::string_view("<root>") : question.name);
-  json.member_plain_string("rrtype", type_text(question.type, type_scratch));
-  json.end_object();
-}
-
-void DnsFlow::record_answer(const DnsRecord& record) noexcept {
-  JsonLineWriter& json = environment_.dns_eve->json();
-  if (queries_open_) {
-    json.end_array();
-    queries_open_ = false;
-  }
-  if (!section_open_ || open_section_ != record.section) {
-    if (section_open_) {
-      json.end_array();
-    }
-    json.key(record.section == inspect::DnsSection::kAnswer      ? "answers"
-             : record.section == inspect::DnsSection::kAuthority ? "authorities"
-                                                                 : "additionals");
-    json.begin_array();
-    section_open_ = true;
-    open_section_ = record.section;
-  }
-  std::array<char, 12> type_scratch;
-  json.begin_object();
-  json.key("rrname");
-  json.string(record.name.empty() ? std::string_view("<root>") : record.name);
-  json.member_plain_string("rrtype", type_text(record.type, type_scratch));
-  json.member_number("ttl", record.ttl);
-  switch (record.type) {
-    case inspect::kDnsTypeA:
-    case inspect::kDnsTypeAaaa: {
-      IpAddress address;
-      std::memcpy(address.bytes.data(), record.address.data(), record.address_length);
-      address.version = record.address_length == 4 ? 4 : 6;
-      char text[kIpTextBytes];
-      json.member_plain_string("rdata", format_ip(address, std::span<char, kIpTextBytes>(text)));
-      break;
-    }
-    case inspect::kDnsTypeCname:
-    case inspect::kDnsTypeNs:
-    case inspect::kDnsTypePtr:
-    case inspect::kDnsTypeMx:
-      json.key("rdata");
-      json.string(record.target);
-      break;
-    case inspect::kDnsTypeTxt:
-      json.key("rdata");
-      json.string(record.text);
-      break;
-    case inspect::kDnsTypeSoa:
-      json.key("soa");
-      json.begin_object();
-      json.key("mname");
-      json.string(record.target);
-      json.key("rname");
-      json.string(record.mailbox);
-      json.member_number("serial", record.soa[0]);
-      json.member_number("refresh", record.soa[1]);
-      json.member_number("retry", record.soa[2]);
-      json.member_number("expire", record.soa[3]);
-      json.member_number("minimum", record.soa[4]);
-      json.end_object();
-      break;
-    default:
-      break;
-  }
-  json.end_object();
-}
-
-void DnsFlow::record_finish() noexcept {
-  JsonLineWriter& json = environment_.dns_eve->json();
-  if (queries_open_ || section_open_) {
-    json.end_array();
-  }
-  queries_open_ = false;
-  section_open_ = false;
-  json.end_object();
-  emit(RecordType::kDns, environment_.dns_eve->finish(), DnsCounter::kDnsRecords);
+  DnsAlertFacts facts;
+  facts.id = alert.id;
+  facts.query_type = alert.query_type;
+  facts.name = alert.name.view();
+  facts.domain = alert.domain.view();
+  facts.protected_domain = alert.protected_domain.view();
+  facts.kind = alert.kind;
+  facts.variant = alert.variant.view();
+  facts.generation = alert.generation;
+  facts.answered = answered;
+  facts.rcode = rcode;
+  environment_.output->alert(identity_, now_ns_, facts);
 }
 
 }  // namespace misdirect::dataplane

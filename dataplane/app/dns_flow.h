@@ -1,8 +1,9 @@
 // DnsFlow: one DNS flow's consumer (UDP datagrams on a DNS port, or a TCP connection to one). It
-// feeds the DnsSession, judges every question name, raises `dns-query` alerts, teaches the
-// LearnedAddressBook what answers about look-alikes said, and writes `dns` records.
+// feeds the DnsSession, judges every question name, decides on `dns-query` alerts, teaches the
+// LearnedAddressBook what answers about look-alikes said, and hands records to its DnsRecordOutput
+// when they are due (the output, in output/, decides what they look like).
 //
-// When records are written:
+// When records are due:
 //   alert — per look-alike question name (one per flow and name), when the response with its id
 //           arrives (so the alert carries the response code), or at the end of the flow without
 //           one (rcode null).
@@ -17,14 +18,13 @@
 #include <string_view>
 
 #include "dataplane/app/alerted_names.h"
+#include "dataplane/app/dns_counters.h"
 #include "dataplane/app/dns_log_mode.h"
+#include "dataplane/app/dns_record_output.h"
 #include "dataplane/app/learned_address_book.h"
 #include "dataplane/app/matcher_binding.h"
 #include "dataplane/counter_table.h"
 #include "dataplane/flow/flow_identity.h"
-#include "dataplane/output/eve_writer.h"
-#include "dataplane/output/lookalike_alert.h"
-#include "dataplane/output/record_sink.h"
 #include "inspect/dns_session.h"
 #include "inspect/domain_name.h"
 #include "inspect/lookalike_kind.h"
@@ -33,65 +33,17 @@
 
 namespace misdirect::dataplane {
 
-enum class DnsCounter : uint16_t {
-  kSessions,
-  kQueries,
-  kResponses,
-  kResponsesMatched,
-  kMalformed,
-  kQuestions,
-  kRecords,
-  kRecordsSkipped,
-  kLookalikeQuestions,
-  kAlerts,
-  kRepeatAlertsSuppressed,
-  kAlertMemoryFull,
-  kPendingAlertsFull,
-  kRoleOff,
-  kDnsRecords,
-  kRecordsTooLarge,
-  kRecordsDropped,
-  kNamesIdna,
-  kCount,
-};
-
-inline constexpr CounterInfo kDnsCounterInfo[] = {
-    {"sessions", "DNS flows inspected (UDP or TCP)"},
-    {"queries", "well-formed DNS queries"},
-    {"responses", "well-formed DNS responses"},
-    {"responses_matched", "responses whose id matched a query seen the other way on the flow"},
-    {"malformed", "DNS messages dropped as malformed (anomalies say why); never alerted on"},
-    {"questions", "questions in well-formed messages"},
-    {"records", "resource records reported (answer, authority, additional)"},
-    {"records_skipped", "resource records past the first 128 of a message: checked, not reported"},
-    {"lookalike_questions", "query questions for a look-alike name or a name under one"},
-    {"alerts", "dns-query alert records written"},
-    {"repeat_alerts_suppressed", "look-alike names asked again on the same flow (one alert per flow and name)"},
-    {"alert_memory_full", "alerts written without repeat suppression because the per-flow memory was full"},
-    {"pending_alerts_full", "look-alike queries alerted at once, without waiting for the response code, because every pending slot was in use"},
-    {"role_off", "look-alike questions not alerted because --roles turned dns-query off"},
-    {"dns_records", "dns records written"},
-    {"records_too_large", "records that did not fit the record buffer"},
-    {"records_dropped", "records the output refused (ring full)"},
-    {"names_idna", "names with an xn-- label or a non-ASCII byte, read by libidn2's UTS #46 lookup (allocates)"},
-};
-static_assert(std::size(kDnsCounterInfo) == static_cast<std::size_t>(DnsCounter::kCount));
-
 // What all DNS flows of one worker share.
 struct DnsFlowEnvironment {
   const MatcherBinding* matcher = nullptr;
-  EveWriter* eve = nullptr;         // alerts
-  EveWriter* dns_eve = nullptr;     // dns records, built while the message is read
-  RecordSink* sink = nullptr;
+  DnsRecordOutput* output = nullptr;
   CounterArray<DnsCounter>* counters = nullptr;
   std::array<uint64_t, inspect::kDnsAnomalyKindCount>* anomalies = nullptr;
-  AlertKindCounts* alert_kinds = nullptr;  // alerts written, by kind (null: not counted)
   LearnedAddressBook* learned = nullptr;  // null: nothing is learned
   CounterArray<LearnedCounter>* learned_counters = nullptr;
   uint32_t worker_id = 0;
   inspect::RoleSet roles;
   DnsLogMode dns_log = DnsLogMode::kLookalike;
-  std::string_view pcap_filename;
 };
 
 class DnsFlow final : public inspect::DnsEventSink {
@@ -159,14 +111,6 @@ class DnsFlow final : public inspect::DnsEventSink {
   void add_interest(std::string_view name, std::string_view origin) noexcept;
   void learn(const inspect::DnsRecord& record, std::string_view owner, std::string_view origin) noexcept;
 
-  // The dns record being built for the current message.
-  void record_begin() noexcept;
-  void record_question(const inspect::DnsQuestion& question) noexcept;
-  void record_answer(const inspect::DnsRecord& record) noexcept;
-  void record_finish() noexcept;
-  // True when the sink took the record.
-  bool emit(RecordType type, std::string_view line, DnsCounter written) noexcept;
-
   DnsFlowEnvironment& environment_;
   FlowIdentity identity_;
   uint64_t now_ns_ = 0;
@@ -174,11 +118,8 @@ class DnsFlow final : public inspect::DnsEventSink {
 
   // The message being read.
   inspect::DnsMessageBegin message_{};
-  bool logging_ = false;          // a dns record is being built for it
+  bool logging_ = false;          // the output is building a dns record for it
   bool log_decided_ = false;      // its first question decided whether it is logged
-  inspect::DnsSection open_section_ = inspect::DnsSection::kAnswer;
-  bool section_open_ = false;
-  bool queries_open_ = false;
   uint8_t interest_count_ = 0;
   std::array<Interest, kMaxInterest> interest_;
 
