@@ -48,12 +48,6 @@ constexpr uint8_t kProtoFragment = 44;
 constexpr uint8_t kProtoAh = 51;
 constexpr uint8_t kProtoDestinationOptions = 60;
 
-// Tunnels recognised by their UDP port but not decoded (counted by kind).
-constexpr uint16_t kUdpPortVxlanGpe = 4790;
-constexpr uint16_t kUdpPortGtpU = 2152;
-constexpr uint16_t kUdpPortL2tp = 1701;
-constexpr uint16_t kUdpPortTeredo = 3544;
-
 // DLT_NULL stores the sender's AF_ value in the capturing host's byte order; AF_INET6 differs
 // between systems (Linux 10, NetBSD/OpenBSD 24, FreeBSD 28, macOS 30).
 constexpr bool is_af_inet(uint32_t family) { return family == 2; }
@@ -612,16 +606,7 @@ PacketDecoder::Step PacketDecoder::udp_payload(Layer layer, DecodedPacket& out) 
     enter_ip_tunnel(kProtoUdp, out.src_port, out.dst_port, out);
     return to(LayerType::kGeneve, layer.after(kUdpHeaderBytes));
   }
-  const auto either = [&out](uint16_t port) { return out.src_port == port || out.dst_port == port; };
-  if (out.dst_port == kUdpPortVxlanGpe) {
-    encapsulation_counters_.add(EncapsulationCounter::kUnsupportedVxlanGpe);
-  } else if (either(kUdpPortGtpU)) {
-    encapsulation_counters_.add(EncapsulationCounter::kUnsupportedGtpU);
-  } else if (either(kUdpPortL2tp)) {
-    encapsulation_counters_.add(EncapsulationCounter::kUnsupportedL2tp);
-  } else if (either(kUdpPortTeredo)) {
-    encapsulation_counters_.add(EncapsulationCounter::kUnsupportedTeredo);
-  }
+  count_unsupported_udp_tunnel(out.src_port, out.dst_port);
   return done(DecodeResult::kOtherIp);
 }
 
