@@ -125,7 +125,7 @@ class SmtpFlow final : public inspect::SmtpEventSink, public inspect::TlsEventSi
   bool already_alerted(std::string_view address) noexcept;
   void copy_field(SmtpBoundedText& field, std::string_view value) noexcept;
 
-  // Other roles than recipient.
+  // Other roles than recipient (smtp_flow_roles.cc).
   static constexpr std::size_t kMaxLookalikesSeen = 8;
   // Records `role` for the look-alike `variant`; true when this flow has not alerted on it yet.
   bool note_lookalike(inspect::LookalikeRole role, std::string_view variant) noexcept;
