@@ -311,7 +311,7 @@ void Worker::Impl::process_udp(std::size_t index) noexcept {
   if (dns == nullptr) {
     return;
   }
-  const inspect::Direction direction = flow.direction_from(lookup.sender);
+  const inspect::Direction direction = lookup.direction();
   if (direction == inspect::Direction::kServerToClient) {
     order_learned_read();  // an answer may name an exchanger another worker learned
   }

@@ -89,7 +89,7 @@ FlowApp* Worker::Impl::app_for(Flow& flow) noexcept {
   if ((flow.app_state & kAppSmtpByPort) != 0) {
     app->detection.protocol = AppProtocol::kSmtp;
     app->detection.stage = AppDetection::Stage::kDecided;
-    app->detection.client_to_server = flow.client;
+    app->detection.client_known = true;  // by port: start_flow set Flow::client
   }
   return app;
 }
@@ -159,10 +159,6 @@ void Worker::Impl::become_smtp(Flow& flow, FlowApp& app) noexcept {
   app.smtp_slot = free_smtp_slots.back();
   free_smtp_slots.pop_back();
 
-  // Detection decided by behaviour which end is the client; a port decided before.
-  if (app.detection.client_to_server.has_value() && *app.detection.client_to_server != flow.client) {
-    flow.swap_client();
-  }
   const FlowIdentity identity = identity_of(flow);
   SmtpFlowStart start;
   start.implicit_tls = (flow.app_state & kAppImplicitTls) != 0;
@@ -189,21 +185,18 @@ void Worker::Impl::stop_inspecting(Flow& flow) noexcept {
   }
 }
 
-void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, FlowEnd direction,
+void Worker::Impl::feed_smtp(Flow& flow, FlowApp& app, inspect::Direction direction,
                              std::span<const uint8_t> bytes) noexcept {
   if (app.smtp_slot == kNoSlot || bytes.empty()) {
     return;
   }
-  const inspect::Direction smtp_direction = flow.direction_from(direction);
-  const bool from_client = smtp_direction == inspect::Direction::kClientToServer;
   // Replies can overtake the commands they answer when the client's stream waits on a hole.
-  const bool client_lagging =
-      !from_client && flow.stream(opposite(direction)).holds_data();
-  smtp_slots[app.smtp_slot].get()->feed(
-      smtp_direction, bytes, now_ns, client_lagging);
+  const bool client_lagging = direction == inspect::Direction::kServerToClient &&
+                              flow.stream(inspect::Direction::kClientToServer).holds_data();
+  smtp_slots[app.smtp_slot].get()->feed(direction, bytes, now_ns, client_lagging);
 }
 
-void Worker::Impl::stream_data(Flow& flow, FlowEnd direction,
+void Worker::Impl::stream_data(Flow& flow, inspect::Direction direction,
                                std::span<const uint8_t> bytes) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
@@ -217,11 +210,10 @@ void Worker::Impl::stream_data(Flow& flow, FlowEnd direction,
   if ((flow.app_state & kAppDns) != 0) {
     DnsFlow* dns = dns_for(flow);
     if (dns != nullptr && !bytes.empty()) {
-      const inspect::Direction dns_direction = flow.direction_from(direction);
-      if (dns_direction == inspect::Direction::kServerToClient) {
+      if (direction == inspect::Direction::kServerToClient) {
         order_learned_read();  // an answer may name an exchanger another worker learned
       }
-      dns->feed(dns_direction, bytes, now_ns);
+      dns->feed(direction, bytes, now_ns);
     }
     return;
   }
@@ -233,6 +225,13 @@ void Worker::Impl::stream_data(Flow& flow, FlowEnd direction,
     return;
   }
   const DetectStep step = AppDetector::on_data(app.detection, direction, bytes);
+  if (step.client_swapped) {
+    // The end taken for the server (the flow table's guess, say on a midstream pickup that began
+    // with the server's greeting) answered as the client: from here on every byte of the flow,
+    // these included, travels the other way.
+    flow.swap_client();
+    direction = opposite(direction);
+  }
   switch (step.protocol) {
     case AppProtocol::kUndecided:
       return;
@@ -256,7 +255,7 @@ void Worker::Impl::stream_data(Flow& flow, FlowEnd direction,
   }
 }
 
-void Worker::Impl::stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept {
+void Worker::Impl::stream_gap(Flow& flow, inspect::Direction direction, uint64_t missing_bytes) noexcept {
   if ((flow.app_state & kAppInspect) == 0) {
     return;
   }
@@ -265,15 +264,13 @@ void Worker::Impl::stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_by
   const FlowApp& app = flow.app_slot != Flow::kNoApp ? flow_app(flow.app_slot) : empty;
   if ((flow.app_state & kAppDns) != 0) {
     if (app.dns_slot != kNoSlot) {
-      dns_slots[app.dns_slot].get()->gap(flow.direction_from(direction),
-                                         missing_bytes, now_ns);
+      dns_slots[app.dns_slot].get()->gap(direction, missing_bytes, now_ns);
     }
     return;
   }
   if (app.smtp_slot != kNoSlot) {
     counters.add(WorkerCounter::kSmtpStreamGaps);
-    const inspect::Direction smtp_direction = flow.direction_from(direction);
-    smtp_slots[app.smtp_slot].get()->gap(smtp_direction, missing_bytes, now_ns);
+    smtp_slots[app.smtp_slot].get()->gap(direction, missing_bytes, now_ns);
     return;
   }
   if (app.detection.protocol != AppProtocol::kSmtp && (flow.app_state & kAppSmtpByPort) == 0) {
@@ -284,12 +281,13 @@ void Worker::Impl::stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_by
   // A port-based SMTP flow whose session has not started yet: the session starts at the next byte.
 }
 
-void Worker::Impl::on_stream_end(Flow& flow, FlowEnd) noexcept {
+void Worker::Impl::on_stream_end(Flow& flow, inspect::Direction) noexcept {
   // While one direction is still open the session waits, so that replies that trail the client's
   // FIN are still matched. Once both have ended nothing more can reach it: it ends now rather
   // than with the flow record (closed_timeout_ns later), so that its slot serves the next session
   // (a busy relay ends more sessions within one closed timeout than there are slots).
-  if (!flow.streams[0].ended() || !flow.streams[1].ended()) {
+  if (!flow.stream(inspect::Direction::kClientToServer).ended() ||
+      !flow.stream(inspect::Direction::kServerToClient).ended()) {
     return;
   }
   end_session(flow);

@@ -102,11 +102,11 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
   // Client and server of `flow` (as Flow::client says).
   FlowIdentity identity_of(const Flow& flow) const noexcept;
   void stop_inspecting(Flow& flow) noexcept;
-  void feed_smtp(Flow& flow, FlowApp& app, FlowEnd direction,
+  void feed_smtp(Flow& flow, FlowApp& app, inspect::Direction direction,
                  std::span<const uint8_t> bytes) noexcept;
 
-  void stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept;
-  void stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept;
+  void stream_data(Flow& flow, inspect::Direction direction, std::span<const uint8_t> bytes) noexcept;
+  void stream_gap(Flow& flow, inspect::Direction direction, uint64_t missing_bytes) noexcept;
   // Evidence: every frame of a flow is offered (before inspection decides anything); an SMTP
   // flow that wrote an alert keeps its frames from then on.
   struct Staged;
@@ -117,17 +117,17 @@ struct Worker::Impl final : StreamSink, FlowEvictionSink {
     }
   }
 
-  void on_stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow& flow, inspect::Direction direction, std::span<const uint8_t> bytes) noexcept override {
     const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
     stream_data(flow, direction, bytes);
     note_alerts(flow, alerts_before);
   }
-  void on_stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept override {
+  void on_stream_gap(Flow& flow, inspect::Direction direction, uint64_t missing_bytes) noexcept override {
     const uint64_t alerts_before = smtp_counters.get(SmtpCounter::kAlerts);
     stream_gap(flow, direction, missing_bytes);
     note_alerts(flow, alerts_before);
   }
-  void on_stream_end(Flow& flow, FlowEnd direction) noexcept override;
+  void on_stream_end(Flow& flow, inspect::Direction direction) noexcept override;
   void on_flow_end(Flow& flow, FlowEndReason reason) noexcept override;
 
   WorkerConfig config;

@@ -22,19 +22,19 @@ constexpr uint64_t kStart = 1'700'000'000 * kSecond;
 constexpr FlowEnd kAB = FlowEnd::kA;
 constexpr FlowEnd kBA = FlowEnd::kB;
 
-// Writes each direction as text: data as is, a gap as "[gap N]", the end as "[end]".
+// Writes what each end sends as text: data as is, a gap as "[gap N]", the end as "[end]".
 class TextSink final : public StreamSink {
  public:
-  void on_stream_data(Flow&, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
-    text[index_of(direction)].append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  void on_stream_data(Flow& flow, inspect::Direction direction, std::span<const uint8_t> bytes) noexcept override {
+    text[index_of(flow.sender_of(direction))].append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
-  void on_stream_gap(Flow&, FlowEnd direction, uint64_t missing_bytes) noexcept override {
-    text[index_of(direction)] += "[gap " + std::to_string(missing_bytes) + "]";
+  void on_stream_gap(Flow& flow, inspect::Direction direction, uint64_t missing_bytes) noexcept override {
+    text[index_of(flow.sender_of(direction))] += "[gap " + std::to_string(missing_bytes) + "]";
   }
-  void on_stream_end(Flow&, FlowEnd direction) noexcept override {
-    text[index_of(direction)] += "[end]";
+  void on_stream_end(Flow& flow, inspect::Direction direction) noexcept override {
+    text[index_of(flow.sender_of(direction))] += "[end]";
   }
-  std::string text[2];
+  std::string text[2];  // by FlowEnd
 };
 
 TcpReassemblerConfig small_config() {
@@ -69,7 +69,7 @@ class Harness {
   void syn(uint32_t isn, uint64_t now_ns = kStart) { send(isn, "", kTcpSyn, now_ns); }
 
   uint64_t counter(ReassemblyCounter counter) const { return reassembler.counters().get(counter); }
-  const std::string& text(FlowEnd direction = kAB) const { return sink.text[index_of(direction)]; }
+  const std::string& text(FlowEnd sender = kAB) const { return sink.text[index_of(sender)]; }
 
   TcpReassembler reassembler;
   TextSink sink;
@@ -82,6 +82,64 @@ class Harness {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(tcp_stream)
+
+// Records each delivery's direction, its bytes and the stream's next_seq as the call sees it, and
+// swaps the flow's client on the second delivery, as the worker's app detection does when the end
+// it took for the server answers a greeting.
+class SwappingSink final : public StreamSink {
+ public:
+  struct Call {
+    inspect::Direction direction;
+    std::string bytes;
+    uint32_t next_seq;
+  };
+  void on_stream_data(Flow& flow, inspect::Direction direction, std::span<const uint8_t> bytes) noexcept override {
+    calls.push_back({direction, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                     flow.stream(direction).next_seq.value()});
+    if (calls.size() == 2) {
+      flow.swap_client();
+    }
+  }
+  void on_stream_gap(Flow&, inspect::Direction, uint64_t) noexcept override {}
+  void on_stream_end(Flow&, inspect::Direction) noexcept override {}
+  std::vector<Call> calls;
+};
+
+BOOST_AUTO_TEST_CASE(each_delivery_names_its_direction_as_the_client_is_at_that_call) {
+  // A's held bytes are delivered in the same on_segment as the byte that fills the hole; the
+  // sink swaps the client on that byte, so the held bytes after it travel server → client, and
+  // flow.stream(direction) is still A's stream.
+  TcpReassembler reassembler(small_config());
+  SwappingSink sink;
+  Flow flow;  // client: A
+  std::deque<std::string> payloads;
+  const auto send = [&](uint32_t seq, std::string_view payload, uint8_t flags) {
+    payloads.emplace_back(payload);
+    DecodedPacket packet;
+    packet.ip_protocol = 6;
+    packet.tcp_flags = flags;
+    packet.seq = seq;
+    packet.payload = reinterpret_cast<const uint8_t*>(payloads.back().data());
+    packet.payload_length = static_cast<uint32_t>(payload.size());
+    packet.captured_payload_length = packet.payload_length;
+    reassembler.on_segment(flow, FlowEnd::kA, packet, kStart, sink);
+  };
+  send(1000, "", kTcpSyn);
+  send(1006, "mx\r\n", kTcpAck);  // held: 1001..1005 missing
+  send(1001, "220 ", kTcpAck);     // fills most of the hole
+  send(1005, "x", kTcpAck);        // fills the rest: "x", then the held bytes
+  BOOST_REQUIRE_EQUAL(sink.calls.size(), 3u);
+  BOOST_TEST((sink.calls[0].direction == inspect::Direction::kClientToServer));
+  BOOST_TEST(sink.calls[0].bytes == "220 ");
+  BOOST_TEST(sink.calls[0].next_seq == 1005u);
+  BOOST_TEST((sink.calls[1].direction == inspect::Direction::kClientToServer));
+  BOOST_TEST(sink.calls[1].bytes == "x");
+  BOOST_TEST(sink.calls[1].next_seq == 1006u);
+  BOOST_TEST((sink.calls[2].direction == inspect::Direction::kServerToClient));
+  BOOST_TEST(sink.calls[2].bytes == "mx\r\n");
+  BOOST_TEST(sink.calls[2].next_seq == 1010u);
+  BOOST_TEST(&flow.stream(inspect::Direction::kServerToClient) == &flow.stream(FlowEnd::kA));
+}
 
 BOOST_AUTO_TEST_CASE(in_order_bytes_are_delivered_from_the_packet) {
   Harness h;
@@ -532,8 +590,8 @@ BOOST_AUTO_TEST_CASE(any_segmentation_and_order_gives_the_same_stream) {
 class CheckingSink final : public StreamSink {
  public:
   CheckingSink(const Flow& flow, std::string_view message) : flow_(flow), message_(message) {}
-  void on_stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
-    if (&flow != &flow_ || direction != kAB) {
+  void on_stream_data(Flow& flow, inspect::Direction direction, std::span<const uint8_t> bytes) noexcept override {
+    if (&flow != &flow_ || flow.sender_of(direction) != kAB) {
       return;
     }
     if (ended || offset + bytes.size() > message_.size() ||
@@ -542,8 +600,8 @@ class CheckingSink final : public StreamSink {
     }
     offset += bytes.size();
   }
-  void on_stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept override {
-    if (&flow != &flow_ || direction != kAB) {
+  void on_stream_gap(Flow& flow, inspect::Direction direction, uint64_t missing_bytes) noexcept override {
+    if (&flow != &flow_ || flow.sender_of(direction) != kAB) {
       return;
     }
     if (ended || missing_bytes == 0) {
@@ -552,8 +610,8 @@ class CheckingSink final : public StreamSink {
     offset += missing_bytes;
     gap_bytes += missing_bytes;
   }
-  void on_stream_end(Flow& flow, FlowEnd direction) noexcept override {
-    if (&flow != &flow_ || direction != kAB) {
+  void on_stream_end(Flow& flow, inspect::Direction direction) noexcept override {
+    if (&flow != &flow_ || flow.sender_of(direction) != kAB) {
       return;
     }
     errors += ended ? 1 : 0;

@@ -239,6 +239,34 @@ BOOST_AUTO_TEST_CASE(smtp_on_an_unknown_port_is_found_by_its_behaviour) {
   BOOST_TEST(contains(harness.records.alerts[0], R"("dest_port":8025)"));
 }
 
+BOOST_AUTO_TEST_CASE(a_flow_taken_up_at_the_servers_greeting_is_turned_round_by_detection) {
+  // No handshake and the server speaks first: the flow table takes the greeting's sender for the
+  // client. Detection learns from the EHLO that the other end is, and the flow's client is
+  // swapped. The SMTP machine must then read the client's commands as client → server (read the
+  // other way there is no RCPT and no alert), the server's replies as replies (the recipient is
+  // accepted), and the record must name the real client. Both orders of the ends: the server as
+  // endpoint A (the lower address) and as B.
+  for (const bool server_is_a : {true, false}) {
+    BOOST_TEST_CONTEXT("server is endpoint " << (server_is_a ? "A" : "B")) {
+      Harness harness;
+      const std::string client_ip = server_is_a ? "192.0.2.50" : "192.0.2.5";
+      const std::string server_ip = server_is_a ? "192.0.2.5" : "192.0.2.50";
+      TcpConversation c(client_ip, 51003, server_ip, 8025);
+      harness.send({c.server("220 relay ready\r\n"), c.client("EHLO me\r\n"),
+                    c.server("250 hi\r\n"), c.client("MAIL FROM:<a@example.org>\r\n"),
+                    c.server("250 ok\r\n"), c.client("RCPT TO:<x@army.ml>\r\n"),
+                    c.server("250 ok\r\n"), c.client("QUIT\r\n"), c.server("221 bye\r\n")});
+      harness.finish();
+      BOOST_REQUIRE_EQUAL(harness.records.alerts.size(), 1u);
+      const std::string& alert = harness.records.alerts[0];
+      BOOST_TEST(contains(alert, R"("src_ip":")" + client_ip + R"(","src_port":51003,"dest_ip":")" +
+                                     server_ip + R"(","dest_port":8025)"));
+      BOOST_TEST(contains(alert, R"("accepted":true)"));
+      BOOST_TEST(contains(alert, R"("protected":"army.mil")"));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(an_alert_shows_the_unicode_form_beside_an_a_label) {
   Harness harness;
   TcpConversation c("192.0.2.10", 51002, "192.0.2.20", 25);

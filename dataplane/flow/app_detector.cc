@@ -2,11 +2,13 @@
 #include "dataplane/flow/app_detector.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace misdirect::dataplane {
 namespace {
 
 using Stage = AppDetection::Stage;
+using inspect::Direction;
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
@@ -139,6 +141,27 @@ DetectStep decide(AppDetection& detection, AppProtocol protocol) noexcept {
   return step;
 }
 
+// The bytes' sender is the client. When the caller took it for the server, every per-direction
+// fact is turned round so that it stays with its end, `direction` (and its index `dir`) become
+// the sender's new direction, and the swap is reported.
+void sender_is_client(AppDetection& detection, Direction& direction, std::size_t& dir,
+                      bool& swapped) noexcept {
+  detection.client_known = true;
+  if (direction == Direction::kClientToServer) {
+    return;
+  }
+  std::swap(detection.prefix_length[0], detection.prefix_length[1]);
+  std::swap(detection.blank_line_progress[0], detection.blank_line_progress[1]);
+  std::swap(detection.skip_remaining[0], detection.skip_remaining[1]);
+  std::swap(detection.prefix[0], detection.prefix[1]);
+  if (detection.greeting) {
+    detection.greeting = opposite(*detection.greeting);
+  }
+  direction = Direction::kClientToServer;
+  dir = index_of(direction);
+  swapped = true;
+}
+
 void enter_tunnel(AppDetection& detection) noexcept {
   detection.stage = Stage::kTunnelled;
   detection.tunnelled = true;
@@ -147,11 +170,10 @@ void enter_tunnel(AppDetection& detection) noexcept {
   detection.prefix_length[1] = 0;
 }
 
-}  // namespace
-
-DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
-                                std::span<const uint8_t> bytes) noexcept {
-  const std::size_t dir = index_of(direction);  // index of the per-direction arrays
+// on_data without the swap report: `swapped` is set when the sender turned out to be the client.
+DetectStep detect(AppDetection& detection, Direction direction, std::span<const uint8_t> bytes,
+                  bool& swapped) noexcept {
+  std::size_t dir = index_of(direction);  // index of the per-direction arrays
   std::size_t offset = 0;
   while (detection.stage != Stage::kDecided) {
     if (offset >= bytes.size()) {
@@ -180,14 +202,16 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
           case Opening::kUnknownYet:
             return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
           case Opening::kGreeting:
-            if (!detection.greeting && detection.client_to_server != direction) {
+            // Once the client is known (inside a tunnel) only the server greets.
+            if (!detection.greeting &&
+                (!detection.client_known || direction == Direction::kServerToClient)) {
               detection.greeting = direction;
             }
             // The rest of this direction waits for the client's answer; nothing more to read here.
             return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
           case Opening::kHelo:
             if (detection.greeting == opposite(direction)) {
-              detection.client_to_server = direction;
+              sender_is_client(detection, direction, dir, swapped);
               DetectStep step = decide(detection, AppProtocol::kSmtp);
               // The client's stream restarts at its first byte: what was collected is replayed.
               step.replay = std::string_view(detection.prefix[dir], before);
@@ -199,7 +223,7 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
             if (in_tunnel) {
               return decide(detection, AppProtocol::kOther);
             }
-            detection.client_to_server = direction;
+            sender_is_client(detection, direction, dir, swapped);
             detection.stage = Stage::kHttpRequest;
             detection.blank_line_progress[dir] = 0;
             // Re-read the collected bytes as part of the request.
@@ -214,7 +238,7 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
             if (in_tunnel) {
               return decide(detection, AppProtocol::kOther);
             }
-            detection.client_to_server = direction;
+            sender_is_client(detection, direction, dir, swapped);
             detection.stage = Stage::kSocksGreeting;
             // Only the bytes from earlier calls stay collected; this call's bytes are read
             // again by the SOCKS stage from `offset`.
@@ -229,12 +253,11 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
       case Stage::kHttpRequest:
       case Stage::kHttpResponse: {
         const bool client_turn = detection.stage == Stage::kHttpRequest;
-        // Set when these stages were entered.
-        const FlowEnd client_to_server = *detection.client_to_server;
-        if (direction != (client_turn ? client_to_server : opposite(client_to_server))) {
+        // The CONNECT's sender is the client (known since these stages were entered).
+        if (direction != (client_turn ? Direction::kClientToServer : Direction::kServerToClient)) {
           // Bytes of the other direction before its turn: a proxy that answers early, or a client that
           // pipelines SMTP behind CONNECT. Either way this is not a clean tunnel.
-          if (!client_turn && direction == client_to_server) {
+          if (!client_turn && direction == Direction::kClientToServer) {
             return DetectStep{AppProtocol::kUndecided, bytes.size(), {}};
           }
           return decide(detection, AppProtocol::kOther);
@@ -257,8 +280,7 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
       case Stage::kSocksRequest:
       case Stage::kSocksReply: {
         const bool client_turn = socks_stage_is_client(detection.stage);
-        const FlowEnd client_to_server = *detection.client_to_server;
-        if (direction != (client_turn ? client_to_server : opposite(client_to_server))) {
+        if (direction != (client_turn ? Direction::kClientToServer : Direction::kServerToClient)) {
           return decide(detection, AppProtocol::kOther);
         }
         if (rest.empty()) {
@@ -324,6 +346,16 @@ DetectStep AppDetector::on_data(AppDetection& detection, FlowEnd direction,
   DetectStep step;
   step.protocol = detection.protocol;
   step.consumed = offset;
+  return step;
+}
+
+}  // namespace
+
+DetectStep AppDetector::on_data(AppDetection& detection, Direction direction,
+                                std::span<const uint8_t> bytes) noexcept {
+  bool swapped = false;
+  DetectStep step = detect(detection, direction, bytes, swapped);
+  step.client_swapped = swapped;
   return step;
 }
 

@@ -5,6 +5,14 @@
 //
 // It reads only the first bytes of each direction (and the tunnel handshakes, which it skips by
 // counting, never buffering), so a flow that is not SMTP costs a few byte compares.
+//
+// Directions are the flow's (Flow::client), which until detection learns better is the flow
+// table's guess: a flow taken up midstream with the server's greeting first has the server for
+// its client. Detection tells the two ends apart only by comparing directions with each other
+// until something names the client — the EHLO that answers a greeting, a CONNECT or a SOCKS5
+// greeting. If the guess had that end as the server, detection turns its own per-direction state
+// round and says so (DetectStep::client_swapped): the caller swaps the flow's client, and this
+// call's bytes are then the other direction.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +20,7 @@
 #include <span>
 #include <string_view>
 
-#include "dataplane/flow/flow_key.h"
+#include "inspect/direction.h"
 
 namespace misdirect::dataplane {
 
@@ -43,9 +51,10 @@ struct AppDetection {
 
   AppProtocol protocol = AppProtocol::kUndecided;
   Stage stage = Stage::kStart;
-  std::optional<FlowEnd> client_to_server;  // once known
-  std::optional<FlowEnd> greeting;          // the way a "220" greeting travelled
+  bool client_known = false;  // behaviour named the client; until then the caller's is a guess
+  std::optional<inspect::Direction> greeting;  // the way a "220" greeting travelled
   bool tunnelled = false;   // decided inside a CONNECT or SOCKS5 tunnel
+  // Per direction, by inspect::index_of.
   uint8_t prefix_length[2] = {0, 0};
   uint8_t blank_line_progress[2] = {0, 0};
   uint16_t skip_remaining[2] = {0, 0};
@@ -54,16 +63,21 @@ struct AppDetection {
 
 struct DetectStep {
   AppProtocol protocol = AppProtocol::kUndecided;
-  // When `protocol` became kSmtp on this call: the SMTP stream of `direction` is `replay` then
-  // `bytes.subspan(consumed)`. While undecided, everything given was consumed.
+  // When `protocol` became kSmtp on this call: the SMTP stream of this call's direction (after
+  // any swap: always client → server) is `replay` then `bytes.subspan(consumed)`. While
+  // undecided, everything given was consumed.
   std::size_t consumed = 0;
   std::string_view replay;
+  // The end the caller took for the server is the client: swap the flow's client. This call's
+  // bytes (and `replay`) then travel the opposite of the direction given.
+  bool client_swapped = false;
 };
 
 class AppDetector {
  public:
-  // `bytes` are the next bytes travelling in `direction` through the flow, in order.
-  static DetectStep on_data(AppDetection& detection, FlowEnd direction,
+  // `bytes` are the next bytes travelling in `direction` through the flow, in order, with the
+  // direction as the flow's client says (see client_swapped).
+  static DetectStep on_data(AppDetection& detection, inspect::Direction direction,
                             std::span<const uint8_t> bytes) noexcept;
 };
 

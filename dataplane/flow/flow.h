@@ -67,10 +67,16 @@ struct alignas(64) Flow {
   const TcpStream& stream(FlowEnd sender) const noexcept { return streams[index_of(sender)]; }
   bool closed() const noexcept { return (state & kClosed) != 0; }
 
-  // The parsers' direction of the bytes `sender` sends.
+  // The parsers' direction of the bytes `sender` sends, and back.
   inspect::Direction direction_from(FlowEnd sender) const noexcept {
     return sender == client ? inspect::Direction::kClientToServer : inspect::Direction::kServerToClient;
   }
+  FlowEnd sender_of(inspect::Direction direction) const noexcept {
+    return direction == inspect::Direction::kClientToServer ? client : opposite(client);
+  }
+  // The TCP stream of the bytes travelling `direction`.
+  TcpStream& stream(inspect::Direction direction) noexcept { return stream(sender_of(direction)); }
+  const TcpStream& stream(inspect::Direction direction) const noexcept { return stream(sender_of(direction)); }
   // The other end is the client (a port or the protocol's behaviour said so).
   void swap_client() noexcept { client = opposite(client); }
   uint16_t client_port() const noexcept { return client == FlowEnd::kA ? key.port_a : key.port_b; }

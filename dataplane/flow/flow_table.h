@@ -89,6 +89,10 @@ struct FlowLookup {
   Flow* flow = nullptr;  // never null
   FlowEnd sender = FlowEnd::kA;  // the end that sent the packet looked up
   bool created = false;
+
+  // The packet's direction, as the flow's client says now (after FlowTable::account on a new
+  // flow, and after any correction of the client).
+  inspect::Direction direction() const noexcept { return flow->direction_from(sender); }
 };
 
 class FlowTable {

@@ -382,7 +382,7 @@ void TcpReassembler::on_segment(Flow& flow, FlowEnd sender, const DecodedPacket&
       counters_.add(ReassemblyCounter::kSegmentsWithData);
       counters_.add(ReassemblyCounter::kBytesInOrder, length);
       stream.next_seq += length;
-      sink.on_stream_data(flow, sender, std::span<const uint8_t>(packet.payload, length));
+      sink.on_stream_data(flow, flow.direction_from(sender), std::span<const uint8_t>(packet.payload, length));
       return;
     }
   }
@@ -556,7 +556,7 @@ void TcpReassembler::deliver_in_order(Flow& flow, FlowEnd sender, TcpStream& str
       const uint32_t deliver = piece.length - skip;
       stream.next_seq = held_end;
       counters_.add(ReassemblyCounter::kBytesFromHeld, deliver);
-      sink.on_stream_data(flow, sender, std::span<const uint8_t>(piece_data(head) + skip, deliver));
+      sink.on_stream_data(flow, flow.direction_from(sender), std::span<const uint8_t>(piece_data(head) + skip, deliver));
       pop_head(stream);
       cursor = held_end;
       continue;
@@ -567,7 +567,7 @@ void TcpReassembler::deliver_in_order(Flow& flow, FlowEnd sender, TcpStream& str
       const uint32_t bytes = seq_distance(cursor, to);
       stream.next_seq = to;
       counters_.add(ReassemblyCounter::kBytesInOrder, bytes);
-      sink.on_stream_data(flow, sender, std::span<const uint8_t>(data + seq_distance(start, cursor), bytes));
+      sink.on_stream_data(flow, flow.direction_from(sender), std::span<const uint8_t>(data + seq_distance(start, cursor), bytes));
       cursor = to;
     } else {
       // The capture cut this segment short: these bytes are known lost.
@@ -790,7 +790,7 @@ void TcpReassembler::deliver_ready(Flow& flow, FlowEnd sender, TcpStream& stream
       const uint32_t bytes = pieces_[head].length - skip;
       stream.next_seq = held_end;
       counters_.add(ReassemblyCounter::kBytesFromHeld, bytes);
-      sink.on_stream_data(flow, sender, std::span<const uint8_t>(piece_data(head) + skip, bytes));
+      sink.on_stream_data(flow, flow.direction_from(sender), std::span<const uint8_t>(piece_data(head) + skip, bytes));
     }
     pop_head(stream);
   }
@@ -841,7 +841,7 @@ void TcpReassembler::report_gap(Flow& flow, FlowEnd sender, uint64_t missing_byt
       counters_.add(ReassemblyCounter::kGapsTruncated);
       break;
   }
-  sink.on_stream_gap(flow, sender, missing_bytes);
+  sink.on_stream_gap(flow, flow.direction_from(sender), missing_bytes);
 }
 
 void TcpReassembler::end_stream(Flow& flow, FlowEnd sender, TcpStream& stream,
@@ -849,7 +849,7 @@ void TcpReassembler::end_stream(Flow& flow, FlowEnd sender, TcpStream& stream,
   close_backlog(stream);
   stream.flags |= TcpStream::kEnded;
   counters_.add(ReassemblyCounter::kStreamsEnded);
-  sink.on_stream_end(flow, sender);
+  sink.on_stream_end(flow, flow.direction_from(sender));
 }
 
 void TcpReassembler::finish_stream(Flow& flow, FlowEnd sender, StreamSink& sink) noexcept {
@@ -891,7 +891,7 @@ void TcpReassembler::finish(Flow& flow, StreamSink& sink) noexcept {
     if (stream.backlog == kNone && !(stream.fin_seen() && stream.fin_seq > stream.next_seq)) {
       stream.flags |= TcpStream::kEnded;
       counters_.add(ReassemblyCounter::kStreamsEnded);
-      sink.on_stream_end(flow, sender);
+      sink.on_stream_end(flow, flow.direction_from(sender));
       continue;
     }
     finish_stream(flow, sender, sink);

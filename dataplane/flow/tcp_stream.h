@@ -55,6 +55,7 @@
 #include "dataplane/decode/decoded_packet.h"
 #include "dataplane/flow/flow_key.h"
 #include "dataplane/flow/tcp_seq.h"
+#include "inspect/direction.h"
 
 namespace misdirect::dataplane {
 
@@ -91,18 +92,20 @@ static_assert(sizeof(TcpStream) <= 24, "two streams and the wheel links share Fl
 
 // The consumer of reassembled bytes (the worker: SMTP detection and parsing). Called from
 // on_segment, advance and finish; it must not call back into the reassembler for the same flow.
+// Each call names its direction as Flow::client says at that call: a consumer that swaps the
+// client (app detection found the other end is) sees the same stream's next bytes the other way.
 class StreamSink {
  public:
   // Bytes in sequence order; the span is valid only during the call (it points into the packet
   // or the reassembler's pool). During the call flow.stream(direction).next_seq is the sequence
   // number just past these bytes.
-  virtual void on_stream_data(Flow& flow, FlowEnd sender,
+  virtual void on_stream_data(Flow& flow, inspect::Direction direction,
                               std::span<const uint8_t> bytes) noexcept = 0;
   // `missing_bytes` bytes of the stream will never be delivered; data resumes after them.
-  virtual void on_stream_gap(Flow& flow, FlowEnd sender, uint64_t missing_bytes) noexcept = 0;
+  virtual void on_stream_gap(Flow& flow, inspect::Direction direction, uint64_t missing_bytes) noexcept = 0;
   // No more bytes in this direction: FIN (fin_seen()), RST (rst_seen() on either stream), or flow
   // end. Delivered at most once per direction.
-  virtual void on_stream_end(Flow& flow, FlowEnd sender) noexcept = 0;
+  virtual void on_stream_end(Flow& flow, inspect::Direction direction) noexcept = 0;
 
  protected:
   ~StreamSink() = default;
@@ -208,8 +211,8 @@ class TcpReassembler {
   TcpReassembler(const TcpReassembler&) = delete;
   TcpReassembler& operator=(const TcpReassembler&) = delete;
 
-  // One TCP segment of `flow` travelling in `direction`. `now_ns` is packet time; earlier than a
-  // time already seen counts as that time.
+  // One TCP segment of `flow` sent by `sender` (the flow table's FlowLookup::sender). `now_ns`
+  // is packet time; earlier than a time already seen counts as that time.
   void on_segment(Flow& flow, FlowEnd sender, const DecodedPacket& packet, uint64_t now_ns,
                   StreamSink& sink) noexcept;
   // Gives up every hole open for gap_wait_ns at `now_ns`. Call between bursts / on time ticks.

@@ -28,11 +28,11 @@ using namespace misdirect::dataplane;
 
 class CountingSink final : public StreamSink {
  public:
-  void on_stream_data(Flow&, FlowEnd, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow&, misdirect::inspect::Direction, std::span<const uint8_t> bytes) noexcept override {
     delivered += bytes.size();
   }
-  void on_stream_gap(Flow&, FlowEnd, uint64_t missing_bytes) noexcept override { gaps += missing_bytes; }
-  void on_stream_end(Flow&, FlowEnd) noexcept override {}
+  void on_stream_gap(Flow&, misdirect::inspect::Direction, uint64_t missing_bytes) noexcept override { gaps += missing_bytes; }
+  void on_stream_end(Flow&, misdirect::inspect::Direction) noexcept override {}
   uint64_t delivered = 0;
   uint64_t gaps = 0;
 };

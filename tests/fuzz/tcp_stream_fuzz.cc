@@ -38,7 +38,7 @@ class Checker final : public StreamSink, public FlowEvictionSink {
  public:
   explicit Checker(TcpReassembler& reassembler) : reassembler_(reassembler) {}
 
-  void on_stream_data(Flow& flow, FlowEnd direction, std::span<const uint8_t> bytes) noexcept override {
+  void on_stream_data(Flow& flow, misdirect::inspect::Direction direction, std::span<const uint8_t> bytes) noexcept override {
     const TcpStream& stream = flow.stream(direction);
     if (stream.ended() || bytes.empty()) {
       __builtin_trap();
@@ -50,13 +50,19 @@ class Checker final : public StreamSink, public FlowEvictionSink {
         __builtin_trap();
       }
     }
+    // The worker's app detection may swap the flow's client inside this call; every later call
+    // must still name this stream by the direction the client then gives it (checked above
+    // through flow.stream(direction)). Swap on some bytes, as detection would on some flows.
+    if ((bytes[0] & 0x40) != 0) {
+      flow.swap_client();
+    }
   }
-  void on_stream_gap(Flow& flow, FlowEnd direction, uint64_t missing_bytes) noexcept override {
+  void on_stream_gap(Flow& flow, misdirect::inspect::Direction direction, uint64_t missing_bytes) noexcept override {
     if (flow.stream(direction).ended() || missing_bytes == 0) {
       __builtin_trap();
     }
   }
-  void on_stream_end(Flow& flow, FlowEnd direction) noexcept override {
+  void on_stream_end(Flow& flow, misdirect::inspect::Direction direction) noexcept override {
     if (!flow.stream(direction).ended()) {
       __builtin_trap();
     }
