@@ -15,6 +15,7 @@
 // call's bytes are then the other direction.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
