@@ -65,7 +65,20 @@ class ChunkSink final : public dataplane::RecordSink {
   bool failed_ = false;
 };
 
+// The reader's hold: what its slots can copy.
+dataplane::FanoutFragmentConfig held_fragments() {
+  dataplane::FanoutFragmentConfig fragments;
+  fragments.held_frames = ReplayFanout::kHeldFrames;
+  fragments.held_frame_bytes = ReplayFanout::kHeldFrameBytes;
+  return fragments;
+}
+
 }  // namespace
+
+struct ReplayFanout::HeldFrame {
+  std::unique_ptr<uint8_t[]> bytes{new uint8_t[kHeldFrameBytes]};
+  PacketView view;
+};
 
 struct ReplayFanout::Batch {
   static constexpr std::size_t kArenaBytes = 4u << 20;
@@ -147,7 +160,8 @@ ReplayFanout::ReplayFanout(uint32_t workers, const dataplane::WorkerConfig& conf
                            const inspect::Matcher& matcher, dataplane::EveFile& out, std::mutex& out_mutex)
     // Seeded with --hash-seed (0 without it: replay's placement, and so its flow ids, repeat).
     : classifier_(std::make_unique<dataplane::FanoutClassifier>(
-          dataplane::decoder_config(config, config.hash_seed), config.hash_seed)),
+          dataplane::decoder_config(config, config.hash_seed), config.hash_seed, held_fragments())),
+      held_(kHeldFrames),
       gate_(workers),
       teachers_(config.dns_ports) {
   dataplane::LearnedBookConfig book;
@@ -254,39 +268,33 @@ void ReplayFanout::begin_file(const std::string& name) {
   send_all(false);
 }
 
-void ReplayFanout::burst(std::span<const PacketView> packets) {
-  if (packets.empty()) {
-    return;
-  }
-  uint64_t max_ns = 0;
-  for (const PacketView& packet : packets) {
-    max_ns = std::max(max_ns, packet.timestamp_ns);
-  }
-  const uint64_t first_ns = packets.front().timestamp_ns;
+void ReplayFanout::open_segments(uint64_t first_ns, uint64_t max_ns) {
   for (auto& lane : lanes_) {
     lane->open = Batch::Segment{static_cast<uint32_t>(lane->filling->packets.size()), 0, first_ns, max_ns, false};
   }
-  const uint32_t workers = static_cast<uint32_t>(lanes_.size());
-  for (const PacketView& packet : packets) {
-    const dataplane::FanoutPlacement placement = classifier_->place(packet);
-    Lane& lane = *lanes_[dataplane::FanoutClassifier::pick(placement.hash, workers)];
-    if (!lane.filling->fits(packet.captured_length)) {
-      // The arena is full in the middle of a burst: the parts of the shares read so far go now,
-      // without the burst's end (the clock moves to max_ns only with the last part).
-      send_all(true);
-    }
-    Batch& batch = *lane.filling;
-    uint8_t* copy = batch.arena.get() + batch.arena_used;
-    if (packet.captured_length > 0) {
-      std::memcpy(copy, packet.data, packet.captured_length);
-    }
-    batch.arena_used += packet.captured_length;
-    PacketView view = packet;
-    view.data = copy;
-    view.order = next_order_++;
-    view.quiet_before = teachers_.stamp(teachers_.may_teach(placement, classifier_->decoded()));
-    batch.packets.push_back(view);
+}
+
+void ReplayFanout::append(const PacketView& packet, uint64_t hash, bool may_teach) {
+  Lane& lane = *lanes_[dataplane::FanoutClassifier::pick(hash, static_cast<uint32_t>(lanes_.size()))];
+  if (!lane.filling->fits(packet.captured_length)) {
+    // The arena is full in the middle of a burst: the parts of the shares read so far go now,
+    // without the burst's end (the clock moves to max_ns only with the last part).
+    send_all(true);
   }
+  Batch& batch = *lane.filling;
+  uint8_t* copy = batch.arena.get() + batch.arena_used;
+  if (packet.captured_length > 0) {
+    std::memcpy(copy, packet.data, packet.captured_length);
+  }
+  batch.arena_used += packet.captured_length;
+  PacketView view = packet;
+  view.data = copy;
+  view.order = next_order_++;
+  view.quiet_before = teachers_.stamp(may_teach);
+  batch.packets.push_back(view);
+}
+
+void ReplayFanout::close_segments() {
   bool any_full = false;
   for (auto& lane : lanes_) {
     lane->open.end = static_cast<uint32_t>(lane->filling->packets.size());
@@ -300,7 +308,53 @@ void ReplayFanout::burst(std::span<const PacketView> packets) {
   }
 }
 
+void ReplayFanout::append_released() {
+  // A fragment may complete a datagram that teaches the book: taken to be able to teach.
+  for (const dataplane::FanoutFragmentTable::Release& release : classifier_->released()) {
+    append(held_[release.slot].view, release.hash, true);
+  }
+}
+
+void ReplayFanout::burst(std::span<const PacketView> packets) {
+  if (packets.empty()) {
+    return;
+  }
+  uint64_t max_ns = 0;
+  for (const PacketView& packet : packets) {
+    max_ns = std::max(max_ns, packet.timestamp_ns);
+  }
+  open_segments(packets.front().timestamp_ns, max_ns);
+  for (const PacketView& packet : packets) {
+    // Packet time for the hold; it never goes backwards.
+    packet_time_ns_ = std::max(packet_time_ns_, packet.timestamp_ns);
+    if (classifier_->holding()) {
+      classifier_->expire(packet_time_ns_);
+      append_released();
+    }
+    const dataplane::FanoutPlacement placement = classifier_->place(packet, packet_time_ns_);
+    append_released();
+    if (placement.basis == dataplane::FanoutBasis::kHeld) {
+      // Held frames are never longer than a slot (the classifier's held_frame_bytes).
+      HeldFrame& held = held_[placement.held_slot];
+      std::memcpy(held.bytes.get(), packet.data, packet.captured_length);
+      held.view = packet;
+      held.view.data = held.bytes.get();
+      continue;
+    }
+    append(packet, placement.hash, teachers_.may_teach(placement, classifier_->decoded()));
+  }
+  close_segments();
+}
+
 void ReplayFanout::end_file(uint64_t now_ns) {
+  // Fragments still waiting for their first go now, by their outer header, as the file's last
+  // share (flows never span files).
+  classifier_->flush();
+  if (!classifier_->released().empty()) {
+    open_segments(packet_time_ns_, packet_time_ns_);
+    append_released();
+    close_segments();
+  }
   for (auto& lane : lanes_) {
     lane->filling->control = Batch::Control::kEndFile;
     lane->filling->end_ns = now_ns;
@@ -331,6 +385,9 @@ dataplane::Worker::Totals ReplayFanout::totals() const noexcept {
 }
 
 void ReplayFanout::collect_stats(dataplane::StatsNode& record) const {
+  // The reader's fan-out of outer fragments (the live sensor's RX lcores write the same names).
+  dataplane::add_counter_table(record, "misdirect.fanout", classifier_->fragment_counters(),
+                               dataplane::kFanoutFragmentCounterInfo);
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     dataplane::StatsNode thread;
     lanes_[i]->worker->collect_stats(thread);

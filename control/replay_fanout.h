@@ -29,6 +29,15 @@
 // the last one that can. So N workers find what
 // one worker finds. To keep that wait finite, batches go out in rounds: whenever one worker's
 // batch is sent, every worker's is (each then holds everything of the input read so far).
+//
+// Outer fragments (a tunnel packet cut on its way to the sensor) follow their first fragment,
+// which the classifier places by its inner flow (fanout_fragment_table.h). A fragment that comes
+// before its first fragment is copied into one of the reader's hold slots (kHeldFrames of
+// kHeldFrameBytes; larger frames are not held) and handed to its worker just before the first
+// fragment, as a packet read then (its own timestamp, the next input position); held frames
+// whose first fragment does not come within the hold time (packet time) or by the end of the
+// file go by their outer header. So a mirror that fragments only some packets of a flow gives N
+// workers the records one worker gives.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +74,9 @@ class ReplayFanout final {
  public:
   static constexpr std::size_t kBatchPackets = 1024;
   static constexpr std::size_t kQueueBatches = 4;
+  // The reader's hold for fragments that come before their first fragment.
+  static constexpr uint32_t kHeldFrames = 64;
+  static constexpr uint32_t kHeldFrameBytes = 16 << 10;
 
   // Starts `workers` threads, each with its own Worker (worker_id = its index) and scratch. Their
   // records go to `out`, appended under `out_mutex` (whoever else appends to `out` while the
@@ -101,10 +113,21 @@ class ReplayFanout final {
   // One round: every lane's batch goes (see the opening comment). `mid_burst`: each lane's part of
   // the burst read so far goes as a segment without the burst's end.
   void send_all(bool mid_burst);
+  // Each lane's share of a burst: opened with the burst's first and largest timestamps, filled by
+  // append, closed (and, when a batch is full, sent).
+  void open_segments(uint64_t first_ns, uint64_t max_ns);
+  void append(const dataplane::PacketView& packet, uint64_t hash, bool may_teach);
+  void close_segments();
+  // The held frames the classifier has just released, in order.
+  void append_released();
   void run(Lane& lane);
 
+  struct HeldFrame;
   // The reader's: which lane each packet goes to (its inner flow, as in the live fan-out).
   std::unique_ptr<dataplane::FanoutClassifier> classifier_;
+  // The reader's: copies of the frames the classifier holds, by hold slot.
+  std::vector<HeldFrame> held_;
+  uint64_t packet_time_ns_ = 0;  // the reader's: the latest packet time read
   std::unique_ptr<dataplane::LearnedAddressBook> learned_;
   ReplayOrderGate gate_;  // the book's LearnedBookGate: each lane's position in the input
   ReplayBookTeachers teachers_;  // the reader's: stamps PacketView::quiet_before

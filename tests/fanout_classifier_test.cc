@@ -1,6 +1,7 @@
 // Tests for FanoutClassifier: the fan-out's placement is the inner flow's — symmetric, keyed by
 // the tunnel identity, blind to outer addresses — every fragment meets the rest of its datagram,
-// and frames it cannot place go to worker 0.
+// an outer-fragmented tunnel packet goes with its inner flow (its first fragment decides, the
+// others follow or wait for it), and frames it cannot place go to worker 0.
 #include "dataplane/decode/fanout_classifier.h"
 
 #include <boost/test/unit_test.hpp>
@@ -17,6 +18,8 @@
 using misdirect::dataplane::DecoderConfig;
 using misdirect::dataplane::FanoutBasis;
 using misdirect::dataplane::FanoutClassifier;
+using misdirect::dataplane::FanoutFragmentConfig;
+using misdirect::dataplane::FanoutFragmentCounter;
 using misdirect::dataplane::FanoutPlacement;
 using misdirect::dataplane::LinkType;
 using misdirect::test_support::Bytes;
@@ -27,6 +30,9 @@ using misdirect::test_support::build_tcp_frame;
 using misdirect::test_support::build_tcp_segment;
 using misdirect::test_support::build_udp_datagram;
 using misdirect::test_support::bytes_of;
+using misdirect::test_support::erspan_type2;
+using misdirect::test_support::gre;
+using misdirect::test_support::GreSpec;
 using misdirect::test_support::IpSpec;
 using misdirect::test_support::LinkSpec;
 using misdirect::test_support::TcpFrameSpec;
@@ -75,7 +81,10 @@ struct Classifier {
   explicit Classifier(uint64_t seed = kSeed, const DecoderConfig& config = DecoderConfig{})
       : classifier(config, seed) {}
   FanoutPlacement place(const Bytes& frame, LinkType link = LinkType::kEthernet, uint32_t captured = 0) {
-    return classifier.place(view_of(frame, link, 1, captured));
+    return classifier.place(view_of(frame, link, 1, captured), 0);
+  }
+  FanoutPlacement place(const Bytes& frame, uint64_t now_ns) {
+    return classifier.place(view_of(frame, LinkType::kEthernet, 1, 0), now_ns);
   }
   uint64_t operator()(const Bytes& frame, LinkType link = LinkType::kEthernet) { return place(frame, link).hash; }
   FanoutClassifier classifier;
@@ -191,10 +200,10 @@ BOOST_AUTO_TEST_CASE(every_fragment_of_a_plain_or_inner_datagram_meets_its_flow)
   }
 }
 
-BOOST_AUTO_TEST_CASE(the_fragments_of_an_outer_tunnel_packet_stay_together) {
-  // A tunnel packet cut on the way to the sensor: its fragments after the first carry no inner
-  // header, so all of them (the first too) go by the outer pair — together, to one worker, which
-  // reassembles them. Nothing is held: the same frame places alike every time.
+BOOST_AUTO_TEST_CASE(a_tunnel_packet_cut_in_tiny_fragments_stays_together_by_its_outer_pair) {
+  // A tunnel packet cut on the way to the sensor into pieces so small that the first does not
+  // hold the inner headers: all of them go by the outer pair — together, to one worker, which
+  // reassembles them — and the case is counted. Copies place alike.
   Classifier hash;
   IpSpec outer = outer_ip("192.0.2.10");
   outer.id = 9;
@@ -212,6 +221,109 @@ BOOST_AUTO_TEST_CASE(the_fragments_of_an_outer_tunnel_packet_stay_together) {
   BOOST_TEST(hashes.size() == 1u);
   BOOST_TEST(*hashes.begin() != 0u);
   BOOST_TEST(hash(fragments.back()) == *hashes.begin());
+  BOOST_TEST(hash.classifier.fragment_counters().get(FanoutFragmentCounter::kFirstFragmentShort) == 2u);
+}
+
+namespace {
+
+// An inner SMTP segment from `client` with a long payload, in VXLAN `vni` from the mirror
+// 192.0.2.10, as the IPv4 fragments of `fragment_bytes` the path to the sensor cut it into.
+std::vector<Bytes> fragmented_vxlan(const std::string& client, uint32_t vni, uint16_t id,
+                                    uint32_t fragment_bytes) {
+  TcpFrameSpec spec = segment_spec(client, 40001, "10.0.0.25", true);
+  spec.tcp.payload = Bytes(900, 'x');
+  IpSpec outer = outer_ip("192.0.2.10");
+  outer.id = id;
+  const Bytes datagram = build_udp_datagram(outer, 49320, 4789, vxlan(vni, build_tcp_frame(spec)));
+  return build_ipv4_fragments({}, outer, 17, datagram, fragment_bytes);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_outer_fragmented_tunnel_packet_goes_with_its_inner_flow) {
+  // The mirror cut this packet (and not the flow's others): every fragment must reach the
+  // worker of the inner flow, not the outer pair's.
+  Classifier hash;
+  const uint64_t inner = hash(in_vxlan(segment("10.0.0.5", 40001, "10.0.0.25", false), 7));
+  const uint64_t outer_pair = hash.place(fragmented_vxlan("10.0.0.5", 7, 5, 64)[0]).hash;  // tiny first
+  BOOST_REQUIRE(inner != outer_pair);
+  const auto fragments = fragmented_vxlan("10.0.0.5", 7, 9, 512);
+  BOOST_REQUIRE(fragments.size() == 2u);
+  for (const Bytes& fragment : fragments) {
+    const FanoutPlacement placed = hash.place(fragment);
+    BOOST_TEST((placed.basis == FanoutBasis::kFragmentByInnerFlow));
+    BOOST_TEST(placed.hash == inner);
+    BOOST_TEST(hash.classifier.released().empty());
+  }
+  BOOST_TEST(hash.classifier.fragment_counters().get(FanoutFragmentCounter::kByInnerFlow) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(fragments_before_their_first_wait_and_leave_with_it_in_arrival_order) {
+  Classifier hash;
+  const uint64_t inner = hash(in_vxlan(segment("10.0.0.6", 40001, "10.0.0.25", false), 7));
+  const auto fragments = fragmented_vxlan("10.0.0.6", 7, 11, 256);
+  BOOST_REQUIRE(fragments.size() == 4u);
+  std::vector<uint16_t> held;
+  for (const std::size_t index : {3u, 1u, 2u}) {
+    const FanoutPlacement placed = hash.place(fragments[index]);
+    BOOST_TEST((placed.basis == FanoutBasis::kHeld));
+    held.push_back(placed.held_slot);
+  }
+  BOOST_TEST(hash.classifier.holding());
+  // A frame of another flow meanwhile releases nothing.
+  BOOST_TEST(hash(segment("10.0.0.5", 40001, "10.0.0.25")) != 0u);
+  BOOST_TEST(hash.classifier.released().empty());
+  const FanoutPlacement first = hash.place(fragments[0]);
+  BOOST_TEST((first.basis == FanoutBasis::kFragmentByInnerFlow));
+  BOOST_TEST(first.hash == inner);
+  std::vector<uint16_t> released;
+  for (const auto& release : hash.classifier.released()) {
+    BOOST_TEST(release.hash == inner);
+    released.push_back(release.slot);
+  }
+  BOOST_TEST(released == held, boost::test_tools::per_element());
+  BOOST_TEST(!hash.classifier.holding());
+}
+
+BOOST_AUTO_TEST_CASE(held_fragments_whose_first_never_comes_go_by_the_outer_pair_in_time) {
+  Classifier hash;
+  const auto fragments = fragmented_vxlan("10.0.0.7", 7, 12, 256);
+  const uint64_t outer_pair = hash.place(fragmented_vxlan("10.0.0.7", 7, 13, 64)[0]).hash;  // tiny first
+  const FanoutPlacement held = hash.place(fragments[2], 0);
+  BOOST_TEST((held.basis == FanoutBasis::kHeld));
+  hash.classifier.expire(FanoutFragmentConfig{}.hold_timeout_ns - 1);
+  BOOST_TEST(hash.classifier.released().empty());
+  hash.classifier.expire(FanoutFragmentConfig{}.hold_timeout_ns);
+  BOOST_REQUIRE(hash.classifier.released().size() == 1u);
+  BOOST_TEST(hash.classifier.released()[0].slot == held.held_slot);
+  BOOST_TEST(hash.classifier.released()[0].hash == outer_pair);
+  // The rest of that datagram follows it, the late first fragment too.
+  BOOST_TEST(hash.place(fragments[0], FanoutFragmentConfig{}.hold_timeout_ns + 1).hash == outer_pair);
+  BOOST_TEST(hash.place(fragments[1], FanoutFragmentConfig{}.hold_timeout_ns + 1).hash == outer_pair);
+}
+
+BOOST_AUTO_TEST_CASE(an_erspan_packet_over_ipv6_cut_in_two_goes_with_its_inner_flow) {
+  // ERSPAN type II over GRE over IPv6, fragmented (IPv6 fragment header): the same rule.
+  Classifier hash;
+  const Bytes inner_frame = segment("10.0.0.8", 40001, "10.0.0.25");
+  IpSpec outer;
+  outer.version = 6;
+  outer.src = "2001:db8:ff::1";
+  outer.dst = "2001:db8:ff::2";
+  GreSpec spec;
+  spec.protocol = 0x88be;
+  spec.sequence = 1;
+  TcpFrameSpec big = segment_spec("10.0.0.8", 40001, "10.0.0.25", true);
+  big.tcp.payload = Bytes(700, 'y');
+  const Bytes whole = build_frame({}, outer, 47, gre(spec, erspan_type2(33, inner_frame)));
+  const uint64_t inner = hash(whole);
+  const auto fragments = build_ipv6_fragments({}, outer, 47, gre(spec, erspan_type2(33, build_tcp_frame(big))), 512, 77);
+  BOOST_REQUIRE(fragments.size() == 2u);
+  BOOST_TEST((hash.place(fragments[1]).basis == FanoutBasis::kHeld));
+  const FanoutPlacement first = hash.place(fragments[0]);
+  BOOST_TEST(first.hash == inner);
+  BOOST_REQUIRE(hash.classifier.released().size() == 1u);
+  BOOST_TEST(hash.classifier.released()[0].hash == inner);
 }
 
 BOOST_AUTO_TEST_CASE(frames_it_cannot_place_hash_to_zero) {

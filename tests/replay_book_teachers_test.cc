@@ -38,7 +38,7 @@ Bytes tcp_frame(uint16_t src_port, uint16_t dst_port, uint8_t version = 4,
 
 // As replay's reader asks: place the frame, then judge from that decode.
 bool may_teach(FanoutClassifier& classifier, const ReplayBookTeachers& teachers, const PacketView& frame) {
-  const auto placement = classifier.place(frame);
+  const auto placement = classifier.place(frame, 0);
   return teachers.may_teach(placement, classifier.decoded());
 }
 

@@ -33,6 +33,9 @@ constexpr uint32_t kIpv6HeaderBytes = 40;
 constexpr uint32_t kIpv6FragmentHeaderBytes = 8;
 constexpr uint32_t kTcpMinHeaderBytes = 20;
 constexpr uint32_t kUdpHeaderBytes = 8;
+// Look-only mode: how long a first fragment's datagram may be (the largest IP datagram), so the
+// layers inside decode as a capture cut short rather than as lengths reaching past the frame.
+constexpr uint32_t kLookedDatagramBytes = 65535;
 
 constexpr uint8_t kProtoHopByHop = 0;
 constexpr uint8_t kProtoIpv4InIp = 4;
@@ -103,6 +106,22 @@ PacketDecoder::PacketDecoder(const DecoderConfig& config)
 }
 
 void PacketDecoder::expire(uint64_t now_ns) noexcept { reassembler_.expire(now_ns); }
+
+void PacketDecoder::look_at_fragment(const FragmentKey& key, uint32_t offset_bytes,
+                                     bool more_fragments, uint32_t length,
+                                     const DecodedPacket& out) noexcept {
+  if (looked_present_) {
+    return;  // a fragment inside a first fragment: the outer one places the frame
+  }
+  looked_.key = key;
+  looked_.offset_bytes = offset_bytes;
+  looked_.length = length;
+  looked_.more_fragments = more_fragments;
+  looked_.vlan_ids[0] = out.vlan_ids[0];
+  looked_.vlan_ids[1] = out.vlan_ids[1];
+  looked_.vlan_count = out.vlan_count;
+  looked_present_ = true;
+}
 
 DecodeResult PacketDecoder::short_header(Layer layer, uint32_t needed,
                                          DecodeCounter malformed) noexcept {
@@ -392,7 +411,14 @@ PacketDecoder::Step PacketDecoder::ipv4_layer(Layer layer, DecodedPacket& out) n
   }
 
   if (!config_.reassemble_fragments) {
-    return done(DecodeResult::kFragmentHeld);
+    look_at_fragment(FragmentKey{out.src, out.dst, bytes.be16(4), protocol, out.tunnel.identity()},
+                     fragment_offset, more_fragments, payload.wire_length, out);
+    if (fragment_offset != 0) {
+      return done(DecodeResult::kFragmentHeld);
+    }
+    // The first fragment: its payload as a datagram cut short where the fragment ends.
+    counters_.add(DecodeCounter::kIpv4);
+    return ip_payload(protocol, Layer{payload.bytes, kLookedDatagramBytes}, out);
   }
   if (payload.bytes.size() < payload.wire_length) {
     counters_.add(DecodeCounter::kFragmentTruncated);
@@ -503,11 +529,20 @@ PacketDecoder::Step PacketDecoder::ipv6_chain(uint8_t next_header, Layer layer,
           counters_.add(DecodeCounter::kIpv6BadExtHeader);
           return done(DecodeResult::kDropped);
         }
-        if (!config_.reassemble_fragments) {
-          return done(DecodeResult::kFragmentHeld);
-        }
         const uint32_t fragmentable = offset + header_bytes;
         const Layer rest{bytes.from(fragmentable), layer.wire_length - fragmentable};
+        if (!config_.reassemble_fragments) {
+          look_at_fragment(FragmentKey{out.src, out.dst, bytes.be32(offset + 4), following,
+                                       out.tunnel.identity()},
+                           fragment_offset, more_fragments, rest.wire_length, out);
+          if (fragment_offset != 0) {
+            return done(DecodeResult::kFragmentHeld);
+          }
+          // The first fragment: the rest as a datagram cut short where the fragment ends (one
+          // level, as for a reassembled one).
+          return ipv6_chain(following, Layer{rest.bytes, kLookedDatagramBytes},
+                            unfragmentable_bytes + fragmentable, true, out);
+        }
         if (rest.bytes.size() < rest.wire_length) {
           counters_.add(DecodeCounter::kFragmentTruncated);
           return done(DecodeResult::kDropped);

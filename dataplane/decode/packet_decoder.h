@@ -144,11 +144,27 @@ struct DecoderConfig {
   std::vector<uint16_t> geneve_ports = {6081};
   // Encapsulations walked through before a packet is dropped (counted): 1..16.
   uint32_t max_encapsulation_depth = 4;
-  // false: fragments are looked at, not reassembled. A fragment (first or not) decodes to
-  // kFragmentHeld with the addresses of the IP header it is a fragment of and the tunnel around
-  // that header filled, and nothing is kept (a fragment the capture cut short too). For the
-  // fan-out (FanoutClassifier), which places fragments and leaves reassembly to the workers.
+  // false: fragments are looked at, not reassembled, and nothing is kept (for the fan-out,
+  // FanoutClassifier, which places fragments and leaves reassembly to the workers). A fragment
+  // after the first decodes to kFragmentHeld with the addresses of the IP header it is a fragment
+  // of and the tunnel around that header filled. A first fragment (offset 0) is decoded on
+  // through, as a datagram the capture cut short at the fragment's end: what it carries — a
+  // tunnel and the inner packet's headers, when the fragment holds them — fills DecodedPacket.
+  // decode_looking() says which fragment the frame was (LookedFragment).
   bool reassemble_fragments = true;
+};
+
+// The outermost IP fragment a frame is, as the decoder saw it in look-only mode
+// (reassemble_fragments false): which datagram it belongs to and where in it, with what was
+// around its IP header (the VLAN tags of the frame that carried it; key.scope the tunnel
+// identity), so that the fan-out can keep a datagram's fragments together.
+struct LookedFragment {
+  FragmentKey key;            // IPv6: key.protocol is the fragment header's next header
+  uint32_t offset_bytes = 0;  // where this fragment's data starts in the datagram
+  uint32_t length = 0;        // data bytes it carries, from its IP header (not the frame)
+  bool more_fragments = false;
+  uint16_t vlan_ids[2] = {0, 0};
+  uint8_t vlan_count = 0;
 };
 
 class PacketDecoder {
@@ -177,6 +193,15 @@ class PacketDecoder {
   // calls decode().
   DecodeResult decode_layer_loop(const PacketView& packet, DecodedPacket& out) noexcept {
     return decode_general(packet, out);
+  }
+  // decode() in look-only mode (reassemble_fragments false): `fragment` is the outermost IP
+  // fragment the frame is, or nullptr. Valid until the next call.
+  DecodeResult decode_looking(const PacketView& packet, DecodedPacket& out,
+                              const LookedFragment*& fragment) noexcept {
+    looked_present_ = false;
+    const DecodeResult result = decode(packet, out);
+    fragment = looked_present_ ? &looked_ : nullptr;
+    return result;
   }
   // Packet time moves on: drop incomplete datagrams whose reassembly timeout has passed.
   void expire(uint64_t now_ns) noexcept;
@@ -300,6 +325,9 @@ class PacketDecoder {
   // (now in `datagram`), else what the frame decodes to (held, or dropped and counted).
   std::optional<DecodeResult> reassemble(const Fragment& fragment, uint64_t timestamp_ns,
                                          ReassembledDatagram& datagram) noexcept;
+  // Look-only mode: records the fragment (the outermost only) for decode_looking().
+  void look_at_fragment(const FragmentKey& key, uint32_t offset_bytes, bool more_fragments,
+                        uint32_t length, const DecodedPacket& out) noexcept;
   // A header of `needed` bytes is not all captured: truncated capture or malformed packet.
   DecodeResult short_header(Layer layer, uint32_t needed, DecodeCounter malformed) noexcept;
   // The same for an encapsulation's header.
@@ -313,6 +341,8 @@ class PacketDecoder {
   uint32_t geneve_port_count_ = 0;
   CounterArray<DecodeCounter> counters_;
   CounterArray<EncapsulationCounter> encapsulation_counters_;
+  LookedFragment looked_;
+  bool looked_present_ = false;
 };
 
 // ---- The fast path ------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ struct alignas(64) LiveSensor::RxContext {
   std::vector<uint16_t> batch_sizes;
   // Places each frame by its inner flow (this lcore's own decoder; see fanout_classifier.h).
   std::unique_ptr<FanoutClassifier> classifier;
+  // The fragments it holds, by hold slot (FanoutPlacement::held_slot), until released.
+  std::vector<rte_mbuf*> held;
+  SharedCounters<FanoutFragmentCounter> fragment_counters;
   alignas(64) std::atomic<uint64_t> empty_polls{0};
   std::atomic<uint64_t> last_packet_ns{0};
   std::atomic<uint64_t> first_packet_ns{0};  // 0: none read yet

@@ -120,7 +120,10 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
   const std::size_t ring_slots = rx_count * config_.workers * config_.fanout_ring_size;
   const std::size_t lcore_count = config_.workers + rx_count + 1;
   constexpr unsigned kCacheSize = 256;
-  const std::size_t wanted = descriptors + ring_slots + lcore_count * (config_.burst + kCacheSize) + 1024;
+  // Each RX lcore may hold outer fragments waiting for their first fragment.
+  const std::size_t held = rx_count * FanoutFragmentConfig{}.held_frames;
+  const std::size_t wanted =
+      descriptors + ring_slots + held + lcore_count * (config_.burst + kCacheSize) + 1024;
   std::size_t mbufs = config_.mbufs != 0 ? config_.mbufs : wanted;
   if (config_.mbufs != 0 && config_.mbufs < wanted) {
     log.push_back("note: --mbufs " + std::to_string(config_.mbufs) + " is below the " +
@@ -176,7 +179,10 @@ std::string LiveSensor::prepare(std::vector<std::string>& log) {
       context->lcore = lcores[config_.workers + index];
       context->ring_full = std::make_unique<std::atomic<uint64_t>[]>(config_.workers);
       context->mbufs.resize(config_.burst);
-      context->batches.assign(config_.workers, std::vector<rte_mbuf*>(config_.burst));
+      // A batch takes a burst and the held fragments released with it.
+      const uint32_t held_frames = FanoutFragmentConfig{}.held_frames;
+      context->batches.assign(config_.workers, std::vector<rte_mbuf*>(config_.burst + held_frames));
+      context->held.assign(held_frames, nullptr);
       context->batch_sizes.assign(config_.workers, 0);
       context->classifier =
           std::make_unique<FanoutClassifier>(decoder_config(config_.worker, fanout_seed_), fanout_seed_);

@@ -118,6 +118,7 @@ void LiveSensor::collect_stats(StatsNode& record, uint64_t now_ns, uint64_t now_
     StatsNode thread;
     const auto rx_values = rx->counters.snapshot();
     add_counter_table(thread, "misdirect.fanout", rx_values, kLiveRxCounterInfo);
+    add_counter_table(thread, "misdirect.fanout", rx->fragment_counters.snapshot(), kFanoutFragmentCounterInfo);
     ring_full += rx->counters.get(LiveRxCounter::kRingFull);
     from_rx += rx->counters.get(LiveRxCounter::kPackets);
     add_thread_stats(record, rx_thread_name(rx->index), thread);
