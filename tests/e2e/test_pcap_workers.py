@@ -7,7 +7,8 @@ flow_id (numbered per worker today, worker id in the top bits), and in the stats
 caches — verdict_cache hits/misses (each worker has its own cache of verdicts) and the learned
 address book's counters (the book is shared, but each worker writes its own table, so evictions
 and lookups follow its flows) — and the per-thread entries (`threads`) and stats.flow.memuse (each
-worker reserves its own flow table).
+worker reserves its own flow table), and misdirect.fanout (the reader's placement of outer
+fragments, which only a fan-out has).
 
 A DNS answer and the SMTP connection it leads to may land on different workers: the book is
 shared and read in input order, so the dns-learned alert is raised all the same (checked with runs
@@ -30,6 +31,8 @@ def captures():
 
 
 PER_WORKER_CACHES = ("verdict_cache", "learned")
+# What only a fan-out has: the reader's placement of outer fragments (misdirect.fanout).
+FAN_OUT_ONLY = ("fanout",)
 
 
 def comparable(replay):
@@ -42,7 +45,7 @@ def comparable(replay):
             suricata = {key: value for key, value in record["stats"].items() if key != "threads"}
             suricata["flow"] = {key: value for key, value in suricata["flow"].items() if key != "memuse"}
             own = {key: value for key, value in record["misdirect"].items()
-                   if key not in PER_WORKER_CACHES + ("threads",)}
+                   if key not in PER_WORKER_CACHES + FAN_OUT_ONLY + ("threads",)}
             stats = {"stats": suricata, "misdirect": own, "timestamp": record["timestamp"]}
             continue
         record = dict(record)
@@ -107,6 +110,39 @@ class WorkersTest(unittest.TestCase):
             with self.subTest(run=" ".join(placement_args), placement=dns[0] + "/" + smtp[0]):
                 self.assertEqual(sorted(e2e.alert_key(a) for a in many.alerts), expected)
         self.assertEqual(placements, {"apart", "together"})
+
+    def test_a_mirror_that_fragments_some_packets_splits_no_flow(self):
+        # vxlan-mirror-fragments.pcap: eight tenant flows behind one outer address pair, of whose
+        # packets only the large ones were outer-fragmented, some with the first fragment last or
+        # after the flow's next packet. Placed by the outer pair, those fragments would reach
+        # another worker than the rest of their flow (with two workers, seven flows in eight
+        # would be split for some seed); placed by the inner flow their first fragment carries,
+        # every run gives one worker's records.
+        capture = os.path.join(e2e.PCAPS, "vxlan-mirror-fragments.pcap")
+        one = e2e.run_replay([capture], extra=["--workers", "1"])
+        self.assertEqual(one.returncode, 0, one.stderr)
+        lines_one, stats_one = comparable(one)
+        self.assertEqual(len(one.alerts), 8)
+        for workers in (2, 3):
+            for seed in (1, 2, 3):
+                with self.subTest(workers=workers, seed=seed):
+                    many = e2e.run_replay([capture], extra=["--workers", str(workers), "--hash-seed", str(seed)])
+                    self.assertEqual(many.returncode, 0, many.stderr)
+                    lines_many, stats_many = comparable(many)
+                    self.assertEqual(e2e.multiset_difference(lines_many, lines_one), "")
+                    self.assertEqual(stats_many, stats_one)
+                    record = many.records[-1]
+                    # The flows were spread, and the fragments followed them.
+                    flows = [t["worker"]["smtp_flows_by_port"] for t in record["misdirect"]["threads"].values()]
+                    self.assertEqual(sum(flows), 8, flows)
+                    self.assertGreater(len([count for count in flows if count > 0]), 1, flows)
+                    fanout = record["misdirect"]["fanout"]
+                    self.assertEqual(fanout["fragments_by_inner_flow"], 64, fanout)  # 32 packets, 2 pieces each
+                    # The second piece of each packet whose first fragment came later: 22 of them.
+                    self.assertEqual(fanout["fragments_held"], 22, fanout)
+                    for fallback in ("fragment_hold_timeouts", "fragment_hold_flushed", "fragment_hold_full",
+                                     "fragment_table_full", "first_fragment_short"):
+                        self.assertEqual(fanout[fallback], 0, fallback)
 
     def test_bad_worker_count(self):
         replay = e2e.run_replay([os.path.join(e2e.PCAPS, "kinds.pcap")], extra=["--workers", "0"])

@@ -219,3 +219,80 @@ def vxlan_mirror_flows():
     for frame in interleave(*streams):
         cap.emit(frame)
     return cap
+
+
+class FragmentOrder:
+    """Hands a flow's frames on, changing the order of its outer fragments as a mirror's path may.
+    Each packet the link cut in pieces gets a number, from `start` + 1: numbers 3n+1 keep their
+    order, 3n+2 have their first fragment last, 3n+3 have it after the flow's next packet.
+    (`start` varies which packet of a flow gets which.)"""
+
+    def __init__(self, out, start=0):
+        self.out = out
+        self.cut = start
+        self.deferred = None
+
+    def __call__(self, frame):
+        pieces = frame if isinstance(frame, list) else [frame]
+        later = self.deferred
+        self.deferred = None
+        if len(pieces) > 1:
+            self.cut += 1
+            if self.cut % 3 == 2:
+                pieces = pieces[1:] + pieces[:1]
+            elif self.cut % 3 == 0:
+                self.deferred = pieces[0]
+                pieces = pieces[1:]
+        self.out(pieces)
+        if later is not None:
+            self.out([later])
+
+    def finish(self):
+        if self.deferred is not None:
+            self.out([self.deferred])
+            self.deferred = None
+
+
+LONG_EHLO_REPLY = ("250-mx.example.net greets client.example.org\r\n" +
+                   "".join(f"250-X-EXTENSION-{index:02d} {'parameter ' * 6}\r\n" for index in range(16)) +
+                   "250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n")
+
+
+@case
+def vxlan_mirror_fragments():
+    cap = Capture("vxlan-mirror-fragments", description="One cloud mirror's VXLAN (VNI 310, one outer address "
+                  "pair) over a path whose MTU fits 1024 bytes of outer IP payload: eight tenant SMTP sessions "
+                  "from 10.0.3.1-8 to 10.0.0.25, interleaved, in which only the large packets (a long EHLO "
+                  "reply, the message) are outer-fragmented. Of those, one in three has its first fragment "
+                  "last, one in three after the flow's next packet. The fan-out must send every fragment to "
+                  "the worker of its inner flow: replay --workers 2 and 3 give the records of --workers 1.")
+    mirror = Outer((MIRROR, SENSOR), ident_base=0x7100)
+    link = TunnelLink([InnerEthernet(), Vxlan(310, mirror)], fragment_outer=1024)
+    streams = []
+    for host in range(1, 9):
+        frames = []
+        order = FragmentOrder(frames.append, start=host % 3)
+        flow = TcpFlow(cap, (f"10.0.3.{host}", 43000 + host), (TENANT_SERVER, 25), link=link, out=order,
+                       isn_client=7000 + host)
+        flow.handshake()
+        flow.s("220 mx.example.net ESMTP ready\r\n")
+        flow.c("EHLO client.example.org\r\n")
+        flow.s(LONG_EHLO_REPLY)
+        flow.cmd("MAIL FROM:<alice@example.org>", OK_MAIL)
+        recipient = f"fragmented{host:02d}@army.ml"
+        flow.cmd(f"RCPT TO:<{recipient}>", OK_RCPT)
+        cap.expect(flow, recipient, "tld-swap", True, tunnel="vxlan:310")
+        # The message in three segments of about 1.4 KB: each cut in two.
+        flow.cmd("DATA", "354 End data with <CR><LF>.<CR><LF>")
+        lines = [f"Subject: report {host}", ""] + [f"line {line:03d} of the report from host {host}, " + "x" * 40
+                                                   for line in range(60)]
+        for part in range(3):
+            chunk = "".join(line + "\r\n" for line in lines[part * 20:(part + 1) * 20 + (2 if part == 2 else 0)])
+            flow.c(chunk + (".\r\n" if part == 2 else ""))
+        flow.s("250 2.0.0 Ok: queued as 4F2A1\r\n")
+        flow.quit()
+        order.finish()
+        streams.append(frames)
+    for frame in interleave(*streams):
+        cap.emit(frame)
+    return cap
