@@ -77,20 +77,21 @@ std::atomic<void*> g_watched_block{nullptr};
 
 class WorkerArena {
  public:
-  // Virtual space only (MAP_NORESERVE): pages cost memory once touched.
-  static constexpr std::size_t kReservedBytes = std::size_t{64} << 30;
+  // Virtual space only (MAP_NORESERVE): pages cost memory once touched. Two default Workers
+  // reserve about 10 GiB of tables between them.
+  static constexpr std::size_t kReservedBytes = std::size_t{16} << 30;
 
+  // nullptr when the region cannot be had (valgrind, say, or a ulimit) or is full: the caller then
+  // allocates as usual, which changes where the memory is, not what the Worker does.
   void* allocate(std::size_t size, std::size_t alignment) noexcept {
-    if (base_ == nullptr) {
+    if (base_ == nullptr && !failed_) {
       void* region = mmap(nullptr, kReservedBytes, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      if (region == MAP_FAILED) {
-        return nullptr;
-      }
-      base_ = static_cast<std::byte*>(region);
+      failed_ = region == MAP_FAILED;
+      base_ = failed_ ? nullptr : static_cast<std::byte*>(region);
     }
     const std::size_t start = (used_ + alignment - 1) & ~(alignment - 1);
-    if (start + size > kReservedBytes) {
+    if (base_ == nullptr || start + size > kReservedBytes) {
       return nullptr;
     }
     used_ = start + size;
@@ -105,6 +106,7 @@ class WorkerArena {
 
  private:
   std::byte* base_ = nullptr;
+  bool failed_ = false;
   std::size_t used_ = 0;
 };
 
@@ -118,7 +120,11 @@ void* allocate(std::size_t size, std::size_t alignment) {
   void* block = nullptr;
   if (g_arena_active.load(std::memory_order_relaxed)) {
     block = g_arena.allocate(size, std::max(alignment, alignof(std::max_align_t)));
-  } else if (alignment <= alignof(std::max_align_t)) {
+  }
+  if (block != nullptr) {
+    return block;
+  }
+  if (alignment <= alignof(std::max_align_t)) {
     block = std::malloc(size);
   } else {
     block = std::aligned_alloc(alignment, (size + alignment - 1) & ~(alignment - 1));
