@@ -7,7 +7,9 @@
 //       Per pass, in this order: the ceiling (the burst loop touching each packet's first cache
 //       line only), the full Worker with 1 worker, and with 2 workers (2 threads; packets
 //       pre-split by symmetric_flow_hash; each thread its own Worker and scratch). Medians of the
-//       passes. `--mode ceiling|full1` with --passes 1 is for callgrind: both modes build the same
+//       passes. Each pass builds fresh Workers, on the pages the first pass touched (WorkerArena,
+//       below): only the first pass pays the kernel's first touches (`minor_faults` says how many).
+//       `--mode ceiling|full1` with --passes 1 is for callgrind: both modes build the same
 //       matcher and Worker, so subtracting one from the other leaves the per-packet work.
 //   pipeline_bench flows --count N --json OUT
 //       N concurrent TCP flows (one SYN each) through one Worker: RSS before/after, peak RSS,
