@@ -1,4 +1,5 @@
-"""dpdk suite: a mirror's tunnelled flows spread over the workers of the software fan-out.
+"""dpdk suite: a mirror's tunnelled flows spread over the workers of the software fan-out, also
+when the mirror's path fragments some of its packets (OuterFragmentsFanoutTest).
 
 A traffic mirror delivers every copied packet with one outer address pair, so a hash of the outer
 header (what RSS computes, and what the fan-out hashed before) puts every tunnelled flow on one
@@ -11,6 +12,7 @@ two share the classifier).
 """
 import os
 import signal
+import struct
 import subprocess
 import tempfile
 import time
@@ -27,11 +29,11 @@ def smtp_flows_per_worker(record):
     return [thread["worker"]["smtp_flows_by_port"] for thread in live.worker_threads(record)]
 
 
-def replay_with_workers(workers):
+def replay_with_workers(workers, capture=CAPTURE):
     with tempfile.TemporaryDirectory(prefix="mdr-replay-") as tmp:
         eve = os.path.join(tmp, "eve.json")
         proc = subprocess.run([live.BINARY, "replay", *live.list_args(), "--eve", eve, "--workers", str(workers),
-                               "--hash-seed", SEED, "--max-flows", str(live.TEST_MAX_FLOWS), CAPTURE],
+                               "--hash-seed", SEED, "--max-flows", str(live.TEST_MAX_FLOWS), capture],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
         if proc.returncode != 0:
             raise AssertionError(f"replay failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
@@ -88,6 +90,85 @@ class TunnelledFanoutTest(unittest.TestCase):
                  and r["misdirect"].get("recipient") == "split-mirrors@navy.ml"]
         self.assertEqual(len(split), 1)
         self.assertIs(split[0]["misdirect"]["accepted"], True)
+
+
+FRAGMENTS = os.path.join(live.PCAPS, "vxlan-mirror-fragments.pcap")
+FRAGMENT_SESSIONS = 8
+
+
+def without_one_first_fragment(source, target):
+    """Copies the capture leaving out the first outer fragment (offset 0, more fragments) of its
+    first cut packet: the rest of that datagram waits for a first fragment that never comes.
+    Returns the number of frames written."""
+    with open(source, "rb") as capture:
+        data = capture.read()
+    out = bytearray(data[:24])
+    offset, dropped, frames = 24, False, 0
+    while offset < len(data):
+        included = struct.unpack("<I", data[offset + 8:offset + 12])[0]
+        frame = data[offset + 16:offset + 16 + included]
+        flags_offset = struct.unpack("!H", frame[20:22])[0] if len(frame) >= 34 else 0
+        if not dropped and frame[12:14] == b"\x08\x00" and flags_offset == 0x2000:
+            dropped = True
+        else:
+            out += data[offset:offset + 16 + included]
+            frames += 1
+        offset += 16 + included
+    assert dropped
+    with open(target, "wb") as capture:
+        capture.write(out)
+    return frames
+
+
+class OuterFragmentsFanoutTest(unittest.TestCase):
+    """A mirror that fragments only its large packets (pcaps/vxlan-mirror-fragments.pcap: eight
+    tenant sessions behind one outer pair, some first fragments last or after the flow's next
+    packet). The RX lcore places each first fragment by its inner flow and sends the datagram's
+    other fragments after it, holding those that come first: with 2 workers the flows are split
+    between them and the alerts are replay's, the split replay --workers 2's."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(live.BINARY):
+            raise unittest.SkipTest(f"no binary at {live.BINARY} (set MISDIRECT)")
+        cls.replay = live.run_replay(FRAGMENTS)
+        cls.records, cls.stderr = live.run_live_files([FRAGMENTS], 2, extra=["--hash-seed", SEED])
+        cls.stats = live.final_stats(cls.records)
+
+    def test_alerts_are_replays(self):
+        expected = live.alert_keys(self.replay)
+        self.assertEqual(len(expected), FRAGMENT_SESSIONS)
+        self.assertEqual(live.alert_keys(self.records), expected)
+
+    def test_the_flows_are_split_and_the_fragments_follow_them(self):
+        self.assertIn("mode software-fanout", self.stderr)
+        flows = smtp_flows_per_worker(self.stats)
+        self.assertEqual(sum(flows), FRAGMENT_SESSIONS, flows)
+        self.assertTrue(all(count > 0 for count in flows), flows)
+        fanout = self.stats["misdirect"]["fanout"]
+        # 32 cut packets of two pieces each, all placed by their inner flow; the 22 second
+        # pieces that came before their first were held for it.
+        self.assertEqual(fanout["fragments_by_inner_flow"], 64, fanout)
+        self.assertEqual(fanout["fragments_held"], 22, fanout)
+        totals = self.stats["misdirect"]["totals"]
+        self.assertEqual((totals["received"], totals["in_flight"], totals["dropped_fanout_ring_full"]),
+                         (totals["inspected"], 0, 0), totals)
+        replayed = live.final_stats(replay_with_workers(2, FRAGMENTS))
+        self.assertEqual(flows, smtp_flows_per_worker(replayed))
+
+    def test_a_fragment_whose_first_never_comes_is_inspected_all_the_same(self):
+        # Held, then sent by its outer header when its time is up (or at shutdown): no frame,
+        # no mbuf is left behind.
+        with tempfile.TemporaryDirectory(prefix="mdr-frag-") as tmp:
+            capture = os.path.join(tmp, "first-fragment-lost.pcap")
+            frames = without_one_first_fragment(FRAGMENTS, capture)
+            records, _ = live.run_live_files([capture], 2, extra=["--hash-seed", SEED])
+        stats = live.final_stats(records)
+        fanout = stats["misdirect"]["fanout"]
+        self.assertEqual(fanout["fragment_hold_timeouts"] + fanout["fragment_hold_flushed"], 1, fanout)
+        totals = stats["misdirect"]["totals"]
+        self.assertEqual((totals["received"], totals["in_flight"]), (totals["inspected"], 0), totals)
+        self.assertEqual(totals["received"], frames)
 
 
 class SoftwareFanoutOptionTest(unittest.TestCase):
