@@ -248,27 +248,24 @@ void DnsFlow::learn(const DnsRecord& record, std::string_view owner, std::string
     }
     LearnedFact fact;
     fact.kind = LearnedFact::Kind::kExchange;
-    fact.host_length = static_cast<uint8_t>(target.view().size());
-    std::memcpy(fact.host.data(), target.view().data(), fact.host_length);
-    fact.origin_length = static_cast<uint8_t>(std::min(origin.size(), fact.origin.size()));
-    std::memcpy(fact.origin.data(), origin.data(), fact.origin_length);
-    fact.resolver = identity_.server;
-    fact.learned_ns = now_ns_;
-    fact.ttl = record.ttl;
-    environment_.learned->learn(environment_.worker_id, fact, *environment_.learned_counters);
+    teach(fact, target.view(), origin, record.ttl);
     return;
   }
   LearnedFact fact;
   fact.kind = LearnedFact::Kind::kAddress;
   std::memcpy(fact.address.bytes.data(), record.address.data(), record.address_length);
   fact.address.version = record.address_length == 4 ? 4 : 6;
-  fact.host_length = static_cast<uint8_t>(std::min(owner.size(), fact.host.size()));
-  std::memcpy(fact.host.data(), owner.data(), fact.host_length);
+  teach(fact, owner, origin, record.ttl);
+}
+
+void DnsFlow::teach(LearnedFact& fact, std::string_view host, std::string_view origin, uint32_t ttl) noexcept {
+  fact.host_length = static_cast<uint8_t>(std::min(host.size(), fact.host.size()));
+  std::memcpy(fact.host.data(), host.data(), fact.host_length);
   fact.origin_length = static_cast<uint8_t>(std::min(origin.size(), fact.origin.size()));
   std::memcpy(fact.origin.data(), origin.data(), fact.origin_length);
   fact.resolver = identity_.server;
   fact.learned_ns = now_ns_;
-  fact.ttl = record.ttl;
+  fact.ttl = ttl;
   environment_.learned->learn(environment_.worker_id, fact, *environment_.learned_counters);
 }
 

@@ -110,6 +110,10 @@ class DnsFlow final : public inspect::DnsEventSink {
   const Interest* interest_of(std::string_view canonical) const noexcept;
   void add_interest(std::string_view name, std::string_view origin) noexcept;
   void learn(const inspect::DnsRecord& record, std::string_view owner, std::string_view origin) noexcept;
+  // Completes `fact` (its kind, and its address for kAddress, set) with what every fact holds — the
+  // name it is about, the look-alike its chain began at, who answered, when, the TTL — and gives it
+  // to the book.
+  void teach(LearnedFact& fact, std::string_view host, std::string_view origin, uint32_t ttl) noexcept;
 
   DnsFlowEnvironment& environment_;
   FlowIdentity identity_;

@@ -63,6 +63,57 @@ void write_plain_recipient(JsonLineWriter& json, std::string_view address, bool 
   assert(out == start + size);
 }
 
+// A reply as two members: whether it was positive (`outcome`) and its code, both null when no
+// reply was seen.
+void write_reply(JsonLineWriter& json, std::string_view outcome, std::string_view code, bool seen,
+                 uint16_t reply_code) noexcept {
+  json.key(outcome);
+  if (seen) {
+    json.boolean(is_positive_reply(reply_code));
+  } else {
+    json.null();
+  }
+  json.key(code);
+  if (seen) {
+    json.number(reply_code);
+  } else {
+    json.null();
+  }
+}
+
+// Opens Suricata's smtp object with the HELO name, when one was sent (absent values are left out,
+// never null or empty).
+void begin_smtp_object(JsonLineWriter& json, const SmtpEnvelope& envelope) noexcept {
+  json.key("smtp");
+  json.begin_object();
+  if (!envelope.helo.empty()) {
+    json.key("helo");
+    json.string(envelope.helo);
+  }
+}
+
+// Opens the record's `misdirect` object with the flow's tunnel facts, when it was encapsulated.
+void begin_misdirect_object(JsonLineWriter& json, const SmtpEnvelope& envelope) noexcept {
+  json.key("misdirect");
+  json.begin_object();
+  if (envelope.flow != nullptr) {
+    write_tunnel_extension(json, *envelope.flow);
+  }
+}
+
+// Suricata's tls object from a ClientHello: the server name (when it sent one) and the highest
+// version it offered.
+void write_tls(JsonLineWriter& json, std::string_view server_name, uint16_t tls_version) noexcept {
+  json.key("tls");
+  json.begin_object();
+  if (!server_name.empty()) {
+    json.key("sni");
+    json.string(server_name);
+  }
+  json.member_plain_string("version", inspect::tls_version_name(tls_version));
+  json.end_object();
+}
+
 // Why the recipient's judged domain is not its address's: the percent hack's next hop, and the
 // relay the address names (its domain as sent), which would send the mail on there.
 void write_judged(JsonLineWriter& json, std::string_view judged_domain, std::string_view address) noexcept {
@@ -215,12 +266,7 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   json.number(tx_id_of(facts.transaction));
   write_lookalike_alert_header(json, "smtp", inspect::LookalikeRole::kRecipient, facts.kind);
   // Suricata's smtp object: absent values are left out, never null or empty.
-  json.key("smtp");
-  json.begin_object();
-  if (!envelope.helo.empty()) {
-    json.key("helo");
-    json.string(envelope.helo);
-  }
+  begin_smtp_object(json, envelope);
   if (transaction != nullptr && transaction->has_mail) {
     json.key("mail_from");
     json.string(transaction->mail_from.view());  // "" for the null sender <>
@@ -242,11 +288,7 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   }
   json.end_array();
   json.end_object();
-  json.key("misdirect");
-  json.begin_object();
-  if (envelope.flow != nullptr) {
-    write_tunnel_extension(json, *envelope.flow);
-  }
+  begin_misdirect_object(json, envelope);
   json.member_plain_string("role", "recipient");
   json.key("recipient");
   json.string(facts.text.address);
@@ -257,33 +299,11 @@ void SmtpRecordWriter::alert(const SmtpEnvelope& envelope, const SmtpTransaction
   if (facts.percent_hack) {
     write_judged(json, facts.text.domain, facts.text.address);
   }
-  json.key("accepted");
-  if (facts.replied) {
-    json.boolean(is_positive_reply(facts.reply_code));
-  } else {
-    json.null();
-  }
-  json.key("reply_code");
-  if (facts.replied) {
-    json.number(facts.reply_code);
-  } else {
-    json.null();
-  }
+  write_reply(json, "accepted", "reply_code", facts.replied, facts.reply_code);
   if (facts.lmtp) {
     // LMTP answers the content once per recipient: whether the message reached this mailbox.
     json.member_raw("lmtp", "true");
-    json.key("delivered");
-    if (facts.delivery_seen) {
-      json.boolean(is_positive_reply(facts.delivery_code));
-    } else {
-      json.null();
-    }
-    json.key("delivery_code");
-    if (facts.delivery_seen) {
-      json.number(facts.delivery_code);
-    } else {
-      json.null();
-    }
+    write_reply(json, "delivered", "delivery_code", facts.delivery_seen, facts.delivery_code);
   }
   json.key("generation");
   json.number(facts.generation);
@@ -312,12 +332,7 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
   json.number(tx_id_of(transaction.id));
   json.member_plain_string("app_proto", "smtp");
   // Suricata's smtp object: absent values are left out, never null or empty.
-  json.key("smtp");
-  json.begin_object();
-  if (!envelope.helo.empty()) {
-    json.key("helo");
-    json.string(envelope.helo);
-  }
+  begin_smtp_object(json, envelope);
   if (transaction.has_mail) {
     json.key("mail_from");
     json.string(transaction.mail_from.view());  // "" for the null sender <>
@@ -336,11 +351,7 @@ void SmtpRecordWriter::transaction(const SmtpEnvelope& envelope, const SmtpTrans
   if (envelope.message != nullptr) {
     write_email(json, *envelope.message, transaction.reason);
   }
-  json.key("misdirect");
-  json.begin_object();
-  if (envelope.flow != nullptr) {
-    write_tunnel_extension(json, *envelope.flow);
-  }
+  begin_misdirect_object(json, envelope);
   json.member_raw("delivered", transaction.delivered ? "true" : "false");
   json.member_plain_string("end", inspect::transaction_end_reason_name(transaction.reason));
   if (envelope.lmtp) {
@@ -427,12 +438,7 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
   }
   write_lookalike_alert_header(json, "smtp", role, facts.kind);
   // Suricata's smtp object: absent values are left out, never null or empty.
-  json.key("smtp");
-  json.begin_object();
-  if (!envelope.helo.empty()) {
-    json.key("helo");
-    json.string(envelope.helo);
-  }
+  begin_smtp_object(json, envelope);
   if (!facts.sender.empty()) {
     json.key("mail_from");
     json.string(facts.sender);
@@ -454,18 +460,9 @@ void SmtpRecordWriter::role_alert(const SmtpEnvelope& envelope, const SmtpRoleAl
     json.end_object();
   }
   if (role == inspect::LookalikeRole::kTlsSni) {
-    json.key("tls");
-    json.begin_object();
-    json.key("sni");
-    json.string(facts.server_name);
-    json.member_plain_string("version", inspect::tls_version_name(facts.tls_version));
-    json.end_object();
+    write_tls(json, facts.server_name, facts.tls_version);  // a tls-sni alert always has a name
   }
-  json.key("misdirect");
-  json.begin_object();
-  if (envelope.flow != nullptr) {
-    write_tunnel_extension(json, *envelope.flow);
-  }
+  begin_misdirect_object(json, envelope);
   json.member_plain_string("role", inspect::role_name(role));
   if (role == inspect::LookalikeRole::kSender) {
     json.key("sender");
@@ -504,28 +501,12 @@ void SmtpRecordWriter::encrypted_session(const SmtpEnvelope& envelope, const Smt
   json.number(session.tx_id);
   json.member_plain_string("app_proto", "smtp");
   // Suricata's smtp object: nothing of the envelope is readable but the HELO, when sent in clear.
-  json.key("smtp");
-  json.begin_object();
-  if (!envelope.helo.empty()) {
-    json.key("helo");
-    json.string(envelope.helo);
-  }
+  begin_smtp_object(json, envelope);
   json.end_object();
   if (session.hello_seen) {
-    json.key("tls");
-    json.begin_object();
-    if (!session.server_name.empty()) {
-      json.key("sni");
-      json.string(session.server_name);
-    }
-    json.member_plain_string("version", inspect::tls_version_name(session.tls_version));
-    json.end_object();
+    write_tls(json, session.server_name, session.tls_version);
   }
-  json.key("misdirect");
-  json.begin_object();
-  if (envelope.flow != nullptr) {
-    write_tunnel_extension(json, *envelope.flow);
-  }
+  begin_misdirect_object(json, envelope);
   json.member_raw("encrypted", "true");
   json.member_plain_string("tls", session.implicit_tls ? "implicit" : "starttls");
   json.member_raw("delivered", "false");
