@@ -17,6 +17,8 @@ that put the two flows apart, and together).
 import glob
 import json
 import os
+import struct
+import tempfile
 import unittest
 
 import misdirect_e2e as e2e
@@ -143,6 +145,37 @@ class WorkersTest(unittest.TestCase):
                     for fallback in ("fragment_hold_timeouts", "fragment_hold_flushed", "fragment_hold_full",
                                      "fragment_table_full", "first_fragment_short"):
                         self.assertEqual(fanout[fallback], 0, fallback)
+
+    def test_a_fragment_still_waiting_at_the_end_of_the_file_is_not_lost(self):
+        # The last cut packet of vxlan-mirror-fragments.pcap without its first fragment: its
+        # second piece waits for it to the end of the file, then goes by its outer header (the
+        # reader's flush), and the records are still one worker's.
+        source = os.path.join(e2e.PCAPS, "vxlan-mirror-fragments.pcap")
+        with open(source, "rb") as capture:
+            data = capture.read()
+        records, offset = [], 24
+        while offset < len(data):
+            included = struct.unpack("<I", data[offset + 8:offset + 12])[0]
+            records.append(data[offset:offset + 16 + included])
+            offset += 16 + included
+        firsts = [index for index, record in enumerate(records)
+                  if record[16 + 12:16 + 14] == b"\x08\x00" and record[16 + 20:16 + 22] == b"\x20\x00"]
+        del records[firsts[-1]]
+        with tempfile.TemporaryDirectory(prefix="mdr-frag-") as tmp:
+            capture = os.path.join(tmp, "last-first-fragment-lost.pcap")
+            with open(capture, "wb") as out:
+                out.write(data[:24] + b"".join(records))
+            one = e2e.run_replay([capture], extra=["--workers", "1"])
+            many = e2e.run_replay([capture], extra=["--workers", "2", "--hash-seed", "1"])
+        self.assertEqual(many.returncode, 0, many.stderr)
+        lines_one, stats_one = comparable(one)
+        lines_many, stats_many = comparable(many)
+        self.assertEqual(e2e.multiset_difference(lines_many, lines_one), "")
+        self.assertEqual(stats_many, stats_one)
+        fanout = many.records[-1]["misdirect"]["fanout"]
+        self.assertEqual((fanout["fragment_hold_flushed"], fanout["fragment_hold_timeouts"]), (1, 0), fanout)
+        packets = sum(t["worker"]["packets"] for t in many.records[-1]["misdirect"]["threads"].values())
+        self.assertEqual(packets, len(records))
 
     def test_bad_worker_count(self):
         replay = e2e.run_replay([os.path.join(e2e.PCAPS, "kinds.pcap")], extra=["--workers", "0"])
