@@ -1464,6 +1464,78 @@ BOOST_AUTO_TEST_CASE(bad_tunnel_configuration_is_refused) {
   BOOST_CHECK_THROW(PacketDecoder{config}, std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(look_only_mode_names_the_fragment_and_decodes_a_first_one_on_through) {
+  // The fan-out's decoder (reassemble_fragments false) keeps nothing: it says which fragment a
+  // frame is, and reads a first fragment's tunnel and inner headers as a capture cut short.
+  DecoderConfig config;
+  config.reassemble_fragments = false;
+  Decoder d(config);
+  LinkSpec tagged;
+  tagged.vlans = {{0x8100, 901, 0}};
+  TcpFrameSpec spec = smtp_segment();
+  spec.tcp.payload = Bytes(600, 'x');
+  IpSpec outer = outer_ip();
+  outer.id = 0x4242;
+  const Bytes tunnel = gre(GreSpec{0x88be, false, std::nullopt, 1}, erspan_type2(300, build_tcp_frame(spec)));
+  const std::vector<Bytes> fragments = test_support::build_ipv4_fragments(tagged, outer, 47, tunnel, 256);
+  BOOST_REQUIRE(fragments.size() == 3u);
+  const LookedFragment* looked = nullptr;
+  const auto look = [&](const Bytes& frame, uint32_t captured = 0) {
+    d.frame = frame;
+    return d.decoder.decode_looking(view_of(d.frame, LinkType::kEthernet, 0, captured), d.out, looked);
+  };
+
+  // The first: the inner segment's facts, inside ERSPAN session 300; the fragment named.
+  BOOST_TEST((look(fragments[0]) == DecodeResult::kTcp));
+  BOOST_REQUIRE(looked != nullptr);
+  BOOST_TEST(d.out.src == ip_address("192.0.2.1"));
+  BOOST_TEST(d.out.dst_port == 25);
+  BOOST_TEST(d.out.tunnel.id == 300u);
+  BOOST_TEST(d.out.payload_length == 600u);  // from the inner IP header
+  BOOST_TEST(d.out.captured_payload_length < 600u);  // what the fragment holds
+  BOOST_TEST(looked->key.src == ip_address("10.200.0.1"));
+  BOOST_TEST(looked->key.dst == ip_address("10.200.0.2"));
+  BOOST_TEST(looked->key.id == 0x4242u);
+  BOOST_TEST(looked->key.protocol == 47);
+  BOOST_TEST(looked->key.scope == 0u);
+  BOOST_TEST(looked->offset_bytes == 0u);
+  BOOST_TEST(looked->length == 256u);
+  BOOST_TEST(looked->more_fragments);
+  BOOST_TEST(looked->vlan_count == 1);
+  BOOST_TEST(looked->vlan_ids[0] == 901);
+
+  // A later one: held (nothing kept), named, the outer header's addresses in `out`.
+  BOOST_TEST((look(fragments[2]) == DecodeResult::kFragmentHeld));
+  BOOST_REQUIRE(looked != nullptr);
+  BOOST_TEST(looked->offset_bytes == 512u);
+  BOOST_TEST(!looked->more_fragments);
+  BOOST_TEST(looked->length == tunnel.size() - 512u);
+  BOOST_TEST(d.out.src == ip_address("10.200.0.1"));
+  BOOST_TEST(d.decoder.reassembler().datagrams_in_progress() == 0u);
+
+  // A first fragment too short for the inner headers: dropped, still named.
+  const std::vector<Bytes> tiny = test_support::build_ipv4_fragments(tagged, outer, 47, tunnel, 32);
+  BOOST_TEST((look(tiny[0]) == DecodeResult::kDropped));
+  BOOST_TEST(looked != nullptr);
+
+  // Not a fragment: nothing named.
+  BOOST_TEST((look(inner_frame()) == DecodeResult::kTcp));
+  BOOST_TEST(looked == nullptr);
+
+  // IPv6: the fragment header's id and next header.
+  const IpSpec outer6 = outer_ip(6);
+  const std::vector<Bytes> v6 = test_support::build_ipv6_fragments({}, outer6, 47, tunnel, 512, 0x01020304);
+  BOOST_REQUIRE(v6.size() == 2u);
+  BOOST_TEST((look(v6[0]) == DecodeResult::kTcp));
+  BOOST_REQUIRE(looked != nullptr);
+  BOOST_TEST(looked->key.id == 0x01020304u);
+  BOOST_TEST(looked->key.protocol == 47);
+  BOOST_TEST(d.out.tunnel.id == 300u);
+  BOOST_TEST((look(v6[1]) == DecodeResult::kFragmentHeld));
+  BOOST_REQUIRE(looked != nullptr);
+  BOOST_TEST(looked->offset_bytes == 512u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace misdirect::dataplane
