@@ -58,8 +58,9 @@ constexpr StatsPlacement kEncapsulationPlacements[] = {
     {"depth_exceeded", "misdirect.encapsulation.depth_exceeded"},
 };
 constexpr StatsPlacement kFlowPlacements[] = {
-    {"flows_created", "stats.flow.tcp"},
-    {"flows_created", "stats.tcp.sessions"},
+    {"flows_created_tcp", "stats.flow.tcp"},
+    {"flows_created_tcp", "stats.tcp.sessions"},
+    {"flows_created_udp", "stats.flow.udp"},
 };
 constexpr StatsPlacement kReassemblyPlacements[] = {
     {"tcp_gaps", "stats.tcp.reassembly_gap"},

@@ -139,6 +139,41 @@ BOOST_AUTO_TEST_CASE(both_directions_find_one_flow) {
   BOOST_TEST(table.find(FlowKey::from_packet(client_packet(9))) == nullptr);
 }
 
+// stats.flow.tcp and stats.tcp.sessions come from kCreatedTcp, stats.flow.udp from kCreatedUdp:
+// a DNS-over-UDP flow must not be counted as a TCP one.
+BOOST_AUTO_TEST_CASE(created_flows_are_counted_by_protocol) {
+  FlowTable table(small_config(16));
+  RecordingEvictionSink sink;
+  DecodedPacket query = tcp_packet(ipv4(10, 0, 0, 53), 5353, ipv4(192, 0, 2, 53), 53, 0, 30);
+  query.ip_protocol = 17;
+  DecodedPacket answer = tcp_packet(ipv4(192, 0, 2, 53), 53, ipv4(10, 0, 0, 53), 5353, 0, 60);
+  answer.ip_protocol = 17;
+
+  BOOST_TEST(see(table, query, kStart, sink).created);
+  BOOST_TEST(!see(table, answer, kStart + 1000, sink).created);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreatedUdp) == 1u);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreatedTcp) == 0u);
+
+  // A TCP flow on the same addresses and ports is another flow, counted as TCP.
+  DecodedPacket same_ports = query;
+  same_ports.ip_protocol = 6;
+  same_ports.tcp_flags = kTcpSyn;
+  BOOST_TEST(see(table, same_ports, kStart + 2000, sink).created);
+  BOOST_TEST(see(table, client_packet(1, kTcpSyn), kStart + 3000, sink).created);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreatedTcp) == 2u);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreatedUdp) == 1u);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreated) == 3u);
+
+  // A connection that replaces a closed one on the same ports is a new TCP flow.
+  Flow& old = *table.find(FlowKey::from_packet(client_packet(1)));
+  table.account(old, FlowEnd::kA, client_packet(1, kTcpRst));
+  const FlowKey key = FlowKey::from_packet(client_packet(1, kTcpSyn));
+  BOOST_TEST(table.restart(old, key, key.hash(), kStart + 4000, sink).created);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreatedTcp) == 3u);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreatedUdp) == 1u);
+  BOOST_TEST(table.counters().get(FlowCounter::kCreated) == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(key_and_spread_hash_are_symmetric) {
   const DecodedPacket out = client_packet(3);
   const DecodedPacket back = server_packet(3);

@@ -22,6 +22,9 @@ constexpr uint64_t kMaxLoadPercent = 60;
 // Eviction looks past at most this many flows whose real deadline is later than their slot
 // before it takes the nearest one regardless: bounds the cost of one creation.
 constexpr uint32_t kMaxEvictionRequeues = 64;
+// IP protocol numbers of the flows the table keeps (created flows are counted by protocol).
+constexpr uint8_t kIpProtocolTcp = 6;
+constexpr uint8_t kIpProtocolUdp = 17;
 
 uint64_t random_salt() {
   std::random_device device;
@@ -235,6 +238,11 @@ FlowLookup FlowTable::create(const FlowKey& key, uint32_t tag, uint32_t home, ui
   wheel_insert(index, deadline_ns(*flow));
   ++active_;
   counters_.add(FlowCounter::kCreated);
+  if (key.protocol == kIpProtocolTcp) {
+    counters_.add(FlowCounter::kCreatedTcp);
+  } else if (key.protocol == kIpProtocolUdp) {
+    counters_.add(FlowCounter::kCreatedUdp);
+  }
   return {flow, key.sender, true};
 }
 

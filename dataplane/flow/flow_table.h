@@ -44,6 +44,8 @@ class FlowEvictionSink {
 
 enum class FlowCounter : uint16_t {
   kCreated,
+  kCreatedTcp,
+  kCreatedUdp,
   kEvicted,
   kEvictedOpen,
   kIdleTimeouts,
@@ -57,7 +59,10 @@ enum class FlowCounter : uint16_t {
 };
 
 inline constexpr CounterInfo kFlowCounterInfo[] = {
-    {"flows_created", "flows created"},
+    {"flows_created", "flows created, of every protocol"},
+    // By protocol, for Suricata's flow.tcp and flow.udp: DNS over UDP keeps flows too.
+    {"flows_created_tcp", "TCP flows created"},
+    {"flows_created_udp", "UDP flows created (DNS over UDP)"},
     {"flows_evicted", "flows ended early because the table was full (nearest to expiry first)"},
     {"flows_evicted_open", "evicted flows that were not closed yet"},
     {"flows_idle_timeout", "flows ended after idle_timeout_ns without a packet"},

@@ -92,12 +92,13 @@ STATS = {
     "tunnel-nesting.pcap": [("stats.decoder.too_many_layers", "==", 15)],
     "tunnel-erspan-fragmented.pcap": [("erspan_type_ii", "==", 15), ("fragment_datagrams_reassembled", "==", 15)],
     "dns-queries.pcap": [("malformed", "==", 1), ("pointer_loop", "==", 1), ("responses_matched", "==", 8),
-                         ("dns_flows", "==", 8)],
+                         ("dns_flows", "==", 8), ("stats.flow.udp", "==", 7), ("stats.flow.tcp", "==", 1)],
     "lmtp.pcap": [("lmtp_flows_by_port", "==", 1), ("smtp_flows_detected", "==", 1), ("lmtp_delivered", "==", 4),
                   ("lmtp_not_delivered", "==", 2)],
     "dns-mx-starttls.pcap": [("exchanges_learned", "==", 2), ("addresses_learned", "==", 2),
                              ("address_hits", "==", 2), ("learned_alerts", "==", 1), ("client_hellos", "==", 3),
-                             ("lookalike_seen_again", "==", 1)],
+                             ("lookalike_seen_again", "==", 1), ("stats.flow.udp", "==", 2),
+                             ("stats.flow.tcp", "==", 4)],
 }
 VLANS = {"tunnel-vxlan-ipv6.pcap": [7], "tunnel-pppoe.pcap": [100], "vlan-8021q.pcap": [100], "qinq-88a8.pcap": [200, 100], "qinq-9100.pcap": [300, 100]}
 

@@ -12,7 +12,7 @@ KINDS = os.path.join(e2e.PCAPS, "kinds.pcap")
 SURICATA_NAMES = [
     "stats.uptime", "stats.decoder.pkts", "stats.decoder.bytes", "stats.decoder.ipv4",
     "stats.decoder.ipv6", "stats.decoder.tcp", "stats.decoder.udp", "stats.decoder.vlan",
-    "stats.decoder.invalid", "stats.flow.tcp", "stats.flow.active", "stats.flow.memuse",
+    "stats.decoder.invalid", "stats.flow.tcp", "stats.flow.udp", "stats.flow.active", "stats.flow.memuse",
     "stats.tcp.sessions", "stats.tcp.reassembly_gap", "stats.tcp.segment_memcap_drop",
     "stats.tcp.overlap", "stats.tcp.overlap_diff_data", "stats.tcp.rst",
     "stats.app_layer.flow.smtp", "stats.app_layer.tx.smtp",
@@ -24,7 +24,7 @@ MISDIRECT_NAMES = [
     "misdirect.verdict_cache.hits", "misdirect.alerts", "misdirect.encapsulation.vxlan",
     "misdirect.encapsulation.erspan_type_iii", "misdirect.encapsulation.unsupported_gtp_u",
     "misdirect.decoder.not_ip", "misdirect.decoder.truncated_headers", "misdirect.defrag.fragments",
-    "misdirect.flow.flows_evicted", "misdirect.tcp.tcp_segments", "misdirect.tcp.tcp_gaps_timeout",
+    "misdirect.flow.flows_created", "misdirect.flow.flows_evicted", "misdirect.tcp.tcp_segments", "misdirect.tcp.tcp_gaps_timeout",
     "misdirect.alerts_by_kind.tld-swap", "misdirect.alerts_by_kind.homoglyph",
     "misdirect.alerts_by_kind.edit-distance",
 ]
@@ -97,6 +97,8 @@ class ReplayStats(unittest.TestCase):
         self.assertEqual(at(self.record, "misdirect.smtp.alerts"), len(self.replay.alerts))
         self.assertGreater(at(self.record, "stats.app_layer.flow.smtp"), 0)
         self.assertEqual(at(self.record, "stats.flow.tcp"), at(self.record, "stats.tcp.sessions"))
+        self.assertEqual(at(self.record, "stats.flow.tcp") + at(self.record, "stats.flow.udp"),
+                         at(self.record, "misdirect.flow.flows_created"))
 
     def test_alerts_by_kind_are_the_alert_records_kinds(self):
         by_kind = self.record["misdirect"]["alerts_by_kind"]
