@@ -23,7 +23,9 @@ FanoutFragmentTable::FanoutFragmentTable(const FanoutFragmentConfig& config) : c
     slots_[i].next = i + 1 < config_.held_frames ? static_cast<uint16_t>(i + 1) : kNoSlot;
   }
   free_slot_ = 0;
-  waiting_.reserve(config_.held_frames);
+  // Each waiting datagram holds a frame, and later() enters one more before it learns the hold
+  // is full: held_frames + 1 places, so push_back never allocates on the packet path.
+  waiting_.reserve(config_.held_frames + 1);
   released_.resize(config_.held_frames);
 }
 
